@@ -1,0 +1,2 @@
+//! The `resonance` command.
+fn main() {}
