@@ -1,0 +1,306 @@
+//! The health report of design §3: connection settings read back, `quick_check`, schema state, a
+//! vector summary, dangling edges and a write probe that leaves no trace.
+//!
+//! Reads only (the probe is a rolled-back transaction). It must not repair anything.
+
+use std::collections::BTreeMap;
+
+use rusqlite::{Connection, TransactionBehavior};
+use serde::Serialize;
+
+use crate::connection::{pragma_i64, pragma_text};
+use crate::error::{Error, Result, SqlContext};
+use crate::migrate::{self, AppliedMigration};
+use crate::schema::{self, LedgerRow};
+
+/// Vector facts from a scan of every stored embedding.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct VectorSummary {
+    /// Nodes with a non-NULL embedding.
+    pub count: u64,
+    /// Dimension → how many well-formed blobs have it.
+    pub dimensions: BTreeMap<usize, u64>,
+    /// The dimension recorded for the database (`resonance_meta`), if any.
+    pub recorded_dimension: Option<usize>,
+    /// All-zero vectors.
+    pub zero: u64,
+    /// Vectors whose L2 norm is not 1 (±1e-3).
+    pub non_normalised: u64,
+    /// Blobs whose length is not a multiple of 4, or holding NaN/Inf.
+    pub malformed: u64,
+}
+
+/// Where the schema stands.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SchemaState {
+    /// The shape's name (`current`, `legacy_v5_v8`, …).
+    pub shape: String,
+    /// The application's ledger rows.
+    pub drizzle_ledger: Vec<LedgerRow>,
+    /// Resonance's applied migrations.
+    pub resonance_applied: Vec<AppliedMigration>,
+    /// Ids of the steps that would run.
+    pub pending: Vec<String>,
+    /// A problem with the schema itself (unknown shape, too new), if any.
+    pub problem: Option<String>,
+    /// Warnings from the plan.
+    pub warnings: Vec<String>,
+}
+
+/// The health report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HealthReport {
+    /// The database path.
+    pub path: String,
+    /// Whether the handle is read-only.
+    pub read_only: bool,
+    /// `PRAGMA journal_mode`.
+    pub journal_mode: String,
+    /// `PRAGMA busy_timeout`, ms.
+    pub busy_timeout_ms: i64,
+    /// `PRAGMA synchronous` (0 off, 1 normal, 2 full, 3 extra).
+    pub synchronous: String,
+    /// `PRAGMA mmap_size`.
+    pub mmap_size: i64,
+    /// `PRAGMA foreign_keys`.
+    pub foreign_keys: bool,
+    /// `PRAGMA temp_store` (2 = memory).
+    pub temp_store: String,
+    /// `PRAGMA cache_size`.
+    pub cache_size: i64,
+    /// `PRAGMA query_only`.
+    pub query_only: bool,
+    /// The SQLite library version.
+    pub sqlite_version: String,
+    /// `PRAGMA quick_check`: `ok` or the problems found.
+    pub quick_check: String,
+    /// Schema state.
+    pub schema: SchemaState,
+    /// Vector summary.
+    pub vectors: VectorSummary,
+    /// Nodes.
+    pub nodes: u64,
+    /// Edges.
+    pub edges: u64,
+    /// Edges whose source or target node is missing.
+    pub dangling_edges: u64,
+    /// `ok`, `skipped (read-only handle)` or the failure.
+    pub write_probe: String,
+}
+
+impl HealthReport {
+    /// Problems worth a non-zero exit: failed checks, schema problems, pending steps, bad vectors,
+    /// dangling edges, a failed write probe.
+    pub fn problems(&self) -> Vec<String> {
+        let mut p = Vec::new();
+        if self.quick_check != "ok" {
+            p.push(format!("quick_check: {}", self.quick_check));
+        }
+        if !self.journal_mode.eq_ignore_ascii_case("wal") {
+            p.push(format!("journal mode is {}, not WAL", self.journal_mode));
+        }
+        if let Some(problem) = &self.schema.problem {
+            p.push(format!("schema: {problem}"));
+        }
+        if !self.schema.pending.is_empty() {
+            p.push(format!(
+                "pending migrations: {}",
+                self.schema.pending.join(", ")
+            ));
+        }
+        if self.vectors.malformed > 0 {
+            p.push(format!(
+                "{} malformed embedding blobs",
+                self.vectors.malformed
+            ));
+        }
+        if self.vectors.zero > 0 {
+            p.push(format!("{} zero vectors", self.vectors.zero));
+        }
+        if self.vectors.non_normalised > 0 {
+            p.push(format!(
+                "{} vectors are not unit length",
+                self.vectors.non_normalised
+            ));
+        }
+        if self.vectors.dimensions.len() > 1 {
+            p.push(format!(
+                "vectors of several dimensions: {:?}",
+                self.vectors.dimensions
+            ));
+        }
+        if self.dangling_edges > 0 {
+            p.push(format!("{} dangling edges", self.dangling_edges));
+        }
+        if self.write_probe != "ok" && !self.write_probe.starts_with("skipped") {
+            p.push(format!("write probe: {}", self.write_probe));
+        }
+        p
+    }
+}
+
+/// Scans every embedding blob.
+pub fn vector_summary(conn: &Connection) -> Result<VectorSummary> {
+    let mut s = VectorSummary::default();
+    let tables = schema::object_names(conn, "table")?;
+    if !tables.contains("nodes")
+        || !schema::table_columns(conn, "nodes")?
+            .iter()
+            .any(|c| c.name == "embedding")
+    {
+        return Ok(s);
+    }
+    if tables.contains("resonance_meta") {
+        s.recorded_dimension = conn
+            .query_row(
+                "SELECT value FROM resonance_meta WHERE key = 'dimension'",
+                [],
+                |r| r.get::<_, String>(0),
+            )
+            .ok()
+            .and_then(|v| v.parse().ok());
+    }
+    let mut stmt = conn
+        .prepare("SELECT embedding FROM nodes WHERE embedding IS NOT NULL")
+        .ctx("scanning embeddings")?;
+    let mut rows = stmt.query([]).ctx("scanning embeddings")?;
+    while let Some(row) = rows.next().ctx("scanning embeddings")? {
+        s.count += 1;
+        let blob = match row.get_ref(0).ctx("scanning embeddings")? {
+            rusqlite::types::ValueRef::Blob(b) => b,
+            _ => {
+                s.malformed += 1;
+                continue;
+            }
+        };
+        if blob.is_empty() || blob.len() % 4 != 0 {
+            s.malformed += 1;
+            continue;
+        }
+        let mut norm = 0f64;
+        let mut finite = true;
+        for c in blob.chunks_exact(4) {
+            let v = f32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+            finite &= v.is_finite();
+            norm += f64::from(v) * f64::from(v);
+        }
+        if !finite {
+            s.malformed += 1;
+            continue;
+        }
+        *s.dimensions.entry(blob.len() / 4).or_default() += 1;
+        let norm = norm.sqrt();
+        if norm == 0.0 {
+            s.zero += 1;
+        } else if (norm - 1.0).abs() > 1e-3 {
+            s.non_normalised += 1;
+        }
+    }
+    Ok(s)
+}
+
+fn count(conn: &Connection, sql: &str) -> Result<u64> {
+    conn.query_row(sql, [], |r| r.get::<_, i64>(0))
+        .map(|n| n as u64)
+        .ctx(sql)
+}
+
+/// Builds the report for `conn` (the database at `path`).
+pub fn report(conn: &mut Connection, path: &str, read_only: bool) -> Result<HealthReport> {
+    let quick_check = {
+        let mut stmt = conn.prepare("PRAGMA quick_check").ctx("quick_check")?;
+        let lines = stmt
+            .query_map([], |r| r.get::<_, String>(0))
+            .ctx("quick_check")?
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .ctx("quick_check")?;
+        lines.join("; ")
+    };
+    let (shape, problem, pending, warnings) = match migrate::plan(conn) {
+        Ok(plan) => (
+            plan.shape.name().to_string(),
+            None,
+            plan.steps.iter().map(|s| s.id.clone()).collect(),
+            plan.warnings,
+        ),
+        Err(e) => {
+            let shape = schema::detect_shape(conn)
+                .map(|s| s.name().to_string())
+                .unwrap_or_else(|_| "unknown".into());
+            (shape, Some(e.to_string()), Vec::new(), Vec::new())
+        }
+    };
+    let tables = schema::object_names(conn, "table")?;
+    let (nodes, edges, dangling_edges) = if tables.contains("nodes") && tables.contains("edges") {
+        (
+            count(conn, "SELECT count(*) FROM nodes")?,
+            count(conn, "SELECT count(*) FROM edges")?,
+            count(
+                conn,
+                "SELECT count(*) FROM edges e WHERE NOT EXISTS (SELECT 1 FROM nodes n WHERE n.id = e.source) \
+                 OR NOT EXISTS (SELECT 1 FROM nodes n WHERE n.id = e.target)",
+            )?,
+        )
+    } else {
+        (0, 0, 0)
+    };
+    let write_probe = if read_only {
+        "skipped (read-only handle)".to_string()
+    } else {
+        match write_probe(conn) {
+            Ok(()) => "ok".to_string(),
+            Err(e) => e.to_string(),
+        }
+    };
+    Ok(HealthReport {
+        path: path.to_string(),
+        read_only,
+        journal_mode: pragma_text(conn, "journal_mode")?,
+        busy_timeout_ms: pragma_i64(conn, "busy_timeout")?,
+        synchronous: pragma_text(conn, "synchronous")?,
+        mmap_size: pragma_i64(conn, "mmap_size")?,
+        foreign_keys: pragma_i64(conn, "foreign_keys")? != 0,
+        temp_store: pragma_text(conn, "temp_store")?,
+        cache_size: pragma_i64(conn, "cache_size")?,
+        query_only: pragma_i64(conn, "query_only")? != 0,
+        sqlite_version: rusqlite::version().to_string(),
+        quick_check,
+        schema: SchemaState {
+            shape,
+            drizzle_ledger: schema::drizzle_ledger(conn)?.unwrap_or_default(),
+            resonance_applied: migrate::applied_resonance(conn)?,
+            pending,
+            problem,
+            warnings,
+        },
+        vectors: vector_summary(conn)?,
+        nodes,
+        edges,
+        dangling_edges,
+        write_probe,
+    })
+}
+
+/// Takes the write lock, writes a probe row into a scratch table and rolls it all back.
+fn write_probe(conn: &mut Connection) -> Result<()> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .ctx("write probe")?;
+    tx.execute_batch(
+        "CREATE TABLE resonance_write_probe (id integer PRIMARY KEY, ts text); \
+         INSERT INTO resonance_write_probe (ts) VALUES (CURRENT_TIMESTAMP);",
+    )
+    .ctx("write probe")?;
+    let n: i64 = tx
+        .query_row("SELECT count(*) FROM resonance_write_probe", [], |r| {
+            r.get(0)
+        })
+        .ctx("write probe")?;
+    if n != 1 {
+        return Err(Error::Internal(
+            "write probe read back the wrong row count".into(),
+        ));
+    }
+    tx.rollback().ctx("write probe rollback")?;
+    Ok(())
+}
