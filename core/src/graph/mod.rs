@@ -1,1 +1,435 @@
 //! Graph analytics on a compact in-memory snapshot of `nodes` and `edges` (design §8).
+//!
+//! This module owns [`GraphSnapshot`]: node ids interned to dense `u32` indices and CSR out- and
+//! in-adjacency, plus every graph algorithm of the engine as a method on it. It reads the two tables
+//! once ([`GraphSnapshot::load`]) and never writes; deciding *when* a snapshot is stale (and
+//! rebuilding it) belongs to the caller (`Database`), not here.
+//!
+//! # Semantics (the oracle is networkx, see `tests/conformance/oracle/graph_oracle.py`)
+//! * A directed multigraph with self-loops: parallel edges are kept (one per `(source, target,
+//!   type)` row) and self-loops count. Edges whose endpoint node is missing are skipped and counted
+//!   ([`GraphSnapshot::skipped_edges`]).
+//! * Node indices are assigned in ascending id order (byte order of the UTF-8 string, like Rust's
+//!   `str` ordering and Python's for the ids we see), so "ascending index" is "ascending id"
+//!   everywhere: each adjacency list is sorted that way and every result is deterministic.
+//! * An empty graph gives empty results, never an error; an unknown id is [`Error::NotFound`].
+//!
+//! Algorithms live in submodules: [`basic`](self) (neighbourhoods, BFS, shortest path, components,
+//! stats), PageRank, betweenness (Brandes), Louvain communities and link prediction (Adamic-Adar).
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use rusqlite::types::ValueRef;
+
+use crate::error::{Error, Result};
+
+mod basic;
+mod betweenness;
+mod linkpred;
+mod louvain;
+mod pagerank;
+mod rng;
+
+pub use basic::GraphStats;
+pub use louvain::Communities;
+
+/// Default PageRank damping factor (design §8).
+pub const DEFAULT_ALPHA: f64 = 0.85;
+/// Default PageRank tolerance (design §8); convergence is `L1 change < N · tolerance`.
+pub const DEFAULT_TOLERANCE: f64 = 1e-6;
+/// Default PageRank iteration cap (networkx's default).
+pub const DEFAULT_MAX_ITERATIONS: usize = 100;
+
+/// A fast, non-cryptographic hasher (FxHash) for interning ids; snapshot ids are not attacker keys
+/// that could matter here (worst case a slower load).
+#[derive(Default, Clone, Copy)]
+struct FxHasher {
+    hash: u64,
+}
+
+impl FxHasher {
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.add(u64::from_le_bytes(c.try_into().unwrap_or([0; 8])));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut b = [0u8; 8];
+            b[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(b));
+        }
+    }
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+    #[inline]
+    fn finish(&self) -> u64 {
+        // A final avalanche so the high bits (used by the table's control bytes) are mixed too.
+        let mut h = self.hash;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h
+    }
+}
+
+type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+
+/// Compressed sparse rows: the neighbours of `u` are `targets[offsets[u]..offsets[u + 1]]`.
+#[derive(Clone, Default)]
+pub(crate) struct Csr {
+    pub(crate) offsets: Vec<usize>,
+    pub(crate) targets: Vec<u32>,
+}
+
+impl Csr {
+    #[inline]
+    pub(crate) fn row(&self, u: u32) -> &[u32] {
+        let u = u as usize;
+        &self.targets[self.offsets[u]..self.offsets[u + 1]]
+    }
+}
+
+/// A read-only, compact snapshot of the graph: ids interned to `u32` in ascending id order, CSR out-
+/// and in-adjacency (each list sorted ascending, parallel edges repeated).
+///
+/// Cheap to share between threads (`Send + Sync`, no interior mutability). Build it with
+/// [`GraphSnapshot::from_rows`] or [`GraphSnapshot::load`].
+#[derive(Clone)]
+pub struct GraphSnapshot {
+    /// Node ids, ascending; the index of an id is its interned number.
+    ids: Vec<String>,
+    index: FxMap<String, u32>,
+    out: Csr,
+    inc: Csr,
+    skipped: usize,
+}
+
+impl std::fmt::Debug for GraphSnapshot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GraphSnapshot")
+            .field("nodes", &self.ids.len())
+            .field("edges", &self.out.targets.len())
+            .field("skipped_edges", &self.skipped)
+            .finish()
+    }
+}
+
+impl Default for GraphSnapshot {
+    fn default() -> Self {
+        GraphSnapshot::from_rows(Vec::<String>::new(), Vec::<(String, String)>::new())
+    }
+}
+
+/// Collects interned edges, then lays out the CSR arrays.
+struct Builder {
+    ids: Vec<String>,
+    index: FxMap<String, u32>,
+    edges: Vec<(u32, u32)>,
+    skipped: usize,
+}
+
+impl Builder {
+    fn new(mut ids: Vec<String>) -> Builder {
+        ids.sort_unstable();
+        ids.dedup();
+        let mut index = FxMap::with_capacity_and_hasher(ids.len(), Default::default());
+        for (i, id) in ids.iter().enumerate() {
+            index.insert(id.clone(), i as u32);
+        }
+        Builder {
+            ids,
+            index,
+            edges: Vec::new(),
+            skipped: 0,
+        }
+    }
+
+    #[inline]
+    fn add(&mut self, source: &str, target: &str) {
+        match (self.index.get(source), self.index.get(target)) {
+            (Some(&s), Some(&t)) => self.edges.push((s, t)),
+            _ => self.skipped += 1,
+        }
+    }
+
+    fn finish(self) -> GraphSnapshot {
+        let n = self.ids.len();
+        // Bucket by source (insertion order inside a bucket) ...
+        let mut first = counting_rows(n, self.edges.iter().map(|e| e.0));
+        {
+            let mut pos = first.offsets.clone();
+            for &(s, t) in &self.edges {
+                first.targets[pos[s as usize]] = t;
+                pos[s as usize] += 1;
+            }
+        }
+        drop(self.edges);
+        // ... transpose twice: a transpose walks rows in ascending order, so it emits sorted rows.
+        let inc = transpose(n, &first);
+        let out = transpose(n, &inc);
+        GraphSnapshot {
+            ids: self.ids,
+            index: self.index,
+            out,
+            inc,
+            skipped: self.skipped,
+        }
+    }
+}
+
+/// Offsets from the row of each entry, with a zeroed target array of the right length.
+fn counting_rows(n: usize, rows: impl Iterator<Item = u32>) -> Csr {
+    let mut offsets = vec![0usize; n + 1];
+    let mut m = 0usize;
+    for r in rows {
+        offsets[r as usize + 1] += 1;
+        m += 1;
+    }
+    for i in 0..n {
+        offsets[i + 1] += offsets[i];
+    }
+    Csr {
+        offsets,
+        targets: vec![0; m],
+    }
+}
+
+/// The transpose of `csr`; every row of the result is sorted ascending.
+fn transpose(n: usize, csr: &Csr) -> Csr {
+    let mut t = counting_rows(n, csr.targets.iter().copied());
+    let mut pos = t.offsets.clone();
+    for u in 0..n as u32 {
+        for &v in csr.row(u) {
+            t.targets[pos[v as usize]] = u;
+            pos[v as usize] += 1;
+        }
+    }
+    t
+}
+
+/// The text of an id column: TEXT as is, INTEGER/REAL printed, NULL and BLOB as none.
+fn id_text(v: ValueRef<'_>) -> Option<Cow<'_, str>> {
+    match v {
+        ValueRef::Text(t) => Some(String::from_utf8_lossy(t)),
+        ValueRef::Integer(i) => Some(Cow::Owned(i.to_string())),
+        ValueRef::Real(r) => Some(Cow::Owned(r.to_string())),
+        ValueRef::Null | ValueRef::Blob(_) => None,
+    }
+}
+
+impl GraphSnapshot {
+    /// Builds a snapshot from node ids and `(source, target)` edges. Duplicate node ids are merged;
+    /// edges naming a node that is not in `nodes` are skipped and counted.
+    pub fn from_rows(
+        nodes: impl IntoIterator<Item = String>,
+        edges: impl IntoIterator<Item = (String, String)>,
+    ) -> GraphSnapshot {
+        let mut b = Builder::new(nodes.into_iter().collect());
+        for (s, t) in edges {
+            b.add(&s, &t);
+        }
+        b.finish()
+    }
+
+    /// Loads `SELECT id FROM nodes` and `SELECT source, target FROM edges` from `conn`.
+    ///
+    /// Non-text ids are read as their printed value; a NULL (or BLOB) node id is ignored and an edge
+    /// with a NULL (or BLOB) endpoint is skipped like a dangling one.
+    pub fn load(conn: &rusqlite::Connection) -> Result<GraphSnapshot> {
+        let sql = |e| Error::sqlite(e, "loading graph");
+        let mut ids = Vec::new();
+        {
+            let mut stmt = conn.prepare("SELECT id FROM nodes").map_err(sql)?;
+            let mut rows = stmt.query([]).map_err(sql)?;
+            while let Some(row) = rows.next().map_err(sql)? {
+                if let Some(id) = id_text(row.get_ref(0).map_err(sql)?) {
+                    ids.push(id.into_owned());
+                }
+            }
+        }
+        let mut b = Builder::new(ids);
+        let mut stmt = conn
+            .prepare("SELECT source, target FROM edges")
+            .map_err(sql)?;
+        let mut rows = stmt.query([]).map_err(sql)?;
+        while let Some(row) = rows.next().map_err(sql)? {
+            let s = id_text(row.get_ref(0).map_err(sql)?);
+            let t = id_text(row.get_ref(1).map_err(sql)?);
+            match (s, t) {
+                (Some(s), Some(t)) => b.add(&s, &t),
+                _ => b.skipped += 1,
+            }
+        }
+        Ok(b.finish())
+    }
+
+    /// Number of nodes.
+    pub fn node_count(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// Number of edges kept (parallel edges and self-loops each count).
+    pub fn edge_count(&self) -> usize {
+        self.out.targets.len()
+    }
+
+    /// Number of edges skipped because an endpoint node is missing.
+    pub fn skipped_edges(&self) -> usize {
+        self.skipped
+    }
+
+    /// Whether the snapshot has a node `id`.
+    pub fn contains(&self, id: &str) -> bool {
+        self.index.contains_key(id)
+    }
+
+    /// Every node id, ascending.
+    pub fn node_ids(&self) -> &[String] {
+        &self.ids
+    }
+
+    /// The interned index of `id`, or `NotFound`.
+    pub(crate) fn idx(&self, id: &str) -> Result<u32> {
+        self.index
+            .get(id)
+            .copied()
+            .ok_or_else(|| Error::NotFound(format!("node {id:?}")))
+    }
+
+    /// The id of index `i`.
+    #[inline]
+    pub(crate) fn name(&self, i: u32) -> &str {
+        &self.ids[i as usize]
+    }
+
+    pub(crate) fn names(&self, idx: impl IntoIterator<Item = u32>) -> Vec<String> {
+        idx.into_iter().map(|i| self.name(i).to_owned()).collect()
+    }
+
+    #[inline]
+    pub(crate) fn out_row(&self, u: u32) -> &[u32] {
+        self.out.row(u)
+    }
+
+    #[inline]
+    pub(crate) fn in_row(&self, u: u32) -> &[u32] {
+        self.inc.row(u)
+    }
+}
+
+/// Merges two ascending slices into their ascending union without duplicates.
+pub(crate) fn merge_distinct(a: &[u32], b: &[u32], out: &mut Vec<u32>) {
+    out.clear();
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() || j < b.len() {
+        let v = if j >= b.len() || (i < a.len() && a[i] <= b[j]) {
+            let v = a[i];
+            i += 1;
+            v
+        } else {
+            let v = b[j];
+            j += 1;
+            v
+        };
+        if out.last() != Some(&v) {
+            out.push(v);
+        }
+    }
+}
+
+/// Ascending, duplicate-free copy of an ascending slice.
+pub(crate) fn distinct(a: &[u32]) -> impl Iterator<Item = u32> + '_ {
+    a.iter()
+        .enumerate()
+        .filter(move |(i, v)| *i == 0 || a[*i - 1] != **v)
+        .map(|(_, v)| *v)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A snapshot from `&str` literals.
+    pub(crate) fn g(nodes: &[&str], edges: &[(&str, &str)]) -> GraphSnapshot {
+        GraphSnapshot::from_rows(
+            nodes.iter().map(|s| s.to_string()),
+            edges.iter().map(|(a, b)| (a.to_string(), b.to_string())),
+        )
+    }
+
+    #[test]
+    fn rows_are_sorted_and_parallel_edges_kept() {
+        let s = g(
+            &["c", "a", "b", "a"],
+            &[("a", "c"), ("a", "b"), ("a", "c"), ("c", "c"), ("x", "a")],
+        );
+        assert_eq!(s.node_ids(), ["a", "b", "c"]);
+        assert_eq!(s.edge_count(), 4);
+        assert_eq!(s.skipped_edges(), 1);
+        assert_eq!(s.out_row(0), [1, 2, 2]);
+        assert_eq!(s.in_row(2), [0, 0, 2]);
+        assert_eq!(s.out_row(1), [] as [u32; 0]);
+        assert!(s.contains("b") && !s.contains("x"));
+        assert_eq!(s.idx("x").unwrap_err().code(), "not_found");
+    }
+
+    #[test]
+    fn load_reads_sqlite_and_skips_dangling() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "CREATE TABLE nodes(id text primary key, type text);
+             CREATE TABLE edges(source text, target text, type text, primary key(source, target, type));
+             INSERT INTO nodes(id) VALUES ('b'), ('a'), ('c');
+             INSERT INTO edges VALUES ('a','b','x'), ('a','b','y'), ('b','b','x'), ('c','zz','x'),
+                                      ('zz','a','x'), (NULL,'a','q');",
+        )
+        .unwrap();
+        let s = GraphSnapshot::load(&conn).unwrap();
+        assert_eq!(s.node_ids(), ["a", "b", "c"]);
+        assert_eq!(s.edge_count(), 3);
+        assert_eq!(s.skipped_edges(), 3);
+        assert_eq!(s.out_row(0), [1, 1]);
+        assert_eq!(s.in_row(1), [0, 0, 1]);
+    }
+
+    #[test]
+    fn load_without_tables_is_a_sqlite_error() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        let e = GraphSnapshot::load(&conn).unwrap_err();
+        assert_eq!(e.code(), "sqlite");
+        assert!(e.to_string().contains("loading graph"), "{e}");
+    }
+
+    #[test]
+    fn merge_helpers() {
+        let mut v = Vec::new();
+        merge_distinct(&[1, 1, 3, 5], &[0, 3, 3, 6], &mut v);
+        assert_eq!(v, [0, 1, 3, 5, 6]);
+        assert_eq!(distinct(&[1, 1, 2, 4, 4]).collect::<Vec<_>>(), [1, 2, 4]);
+    }
+
+    #[test]
+    fn empty_snapshot() {
+        let s = GraphSnapshot::default();
+        assert_eq!(s.node_count(), 0);
+        assert_eq!(s.edge_count(), 0);
+        assert!(format!("{s:?}").contains("nodes: 0"));
+    }
+}

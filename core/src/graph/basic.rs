@@ -1,0 +1,291 @@
+//! Neighbourhoods, breadth-first traversal, shortest paths, weakly connected components and stats.
+
+use std::collections::VecDeque;
+
+use super::{distinct, merge_distinct, GraphSnapshot};
+use crate::error::Result;
+
+/// Size figures of a snapshot.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GraphStats {
+    /// Number of nodes.
+    pub nodes: usize,
+    /// Number of edges kept (parallel edges and self-loops each count).
+    pub edges: usize,
+    /// `edges / (nodes · (nodes − 1))`, 0 when there are fewer than two nodes (can exceed 1 in a
+    /// multigraph).
+    pub density: f64,
+    /// Edges skipped because an endpoint node is missing.
+    pub skipped_edges: usize,
+}
+
+impl GraphSnapshot {
+    /// The union of in- and out-neighbours of `id`, distinct, ascending. The node itself is included
+    /// only when it has a self-loop (as networkx's `set(successors) | set(predecessors)`).
+    pub fn neighbors(&self, id: &str) -> Result<Vec<String>> {
+        let u = self.idx(id)?;
+        let mut v = Vec::new();
+        merge_distinct(self.out_row(u), self.in_row(u), &mut v);
+        Ok(self.names(v))
+    }
+
+    /// Targets of the out-edges of `id`, distinct, ascending (itself if it has a self-loop).
+    pub fn successors(&self, id: &str) -> Result<Vec<String>> {
+        let u = self.idx(id)?;
+        Ok(self.names(distinct(self.out_row(u))))
+    }
+
+    /// Sources of the in-edges of `id`, distinct, ascending (itself if it has a self-loop).
+    pub fn predecessors(&self, id: &str) -> Result<Vec<String>> {
+        let u = self.idx(id)?;
+        Ok(self.names(distinct(self.in_row(u))))
+    }
+
+    /// In-edge count plus out-edge count: parallel edges each count, a self-loop counts 2.
+    pub fn degree(&self, id: &str) -> Result<usize> {
+        let u = self.idx(id)?;
+        Ok(self.out_row(u).len() + self.in_row(u).len())
+    }
+
+    /// Breadth-first search along out-edges from `start`, at most `max_depth` hops, visiting
+    /// neighbours in ascending id order. Returns the nodes in visiting order, `start` first;
+    /// `max_depth = 0` gives `[start]`.
+    pub fn traverse(&self, start: &str, max_depth: usize) -> Result<Vec<String>> {
+        let s = self.idx(start)?;
+        Ok(self.names(self.bfs_order(s, max_depth)))
+    }
+
+    /// BFS visiting order from `s` (indices).
+    pub(crate) fn bfs_order(&self, s: u32, max_depth: usize) -> Vec<u32> {
+        let mut seen = vec![false; self.node_count()];
+        seen[s as usize] = true;
+        let mut order = vec![s];
+        let mut level_start = 0;
+        let mut depth = 0;
+        while depth < max_depth && level_start < order.len() {
+            let level_end = order.len();
+            for i in level_start..level_end {
+                let u = order[i];
+                for &v in self.out_row(u) {
+                    if !seen[v as usize] {
+                        seen[v as usize] = true;
+                        order.push(v);
+                    }
+                }
+            }
+            level_start = level_end;
+            depth += 1;
+        }
+        order
+    }
+
+    /// A shortest directed path from `source` to `target` (unweighted), both ends included; `[s]`
+    /// when `source == target`, `None` when `target` is unreachable.
+    ///
+    /// Among several shortest paths it returns the one found by a BFS from `source` that visits
+    /// neighbours in ascending id order and keeps, for each node, the first parent that reached it.
+    pub fn shortest_path(&self, source: &str, target: &str) -> Result<Option<Vec<String>>> {
+        let s = self.idx(source)?;
+        let t = self.idx(target)?;
+        if s == t {
+            return Ok(Some(vec![source.to_owned()]));
+        }
+        const NONE: u32 = u32::MAX;
+        let mut parent = vec![NONE; self.node_count()];
+        parent[s as usize] = s;
+        let mut queue = VecDeque::from([s]);
+        'bfs: while let Some(u) = queue.pop_front() {
+            for &v in self.out_row(u) {
+                if parent[v as usize] == NONE {
+                    parent[v as usize] = u;
+                    if v == t {
+                        break 'bfs;
+                    }
+                    queue.push_back(v);
+                }
+            }
+        }
+        if parent[t as usize] == NONE {
+            return Ok(None);
+        }
+        let mut path = vec![t];
+        let mut cur = t;
+        while cur != s {
+            cur = parent[cur as usize];
+            path.push(cur);
+        }
+        path.reverse();
+        Ok(Some(self.names(path)))
+    }
+
+    /// Weakly connected components (isolated nodes are singletons), each sorted ascending, ordered by
+    /// size descending, then by first id.
+    pub fn components(&self) -> Vec<Vec<String>> {
+        self.component_indices()
+            .into_iter()
+            .map(|c| self.names(c))
+            .collect()
+    }
+
+    pub(crate) fn component_indices(&self) -> Vec<Vec<u32>> {
+        let n = self.node_count();
+        // Union-find with path halving; the root is the smallest index of its set.
+        let mut parent: Vec<u32> = (0..n as u32).collect();
+        fn find(p: &mut [u32], mut x: u32) -> u32 {
+            while p[x as usize] != x {
+                let g = p[p[x as usize] as usize];
+                p[x as usize] = g;
+                x = g;
+            }
+            x
+        }
+        for u in 0..n as u32 {
+            for &v in self.out_row(u) {
+                let (a, b) = (find(&mut parent, u), find(&mut parent, v));
+                if a != b {
+                    let (lo, hi) = if a < b { (a, b) } else { (b, a) };
+                    parent[hi as usize] = lo;
+                }
+            }
+        }
+        // Label components by root, in ascending order of their smallest member.
+        let mut label = vec![u32::MAX; n];
+        let mut sizes: Vec<usize> = Vec::new();
+        let mut comp_of = vec![0u32; n];
+        for u in 0..n as u32 {
+            let r = find(&mut parent, u) as usize;
+            if label[r] == u32::MAX {
+                label[r] = sizes.len() as u32;
+                sizes.push(0);
+            }
+            comp_of[u as usize] = label[r];
+            sizes[label[r] as usize] += 1;
+        }
+        let mut comps: Vec<Vec<u32>> = sizes.iter().map(|&s| Vec::with_capacity(s)).collect();
+        for u in 0..n as u32 {
+            comps[comp_of[u as usize] as usize].push(u);
+        }
+        // Labels are already in first-id order; a stable sort by size keeps it for ties.
+        comps.sort_by_key(|c| std::cmp::Reverse(c.len()));
+        comps
+    }
+
+    /// Node and edge counts, density and the number of skipped (dangling) edges.
+    pub fn stats(&self) -> GraphStats {
+        let n = self.node_count();
+        let e = self.edge_count();
+        GraphStats {
+            nodes: n,
+            edges: e,
+            density: if n < 2 {
+                0.0
+            } else {
+                e as f64 / (n as f64 * (n as f64 - 1.0))
+            },
+            skipped_edges: self.skipped_edges(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::graph::tests::g;
+    use crate::graph::GraphSnapshot;
+
+    fn sample() -> GraphSnapshot {
+        g(
+            &["a", "b", "c", "d", "e", "f", "z"],
+            &[
+                ("a", "c"),
+                ("a", "b"),
+                ("b", "d"),
+                ("c", "d"),
+                ("d", "e"),
+                ("a", "b"),
+                ("e", "e"),
+                ("f", "a"),
+                ("q", "a"),
+            ],
+        )
+    }
+
+    #[test]
+    fn neighbourhoods() {
+        let s = sample();
+        assert_eq!(s.neighbors("a").unwrap(), ["b", "c", "f"]);
+        assert_eq!(s.neighbors("e").unwrap(), ["d", "e"]);
+        assert_eq!(s.neighbors("z").unwrap(), [] as [&str; 0]);
+        assert_eq!(s.successors("a").unwrap(), ["b", "c"]);
+        assert_eq!(s.predecessors("b").unwrap(), ["a"]);
+        assert_eq!(s.predecessors("e").unwrap(), ["d", "e"]);
+        assert_eq!(s.degree("a").unwrap(), 4);
+        assert_eq!(s.degree("b").unwrap(), 3);
+        assert_eq!(s.degree("e").unwrap(), 3);
+        assert_eq!(s.degree("z").unwrap(), 0);
+        for e in [
+            s.neighbors("q").unwrap_err(),
+            s.successors("q").unwrap_err(),
+            s.predecessors("q").unwrap_err(),
+            s.degree("q").unwrap_err(),
+        ] {
+            assert_eq!(e.code(), "not_found");
+            assert!(e.to_string().contains("\"q\""));
+        }
+    }
+
+    #[test]
+    fn traverse_is_bfs_in_id_order() {
+        let s = sample();
+        assert_eq!(s.traverse("a", 0).unwrap(), ["a"]);
+        assert_eq!(s.traverse("a", 1).unwrap(), ["a", "b", "c"]);
+        assert_eq!(s.traverse("a", 2).unwrap(), ["a", "b", "c", "d"]);
+        assert_eq!(s.traverse("a", 99).unwrap(), ["a", "b", "c", "d", "e"]);
+        assert_eq!(s.traverse("e", 5).unwrap(), ["e"]);
+        assert_eq!(s.traverse("nope", 1).unwrap_err().code(), "not_found");
+    }
+
+    #[test]
+    fn shortest_paths() {
+        let s = sample();
+        assert_eq!(s.shortest_path("a", "a").unwrap().unwrap(), ["a"]);
+        // Two shortest paths a-b-d and a-c-d: BFS in id order takes b.
+        assert_eq!(s.shortest_path("a", "d").unwrap().unwrap(), ["a", "b", "d"]);
+        assert_eq!(
+            s.shortest_path("f", "e").unwrap().unwrap(),
+            ["f", "a", "b", "d", "e"]
+        );
+        assert_eq!(s.shortest_path("e", "a").unwrap(), None);
+        assert_eq!(s.shortest_path("a", "z").unwrap(), None);
+        assert_eq!(s.shortest_path("a", "q").unwrap_err().code(), "not_found");
+        assert_eq!(s.shortest_path("q", "a").unwrap_err().code(), "not_found");
+    }
+
+    #[test]
+    fn components_weak_sorted() {
+        let s = sample();
+        assert_eq!(
+            s.components(),
+            vec![vec!["a", "b", "c", "d", "e", "f"], vec!["z"]]
+        );
+        let s = g(&["x", "y", "b", "a", "c"], &[("y", "x"), ("c", "b")]);
+        assert_eq!(
+            s.components(),
+            vec![vec!["b", "c"], vec!["x", "y"], vec!["a"]]
+        );
+        assert!(GraphSnapshot::default().components().is_empty());
+    }
+
+    #[test]
+    fn stats_count_multiedges() {
+        let st = sample().stats();
+        assert_eq!((st.nodes, st.edges, st.skipped_edges), (7, 8, 1));
+        assert!((st.density - 8.0 / 42.0).abs() < 1e-12);
+        let st = g(&["a"], &[("a", "a")]).stats();
+        assert_eq!((st.nodes, st.edges, st.density), (1, 1, 0.0));
+        let st = GraphSnapshot::default().stats();
+        assert_eq!(
+            (st.nodes, st.edges, st.density, st.skipped_edges),
+            (0, 0, 0.0, 0)
+        );
+    }
+}
