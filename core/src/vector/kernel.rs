@@ -1,1 +1,555 @@
-//! (being written)
+//! The dot-product kernels: one portable scalar version and SIMD versions (AVX-512F, AVX2+FMA, SSE2 on
+//! x86-64; NEON on aarch64) chosen once at run time from what the processor reports.
+//!
+//! This module owns the arithmetic of scoring (one pair, or one query against a block of rows) and the
+//! choice of kernel. It must not validate vectors, allocate on the hot path, or know about ids, top-k or
+//! SQLite. Every SIMD path keeps several independent accumulators so a scan runs at memory bandwidth.
+
+use std::sync::OnceLock;
+
+/// The instruction sets a kernel can use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Isa {
+    Scalar,
+    #[cfg(target_arch = "x86_64")]
+    Sse2,
+    #[cfg(target_arch = "x86_64")]
+    Avx2Fma,
+    #[cfg(target_arch = "x86_64")]
+    Avx512,
+    #[cfg(target_arch = "aarch64")]
+    Neon,
+}
+
+/// A dot-product kernel that this processor can run.
+///
+/// Values exist only for kernels whose instructions the processor supports (see [`Kernel::available`]),
+/// so calling any of its methods is always safe.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Kernel(Isa);
+
+static BEST: OnceLock<Kernel> = OnceLock::new();
+
+impl Kernel {
+    /// The portable scalar kernel (always available).
+    pub const SCALAR: Kernel = Kernel(Isa::Scalar);
+
+    /// The fastest kernel for this processor, detected once and cached.
+    #[inline]
+    pub fn best() -> Kernel {
+        *BEST.get_or_init(|| {
+            Kernel::available()
+                .into_iter()
+                .next()
+                .unwrap_or(Kernel::SCALAR)
+        })
+    }
+
+    /// Every kernel this processor can run, fastest first; the scalar kernel is always last.
+    pub fn available() -> Vec<Kernel> {
+        #[allow(unused_mut)]
+        let mut v = Vec::new();
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                v.push(Kernel(Isa::Avx512));
+            }
+            if std::arch::is_x86_feature_detected!("avx2")
+                && std::arch::is_x86_feature_detected!("fma")
+            {
+                v.push(Kernel(Isa::Avx2Fma));
+            }
+            if std::arch::is_x86_feature_detected!("sse2") {
+                v.push(Kernel(Isa::Sse2));
+            }
+        }
+        #[cfg(target_arch = "aarch64")]
+        {
+            if std::arch::is_aarch64_feature_detected!("neon") {
+                v.push(Kernel(Isa::Neon));
+            }
+        }
+        v.push(Kernel::SCALAR);
+        v
+    }
+
+    /// The kernel's name: `"avx512f"`, `"avx2+fma"`, `"sse2"`, `"neon"` or `"scalar"`.
+    pub fn name(self) -> &'static str {
+        match self.0 {
+            Isa::Scalar => "scalar",
+            #[cfg(target_arch = "x86_64")]
+            Isa::Sse2 => "sse2",
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2Fma => "avx2+fma",
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 => "avx512f",
+            #[cfg(target_arch = "aarch64")]
+            Isa::Neon => "neon",
+        }
+    }
+
+    /// The dot product of `a` and `b` over their common length (components past the shorter one are
+    /// ignored; callers check dimensions before scoring).
+    #[inline]
+    pub fn dot(self, a: &[f32], b: &[f32]) -> f32 {
+        let n = a.len().min(b.len());
+        let (a, b) = (&a[..n], &b[..n]);
+        match self.0 {
+            Isa::Scalar => dot_scalar(a, b),
+            // SAFETY (all arms below): a `Kernel` holding this ISA is only built by `available()` after
+            // the processor reported the features; slices have equal length `n`.
+            #[cfg(target_arch = "x86_64")]
+            Isa::Sse2 => unsafe { x86::dot_sse2(a, b) },
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2Fma => unsafe { x86::dot_avx2(a, b) },
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 => unsafe { x86::dot_avx512(a, b) },
+            #[cfg(target_arch = "aarch64")]
+            Isa::Neon => unsafe { arm::dot_neon(a, b) },
+        }
+    }
+
+    /// Scores one query against a block of rows: `out[r] = dot(query, rows[r*d..(r+1)*d])` with
+    /// `d = query.len()`.
+    ///
+    /// Only `min(out.len(), rows.len() / d)` scores are written; nothing is written when `d` is 0.
+    #[inline]
+    pub fn dots(self, query: &[f32], rows: &[f32], out: &mut [f32]) {
+        let d = query.len();
+        if d == 0 {
+            return;
+        }
+        let n = out.len().min(rows.len() / d);
+        let (rows, out) = (&rows[..n * d], &mut out[..n]);
+        match self.0 {
+            Isa::Scalar => {
+                for (o, row) in out.iter_mut().zip(rows.chunks_exact(d)) {
+                    *o = dot_scalar(query, row);
+                }
+            }
+            // SAFETY (all arms below): as in `dot`; `rows.len() == out.len() * query.len()`.
+            #[cfg(target_arch = "x86_64")]
+            Isa::Sse2 => {
+                for (o, row) in out.iter_mut().zip(rows.chunks_exact(d)) {
+                    *o = unsafe { x86::dot_sse2(query, row) };
+                }
+            }
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2Fma => unsafe { x86::dots_avx2(query, rows, out) },
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 => unsafe { x86::dots_avx512(query, rows, out) },
+            #[cfg(target_arch = "aarch64")]
+            Isa::Neon => {
+                for (o, row) in out.iter_mut().zip(rows.chunks_exact(d)) {
+                    *o = unsafe { arm::dot_neon(query, row) };
+                }
+            }
+        }
+    }
+}
+
+/// The dot product of `a` and `b` with the best kernel of this processor (see [`Kernel::dot`]).
+#[inline]
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    Kernel::best().dot(a, b)
+}
+
+/// One query against a block of rows with the best kernel (see [`Kernel::dots`]).
+#[inline]
+pub fn dots(query: &[f32], rows: &[f32], out: &mut [f32]) {
+    Kernel::best().dots(query, rows, out)
+}
+
+/// The name of the kernel [`dot`] uses on this processor.
+pub fn active_kernel() -> &'static str {
+    Kernel::best().name()
+}
+
+/// The portable reference dot product over the common length of `a` and `b`.
+///
+/// Eight independent `f32` lanes, summed pairwise at the end: the same shape as the SIMD kernels, so
+/// results agree to rounding.
+pub fn dot_scalar(a: &[f32], b: &[f32]) -> f32 {
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut acc = [0.0f32; 8];
+    let mut ca = a.chunks_exact(8);
+    let mut cb = b.chunks_exact(8);
+    for (x, y) in (&mut ca).zip(&mut cb) {
+        for l in 0..8 {
+            acc[l] += x[l] * y[l];
+        }
+    }
+    let mut tail = 0.0f32;
+    for (x, y) in ca.remainder().iter().zip(cb.remainder()) {
+        tail += x * y;
+    }
+    let s4 = [
+        acc[0] + acc[4],
+        acc[1] + acc[5],
+        acc[2] + acc[6],
+        acc[3] + acc[7],
+    ];
+    (s4[0] + s4[2]) + (s4[1] + s4[3]) + tail
+}
+
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    //! x86-64 kernels. Every function requires the features named in its `target_feature` and slices
+    //! of equal length (`rows.len() == out.len() * query.len()` for the block versions).
+    use std::arch::x86_64::*;
+
+    /// SSE2: four accumulators of four lanes, multiply then add (no FMA in SSE2).
+    #[target_feature(enable = "sse2")]
+    pub(super) unsafe fn dot_sse2(a: &[f32], b: &[f32]) -> f32 {
+        let n = a.len();
+        let (pa, pb) = (a.as_ptr(), b.as_ptr());
+        let mut acc = [_mm_setzero_ps(); 4];
+        let mut i = 0;
+        // SAFETY: every load reads `[i, i+4)` with `i + 4 <= n`, inside both slices.
+        unsafe {
+            while i + 16 <= n {
+                for (j, s) in acc.iter_mut().enumerate() {
+                    let o = i + 4 * j;
+                    *s = _mm_add_ps(
+                        *s,
+                        _mm_mul_ps(_mm_loadu_ps(pa.add(o)), _mm_loadu_ps(pb.add(o))),
+                    );
+                }
+                i += 16;
+            }
+            while i + 4 <= n {
+                acc[0] = _mm_add_ps(
+                    acc[0],
+                    _mm_mul_ps(_mm_loadu_ps(pa.add(i)), _mm_loadu_ps(pb.add(i))),
+                );
+                i += 4;
+            }
+        }
+        let s = _mm_add_ps(_mm_add_ps(acc[0], acc[1]), _mm_add_ps(acc[2], acc[3]));
+        let mut lanes = [0.0f32; 4];
+        // SAFETY: `lanes` holds four f32.
+        unsafe { _mm_storeu_ps(lanes.as_mut_ptr(), s) };
+        let mut tail = 0.0f32;
+        while i < n {
+            tail += a[i] * b[i];
+            i += 1;
+        }
+        (lanes[0] + lanes[2]) + (lanes[1] + lanes[3]) + tail
+    }
+
+    #[inline]
+    #[target_feature(enable = "avx2,fma")]
+    fn hsum256(v: __m256) -> f32 {
+        let lo = _mm256_castps256_ps128(v);
+        let hi = _mm256_extractf128_ps::<1>(v);
+        let s = _mm_add_ps(lo, hi);
+        let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+        let s = _mm_add_ss(s, _mm_shuffle_ps::<0b01>(s, s));
+        _mm_cvtss_f32(s)
+    }
+
+    /// AVX2+FMA: four accumulators of eight lanes.
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn dot_avx2(a: &[f32], b: &[f32]) -> f32 {
+        let n = a.len();
+        let (pa, pb) = (a.as_ptr(), b.as_ptr());
+        let mut acc = [_mm256_setzero_ps(); 4];
+        let mut i = 0;
+        // SAFETY: every load reads `[i, i+8)` with `i + 8 <= n`, inside both slices.
+        unsafe {
+            while i + 32 <= n {
+                for (j, s) in acc.iter_mut().enumerate() {
+                    let o = i + 8 * j;
+                    *s =
+                        _mm256_fmadd_ps(_mm256_loadu_ps(pa.add(o)), _mm256_loadu_ps(pb.add(o)), *s);
+                }
+                i += 32;
+            }
+            while i + 8 <= n {
+                acc[0] = _mm256_fmadd_ps(
+                    _mm256_loadu_ps(pa.add(i)),
+                    _mm256_loadu_ps(pb.add(i)),
+                    acc[0],
+                );
+                i += 8;
+            }
+        }
+        let s = _mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3]));
+        let mut tail = 0.0f32;
+        while i < n {
+            tail += a[i] * b[i];
+            i += 1;
+        }
+        hsum256(s) + tail
+    }
+
+    /// AVX2+FMA, one query against four rows at a time (the query load is shared).
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn dots_avx2(q: &[f32], rows: &[f32], out: &mut [f32]) {
+        let d = q.len();
+        let full = d / 8 * 8;
+        let pq = q.as_ptr();
+        let mut r = 0;
+        let n = out.len();
+        while r + 4 <= n {
+            let base = rows[r * d..(r + 4) * d].as_ptr();
+            let mut acc = [_mm256_setzero_ps(); 4];
+            let mut i = 0;
+            // SAFETY: row `j` of the four occupies `[j*d, (j+1)*d)` of `base`, and `i + 8 <= full <= d`.
+            unsafe {
+                while i < full {
+                    let qv = _mm256_loadu_ps(pq.add(i));
+                    for (j, s) in acc.iter_mut().enumerate() {
+                        *s = _mm256_fmadd_ps(_mm256_loadu_ps(base.add(j * d + i)), qv, *s);
+                    }
+                    i += 8;
+                }
+            }
+            for (j, s) in acc.iter().enumerate() {
+                let row = &rows[(r + j) * d..(r + j + 1) * d];
+                let mut tail = 0.0f32;
+                for k in full..d {
+                    tail += q[k] * row[k];
+                }
+                out[r + j] = hsum256(*s) + tail;
+            }
+            r += 4;
+        }
+        while r < n {
+            // SAFETY: same features; equal lengths.
+            out[r] = unsafe { dot_avx2(q, &rows[r * d..(r + 1) * d]) };
+            r += 1;
+        }
+    }
+
+    /// AVX-512F: four accumulators of sixteen lanes, a masked load for the tail.
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn dot_avx512(a: &[f32], b: &[f32]) -> f32 {
+        let n = a.len();
+        let (pa, pb) = (a.as_ptr(), b.as_ptr());
+        let mut acc = [_mm512_setzero_ps(); 4];
+        let mut i = 0;
+        // SAFETY: unmasked loads read `[i, i+16)` with `i + 16 <= n`; the masked load touches only the
+        // `n - i < 16` lanes inside the slices.
+        unsafe {
+            while i + 64 <= n {
+                for (j, s) in acc.iter_mut().enumerate() {
+                    let o = i + 16 * j;
+                    *s =
+                        _mm512_fmadd_ps(_mm512_loadu_ps(pa.add(o)), _mm512_loadu_ps(pb.add(o)), *s);
+                }
+                i += 64;
+            }
+            while i + 16 <= n {
+                acc[1] = _mm512_fmadd_ps(
+                    _mm512_loadu_ps(pa.add(i)),
+                    _mm512_loadu_ps(pb.add(i)),
+                    acc[1],
+                );
+                i += 16;
+            }
+            if i < n {
+                let m: __mmask16 = (1u16 << (n - i)) - 1;
+                acc[2] = _mm512_fmadd_ps(
+                    _mm512_maskz_loadu_ps(m, pa.add(i)),
+                    _mm512_maskz_loadu_ps(m, pb.add(i)),
+                    acc[2],
+                );
+            }
+        }
+        let s = _mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3]));
+        _mm512_reduce_add_ps(s)
+    }
+
+    /// AVX-512F, one query against four rows at a time (the query load is shared, the four
+    /// accumulators are independent chains).
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn dots_avx512(q: &[f32], rows: &[f32], out: &mut [f32]) {
+        let d = q.len();
+        let full = d / 16 * 16;
+        let tail_mask: __mmask16 = ((1u32 << (d - full)) - 1) as u16;
+        let pq = q.as_ptr();
+        let n = out.len();
+        let mut r = 0;
+        while r + 4 <= n {
+            let base = rows[r * d..(r + 4) * d].as_ptr();
+            let mut a0 = _mm512_setzero_ps();
+            let mut a1 = _mm512_setzero_ps();
+            let mut a2 = _mm512_setzero_ps();
+            let mut a3 = _mm512_setzero_ps();
+            let mut i = 0;
+            // SAFETY: row `j` of the four occupies `[j*d, (j+1)*d)` of `base`; unmasked loads stay below
+            // `full <= d`, the masked ones touch only lanes `< d`.
+            unsafe {
+                while i < full {
+                    let qv = _mm512_loadu_ps(pq.add(i));
+                    a0 = _mm512_fmadd_ps(_mm512_loadu_ps(base.add(i)), qv, a0);
+                    a1 = _mm512_fmadd_ps(_mm512_loadu_ps(base.add(d + i)), qv, a1);
+                    a2 = _mm512_fmadd_ps(_mm512_loadu_ps(base.add(2 * d + i)), qv, a2);
+                    a3 = _mm512_fmadd_ps(_mm512_loadu_ps(base.add(3 * d + i)), qv, a3);
+                    i += 16;
+                }
+                if tail_mask != 0 {
+                    let qv = _mm512_maskz_loadu_ps(tail_mask, pq.add(i));
+                    a0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(tail_mask, base.add(i)), qv, a0);
+                    a1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(tail_mask, base.add(d + i)), qv, a1);
+                    a2 = _mm512_fmadd_ps(
+                        _mm512_maskz_loadu_ps(tail_mask, base.add(2 * d + i)),
+                        qv,
+                        a2,
+                    );
+                    a3 = _mm512_fmadd_ps(
+                        _mm512_maskz_loadu_ps(tail_mask, base.add(3 * d + i)),
+                        qv,
+                        a3,
+                    );
+                }
+            }
+            out[r] = _mm512_reduce_add_ps(a0);
+            out[r + 1] = _mm512_reduce_add_ps(a1);
+            out[r + 2] = _mm512_reduce_add_ps(a2);
+            out[r + 3] = _mm512_reduce_add_ps(a3);
+            r += 4;
+        }
+        while r < n {
+            // SAFETY: same features; equal lengths.
+            out[r] = unsafe { dot_avx512(q, &rows[r * d..(r + 1) * d]) };
+            r += 1;
+        }
+    }
+}
+
+#[cfg(target_arch = "aarch64")]
+mod arm {
+    //! aarch64 kernels (NEON is part of the baseline, detection is kept for uniformity).
+    use std::arch::aarch64::*;
+
+    /// NEON: four accumulators of four lanes with fused multiply-add.
+    #[target_feature(enable = "neon")]
+    pub(super) unsafe fn dot_neon(a: &[f32], b: &[f32]) -> f32 {
+        let n = a.len();
+        let (pa, pb) = (a.as_ptr(), b.as_ptr());
+        let mut i = 0;
+        // SAFETY: every load reads `[i, i+4)` with `i + 4 <= n`, inside both slices.
+        let s = unsafe {
+            let mut a0 = vdupq_n_f32(0.0);
+            let mut a1 = vdupq_n_f32(0.0);
+            let mut a2 = vdupq_n_f32(0.0);
+            let mut a3 = vdupq_n_f32(0.0);
+            while i + 16 <= n {
+                a0 = vfmaq_f32(a0, vld1q_f32(pa.add(i)), vld1q_f32(pb.add(i)));
+                a1 = vfmaq_f32(a1, vld1q_f32(pa.add(i + 4)), vld1q_f32(pb.add(i + 4)));
+                a2 = vfmaq_f32(a2, vld1q_f32(pa.add(i + 8)), vld1q_f32(pb.add(i + 8)));
+                a3 = vfmaq_f32(a3, vld1q_f32(pa.add(i + 12)), vld1q_f32(pb.add(i + 12)));
+                i += 16;
+            }
+            while i + 4 <= n {
+                a0 = vfmaq_f32(a0, vld1q_f32(pa.add(i)), vld1q_f32(pb.add(i)));
+                i += 4;
+            }
+            vaddvq_f32(vaddq_f32(vaddq_f32(a0, a1), vaddq_f32(a2, a3)))
+        };
+        let mut tail = 0.0f32;
+        while i < n {
+            tail += a[i] * b[i];
+            i += 1;
+        }
+        s + tail
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A deterministic pseudo-random unit vector (xorshift), no external RNG needed.
+    fn unit(len: usize, seed: u64) -> Vec<f32> {
+        let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        let mut v: Vec<f32> = (0..len)
+            .map(|_| {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                (s >> 40) as f32 / (1u64 << 24) as f32 - 0.5
+            })
+            .collect();
+        let n = crate::vector::fafcas::l2_norm(&v) as f32;
+        if n > 0.0 {
+            v.iter_mut().for_each(|x| *x /= n);
+        }
+        v
+    }
+
+    #[test]
+    fn best_is_cached_and_named() {
+        assert_eq!(Kernel::best(), Kernel::best());
+        assert_eq!(active_kernel(), Kernel::best().name());
+        let avail = Kernel::available();
+        assert_eq!(avail.first().copied(), Some(Kernel::best()));
+        assert_eq!(avail.last().copied(), Some(Kernel::SCALAR));
+    }
+
+    #[test]
+    fn every_kernel_matches_scalar_on_all_lengths() {
+        for len in 1..1100usize {
+            let a = unit(len, len as u64);
+            let b = unit(len, 7 * len as u64 + 3);
+            let want = dot_scalar(&a, &b);
+            for k in Kernel::available() {
+                let got = k.dot(&a, &b);
+                assert!(
+                    (got - want).abs() <= 1e-6,
+                    "{} len {len}: {got} vs {want}",
+                    k.name()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_block_kernel_matches_scalar() {
+        for d in [1usize, 3, 15, 16, 17, 31, 33, 100, 384, 385, 768, 1100] {
+            for nrows in [0usize, 1, 3, 4, 5, 9] {
+                let q = unit(d, d as u64);
+                let rows: Vec<f32> = (0..nrows).flat_map(|r| unit(d, 1000 + r as u64)).collect();
+                for k in Kernel::available() {
+                    let mut out = vec![f32::NAN; nrows];
+                    k.dots(&q, &rows, &mut out);
+                    for (r, o) in out.iter().enumerate() {
+                        let want = dot_scalar(&q, &rows[r * d..(r + 1) * d]);
+                        assert!(
+                            (o - want).abs() <= 1e-6,
+                            "{} d {d} row {r}: {o} vs {want}",
+                            k.name()
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn dot_of_unit_with_itself_is_one_and_uneven_lengths_are_truncated() {
+        let a = unit(384, 1);
+        assert!((dot(&a, &a) - 1.0).abs() < 1e-5);
+        assert_eq!(dot(&[1.0, 2.0, 3.0], &[1.0, 1.0]), 3.0);
+        assert_eq!(dot(&[], &[]), 0.0);
+        let mut out = [7.0f32; 2];
+        dots(&[], &[1.0], &mut out);
+        assert_eq!(out, [7.0, 7.0]);
+    }
+
+    proptest! {
+        #[test]
+        fn kernels_agree_on_random_vectors(len in 1usize..1100, seed in any::<u64>()) {
+            let a = unit(len, seed);
+            let b = unit(len, seed ^ 0xABCD);
+            let want = dot_scalar(&a, &b);
+            for k in Kernel::available() {
+                prop_assert!((k.dot(&a, &b) - want).abs() <= 1e-6, "{}", k.name());
+            }
+        }
+    }
+}

@@ -1,1 +1,1159 @@
-//! (being written)
+//! The in-memory vector matrix that answers exact top-k search on a warm handle (design §7).
+//!
+//! This module owns a contiguous, 64-byte aligned, row-major block of unit vectors of one dimension,
+//! the id → row map, the interned domain and node-type labels, and the search itself: a fused scan
+//! (score and threshold in one pass, parallel over row chunks when the matrix is large) for one query,
+//! and a blocked matrix-matrix product for a batch. It must not touch SQLite, decode BLOBs or
+//! normalise vectors: the store feeds it vectors that `fafcas` already validated.
+
+use std::cmp::Ordering;
+use std::collections::HashMap;
+use std::ops::Range;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use rayon::prelude::*;
+
+use super::fafcas::check_dimension;
+use super::kernel::Kernel;
+use super::topk::TopK;
+use crate::error::{Error, Result};
+
+/// No label (domain or node type) for a row.
+const NO_LABEL: u32 = u32::MAX;
+/// Rows scored per kernel call in the one-query scan (the scores stay in L1).
+const SCAN_BLOCK: usize = 256;
+/// Below this many stored floats a search runs on the calling thread only.
+const PARALLEL_MIN_FLOATS: usize = 1 << 19;
+/// Rows of the matrix per product in the batch search.
+const BATCH_ROW_BLOCK: usize = 256;
+/// Queries per product in the batch search (bounds the scratch to `BATCH_QUERY_BLOCK * BATCH_ROW_BLOCK`).
+const BATCH_QUERY_BLOCK: usize = 256;
+
+/// One cache line of floats: the storage unit that makes every row start 64-byte aligned when the
+/// dimension is a multiple of 16.
+#[derive(Clone, Copy)]
+#[repr(C, align(64))]
+struct Line([f32; 16]);
+
+const ZERO_LINE: Line = Line([0.0; 16]);
+
+/// Aligned float storage: `len` floats inside `lines`.
+#[derive(Clone, Default)]
+struct Store {
+    lines: Vec<Line>,
+    len: usize,
+}
+
+impl Store {
+    fn as_slice(&self) -> &[f32] {
+        // SAFETY: `Line` is `repr(C)` around `[f32; 16]` with no padding (size 64 = 16 * 4), so the
+        // lines are `16 * lines.len()` contiguous initialised floats, and `len <= 16 * lines.len()`.
+        unsafe { std::slice::from_raw_parts(self.lines.as_ptr().cast::<f32>(), self.len) }
+    }
+
+    fn as_mut_slice(&mut self) -> &mut [f32] {
+        // SAFETY: as in `as_slice`, with unique access through `&mut self`.
+        unsafe { std::slice::from_raw_parts_mut(self.lines.as_mut_ptr().cast::<f32>(), self.len) }
+    }
+
+    fn reserve_floats(&mut self, extra: usize) {
+        let need = (self.len + extra).div_ceil(16);
+        if need > self.lines.capacity() {
+            let cap = need.max(self.lines.capacity() * 2);
+            let mut fresh: Vec<Line> = Vec::with_capacity(cap);
+            advise_huge_pages(&fresh);
+            fresh.extend_from_slice(&self.lines);
+            self.lines = fresh;
+        }
+    }
+
+    fn resize(&mut self, len: usize) {
+        if len > self.len {
+            self.reserve_floats(len - self.len);
+        }
+        self.lines.resize(len.div_ceil(16), ZERO_LINE);
+        self.len = len;
+    }
+
+    fn clear(&mut self) {
+        self.lines = Vec::new();
+        self.len = 0;
+    }
+}
+
+/// Asks the kernel to back a large, still untouched buffer with transparent huge pages (fewer TLB
+/// misses while streaming it). Advisory only: failures are ignored.
+#[cfg(target_os = "linux")]
+fn advise_huge_pages(v: &Vec<Line>) {
+    const HUGE: usize = 2 << 20;
+    let bytes = v.capacity() * std::mem::size_of::<Line>();
+    if bytes < 2 * HUGE {
+        return;
+    }
+    let start = v.as_ptr() as usize;
+    let aligned = start.next_multiple_of(HUGE);
+    let end = (start + bytes) / HUGE * HUGE;
+    if end > aligned {
+        // SAFETY: the range lies inside this allocation; MADV_HUGEPAGE changes no contents.
+        unsafe {
+            libc::madvise(
+                aligned as *mut libc::c_void,
+                end - aligned,
+                libc::MADV_HUGEPAGE,
+            );
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn advise_huge_pages(_v: &Vec<Line>) {}
+
+/// Interned label strings (domains and node types share one table).
+#[derive(Clone, Default)]
+struct Labels {
+    names: Vec<String>,
+    codes: HashMap<String, u32>,
+}
+
+impl Labels {
+    fn intern(&mut self, name: Option<&str>) -> u32 {
+        let Some(name) = name else { return NO_LABEL };
+        if let Some(&c) = self.codes.get(name) {
+            return c;
+        }
+        let c = self.names.len() as u32;
+        self.names.push(name.to_string());
+        self.codes.insert(name.to_string(), c);
+        c
+    }
+
+    fn name(&self, code: u32) -> Option<&str> {
+        self.names.get(code as usize).map(String::as_str)
+    }
+}
+
+/// How a search narrows and bounds its results.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SearchParams {
+    /// How many hits at most; 0 returns nothing; more than the rows returns all that pass.
+    pub k: usize,
+    /// `None`: only scores > 0 are returned (the application's rule); `Some(m)`: scores ≥ m.
+    pub min_score: Option<f32>,
+    /// Only rows whose domain is exactly this.
+    pub domain: Option<String>,
+    /// Only rows whose node type is exactly this.
+    pub node_type: Option<String>,
+    /// Drop this id from the results (`search_like` excludes the node itself).
+    pub exclude: Option<String>,
+    /// At most this many threads; `None` uses rayon's global pool (all cores), `Some(1)` the caller's
+    /// thread only. `Some(0)` is an `invalid_argument`.
+    pub threads: Option<usize>,
+}
+
+impl Default for SearchParams {
+    /// `k = 10`, no score floor beyond "> 0", no filters, all cores.
+    fn default() -> Self {
+        SearchParams {
+            k: 10,
+            min_score: None,
+            domain: None,
+            node_type: None,
+            exclude: None,
+            threads: None,
+        }
+    }
+}
+
+/// One search result.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Hit {
+    /// The node id.
+    pub id: String,
+    /// The dot product with the query (the cosine, for unit vectors).
+    pub score: f32,
+}
+
+/// A contiguous row-major matrix of unit vectors of one dimension, with an id, a domain and a node
+/// type per row.
+///
+/// Row order is arbitrary and changes on [`VectorMatrix::remove`] (swap-remove); results never depend
+/// on it.
+#[derive(Clone)]
+pub struct VectorMatrix {
+    dim: usize,
+    data: Store,
+    ids: Vec<String>,
+    domains: Vec<u32>,
+    types: Vec<u32>,
+    rows: HashMap<String, u32>,
+    labels: Labels,
+}
+
+impl std::fmt::Debug for VectorMatrix {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VectorMatrix")
+            .field("dim", &self.dim)
+            .field("len", &self.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The filters of one search, resolved against the matrix.
+struct Filter {
+    domain: u32,
+    node_type: u32,
+    exclude: Option<u32>,
+    /// Scores must be ≥ this (then also > 0 when `strict_positive`).
+    floor: f32,
+    strict_positive: bool,
+}
+
+impl Filter {
+    #[inline]
+    fn labels_pass(&self, m: &VectorMatrix, row: usize) -> bool {
+        (self.domain == NO_LABEL || m.domains[row] == self.domain)
+            && (self.node_type == NO_LABEL || m.types[row] == self.node_type)
+    }
+
+    fn has_labels(&self) -> bool {
+        self.domain != NO_LABEL || self.node_type != NO_LABEL
+    }
+
+    /// Everything but the threshold, for a row whose score already reached the cut.
+    #[inline]
+    fn passes(&self, m: &VectorMatrix, row: usize, score: f32) -> bool {
+        (!self.strict_positive || score > 0.0)
+            && self.exclude != Some(row as u32)
+            && self.labels_pass(m, row)
+    }
+}
+
+impl VectorMatrix {
+    /// An empty matrix for vectors of `dim` components.
+    pub fn new(dim: usize) -> VectorMatrix {
+        VectorMatrix {
+            dim,
+            data: Store::default(),
+            ids: Vec::new(),
+            domains: Vec::new(),
+            types: Vec::new(),
+            rows: HashMap::new(),
+            labels: Labels::default(),
+        }
+    }
+
+    /// An empty matrix with room for `rows` rows (one allocation when loading a whole table).
+    pub fn with_capacity(dim: usize, rows: usize) -> VectorMatrix {
+        let mut m = VectorMatrix::new(dim);
+        m.reserve(rows);
+        m
+    }
+
+    /// Makes room for `additional` more rows.
+    pub fn reserve(&mut self, additional: usize) {
+        self.data
+            .reserve_floats(additional.saturating_mul(self.dim));
+        self.ids.reserve(additional);
+        self.domains.reserve(additional);
+        self.types.reserve(additional);
+        self.rows.reserve(additional);
+    }
+
+    /// The dimension of every row.
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
+    /// The number of rows.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// Whether the matrix holds no row.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// Whether a row has this id.
+    pub fn contains(&self, id: &str) -> bool {
+        self.rows.contains_key(id)
+    }
+
+    /// The vector stored for `id`.
+    pub fn get(&self, id: &str) -> Option<&[f32]> {
+        let r = *self.rows.get(id)? as usize;
+        self.data.as_slice().get(r * self.dim..(r + 1) * self.dim)
+    }
+
+    /// The domain and node type stored for `id`.
+    pub fn labels(&self, id: &str) -> Option<(Option<&str>, Option<&str>)> {
+        let r = *self.rows.get(id)? as usize;
+        Some((
+            self.labels.name(self.domains[r]),
+            self.labels.name(self.types[r]),
+        ))
+    }
+
+    /// The ids, in row order (arbitrary; it changes when rows are removed).
+    pub fn ids(&self) -> &[String] {
+        &self.ids
+    }
+
+    /// The whole matrix, row-major, `len() * dim()` floats.
+    pub fn as_slice(&self) -> &[f32] {
+        self.data.as_slice()
+    }
+
+    /// Inserts a row, or replaces the vector and labels of an existing one in place.
+    ///
+    /// `unit` should be unit length (the store normalises with `fafcas` first); a vector of another
+    /// length is `dimension_mismatch` naming the id, an empty vector or a non-finite component is
+    /// `invalid_vector`. A zero vector is accepted and scores 0 against everything.
+    pub fn upsert(
+        &mut self,
+        id: &str,
+        unit: &[f32],
+        domain: Option<&str>,
+        node_type: Option<&str>,
+    ) -> Result<()> {
+        check_dimension(self.dim, unit.len(), &format!("node {id}"))?;
+        if unit.is_empty() {
+            return Err(Error::InvalidVector(format!(
+                "node {id}: the vector is empty"
+            )));
+        }
+        if let Some(i) = unit.iter().position(|x| !x.is_finite()) {
+            return Err(Error::InvalidVector(format!(
+                "node {id}: component {i} is {}",
+                unit[i]
+            )));
+        }
+        let d = self.dim;
+        let dom = self.labels.intern(domain);
+        let typ = self.labels.intern(node_type);
+        if let Some(&r) = self.rows.get(id) {
+            let r = r as usize;
+            self.data.as_mut_slice()[r * d..(r + 1) * d].copy_from_slice(unit);
+            self.domains[r] = dom;
+            self.types[r] = typ;
+            return Ok(());
+        }
+        let r = self.ids.len();
+        if r >= NO_LABEL as usize {
+            return Err(Error::InvalidArgument(format!(
+                "the vector matrix is full ({r} rows); cannot add node {id}"
+            )));
+        }
+        self.data.resize((r + 1) * d);
+        self.data.as_mut_slice()[r * d..].copy_from_slice(unit);
+        self.ids.push(id.to_string());
+        self.domains.push(dom);
+        self.types.push(typ);
+        self.rows.insert(id.to_string(), r as u32);
+        Ok(())
+    }
+
+    /// Changes the domain and node type of `id` (the node's metadata changed, its vector did not).
+    /// Returns whether the id was present.
+    pub fn set_labels(&mut self, id: &str, domain: Option<&str>, node_type: Option<&str>) -> bool {
+        let Some(&r) = self.rows.get(id) else {
+            return false;
+        };
+        self.domains[r as usize] = self.labels.intern(domain);
+        self.types[r as usize] = self.labels.intern(node_type);
+        true
+    }
+
+    /// Removes the row of `id` in O(1) by moving the last row into its place. Returns whether it was
+    /// present.
+    pub fn remove(&mut self, id: &str) -> bool {
+        let Some(r) = self.rows.remove(id) else {
+            return false;
+        };
+        let r = r as usize;
+        let last = self.ids.len() - 1;
+        let d = self.dim;
+        if r != last {
+            self.data
+                .as_mut_slice()
+                .copy_within(last * d..(last + 1) * d, r * d);
+            if let Some(slot) = self.rows.get_mut(&self.ids[last]) {
+                *slot = r as u32;
+            }
+        }
+        self.ids.swap_remove(r);
+        self.domains.swap_remove(r);
+        self.types.swap_remove(r);
+        self.data.resize(last * d);
+        true
+    }
+
+    /// Removes every row (the dimension stays).
+    pub fn clear(&mut self) {
+        self.data.clear();
+        self.ids.clear();
+        self.domains.clear();
+        self.types.clear();
+        self.rows.clear();
+        self.labels = Labels::default();
+    }
+
+    #[inline]
+    fn by_id(&self) -> impl Fn(u32, u32) -> Ordering + Copy + '_ {
+        move |a, b| self.ids[a as usize].cmp(&self.ids[b as usize])
+    }
+
+    /// Resolves the filters; `None` when no row can pass (an unknown domain or type, k = 0).
+    fn filter(&self, params: &SearchParams) -> Result<Option<Filter>> {
+        if let Some(m) = params.min_score {
+            if m.is_nan() {
+                return Err(Error::InvalidArgument("min_score is NaN".into()));
+            }
+        }
+        if params.threads == Some(0) {
+            return Err(Error::InvalidArgument(
+                "threads must be at least 1 (or unset for all cores)".into(),
+            ));
+        }
+        if params.k == 0 || self.is_empty() {
+            return Ok(None);
+        }
+        let code = |name: &Option<String>| match name {
+            None => Some(NO_LABEL),
+            Some(n) => self.labels.codes.get(n.as_str()).copied(),
+        };
+        let (Some(domain), Some(node_type)) = (code(&params.domain), code(&params.node_type))
+        else {
+            return Ok(None);
+        };
+        Ok(Some(Filter {
+            domain,
+            node_type,
+            exclude: params
+                .exclude
+                .as_deref()
+                .and_then(|id| self.rows.get(id).copied()),
+            floor: params.min_score.unwrap_or(0.0),
+            strict_positive: params.min_score.is_none(),
+        }))
+    }
+
+    fn hits(&self, top: TopK) -> Vec<Hit> {
+        top.into_sorted(self.by_id())
+            .into_iter()
+            .map(|c| Hit {
+                id: self.ids[c.row as usize].clone(),
+                score: c.score,
+            })
+            .collect()
+    }
+
+    /// Exact top-k by dot product with `query_unit` (see [`SearchParams`] for the rules): hits sorted
+    /// by score descending, ties by id ascending.
+    ///
+    /// A query of another length is `dimension_mismatch` with context `"query"`.
+    pub fn search(&self, query_unit: &[f32], params: &SearchParams) -> Result<Vec<Hit>> {
+        check_dimension(self.dim, query_unit.len(), "query")?;
+        let Some(f) = self.filter(params)? else {
+            return Ok(Vec::new());
+        };
+        let kernel = Kernel::best();
+        let n = self.len();
+        let threads = self.threads_for(params.threads);
+        if threads <= 1 {
+            return Ok(self.hits(self.scan(kernel, query_unit, 0..n, &f, params.k)));
+        }
+        let chunks = row_chunks(n, threads * 4, 4096);
+        let by_id = self.by_id();
+        let top = with_pool(params.threads, || {
+            chunks
+                .into_par_iter()
+                .map(|r| self.scan(kernel, query_unit, r, &f, params.k))
+                .reduce(
+                    || TopK::new(params.k),
+                    |mut a, b| {
+                        a.merge(b, by_id);
+                        a
+                    },
+                )
+        })?;
+        Ok(self.hits(top))
+    }
+
+    /// How many threads a search over this matrix should use.
+    fn threads_for(&self, cap: Option<usize>) -> usize {
+        if self.len() * self.dim < PARALLEL_MIN_FLOATS {
+            return 1;
+        }
+        let all = rayon::current_num_threads().max(1);
+        cap.map_or(all, |c| c.min(all))
+    }
+
+    /// The fused scan of one query over `rows`: scores a block of rows into an L1 buffer, then rejects
+    /// whole groups of 16 scores with one vector compare against the current cut.
+    fn scan(&self, kernel: Kernel, q: &[f32], rows: Range<usize>, f: &Filter, k: usize) -> TopK {
+        let d = self.dim;
+        let data = self.data.as_slice();
+        let by_id = self.by_id();
+        let mut top = TopK::new(k);
+        let mut cut = f.floor;
+        if f.has_labels() {
+            // Rows failing the labels are never read.
+            for r in rows {
+                if f.labels_pass(self, r) {
+                    let s = kernel.dot(q, &data[r * d..(r + 1) * d]);
+                    if s >= cut && f.passes(self, r, s) && top.push(s, r as u32, by_id) {
+                        cut = top.threshold().max(f.floor);
+                    }
+                }
+            }
+            return top;
+        }
+        let mut buf = [0.0f32; SCAN_BLOCK];
+        let mut start = rows.start;
+        while start < rows.end {
+            let end = (start + SCAN_BLOCK).min(rows.end);
+            let scores = &mut buf[..end - start];
+            kernel.dots(q, &data[start * d..end * d], scores);
+            for (g, group) in scores.chunks(16).enumerate() {
+                if !group.iter().fold(false, |any, &s| any | (s >= cut)) {
+                    continue;
+                }
+                for (j, &s) in group.iter().enumerate() {
+                    let r = start + g * 16 + j;
+                    if s >= cut && f.passes(self, r, s) && top.push(s, r as u32, by_id) {
+                        cut = top.threshold().max(f.floor);
+                    }
+                }
+            }
+            start = end;
+        }
+        top
+    }
+
+    /// Exact top-k for each of `queries.len() / dim` queries given row-major (`n * dim` floats, each
+    /// already unit length); one result list per query, in order.
+    ///
+    /// The matrix is read once for all queries: blocks of rows are multiplied with the queries by a
+    /// blocked matrix-matrix product (parallel over row chunks), then each query keeps its top-k.
+    pub fn search_batch(&self, queries: &[f32], params: &SearchParams) -> Result<Vec<Vec<Hit>>> {
+        let d = self.dim;
+        if d == 0 || !queries.len().is_multiple_of(d) {
+            return Err(Error::DimensionMismatch {
+                expected: d,
+                got: queries.len(),
+                context: format!(
+                    "query batch of {} floats is not a whole number of {d}-dimensional queries",
+                    queries.len()
+                ),
+            });
+        }
+        let nq = queries.len() / d;
+        let Some(f) = self.filter(params)? else {
+            return Ok(vec![Vec::new(); nq]);
+        };
+        if nq == 0 {
+            return Ok(Vec::new());
+        }
+        let n = self.len();
+        let threads = self.threads_for(params.threads);
+        let tops = if threads <= 1 {
+            self.batch_scan(queries, nq, 0..n, &f, params.k)
+        } else {
+            let chunks = row_chunks(n, threads * 4, 2048);
+            let by_id = self.by_id();
+            with_pool(params.threads, || {
+                chunks
+                    .into_par_iter()
+                    .map(|r| self.batch_scan(queries, nq, r, &f, params.k))
+                    .reduce(
+                        || (0..nq).map(|_| TopK::new(params.k)).collect(),
+                        |mut a, b| {
+                            for (x, y) in a.iter_mut().zip(b) {
+                                x.merge(y, by_id);
+                            }
+                            a
+                        },
+                    )
+            })?
+        };
+        Ok(tops.into_iter().map(|t| self.hits(t)).collect())
+    }
+
+    /// The batch scan of `rows` for all queries: per block of rows and of queries one product
+    /// `scores = Q · Bᵀ`, then a threshold pass over each query's scores.
+    fn batch_scan(
+        &self,
+        queries: &[f32],
+        nq: usize,
+        rows: Range<usize>,
+        f: &Filter,
+        k: usize,
+    ) -> Vec<TopK> {
+        let d = self.dim;
+        let data = self.data.as_slice();
+        let by_id = self.by_id();
+        let mut tops: Vec<TopK> = (0..nq).map(|_| TopK::new(k)).collect();
+        let mut cuts: Vec<f32> = vec![f.floor; nq];
+        let qb = nq.min(BATCH_QUERY_BLOCK);
+        let mut scratch = vec![0.0f32; qb * BATCH_ROW_BLOCK];
+        let mut start = rows.start;
+        while start < rows.end {
+            let end = (start + BATCH_ROW_BLOCK).min(rows.end);
+            let nr = end - start;
+            let block = &data[start * d..end * d];
+            let mut q0 = 0;
+            while q0 < nq {
+                let q1 = (q0 + qb).min(nq);
+                let m = q1 - q0;
+                let qs = &queries[q0 * d..q1 * d];
+                let c = &mut scratch[..m * nr];
+                // SAFETY: A = qs is m×d row-major (strides d, 1), B = blockᵀ is d×nr (strides 1, d)
+                // over `block` of nr×d floats, C = c is m×nr row-major (strides nr, 1); all three
+                // slices have exactly those sizes, and C does not alias A or B.
+                unsafe {
+                    matrixmultiply::sgemm(
+                        m,
+                        d,
+                        nr,
+                        1.0,
+                        qs.as_ptr(),
+                        d as isize,
+                        1,
+                        block.as_ptr(),
+                        1,
+                        d as isize,
+                        0.0,
+                        c.as_mut_ptr(),
+                        nr as isize,
+                        1,
+                    );
+                }
+                for (qi, scores) in c.chunks_exact(nr).enumerate() {
+                    let top = &mut tops[q0 + qi];
+                    let cut = &mut cuts[q0 + qi];
+                    for (g, group) in scores.chunks(16).enumerate() {
+                        let c0 = *cut;
+                        if !group.iter().fold(false, |any, &s| any | (s >= c0)) {
+                            continue;
+                        }
+                        for (j, &s) in group.iter().enumerate() {
+                            let r = start + g * 16 + j;
+                            if s >= *cut && f.passes(self, r, s) && top.push(s, r as u32, by_id) {
+                                *cut = top.threshold().max(f.floor);
+                            }
+                        }
+                    }
+                }
+                q0 = q1;
+            }
+            start = end;
+        }
+        tops
+    }
+}
+
+/// Splits `0..n` into about `parts` contiguous ranges of at least `min_rows` rows.
+fn row_chunks(n: usize, parts: usize, min_rows: usize) -> Vec<Range<usize>> {
+    let size = n.div_ceil(parts.max(1)).max(min_rows).max(1);
+    (0..n.div_ceil(size))
+        .map(|i| i * size..((i + 1) * size).min(n))
+        .collect()
+}
+
+/// Runs `op` in a pool capped at `threads` (cached per size), or in rayon's global pool for `None`
+/// or a cap at least as large as the global pool.
+fn with_pool<R: Send>(threads: Option<usize>, op: impl FnOnce() -> R + Send) -> Result<R> {
+    let n = match threads {
+        Some(n) if n < rayon::current_num_threads() => n,
+        _ => return Ok(op()),
+    };
+    static POOLS: OnceLock<Mutex<HashMap<usize, Arc<rayon::ThreadPool>>>> = OnceLock::new();
+    let pool = {
+        let mut pools = POOLS
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        match pools.get(&n) {
+            Some(p) => Arc::clone(p),
+            None => {
+                let p = rayon::ThreadPoolBuilder::new()
+                    .num_threads(n)
+                    .thread_name(move |i| format!("resonance-search-{n}-{i}"))
+                    .build()
+                    .map_err(|e| {
+                        Error::Internal(format!("cannot start {n} search threads: {e}"))
+                    })?;
+                let p = Arc::new(p);
+                pools.insert(n, Arc::clone(&p));
+                p
+            }
+        }
+    };
+    Ok(pool.install(op))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vector::fafcas::validate_and_normalize;
+    use crate::vector::kernel::dot_scalar;
+    use proptest::prelude::*;
+
+    fn rng(seed: u64) -> impl FnMut() -> f32 {
+        let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        move || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            (s >> 40) as f32 / (1u64 << 24) as f32 - 0.5
+        }
+    }
+
+    fn unit(dim: usize, r: &mut impl FnMut() -> f32) -> Vec<f32> {
+        let v: Vec<f32> = (0..dim).map(|_| r()).collect();
+        validate_and_normalize(&v).expect("random vectors are not zero")
+    }
+
+    /// The brute-force reference: score everything with the scalar kernel, filter, full sort.
+    fn brute(m: &VectorMatrix, q: &[f32], p: &SearchParams) -> Vec<Hit> {
+        let mut all: Vec<Hit> = Vec::new();
+        for id in m.ids() {
+            let v = m.get(id).expect("listed id");
+            let s = dot_scalar(q, v);
+            let (dom, typ) = m.labels(id).expect("listed id");
+            let ok = match p.min_score {
+                None => s > 0.0,
+                Some(x) => s >= x,
+            } && p.domain.as_deref().is_none_or(|d| dom == Some(d))
+                && p.node_type.as_deref().is_none_or(|t| typ == Some(t))
+                && p.exclude.as_deref() != Some(id.as_str());
+            if ok {
+                all.push(Hit {
+                    id: id.clone(),
+                    score: s,
+                });
+            }
+        }
+        all.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
+        all.truncate(p.k);
+        all
+    }
+
+    /// Compares ids and scores; scores may differ by rounding between kernels, so equal-within-1e-6
+    /// neighbours may swap only when their scores are that close.
+    fn assert_same(got: &[Hit], want: &[Hit]) {
+        assert_eq!(got.len(), want.len(), "got {got:?}\nwant {want:?}");
+        for (g, w) in got.iter().zip(want) {
+            assert!(
+                (g.score - w.score).abs() <= 1e-5,
+                "got {got:?}\nwant {want:?}"
+            );
+            if g.id != w.id {
+                let wg = want.iter().find(|h| h.id == g.id).map(|h| h.score);
+                assert!(
+                    wg.is_some_and(|s| (s - w.score).abs() <= 1e-5),
+                    "got {got:?}\nwant {want:?}"
+                );
+            }
+        }
+    }
+
+    /// A matrix with exact duplicates (ties) and a few labels.
+    fn sample(n: usize, dim: usize, seed: u64) -> VectorMatrix {
+        let mut r = rng(seed);
+        let mut m = VectorMatrix::new(dim);
+        let mut prev = unit(dim, &mut r);
+        for i in 0..n {
+            let v = if i % 7 == 3 {
+                prev.clone()
+            } else {
+                unit(dim, &mut r)
+            };
+            let dom = ["a", "b", "c"][i % 3];
+            let typ = if i % 5 == 0 {
+                None
+            } else {
+                Some(["x", "y"][i % 2])
+            };
+            m.upsert(&format!("n{:05}", (i * 7919) % 100_000), &v, Some(dom), typ)
+                .expect("valid row");
+            prev = v;
+        }
+        m
+    }
+
+    #[test]
+    fn search_matches_brute_force_with_ties_and_filters() {
+        for (n, dim) in [(1usize, 3usize), (50, 17), (700, 32), (3000, 384)] {
+            let m = sample(n, dim, n as u64);
+            let mut r = rng(99);
+            let q = unit(dim, &mut r);
+            // A query equal to a stored row makes ties among duplicates exact.
+            let q2 = m.get(&m.ids()[n / 2]).expect("row").to_vec();
+            for query in [&q, &q2] {
+                for p in [
+                    SearchParams::default(),
+                    SearchParams {
+                        k: 1,
+                        ..Default::default()
+                    },
+                    SearchParams {
+                        k: 25,
+                        min_score: Some(-1.0),
+                        ..Default::default()
+                    },
+                    SearchParams {
+                        k: n + 5,
+                        min_score: Some(-2.0),
+                        ..Default::default()
+                    },
+                    SearchParams {
+                        k: 40,
+                        domain: Some("b".into()),
+                        ..Default::default()
+                    },
+                    SearchParams {
+                        k: 40,
+                        node_type: Some("y".into()),
+                        min_score: Some(0.05),
+                        ..Default::default()
+                    },
+                    SearchParams {
+                        k: 8,
+                        domain: Some("a".into()),
+                        node_type: Some("x".into()),
+                        min_score: Some(-1.0),
+                        ..Default::default()
+                    },
+                    SearchParams {
+                        k: 10,
+                        exclude: Some(m.ids()[n / 2].clone()),
+                        threads: Some(1),
+                        ..Default::default()
+                    },
+                ] {
+                    let want = brute(&m, query, &p);
+                    let got = m.search(query, &p).expect("search");
+                    assert_same(&got, &want);
+                    let batch = m.search_batch(query, &p).expect("batch");
+                    assert_eq!(batch.len(), 1);
+                    assert_same(&batch[0], &want);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn parallel_and_capped_searches_equal_serial() {
+        let m = sample(6000, 128, 5);
+        assert!(m.len() * m.dim() >= PARALLEL_MIN_FLOATS);
+        let mut r = rng(3);
+        let qs: Vec<f32> = (0..7).flat_map(|_| unit(128, &mut r)).collect();
+        let batch_all = m
+            .search_batch(
+                &qs,
+                &SearchParams {
+                    k: 30,
+                    ..Default::default()
+                },
+            )
+            .expect("batch");
+        let batch_one = m
+            .search_batch(
+                &qs,
+                &SearchParams {
+                    k: 30,
+                    threads: Some(1),
+                    ..Default::default()
+                },
+            )
+            .expect("batch");
+        for (i, q) in qs.chunks_exact(128).enumerate() {
+            let serial = m
+                .search(
+                    q,
+                    &SearchParams {
+                        k: 30,
+                        threads: Some(1),
+                        ..Default::default()
+                    },
+                )
+                .expect("serial");
+            for threads in [None, Some(2), Some(64)] {
+                let p = SearchParams {
+                    k: 30,
+                    threads,
+                    ..Default::default()
+                };
+                assert_eq!(m.search(q, &p).expect("parallel"), serial);
+            }
+            assert_same(&batch_all[i], &serial);
+            assert_same(&batch_one[i], &serial);
+            assert_same(
+                &serial,
+                &brute(
+                    &m,
+                    q,
+                    &SearchParams {
+                        k: 30,
+                        ..Default::default()
+                    },
+                ),
+            );
+        }
+    }
+
+    #[test]
+    fn exact_ties_are_ordered_by_id_everywhere() {
+        // 5000 rows of 128 dims (large enough to go parallel): every third row equals e0, so its score
+        // against e0 is exactly 1 whatever the kernel; ids are in an order unrelated to rows.
+        let dim = 128;
+        let mut m = VectorMatrix::new(dim);
+        let mut r = rng(11);
+        let mut e0 = vec![0.0f32; dim];
+        e0[0] = 1.0;
+        let mut tied = Vec::new();
+        for i in 0..5000u64 {
+            let id = format!("{:x}", i.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+            if i % 3 == 0 {
+                m.upsert(&id, &e0, None, None).expect("row");
+                tied.push(id);
+            } else {
+                let mut v = unit(dim, &mut r);
+                v[0] = 0.0;
+                m.upsert(&id, &v, None, None).expect("row");
+            }
+        }
+        tied.sort();
+        tied.truncate(50);
+        for threads in [None, Some(1)] {
+            let p = SearchParams {
+                k: 50,
+                threads,
+                ..Default::default()
+            };
+            let got: Vec<String> = m
+                .search(&e0, &p)
+                .expect("search")
+                .into_iter()
+                .map(|h| h.id)
+                .collect();
+            assert_eq!(got, tied);
+            let b = m
+                .search_batch(&[e0.clone(), e0.clone()].concat(), &p)
+                .expect("batch");
+            for hits in b {
+                let got: Vec<String> = hits.into_iter().map(|h| h.id).collect();
+                assert_eq!(got, tied);
+            }
+        }
+    }
+
+    #[test]
+    fn min_score_k_and_unknown_filters() {
+        let mut m = VectorMatrix::new(2);
+        m.upsert("pos", &[1.0, 0.0], None, None).expect("row");
+        m.upsert("zero", &[0.0, 0.0], None, None)
+            .expect("zero vectors are kept");
+        m.upsert("neg", &[-1.0, 0.0], None, None).expect("row");
+        let q = [1.0, 0.0];
+        let ids = |p: SearchParams| -> Vec<String> {
+            m.search(&q, &p)
+                .expect("search")
+                .into_iter()
+                .map(|h| h.id)
+                .collect()
+        };
+        assert_eq!(ids(SearchParams::default()), vec!["pos"]);
+        assert_eq!(
+            ids(SearchParams {
+                min_score: Some(0.0),
+                ..Default::default()
+            }),
+            vec!["pos", "zero"]
+        );
+        assert_eq!(
+            ids(SearchParams {
+                min_score: Some(-1.0),
+                ..Default::default()
+            }),
+            vec!["pos", "zero", "neg"]
+        );
+        assert!(ids(SearchParams {
+            k: 0,
+            min_score: Some(-1.0),
+            ..Default::default()
+        })
+        .is_empty());
+        assert_eq!(
+            ids(SearchParams {
+                k: 100,
+                min_score: Some(-5.0),
+                ..Default::default()
+            })
+            .len(),
+            3
+        );
+        assert!(ids(SearchParams {
+            domain: Some("nope".into()),
+            ..Default::default()
+        })
+        .is_empty());
+        let bad = |p: SearchParams| m.search(&q, &p).err().map(|e| e.code());
+        assert_eq!(
+            bad(SearchParams {
+                threads: Some(0),
+                ..Default::default()
+            }),
+            Some("invalid_argument")
+        );
+        assert_eq!(
+            bad(SearchParams {
+                min_score: Some(f32::NAN),
+                ..Default::default()
+            }),
+            Some("invalid_argument")
+        );
+        let e = m.search(&[1.0], &SearchParams::default()).err();
+        assert!(
+            matches!(e, Some(Error::DimensionMismatch { expected: 2, got: 1, ref context }) if context == "query")
+        );
+        assert_eq!(
+            m.search_batch(&[1.0, 0.0, 1.0], &SearchParams::default())
+                .err()
+                .map(|e| e.code()),
+            Some("dimension_mismatch")
+        );
+        assert_eq!(
+            m.search_batch(&[], &SearchParams::default()).ok(),
+            Some(vec![])
+        );
+        assert!(VectorMatrix::new(2)
+            .search(&q, &SearchParams::default())
+            .expect("empty")
+            .is_empty());
+    }
+
+    #[test]
+    fn upsert_checks_and_replaces_in_place() {
+        let mut m = VectorMatrix::new(3);
+        let e = m.upsert("a", &[1.0, 0.0], None, None).err();
+        assert!(
+            matches!(e, Some(Error::DimensionMismatch { expected: 3, got: 2, ref context }) if context.contains('a'))
+        );
+        assert_eq!(
+            m.upsert("a", &[f32::NAN, 0.0, 0.0], None, None)
+                .err()
+                .map(|e| e.code()),
+            Some("invalid_vector")
+        );
+        assert_eq!(
+            VectorMatrix::new(0)
+                .upsert("a", &[], None, None)
+                .err()
+                .map(|e| e.code()),
+            Some("invalid_vector")
+        );
+        m.upsert("a", &[1.0, 0.0, 0.0], Some("d"), Some("t"))
+            .expect("row");
+        m.upsert("b", &[0.0, 1.0, 0.0], None, None).expect("row");
+        m.upsert("a", &[0.0, 0.0, 1.0], None, Some("u"))
+            .expect("replace");
+        assert_eq!(m.len(), 2);
+        assert_eq!(m.get("a"), Some(&[0.0, 0.0, 1.0][..]));
+        assert_eq!(m.labels("a"), Some((None, Some("u"))));
+        assert!(m.set_labels("b", Some("d"), None));
+        assert!(!m.set_labels("zz", Some("d"), None));
+        assert_eq!(m.labels("b"), Some((Some("d"), None)));
+        assert!(m.remove("a"));
+        assert!(!m.remove("a"));
+        assert_eq!(m.get("b"), Some(&[0.0, 1.0, 0.0][..]));
+        m.clear();
+        assert!(m.is_empty() && !m.contains("b") && m.dim() == 3);
+        assert_eq!(format!("{m:?}"), "VectorMatrix { dim: 3, len: 0, .. }");
+    }
+
+    #[test]
+    fn rows_are_aligned_and_storage_grows_past_huge_page_size() {
+        let mut m = VectorMatrix::with_capacity(16, 10);
+        let mut r = rng(1);
+        for i in 0..70_000 {
+            m.upsert(&i.to_string(), &unit(16, &mut r), None, None)
+                .expect("row");
+        }
+        assert_eq!(m.as_slice().as_ptr() as usize % 64, 0);
+        assert_eq!(m.as_slice().len(), 70_000 * 16);
+        assert_eq!(m.get("69999").map(|v| v.len()), Some(16));
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Upsert(u8, u8, Option<u8>),
+        Label(u8, Option<u8>),
+        Remove(u8),
+        Clear,
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            6 => (any::<u8>(), any::<u8>(), proptest::option::of(0u8..3)).prop_map(|(i, v, d)| Op::Upsert(i % 40, v, d)),
+            2 => (any::<u8>(), proptest::option::of(0u8..3)).prop_map(|(i, d)| Op::Label(i % 40, d)),
+            4 => any::<u8>().prop_map(|i| Op::Remove(i % 40)),
+            1 => Just(Op::Clear),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn ops_keep_the_id_map_right(ops in proptest::collection::vec(op(), 0..120)) {
+            let dim = 5;
+            let mut m = VectorMatrix::new(dim);
+            let mut model: HashMap<String, (Vec<f32>, Option<String>)> = HashMap::new();
+            for o in ops {
+                match o {
+                    Op::Upsert(i, v, d) => {
+                        let id = format!("id{i}");
+                        let vec: Vec<f32> = (0..dim).map(|j| (v as f32 + j as f32) / 300.0).collect();
+                        let dom = d.map(|d| format!("dom{d}"));
+                        m.upsert(&id, &vec, dom.as_deref(), None).expect("valid");
+                        model.insert(id, (vec, dom));
+                    }
+                    Op::Label(i, d) => {
+                        let id = format!("id{i}");
+                        let dom = d.map(|d| format!("dom{d}"));
+                        let present = m.set_labels(&id, dom.as_deref(), None);
+                        prop_assert_eq!(present, model.contains_key(&id));
+                        if let Some(e) = model.get_mut(&id) {
+                            e.1 = dom;
+                        }
+                    }
+                    Op::Remove(i) => {
+                        let id = format!("id{i}");
+                        prop_assert_eq!(m.remove(&id), model.remove(&id).is_some());
+                    }
+                    Op::Clear => {
+                        m.clear();
+                        model.clear();
+                    }
+                }
+                prop_assert_eq!(m.len(), model.len());
+                prop_assert_eq!(m.as_slice().len(), model.len() * dim);
+                for (id, (v, dom)) in &model {
+                    prop_assert_eq!(m.get(id), Some(v.as_slice()));
+                    prop_assert_eq!(m.labels(id), Some((dom.as_deref(), None)));
+                }
+                let mut ids: Vec<&String> = m.ids().iter().collect();
+                ids.sort();
+                let mut want: Vec<&String> = model.keys().collect();
+                want.sort();
+                prop_assert_eq!(ids, want);
+            }
+            // Search over what is left equals the brute force.
+            let q = [0.3f32, -0.1, 0.5, 0.2, -0.4];
+            let p = SearchParams { k: 7, min_score: Some(-10.0), domain: Some("dom1".into()), ..Default::default() };
+            let got = m.search(&q, &p).expect("search");
+            assert_same(&got, &brute(&m, &q, &p));
+        }
+    }
+}

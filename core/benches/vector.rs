@@ -1,0 +1,3 @@
+//! Criterion benchmarks of the vector kernels and the matrix search (being written).
+
+fn main() {}
