@@ -179,19 +179,18 @@ impl GraphSnapshot {
             .collect()
     }
 
-    /// The `limit` nodes of highest PageRank (default α, tolerance and cap), ties by id, with their
-    /// score and degree (in + out edges).
+    /// The `limit` nodes of highest PageRank (default α, tolerance and cap), with their score and
+    /// degree (in + out edges). Scores equal after rounding to 1e-12 tie and are ordered by id.
     pub fn pillars(&self, limit: usize) -> Vec<(String, f64, usize)> {
         let Ok(run) = self.pagerank_run(DEFAULT_ALPHA, DEFAULT_TOLERANCE, DEFAULT_MAX_ITERATIONS)
         else {
             return Vec::new();
         };
         let mut order: Vec<u32> = (0..self.node_count() as u32).collect();
-        order.sort_unstable_by(|&x, &y| {
-            run.scores[y as usize]
-                .total_cmp(&run.scores[x as usize])
-                .then(x.cmp(&y))
-        });
+        // Scores equal to 1e-12 are ties (mathematically equal ranks differ in the last bits between
+        // implementations), broken by id.
+        let key = |u: u32| (run.scores[u as usize] * 1e12).round() as i64;
+        order.sort_unstable_by(|&x, &y| key(y).cmp(&key(x)).then(x.cmp(&y)));
         order.truncate(limit);
         order
             .into_iter()
