@@ -719,3 +719,200 @@ pub fn migrate(
 ) -> Result<MigrationReport> {
     migrate_with(conn, path, opts, RESONANCE_MIGRATIONS)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::connection::{open_read_write, OpenOptions};
+
+    fn two_step_db(path: &Path) -> Connection {
+        let conn = Connection::open(path).unwrap();
+        for step in &DRIZZLE_STEPS[..2] {
+            for q in step.sql {
+                conn.execute_batch(q).unwrap();
+            }
+        }
+        conn.execute_batch(schema::CREATE_DRIZZLE_LEDGER).unwrap();
+        for step in &DRIZZLE_STEPS[..2] {
+            conn.execute_batch(&ledger_insert(step, false)).unwrap();
+        }
+        conn.execute_batch("INSERT INTO nodes (id, title) VALUES ('a', 'A'), ('b', 'B')")
+            .unwrap();
+        conn
+    }
+
+    fn dump(conn: &Connection) -> (String, Vec<String>) {
+        let schema_sql: Vec<String> = conn
+            .prepare("SELECT type || ' ' || name || ' ' || coalesce(sql, '') FROM sqlite_master ORDER BY name")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        let mut data = Vec::new();
+        for t in ["nodes", "__drizzle_migrations"] {
+            let rows: Vec<String> = conn
+                .prepare(&format!("SELECT quote(rowid) || ':' || json_array(*) FROM (SELECT rowid, * FROM \"{t}\")"))
+                .map(|mut s| s.query_map([], |r| r.get(0)).unwrap().map(|r| r.unwrap()).collect())
+                .unwrap_or_default();
+            data.extend(rows);
+        }
+        let resonance: Vec<String> = applied_resonance(conn)
+            .unwrap()
+            .iter()
+            .map(|a| format!("{a:?}"))
+            .collect();
+        data.extend(resonance);
+        (schema_sql.join("\n"), data)
+    }
+
+    #[test]
+    fn a_migration_failing_at_its_third_statement_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.db");
+        drop(two_step_db(&path));
+        let mut conn = open_read_write(&path, &OpenOptions::default()).unwrap();
+        let before = dump(&conn);
+        let migs = [
+            RESONANCE_MIGRATIONS[0].clone(),
+            ResonanceMigration {
+                name: "V2__broken",
+                sql: "CREATE TABLE resonance_x (a text);\nINSERT INTO resonance_x VALUES ('1');\nINSERT INTO no_such_table VALUES (1);",
+            },
+        ];
+        let err = migrate_with(
+            &mut conn,
+            &path,
+            &MigrateOptions {
+                backup: false,
+                ..Default::default()
+            },
+            &migs,
+        )
+        .unwrap_err();
+        assert_eq!(err.code(), "migration_failed", "{err}");
+        assert_eq!(
+            dump(&conn),
+            before,
+            "schema, data and both ledgers identical"
+        );
+        // The real migrations still apply afterwards.
+        migrate(
+            &mut conn,
+            &path,
+            &MigrateOptions {
+                backup: false,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            schema::detect_shape(&conn).unwrap(),
+            Shape::Drizzle {
+                steps: 3,
+                hand: false
+            }
+        );
+    }
+
+    #[test]
+    fn destructive_steps_are_refused_unless_allowed_and_dry_run_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.db");
+        drop(two_step_db(&path));
+        let mut conn = open_read_write(&path, &OpenOptions::default()).unwrap();
+        let migs = [
+            RESONANCE_MIGRATIONS[0].clone(),
+            ResonanceMigration {
+                name: "V2__drop_title",
+                sql: "-- resonance:destructive\nCREATE TABLE resonance_tmp (x);\nDROP TABLE resonance_tmp;",
+            },
+        ];
+        let before = dump(&conn);
+        let dry = migrate_with(
+            &mut conn,
+            &path,
+            &MigrateOptions {
+                dry_run: true,
+                ..Default::default()
+            },
+            &migs,
+        )
+        .unwrap();
+        assert!(dry.dry_run);
+        assert_eq!(
+            dry.steps.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(),
+            [
+                "drizzle_0002_summary",
+                "V1__resonance_meta",
+                "V2__drop_title"
+            ]
+        );
+        assert!(
+            dry.steps[0].sql.iter().any(|q| q.contains("ADD `summary`")),
+            "dry run lists the SQL"
+        );
+        assert!(dry.steps[2].destructive);
+        assert_eq!(dump(&conn), before, "a dry run changes nothing");
+        assert!(!dir.path().join("backups").exists());
+        let err = migrate_with(&mut conn, &path, &MigrateOptions::default(), &migs).unwrap_err();
+        assert_eq!(err.code(), "destructive_refused");
+        assert!(err.to_string().contains("V2__drop_title"));
+        assert_eq!(dump(&conn), before);
+        let rep = migrate_with(
+            &mut conn,
+            &path,
+            &MigrateOptions {
+                allow_destructive: true,
+                ..Default::default()
+            },
+            &migs,
+        )
+        .unwrap();
+        assert_eq!(rep.steps.len(), 3);
+        assert!(rep.backup.is_some());
+    }
+
+    #[test]
+    fn ahead_and_drifted_databases_are_refused_with_both_versions() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.db");
+        drop(two_step_db(&path));
+        let mut conn = open_read_write(&path, &OpenOptions::default()).unwrap();
+        let newer = [
+            RESONANCE_MIGRATIONS[0].clone(),
+            ResonanceMigration {
+                name: "V2__later",
+                sql: "CREATE TABLE resonance_later (x);",
+            },
+        ];
+        migrate_with(
+            &mut conn,
+            &path,
+            &MigrateOptions {
+                backup: false,
+                ..Default::default()
+            },
+            &newer,
+        )
+        .unwrap();
+        // This library only knows V1: the database is ahead.
+        let err = plan(&conn).unwrap_err();
+        assert_eq!(err.code(), "schema_too_new");
+        assert!(
+            err.to_string().contains("V2") && err.to_string().contains("V1"),
+            "{err}"
+        );
+        // A changed V2: drift.
+        let drifted = [
+            RESONANCE_MIGRATIONS[0].clone(),
+            ResonanceMigration {
+                name: "V2__later",
+                sql: "CREATE TABLE resonance_later (x, y);",
+            },
+        ];
+        let err = plan_with(&conn, &drifted).unwrap_err();
+        assert_eq!(err.code(), "schema_too_new");
+        assert!(err.to_string().contains("checksum"), "{err}");
+    }
+}

@@ -13,7 +13,14 @@ use resonance::schema::{self, Shape};
 use resonance::{Database, OpenOptions};
 use rusqlite::Connection;
 
-const TABLES: [&str; 6] = ["nodes", "edges", "ember_state", "history", "_health", "__drizzle_migrations"];
+const TABLES: [&str; 6] = [
+    "nodes",
+    "edges",
+    "ember_state",
+    "history",
+    "_health",
+    "__drizzle_migrations",
+];
 
 fn fresh_structure(dir: &Path) -> BTreeMap<String, Vec<schema::ColumnInfo>> {
     let p = dir.join("fresh.db");
@@ -23,7 +30,9 @@ fn fresh_structure(dir: &Path) -> BTreeMap<String, Vec<schema::ColumnInfo>> {
 }
 
 /// Drops what may legitimately differ: the documented leftovers (`content`, a stray `_health`).
-fn normalise(mut s: BTreeMap<String, Vec<schema::ColumnInfo>>) -> BTreeMap<String, Vec<schema::ColumnInfo>> {
+fn normalise(
+    mut s: BTreeMap<String, Vec<schema::ColumnInfo>>,
+) -> BTreeMap<String, Vec<schema::ColumnInfo>> {
     s.remove("table _health");
     if let Some(cols) = s.get_mut("table nodes") {
         cols.retain(|c| c.name != "content");
@@ -33,12 +42,17 @@ fn normalise(mut s: BTreeMap<String, Vec<schema::ColumnInfo>>) -> BTreeMap<Strin
 
 fn ledger(conn: &Connection) -> Vec<(Option<i64>, String, i64)> {
     let mut st = conn.prepare("SELECT id, hash, CAST(created_at AS INTEGER) FROM \"__drizzle_migrations\" ORDER BY created_at").unwrap();
-    st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap().map(|r| r.unwrap()).collect()
+    st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect()
 }
 
 fn backups(db: &Path) -> Vec<PathBuf> {
     let dir = db.parent().unwrap().join("backups");
-    let mut v: Vec<PathBuf> = std::fs::read_dir(dir).map(|d| d.map(|e| e.unwrap().path()).collect()).unwrap_or_default();
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|d| d.map(|e| e.unwrap().path()).collect())
+        .unwrap_or_default();
     v.sort();
     v
 }
@@ -59,14 +73,25 @@ fn every_shape_is_adopted_without_losing_a_byte() {
         if fixture == Fixture::Unknown {
             let err = opened.unwrap_err();
             assert_eq!(err.code(), "schema_unknown", "{err}");
-            assert!(err.to_string().contains("documents"), "the error names what was found: {err}");
-            assert_eq!(file_hash(&path), hash_before, "unknown schema: file bytes unchanged");
+            assert!(
+                err.to_string().contains("documents"),
+                "the error names what was found: {err}"
+            );
+            assert_eq!(
+                file_hash(&path),
+                hash_before,
+                "unknown schema: file bytes unchanged"
+            );
             assert!(backups(&path).is_empty());
             continue;
         }
         let db = opened.unwrap_or_else(|e| panic!("{fixture:?}: {e}"));
         if fixture == Fixture::NewerApp {
-            assert!(db.warnings().iter().any(|w| w.contains("newer")), "{:?}", db.warnings());
+            assert!(
+                db.warnings().iter().any(|w| w.contains("newer")),
+                "{:?}",
+                db.warnings()
+            );
         }
         db.close().unwrap();
 
@@ -77,12 +102,24 @@ fn every_shape_is_adopted_without_losing_a_byte() {
             if table == "__drizzle_migrations" {
                 continue;
             }
-            let after_rows = after.get(table).unwrap_or_else(|| panic!("{fixture:?}: table {table} lost"));
-            assert_eq!(rows.len(), after_rows.len(), "{fixture:?}: row count of {table}");
+            let after_rows = after
+                .get(table)
+                .unwrap_or_else(|| panic!("{fixture:?}: table {table} lost"));
+            assert_eq!(
+                rows.len(),
+                after_rows.len(),
+                "{fixture:?}: row count of {table}"
+            );
             for (rowid, cols) in rows {
-                let a = after_rows.get(rowid).unwrap_or_else(|| panic!("{fixture:?}: {table} rowid {rowid} lost"));
+                let a = after_rows
+                    .get(rowid)
+                    .unwrap_or_else(|| panic!("{fixture:?}: {table} rowid {rowid} lost"));
                 for (col, v) in cols {
-                    assert_eq!(a.get(col), Some(v), "{fixture:?}: {table} rowid {rowid} column {col}");
+                    assert_eq!(
+                        a.get(col),
+                        Some(v),
+                        "{fixture:?}: {table} rowid {rowid} column {col}"
+                    );
                 }
             }
         }
@@ -92,7 +129,11 @@ fn every_shape_is_adopted_without_losing_a_byte() {
         if fixture == Fixture::NewerApp {
             assert_eq!(created.len(), 4);
         } else {
-            assert_eq!(created, common::STEPS.iter().map(|s| s.0).collect::<Vec<_>>(), "{fixture:?}: ledger");
+            assert_eq!(
+                created,
+                common::STEPS.iter().map(|s| s.0).collect::<Vec<_>>(),
+                "{fixture:?}: ledger"
+            );
         }
         if let Some(old) = before.get("__drizzle_migrations") {
             for row in old.values() {
@@ -100,42 +141,70 @@ fn every_shape_is_adopted_without_losing_a_byte() {
                     Some(rusqlite::types::Value::Text(h)) => h.clone(),
                     other => panic!("{other:?}"),
                 };
-                assert!(l.iter().any(|r| r.1 == hash), "{fixture:?}: old ledger row {hash} kept");
+                assert!(
+                    l.iter().any(|r| r.1 == hash),
+                    "{fixture:?}: old ledger row {hash} kept"
+                );
             }
         }
         if fixture == Fixture::HandLedger {
             assert_eq!(l[2].0, Some(3), "hand ledger: integer ids continue");
         } else if fixture != Fixture::NewerApp {
-            assert!(l.iter().skip(before.get("__drizzle_migrations").map_or(0, |r| r.len())).all(|r| r.0.is_none()));
+            assert!(l
+                .iter()
+                .skip(before.get("__drizzle_migrations").map_or(0, |r| r.len()))
+                .all(|r| r.0.is_none()));
         }
         // The schema equals a fresh database's (apart from the documented leftovers).
         let mut got = normalise(schema::structure(&conn).unwrap());
         if fixture == Fixture::NewerApp {
             // Opened without DDL: the application's own newer column stays, no Resonance tables.
-            assert!(got.get("table nodes").unwrap().iter().any(|c| c.name == "future_col"));
+            assert!(got
+                .get("table nodes")
+                .unwrap()
+                .iter()
+                .any(|c| c.name == "future_col"));
             assert!(!got.contains_key("table resonance_meta"));
             continue;
         }
         let mut want = fresh.clone();
         got.remove("table sqlite_sequence");
         want.remove("table sqlite_sequence");
-        assert_eq!(got, want, "{fixture:?}: structure differs from a fresh database");
+        assert_eq!(
+            got, want,
+            "{fixture:?}: structure differs from a fresh database"
+        );
         if fixture.is_legacy() {
             let cols = schema::table_columns(&conn, "nodes").unwrap();
-            assert!(cols.iter().any(|c| c.name == "content"), "legacy content column kept");
+            assert!(
+                cols.iter().any(|c| c.name == "content"),
+                "legacy content column kept"
+            );
             let fts = schema::object_names(&conn, "table").unwrap();
             assert!(!fts.contains("nodes_fts"));
             assert!(schema::object_names(&conn, "trigger").unwrap().is_empty());
         }
-        assert_eq!(schema::detect_shape(&conn).unwrap(), Shape::Drizzle { steps: 3, hand: fixture == Fixture::HandLedger });
+        assert_eq!(
+            schema::detect_shape(&conn).unwrap(),
+            Shape::Drizzle {
+                steps: 3,
+                hand: fixture == Fixture::HandLedger
+            }
+        );
         // The backup holds the pre-adoption data and passes integrity_check.
         if fixture != Fixture::Current {
             let b = backups(&path);
             assert_eq!(b.len(), 1, "{fixture:?}: one backup: {b:?}");
             let bc = Connection::open(&b[0]).unwrap();
-            let ok: String = bc.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+            let ok: String = bc
+                .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+                .unwrap();
             assert_eq!(ok, "ok");
-            assert_eq!(snapshot(&bc, &TABLES), before, "{fixture:?}: backup holds the pre-adoption data");
+            assert_eq!(
+                snapshot(&bc, &TABLES),
+                before,
+                "{fixture:?}: backup holds the pre-adoption data"
+            );
         }
         // Opening again changes nothing (and takes no backup).
         drop(conn);
@@ -157,13 +226,25 @@ fn fresh_database_gets_the_applications_ledger() {
     let l = ledger(&c);
     assert_eq!(l.len(), 3);
     for (row, step) in l.iter().zip(common::STEPS.iter()) {
-        assert_eq!(row.0, None, "Drizzle writes NULL ids (SERIAL is no rowid alias)");
+        assert_eq!(
+            row.0, None,
+            "Drizzle writes NULL ids (SERIAL is no rowid alias)"
+        );
         assert_eq!(row.1, step.1);
         assert_eq!(row.2, step.0);
     }
     // The DDL is what the application's migrations write.
-    let sql: String = c.query_row("SELECT sql FROM sqlite_master WHERE name='nodes'", [], |r| r.get(0)).unwrap();
-    assert!(sql.contains("`id` text PRIMARY KEY NOT NULL") && sql.contains("`summary` text"), "{sql}");
+    let sql: String = c
+        .query_row(
+            "SELECT sql FROM sqlite_master WHERE name='nodes'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(
+        sql.contains("`id` text PRIMARY KEY NOT NULL") && sql.contains("`summary` text"),
+        "{sql}"
+    );
     // No backup for a new, empty database.
     assert!(backups(&p).is_empty());
     // A 0-byte file counts as new.
@@ -195,11 +276,27 @@ fn pragmas_read_back_after_open() {
     // The write probe leaves no trace.
     db.close().unwrap();
     let c = Connection::open(&p).unwrap();
-    assert!(!schema::object_names(&c, "table").unwrap().contains("resonance_write_probe"));
+    assert!(!schema::object_names(&c, "table")
+        .unwrap()
+        .contains("resonance_write_probe"));
     // A custom busy timeout, and the floor.
-    let db = Database::open_with(&p, OpenOptions { busy_timeout_ms: 1234 + 1000, ..Default::default() }).unwrap();
+    let db = Database::open_with(
+        &p,
+        OpenOptions {
+            busy_timeout_ms: 1234 + 1000,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     assert_eq!(db.health().unwrap().busy_timeout_ms, 2234);
-    let err = Database::open_with(&p, OpenOptions { busy_timeout_ms: 999, ..Default::default() }).unwrap_err();
+    let err = Database::open_with(
+        &p,
+        OpenOptions {
+            busy_timeout_ms: 999,
+            ..Default::default()
+        },
+    )
+    .unwrap_err();
     assert_eq!(err.code(), "invalid_argument");
 }
 
@@ -210,10 +307,22 @@ fn open_does_not_switch_wal_when_already_wal() {
     Database::open(&p).unwrap().close().unwrap();
     // Another connection holds a read transaction.
     let reader = Connection::open(&p).unwrap();
-    reader.execute_batch("BEGIN; SELECT count(*) FROM nodes;").unwrap();
+    reader
+        .execute_batch("BEGIN; SELECT count(*) FROM nodes;")
+        .unwrap();
     let t = Instant::now();
-    let db = Database::open_with(&p, OpenOptions { busy_timeout_ms: 1000, ..Default::default() }).unwrap();
-    assert!(t.elapsed() < Duration::from_millis(900), "no wait for a lock");
+    let db = Database::open_with(
+        &p,
+        OpenOptions {
+            busy_timeout_ms: 1000,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert!(
+        t.elapsed() < Duration::from_millis(900),
+        "no wait for a lock"
+    );
     assert_eq!(db.health().unwrap().journal_mode, "wal");
     reader.execute_batch("COMMIT").unwrap();
 }
@@ -239,11 +348,28 @@ impl Drop for RoMount {
 /// A read-only view of `src` at `dst` (a read-only bind mount: permission bits do not stop root).
 fn read_only_view(src: &Path, dst: &Path) -> RoMount {
     std::fs::create_dir_all(dst).unwrap();
-    let ok = Command::new("mount").arg("--bind").arg(src).arg(dst).status().map(|s| s.success()).unwrap_or(false)
-        && Command::new("mount").args(["-o", "remount,ro,bind"]).arg(dst).status().map(|s| s.success()).unwrap_or(false);
-    assert!(ok, "this test needs a read-only bind mount (run as root on Linux)");
+    let ok = Command::new("mount")
+        .arg("--bind")
+        .arg(src)
+        .arg(dst)
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
+        && Command::new("mount")
+            .args(["-o", "remount,ro,bind"])
+            .arg(dst)
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+    assert!(
+        ok,
+        "this test needs a read-only bind mount (run as root on Linux)"
+    );
     let m = RoMount(dst.to_path_buf());
-    assert!(std::fs::write(dst.join("probe"), b"x").is_err(), "the view must be read-only");
+    assert!(
+        std::fs::write(dst.join("probe"), b"x").is_err(),
+        "the view must be read-only"
+    );
     m
 }
 
@@ -267,18 +393,25 @@ fn read_only_handles() {
     build(&old, Fixture::TwoSteps, 5);
     // Held open so its -wal/-shm files exist (a plain SQLite connection deletes them on close).
     let old_conn = Connection::open(&old).unwrap();
-    old_conn.execute_batch("PRAGMA journal_mode=WAL; SELECT count(*) FROM nodes;").unwrap();
+    old_conn
+        .execute_batch("PRAGMA journal_mode=WAL; SELECT count(*) FROM nodes;")
+        .unwrap();
     assert!(src.join("old.db-shm").exists());
 
     let view = dir.path().join("ro");
     let _m = read_only_view(&src, &view);
-    let ro = OpenOptions { read_only: true, ..Default::default() };
+    let ro = OpenOptions {
+        read_only: true,
+        ..Default::default()
+    };
     let db = Database::open_with(view.join("a.db"), ro.clone()).unwrap();
     let h = db.health().unwrap();
     assert!(h.query_only);
     assert_eq!(h.write_probe, "skipped (read-only handle)");
     assert_eq!(h.nodes, 0);
-    let e = db.migrate(&resonance::MigrateOptions::default()).unwrap_err();
+    let e = db
+        .migrate(&resonance::MigrateOptions::default())
+        .unwrap_err();
     assert_eq!(e.code(), "readonly");
     db.close().unwrap();
 
@@ -303,12 +436,19 @@ fn read_only_handles() {
 /// Child-process entry: does what RESONANCE_TEST_CHILD says, then exits.
 #[test]
 fn child_entry() {
-    let Ok(what) = std::env::var("RESONANCE_TEST_CHILD") else { return };
+    let Ok(what) = std::env::var("RESONANCE_TEST_CHILD") else {
+        return;
+    };
     let path = PathBuf::from(std::env::var("RESONANCE_TEST_DB").unwrap());
     if let Ok(start) = std::env::var("RESONANCE_TEST_START_AT_MS") {
         // Spin until the agreed instant so both children open at once.
         let start: u128 = start.parse().unwrap();
-        while std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() < start {
+        while std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis()
+            < start
+        {
             std::hint::spin_loop();
         }
     }
@@ -347,19 +487,39 @@ fn two_processes_adopt_the_same_file_once() {
         let p = dir.path().join(format!("r{round}/resonance.db"));
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::copy(&template, &p).unwrap();
-        let start = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() + 150;
-        let mut ca = child("open", &p, Some(start)).stderr(std::process::Stdio::piped()).spawn().unwrap();
-        let mut cb = child("open", &p, Some(start)).stderr(std::process::Stdio::piped()).spawn().unwrap();
+        let start = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis()
+            + 150;
+        let mut ca = child("open", &p, Some(start))
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut cb = child("open", &p, Some(start))
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
         let oa = ca.wait().unwrap();
         let ob = cb.wait().unwrap();
         let ea = std::io::read_to_string(ca.stderr.take().unwrap()).unwrap();
         let eb = std::io::read_to_string(cb.stderr.take().unwrap()).unwrap();
         assert!(oa.success() && ob.success(), "round {round}: {ea} {eb}");
         let c = Connection::open(&p).unwrap();
-        assert_eq!(ledger(&c).len(), 3, "round {round}: each Drizzle step recorded once");
-        let r: i64 = c.query_row("SELECT count(*) FROM resonance_schema_history", [], |r| r.get(0)).unwrap();
+        assert_eq!(
+            ledger(&c).len(),
+            3,
+            "round {round}: each Drizzle step recorded once"
+        );
+        let r: i64 = c
+            .query_row("SELECT count(*) FROM resonance_schema_history", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
         assert_eq!(r, 1, "round {round}: each Resonance step recorded once");
-        let n: i64 = c.query_row("SELECT count(*) FROM nodes", [], |r| r.get(0)).unwrap();
+        let n: i64 = c
+            .query_row("SELECT count(*) FROM nodes", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(n, 30);
     }
 }
@@ -380,13 +540,18 @@ fn sigkill_during_adoption_leaves_old_or_new_state() {
                 (format!("big-{i:06}"), &blob),
             )
             .unwrap();
-            c.execute("INSERT INTO edges (source, target, type) VALUES (?1, 'node-0001', 'x')", [format!("big-{i:06}")])
-                .unwrap();
+            c.execute(
+                "INSERT INTO edges (source, target, type) VALUES (?1, 'node-0001', 'x')",
+                [format!("big-{i:06}")],
+            )
+            .unwrap();
         }
         c.execute_batch("COMMIT").unwrap();
     }
-    let n_before: i64 =
-        Connection::open(&template).unwrap().query_row("SELECT count(*) FROM nodes", [], |r| r.get(0)).unwrap();
+    let n_before: i64 = Connection::open(&template)
+        .unwrap()
+        .query_row("SELECT count(*) FROM nodes", [], |r| r.get(0))
+        .unwrap();
     // Time one full adoption to spread the kills over it.
     let probe = dir.path().join("probe/resonance.db");
     std::fs::create_dir_all(probe.parent().unwrap()).unwrap();
@@ -410,19 +575,39 @@ fn sigkill_during_adoption_leaves_old_or_new_state() {
         let _ = ch.kill(); // SIGKILL
         let _ = ch.wait();
         let c = Connection::open(&p).unwrap();
-        let ok: String = c.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+        let ok: String = c
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(ok, "ok", "round {round}");
-        let n: i64 = c.query_row("SELECT count(*) FROM nodes", [], |r| r.get(0)).unwrap();
+        let n: i64 = c
+            .query_row("SELECT count(*) FROM nodes", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(n, n_before, "round {round}: no row lost");
         match schema::detect_shape(&c).unwrap() {
-            Shape::Legacy { version: 8, failed_upgrade: false } => {
+            Shape::Legacy {
+                version: 8,
+                failed_upgrade: false,
+            } => {
                 seen_old += 1;
-                assert!(!schema::table_columns(&c, "nodes").unwrap().iter().any(|c| c.name == "summary"));
+                assert!(!schema::table_columns(&c, "nodes")
+                    .unwrap()
+                    .iter()
+                    .any(|c| c.name == "summary"));
             }
-            Shape::Drizzle { steps: 3, hand: false } => {
+            Shape::Drizzle {
+                steps: 3,
+                hand: false,
+            } => {
                 seen_new += 1;
-                assert!(schema::table_columns(&c, "nodes").unwrap().iter().any(|c| c.name == "summary"));
-                let r: i64 = c.query_row("SELECT count(*) FROM resonance_schema_history", [], |r| r.get(0)).unwrap();
+                assert!(schema::table_columns(&c, "nodes")
+                    .unwrap()
+                    .iter()
+                    .any(|c| c.name == "summary"));
+                let r: i64 = c
+                    .query_row("SELECT count(*) FROM resonance_schema_history", [], |r| {
+                        r.get(0)
+                    })
+                    .unwrap();
                 assert_eq!(r, 1);
             }
             other => panic!("round {round}: in-between state {other:?}"),

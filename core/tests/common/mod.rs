@@ -53,9 +53,21 @@ pub const DDL_0002: &str = "ALTER TABLE `nodes` ADD `summary` text;";
 pub const LEDGER: &str =
     "CREATE TABLE IF NOT EXISTS \"__drizzle_migrations\" (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at numeric);";
 pub const STEPS: [(i64, &str, &str); 3] = [
-    (1767981411501, "b548e4cd9d946d39dbb888e94692783cde7099691bf666af54e1b5af60b389fb", "0000_happy_thaddeus_ross"),
-    (1768308220948, "7b30e2bf86221fedb429141261731220b2b2616a8bb09d3f5fbadccb55f41b16", "0001_happy_serpent_society"),
-    (1769588665479, "b6400314b4a5187a3a058a5d35c3cb6031eadd86fff72403accdc73495d69e78", "0002"),
+    (
+        1767981411501,
+        "b548e4cd9d946d39dbb888e94692783cde7099691bf666af54e1b5af60b389fb",
+        "0000_happy_thaddeus_ross",
+    ),
+    (
+        1768308220948,
+        "7b30e2bf86221fedb429141261731220b2b2616a8bb09d3f5fbadccb55f41b16",
+        "0001_happy_serpent_society",
+    ),
+    (
+        1769588665479,
+        "b6400314b4a5187a3a058a5d35c3cb6031eadd86fff72403accdc73495d69e78",
+        "0002",
+    ),
 ];
 
 /// A deterministic little-endian float32 blob (not normalised on purpose: adoption must not touch it).
@@ -100,22 +112,32 @@ impl Fixture {
     ];
 
     pub fn is_legacy(self) -> bool {
-        matches!(self, Fixture::LegacyV5 | Fixture::LegacyV8 | Fixture::LegacyV3 | Fixture::FailedUpgrade)
+        matches!(
+            self,
+            Fixture::LegacyV5 | Fixture::LegacyV8 | Fixture::LegacyV3 | Fixture::FailedUpgrade
+        )
     }
 }
 
 fn drizzle_rows(conn: &Connection, n: usize) {
     conn.execute_batch(LEDGER).unwrap();
     for (created, hash, _) in &STEPS[..n] {
-        conn.execute("INSERT INTO \"__drizzle_migrations\" (hash, created_at) VALUES (?1, ?2)", (hash, created))
-            .unwrap();
+        conn.execute(
+            "INSERT INTO \"__drizzle_migrations\" (hash, created_at) VALUES (?1, ?2)",
+            (hash, created),
+        )
+        .unwrap();
     }
 }
 
 fn insert_nodes(conn: &Connection, n: usize, with_summary: bool, dim: usize) {
     for i in 0..n {
         let id = format!("node-{i:04}");
-        let emb: Option<Vec<u8>> = if i % 5 == 4 { None } else { Some(blob(i as u32, dim)) };
+        let emb: Option<Vec<u8>> = if i % 5 == 4 {
+            None
+        } else {
+            Some(blob(i as u32, dim))
+        };
         let meta = format!("{{\"i\":{i},\"q\":\"it's; -- %\"}}");
         if with_summary {
             conn.execute(
@@ -137,7 +159,10 @@ fn insert_nodes(conn: &Connection, n: usize, with_summary: bool, dim: usize) {
 
 fn insert_edges(conn: &Connection, n: usize, full: bool) {
     for i in 0..n {
-        let (s, t) = (format!("node-{:04}", i), format!("node-{:04}", (i * 7 + 1) % n));
+        let (s, t) = (
+            format!("node-{:04}", i),
+            format!("node-{:04}", (i * 7 + 1) % n),
+        );
         if full {
             conn.execute(
                 "INSERT INTO edges (source, target, type, confidence, veracity, context_source) VALUES (?1, ?2, 'links_to', 0.5, 0.75, 'ctx')",
@@ -145,11 +170,19 @@ fn insert_edges(conn: &Connection, n: usize, full: bool) {
             )
             .unwrap();
         } else {
-            conn.execute("INSERT INTO edges (source, target, type) VALUES (?1, ?2, 'links_to')", (&s, &t)).unwrap();
+            conn.execute(
+                "INSERT INTO edges (source, target, type) VALUES (?1, ?2, 'links_to')",
+                (&s, &t),
+            )
+            .unwrap();
         }
     }
     // A dangling edge: no node `ghost`.
-    conn.execute("INSERT INTO edges (source, target, type) VALUES ('node-0000', 'ghost', 'mentions')", []).unwrap();
+    conn.execute(
+        "INSERT INTO edges (source, target, type) VALUES ('node-0000', 'ghost', 'mentions')",
+        [],
+    )
+    .unwrap();
 }
 
 /// Builds `fixture` at `path` with `n` nodes (rollback-journal mode, as the old application left them).
@@ -213,7 +246,8 @@ pub fn build(path: &Path, fixture: Fixture, n: usize) {
                 .unwrap();
             }
             insert_edges(&conn, n, true);
-            conn.execute_batch("CREATE TABLE _health (id, ts);").unwrap();
+            conn.execute_batch("CREATE TABLE _health (id, ts);")
+                .unwrap();
         }
         Fixture::LegacyV8 | Fixture::FailedUpgrade => {
             conn.execute_batch(
@@ -269,7 +303,8 @@ pub fn build(path: &Path, fixture: Fixture, n: usize) {
                 .unwrap();
             }
             // Delete one so rowids have a gap (they must survive adoption).
-            conn.execute("DELETE FROM nodes WHERE id = 'node-0002'", []).unwrap();
+            conn.execute("DELETE FROM nodes WHERE id = 'node-0002'", [])
+                .unwrap();
             insert_edges(&conn, n, false);
         }
         Fixture::Unknown => {
@@ -289,13 +324,19 @@ pub fn snapshot(conn: &Connection, tables: &[&str]) -> Snapshot {
     let mut out = Snapshot::new();
     for t in tables {
         let exists: bool = conn
-            .query_row("SELECT count(*) FROM sqlite_master WHERE type='table' AND name=?1", [t], |r| r.get::<_, i64>(0))
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type='table' AND name=?1",
+                [t],
+                |r| r.get::<_, i64>(0),
+            )
             .unwrap()
             > 0;
         if !exists {
             continue;
         }
-        let mut stmt = conn.prepare(&format!("SELECT rowid AS __rowid, * FROM \"{t}\"")).unwrap();
+        let mut stmt = conn
+            .prepare(&format!("SELECT rowid AS __rowid, * FROM \"{t}\""))
+            .unwrap();
         let names: Vec<String> = stmt.column_names().iter().map(|s| s.to_string()).collect();
         let rows = stmt
             .query_map([], |r| {
