@@ -5,9 +5,13 @@
 //! only the handle's life cycle and the lock discipline (no lock held across slow pure computation).
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Condvar, Mutex, MutexGuard};
+use std::thread::ThreadId;
+use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, TransactionBehavior};
+
+use crate::cache::{Caches, Pending};
 
 use crate::connection::{self, OpenOptions};
 use crate::error::{show, Error, Result};
@@ -19,7 +23,15 @@ pub(crate) struct State {
     /// The hardened connection.
     pub conn: Connection,
     /// Caches kept in step with this handle's writes and with `PRAGMA data_version`.
-    pub cache: crate::cache::Caches,
+    pub cache: Caches,
+    /// The explicit transaction open on this handle, if any.
+    pub tx: Option<TxState>,
+}
+
+/// An explicit transaction: the thread that began it, and what it changed so far.
+pub(crate) struct TxState {
+    owner: ThreadId,
+    pending: Pending,
 }
 
 /// An open Resonance database. `Send + Sync`: share it between threads; calls are serialised on an
@@ -30,6 +42,8 @@ pub struct Database {
     options: OpenOptions,
     warnings: Vec<String>,
     state: Mutex<Option<State>>,
+    /// Signalled when an explicit transaction ends (other threads wait for it).
+    tx_done: Condvar,
 }
 
 impl std::fmt::Debug for Database {
@@ -104,13 +118,17 @@ impl Database {
             conn.set_transaction_behavior(TransactionBehavior::Immediate);
             conn
         };
-        let cache = crate::cache::Caches::default();
         Ok(Database {
             path,
             read_only: options.read_only,
             options,
             warnings,
-            state: Mutex::new(Some(State { conn, cache })),
+            state: Mutex::new(Some(State {
+                conn,
+                cache: Caches::default(),
+                tx: None,
+            })),
+            tx_done: Condvar::new(),
         })
     }
 
@@ -144,11 +162,168 @@ impl Database {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Locks the open state, waiting (up to the busy timeout) while another thread holds an explicit
+    /// transaction on this handle; fails with `closed` once closed.
+    fn lock_open(&self) -> Result<MutexGuard<'_, Option<State>>> {
+        let me = std::thread::current().id();
+        let deadline =
+            Instant::now() + Duration::from_millis(u64::from(self.options.busy_timeout_ms));
+        let mut guard = self.lock();
+        loop {
+            match guard.as_ref() {
+                None => return Err(Error::Closed),
+                Some(State { tx: Some(tx), .. }) if tx.owner != me => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        return Err(Error::Busy(format!(
+                            "another thread holds a transaction on {} for longer than the busy timeout",
+                            show(&self.path)
+                        )));
+                    }
+                    guard = self
+                        .tx_done
+                        .wait_timeout(guard, deadline - now)
+                        .unwrap_or_else(|p| p.into_inner())
+                        .0;
+                }
+                Some(_) => return Ok(guard),
+            }
+        }
+    }
+
     /// Runs `f` with the open state, or fails with `closed`.
     pub(crate) fn with_state<T>(&self, f: impl FnOnce(&mut State) -> Result<T>) -> Result<T> {
-        let mut guard = self.lock();
+        let mut guard = self.lock_open()?;
         let state = guard.as_mut().ok_or(Error::Closed)?;
         f(state)
+    }
+
+    /// Runs a write: inside the handle's explicit transaction (as a savepoint, so a failed write
+    /// leaves the transaction as it was) or in its own `BEGIN IMMEDIATE` transaction. The caches follow
+    /// once the change commits.
+    pub(crate) fn write<T>(
+        &self,
+        what: &str,
+        f: impl FnOnce(&Connection, &mut Pending, &mut Caches) -> Result<T>,
+    ) -> Result<T> {
+        self.check_writable(what)?;
+        self.with_state(|s| {
+            s.cache.refresh(&s.conn)?;
+            if let Some(tx) = s.tx.as_mut() {
+                s.conn
+                    .execute_batch("SAVEPOINT resonance_op")
+                    .map_err(|e| Error::sqlite(e, what))?;
+                let mut pending = Pending::default();
+                match f(&s.conn, &mut pending, &mut s.cache) {
+                    Ok(v) => {
+                        s.conn
+                            .execute_batch("RELEASE resonance_op")
+                            .map_err(|e| Error::sqlite(e, what))?;
+                        tx.pending.ops.extend(pending.ops);
+                        tx.pending.graph_dirty |= pending.graph_dirty;
+                        Ok(v)
+                    }
+                    Err(e) => {
+                        let _ = s
+                            .conn
+                            .execute_batch("ROLLBACK TO resonance_op; RELEASE resonance_op");
+                        Err(e)
+                    }
+                }
+            } else {
+                let mut pending = Pending::default();
+                let cache = &mut s.cache;
+                let v = connection::write_tx(&mut s.conn, what, |tx| f(tx, &mut pending, cache))?;
+                s.cache.apply(pending);
+                Ok(v)
+            }
+        })
+    }
+
+    /// Begins an explicit `BEGIN IMMEDIATE` transaction on this handle. Until [`Database::commit`] or
+    /// [`Database::rollback`], this thread's writes join it and other threads' calls wait.
+    pub fn begin(&self) -> Result<()> {
+        self.check_writable("begin")?;
+        self.with_state(|s| {
+            if s.tx.is_some() {
+                return Err(Error::InvalidArgument(
+                    "a transaction is already open on this handle".into(),
+                ));
+            }
+            s.cache.refresh(&s.conn)?;
+            s.conn
+                .execute_batch("BEGIN IMMEDIATE")
+                .map_err(|e| Error::sqlite(e, "beginning a transaction"))?;
+            s.tx = Some(TxState {
+                owner: std::thread::current().id(),
+                pending: Pending::default(),
+            });
+            Ok(())
+        })
+    }
+
+    /// Commits the explicit transaction.
+    pub fn commit(&self) -> Result<()> {
+        let r = self.with_state(|s| {
+            let Some(tx) = s.tx.take() else {
+                return Err(Error::InvalidArgument(
+                    "no transaction is open on this handle".into(),
+                ));
+            };
+            match s.conn.execute_batch("COMMIT") {
+                Ok(()) => {
+                    s.cache.apply(tx.pending);
+                    Ok(())
+                }
+                Err(e) => {
+                    let _ = s.conn.execute_batch("ROLLBACK");
+                    Err(Error::sqlite(e, "committing the transaction (rolled back)"))
+                }
+            }
+        });
+        self.tx_done.notify_all();
+        r
+    }
+
+    /// Rolls the explicit transaction back.
+    pub fn rollback(&self) -> Result<()> {
+        let r = self.with_state(|s| {
+            if s.tx.take().is_none() {
+                return Err(Error::InvalidArgument(
+                    "no transaction is open on this handle".into(),
+                ));
+            }
+            s.conn
+                .execute_batch("ROLLBACK")
+                .map_err(|e| Error::sqlite(e, "rolling back"))
+        });
+        self.tx_done.notify_all();
+        r
+    }
+
+    /// Whether an explicit transaction is open.
+    pub fn in_transaction(&self) -> bool {
+        self.lock().as_ref().is_some_and(|s| s.tx.is_some())
+    }
+
+    /// Runs `f` in one `BEGIN IMMEDIATE` transaction: commit when it returns `Ok`, rollback when it
+    /// returns `Err` or panics (the panic then continues).
+    pub fn transaction<T>(&self, f: impl FnOnce(&Database) -> Result<T>) -> Result<T> {
+        self.begin()?;
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(self))) {
+            Ok(Ok(v)) => {
+                self.commit()?;
+                Ok(v)
+            }
+            Ok(Err(e)) => {
+                let _ = self.rollback();
+                Err(e)
+            }
+            Err(panic) => {
+                let _ = self.rollback();
+                std::panic::resume_unwind(panic)
+            }
+        }
     }
 
     /// Fails with `readonly` on a read-only handle (before any SQL runs).
@@ -166,7 +341,11 @@ impl Database {
     /// on another thread finishes first; later calls fail with `closed`.
     pub fn close(&self) -> Result<()> {
         let state = self.lock().take();
-        if let Some(state) = state {
+        self.tx_done.notify_all();
+        if let Some(mut state) = state {
+            if state.tx.take().is_some() {
+                let _ = state.conn.execute_batch("ROLLBACK");
+            }
             if !self.read_only {
                 let _ = state.conn.execute_batch("PRAGMA optimize");
             }

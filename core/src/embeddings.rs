@@ -1,0 +1,394 @@
+//! FAFCAS vectors on a database (design §7): the one-dimension rule, `set_embedding`/`get_embedding`,
+//! and exact top-k search from the handle's in-memory matrix.
+//!
+//! The matrix is loaded once from SQLite and then kept in step with the handle's writes (see `cache`);
+//! a search takes the handle's lock only to check `PRAGMA data_version` and clone an `Arc`, and scores
+//! outside it. Encoding, validation and kernels live in `vector`; this module only wires them.
+
+use std::sync::Arc;
+
+use rusqlite::types::ValueRef;
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::Serialize;
+
+use crate::cache::{CacheOp, Caches, Pending, VectorSkips};
+use crate::db::Database;
+use crate::error::{Error, Result, SqlContext};
+use crate::schema;
+use crate::vector::fafcas;
+use crate::vector::matrix::{Hit, SearchParams, VectorMatrix};
+
+/// Options of a search.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchOptions {
+    /// How many results at most (0 returns none).
+    pub k: usize,
+    /// `None`: only scores > 0 (the application's rule); `Some(m)`: scores ≥ m.
+    pub min_score: Option<f32>,
+    /// Only nodes of this domain.
+    pub domain: Option<String>,
+    /// Only nodes of this type.
+    pub node_type: Option<String>,
+    /// Cap the threads used (None: all cores; Some(1): the calling thread only).
+    pub threads: Option<usize>,
+}
+
+impl Default for SearchOptions {
+    fn default() -> Self {
+        SearchOptions {
+            k: 10,
+            min_score: None,
+            domain: None,
+            node_type: None,
+            threads: None,
+        }
+    }
+}
+
+impl SearchOptions {
+    fn params(&self, exclude: Option<String>) -> SearchParams {
+        SearchParams {
+            k: self.k,
+            min_score: self.min_score,
+            domain: self.domain.clone(),
+            node_type: self.node_type.clone(),
+            exclude,
+            threads: self.threads,
+        }
+    }
+
+    fn check(&self) -> Result<()> {
+        if let Some(m) = self.min_score {
+            if m.is_nan() {
+                return Err(Error::InvalidArgument("min_score is NaN".into()));
+            }
+        }
+        if self.threads == Some(0) {
+            return Err(Error::InvalidArgument("threads must be at least 1".into()));
+        }
+        Ok(())
+    }
+}
+
+/// What the in-memory matrix holds and what it skipped.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct VectorIndexInfo {
+    /// The database's dimension, if fixed.
+    pub dimension: Option<usize>,
+    /// Rows in the matrix.
+    pub rows: usize,
+    /// Blobs skipped as malformed.
+    pub malformed: u64,
+    /// Blobs skipped for another dimension.
+    pub wrong_dimension: u64,
+    /// Non-unit blobs normalised in memory.
+    pub renormalised: u64,
+    /// Zero vectors (kept; they score 0).
+    pub zero: u64,
+    /// The dot-product kernel in use.
+    pub kernel: &'static str,
+}
+
+fn recorded_dimension(conn: &Connection) -> Result<Option<usize>> {
+    if !schema::object_names(conn, "table")?.contains("resonance_meta") {
+        return Ok(None);
+    }
+    let v: Option<String> = conn
+        .prepare_cached("SELECT value FROM resonance_meta WHERE key = 'dimension'")
+        .ctx("reading the dimension")?
+        .query_row([], |r| r.get(0))
+        .optional()
+        .ctx("reading the dimension")?;
+    Ok(v.and_then(|v| v.parse().ok()))
+}
+
+/// The most common well-formed blob dimension (files written before a dimension was recorded).
+fn inferred_dimension(conn: &Connection) -> Result<Option<usize>> {
+    conn.prepare_cached(
+        "SELECT length(embedding) AS l FROM nodes WHERE typeof(embedding) = 'blob' AND length(embedding) > 0 \
+         AND length(embedding) % 4 = 0 GROUP BY l ORDER BY count(*) DESC, l LIMIT 1",
+    )
+    .ctx("inferring the dimension")?
+    .query_row([], |r| r.get::<_, i64>(0))
+    .optional()
+    .ctx("inferring the dimension")
+    .map(|l| l.map(|l| l as usize / 4))
+}
+
+fn database_dimension(conn: &Connection) -> Result<Option<usize>> {
+    match recorded_dimension(conn)? {
+        Some(d) => Ok(Some(d)),
+        None => inferred_dimension(conn),
+    }
+}
+
+/// Applies the one-dimension rule to the vectors of one write call.
+pub(crate) struct DimensionGuard<'a> {
+    cache: &'a mut Caches,
+    known: Option<Option<usize>>,
+}
+
+impl<'a> DimensionGuard<'a> {
+    /// A guard for one write (or one read of the dimension).
+    pub(crate) fn new(cache: &'a mut Caches) -> DimensionGuard<'a> {
+        DimensionGuard { cache, known: None }
+    }
+
+    /// The database's dimension, if fixed (cached once committed).
+    pub(crate) fn current(&mut self, conn: &Connection) -> Result<Option<usize>> {
+        if let Some(k) = self.known {
+            return Ok(k);
+        }
+        let d = if conn.is_autocommit() {
+            match self.cache.dimension {
+                Some(d) => d,
+                None => {
+                    let d = database_dimension(conn)?;
+                    self.cache.dimension = Some(d);
+                    d
+                }
+            }
+        } else {
+            // Inside a transaction: read what this transaction sees.
+            database_dimension(conn)?
+        };
+        self.known = Some(d);
+        Ok(d)
+    }
+
+    /// Validates and normalises `v` for node `id`; the first vector of a database fixes its dimension.
+    pub(crate) fn accept(
+        &mut self,
+        conn: &Connection,
+        v: &[f32],
+        id: &str,
+        pending: &mut Pending,
+    ) -> Result<Vec<f32>> {
+        let unit =
+            fafcas::validate_and_normalize(v).map_err(|e| e.context(format!("node {id:?}")))?;
+        match self.current(conn)? {
+            Some(d) => fafcas::check_dimension(d, unit.len(), &format!("node {id:?}"))?,
+            None => {
+                if schema::object_names(conn, "table")?.contains("resonance_meta") {
+                    conn.prepare_cached("INSERT OR REPLACE INTO resonance_meta (key, value) VALUES ('dimension', ?1)")
+                        .ctx("recording the dimension")?
+                        .execute([unit.len().to_string()])
+                        .ctx("recording the dimension")?;
+                }
+                self.known = Some(Some(unit.len()));
+                pending.ops.push(CacheOp::Dimension(unit.len()));
+            }
+        }
+        Ok(unit)
+    }
+}
+
+/// Loads every usable vector into a matrix, counting what it skips.
+fn load_matrix(conn: &Connection, dim: usize) -> Result<(VectorMatrix, VectorSkips)> {
+    let n: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM nodes WHERE embedding IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )
+        .ctx("counting vectors")?;
+    let mut m = VectorMatrix::with_capacity(dim, n as usize);
+    let mut skips = VectorSkips::default();
+    let mut stmt = conn
+        .prepare("SELECT id, domain, type, embedding FROM nodes WHERE embedding IS NOT NULL")
+        .ctx("loading vectors")?;
+    let mut rows = stmt.query([]).ctx("loading vectors")?;
+    let mut buf = vec![0f32; dim];
+    while let Some(row) = rows.next().ctx("loading vectors")? {
+        let blob = match row.get_ref(3).ctx("loading vectors")? {
+            ValueRef::Blob(b) => b,
+            _ => {
+                skips.malformed += 1;
+                continue;
+            }
+        };
+        if blob.is_empty() || blob.len() % 4 != 0 {
+            skips.malformed += 1;
+            continue;
+        }
+        if blob.len() / 4 != dim {
+            skips.wrong_dimension += 1;
+            continue;
+        }
+        if !fafcas::decode_into(blob, &mut buf) || buf.iter().any(|x| !x.is_finite()) {
+            skips.malformed += 1;
+            continue;
+        }
+        let norm = fafcas::l2_norm(&buf);
+        if norm == 0.0 {
+            skips.zero += 1;
+        } else if (norm - 1.0).abs() > 1e-4 {
+            skips.renormalised += 1;
+            let inv = 1.0 / norm;
+            for x in buf.iter_mut() {
+                *x = (f64::from(*x) * inv) as f32;
+            }
+        }
+        let id: String = match row.get_ref(0).ctx("loading vectors")? {
+            ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
+            ValueRef::Integer(i) => i.to_string(),
+            _ => {
+                skips.malformed += 1;
+                continue;
+            }
+        };
+        let domain: Option<String> = row.get(1).unwrap_or(None);
+        let node_type: Option<String> = row.get(2).unwrap_or(None);
+        m.upsert(&id, &buf, domain.as_deref(), node_type.as_deref())?;
+    }
+    Ok((m, skips))
+}
+
+impl Database {
+    /// The handle's matrix, loaded if needed; `None` when the database has no dimension yet.
+    fn matrix(&self) -> Result<Option<Arc<VectorMatrix>>> {
+        self.with_state(|s| {
+            s.cache.refresh(&s.conn)?;
+            if let Some(m) = &s.cache.vectors {
+                return Ok(Some(m.clone()));
+            }
+            let dim = DimensionGuard::new(&mut s.cache).current(&s.conn)?;
+            let Some(dim) = dim else { return Ok(None) };
+            let (m, skips) = load_matrix(&s.conn, dim)?;
+            let m = Arc::new(m);
+            s.cache.vectors = Some(m.clone());
+            s.cache.vector_skips = skips;
+            Ok(Some(m))
+        })
+    }
+
+    /// What the in-memory matrix holds (loading it if needed) and what it skipped.
+    pub fn vector_index_info(&self) -> Result<VectorIndexInfo> {
+        let m = self.matrix()?;
+        let skips = self.with_state(|s| Ok(s.cache.vector_skips))?;
+        Ok(VectorIndexInfo {
+            dimension: m.as_ref().map(|m| m.dim()),
+            rows: m.as_ref().map_or(0, |m| m.len()),
+            malformed: skips.malformed,
+            wrong_dimension: skips.wrong_dimension,
+            renormalised: skips.renormalised,
+            zero: skips.zero,
+            kernel: crate::vector::kernel::active_kernel(),
+        })
+    }
+
+    /// Stores `id`'s embedding (validated, normalised; `not_found` when the node is missing).
+    pub fn set_embedding(&self, id: &str, vector: &[f32]) -> Result<()> {
+        self.write("set_embedding", |conn, pending, cache| {
+            let row: Option<(Option<String>, Option<String>, Option<i64>)> = conn
+                .prepare_cached("SELECT domain, type, length(embedding) FROM nodes WHERE id = ?1")
+                .ctx("reading a node")?
+                .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .optional()
+                .ctx("reading a node")?;
+            let Some((domain, node_type, old_len)) = row else {
+                return Err(Error::NotFound(format!("node {id:?}")));
+            };
+            let unit = DimensionGuard::new(cache).accept(conn, vector, id, pending)?;
+            conn.prepare_cached("UPDATE nodes SET embedding = ?2 WHERE id = ?1")
+                .ctx("writing an embedding")?
+                .execute(params![id, fafcas::encode(&unit)])
+                .ctx(format!("writing the embedding of {id:?}"))?;
+            let old = old_len.map(|l| serde_json::json!({"embedding": {"dimension": l / 4}}).to_string());
+            let new = serde_json::json!({"embedding": {"dimension": unit.len()}}).to_string();
+            conn.prepare_cached(
+                "INSERT INTO history (entity_type, entity_id, action, old_value, new_value) VALUES ('node', ?1, 'set_embedding', ?2, ?3)",
+            )
+            .ctx("recording history")?
+            .execute(params![id, old, new])
+            .ctx("recording history")?;
+            pending.ops.push(CacheOp::Upsert { id: id.to_string(), unit, domain, node_type });
+            Ok(())
+        })
+    }
+
+    /// `id`'s embedding (`None` when it has none; `not_found` when the node is missing;
+    /// `invalid_vector` when the stored blob is malformed).
+    pub fn get_embedding(&self, id: &str) -> Result<Option<Vec<f32>>> {
+        self.with_state(|s| {
+            let blob: Option<Option<Vec<u8>>> = s
+                .conn
+                .prepare_cached("SELECT embedding FROM nodes WHERE id = ?1")
+                .ctx("reading an embedding")?
+                .query_row([id], |r| match r.get_ref(0)? {
+                    ValueRef::Blob(b) => Ok(Some(b.to_vec())),
+                    ValueRef::Null => Ok(None),
+                    _ => Ok(Some(Vec::new())),
+                })
+                .optional()
+                .ctx("reading an embedding")?;
+            match blob {
+                None => Err(Error::NotFound(format!("node {id:?}"))),
+                Some(None) => Ok(None),
+                Some(Some(b)) => fafcas::decode(&b)
+                    .map(Some)
+                    .map_err(|e| e.context(format!("stored embedding of {id:?}"))),
+            }
+        })
+    }
+
+    /// Exact top-k by dot product with `query` (normalised first): scores descending, ties by id.
+    pub fn search(&self, query: &[f32], opts: &SearchOptions) -> Result<Vec<Hit>> {
+        opts.check()?;
+        let q = fafcas::validate_and_normalize(query).map_err(|e| e.context("query"))?;
+        let Some(m) = self.matrix()? else {
+            return Ok(Vec::new());
+        };
+        m.search(&q, &opts.params(None))
+    }
+
+    /// Top-k of the nodes most like `id`'s stored vector, excluding `id` itself.
+    pub fn search_like(&self, id: &str, opts: &SearchOptions) -> Result<Vec<Hit>> {
+        opts.check()?;
+        let m = self.matrix()?;
+        let q = match m.as_ref().and_then(|m| m.get(id)) {
+            Some(v) => v.to_vec(),
+            None => {
+                let exists = self.get_node(id)?.is_some();
+                return Err(Error::NotFound(if exists {
+                    format!("node {id:?} has no usable embedding")
+                } else {
+                    format!("node {id:?}")
+                }));
+            }
+        };
+        let m = m.ok_or_else(|| Error::Internal("matrix vanished".into()))?;
+        m.search(&q, &opts.params(Some(id.to_string())))
+    }
+
+    /// Many queries at once: `queries` holds `n` row-major vectors of the database's dimension.
+    pub fn search_batch(
+        &self,
+        queries: &[f32],
+        n: usize,
+        opts: &SearchOptions,
+    ) -> Result<Vec<Vec<Hit>>> {
+        opts.check()?;
+        if n == 0 {
+            return Ok(Vec::new());
+        }
+        if queries.len() % n != 0 || queries.is_empty() {
+            return Err(Error::InvalidArgument(format!(
+                "{} floats do not split into {n} queries of equal length",
+                queries.len()
+            )));
+        }
+        let dim = queries.len() / n;
+        let mut unit = Vec::with_capacity(queries.len());
+        for (i, q) in queries.chunks_exact(dim).enumerate() {
+            unit.extend(
+                fafcas::validate_and_normalize(q).map_err(|e| e.context(format!("query #{i}")))?,
+            );
+        }
+        let Some(m) = self.matrix()? else {
+            return Ok(vec![Vec::new(); n]);
+        };
+        fafcas::check_dimension(m.dim(), dim, "batch queries")?;
+        m.search_batch(&unit, &opts.params(None))
+    }
+}

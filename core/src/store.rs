@@ -1,0 +1,791 @@
+//! Nodes, edges and the audit history (design §6), stats and maintenance.
+//!
+//! Every write goes through `Database::write` (one `BEGIN IMMEDIATE` transaction, or a savepoint inside
+//! an explicit one) and records its history row in the same transaction. Vector validation and the
+//! dimension rule belong to `embeddings`; this module calls them and never scores vectors.
+
+use rusqlite::types::ValueRef;
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use serde::Serialize;
+
+use crate::cache::{CacheOp, Pending};
+use crate::db::Database;
+use crate::embeddings;
+use crate::error::{show, Error, Result, SqlContext};
+use crate::vector::fafcas;
+
+/// The default domain of a node.
+pub const DEFAULT_DOMAIN: &str = "knowledge";
+/// The default layer of a node.
+pub const DEFAULT_LAYER: &str = "experience";
+/// The default edge type.
+pub const DEFAULT_EDGE_TYPE: &str = "related_to";
+
+/// A node to write. Fields left `None` are stored as NULL (`domain` and `layer` get their defaults).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NodeInput {
+    /// The id (non-empty).
+    pub id: String,
+    /// `type`.
+    pub node_type: Option<String>,
+    /// `title`.
+    pub title: Option<String>,
+    /// `domain` (default `knowledge`).
+    pub domain: Option<String>,
+    /// `layer` (default `experience`).
+    pub layer: Option<String>,
+    /// `hash` of the document.
+    pub hash: Option<String>,
+    /// `summary`.
+    pub summary: Option<String>,
+    /// `meta`, JSON text (must parse).
+    pub meta: Option<String>,
+    /// `date`.
+    pub date: Option<String>,
+    /// The embedding (validated and normalised before it is stored).
+    pub embedding: Option<Vec<f32>>,
+}
+
+impl NodeInput {
+    /// A node with only an id.
+    pub fn new(id: impl Into<String>) -> NodeInput {
+        NodeInput {
+            id: id.into(),
+            ..Default::default()
+        }
+    }
+}
+
+/// A stored node.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Node {
+    /// `id`.
+    pub id: String,
+    /// `type`.
+    #[serde(rename = "type")]
+    pub node_type: Option<String>,
+    /// `title`.
+    pub title: Option<String>,
+    /// `domain`.
+    pub domain: Option<String>,
+    /// `layer`.
+    pub layer: Option<String>,
+    /// `hash`.
+    pub hash: Option<String>,
+    /// `summary`.
+    pub summary: Option<String>,
+    /// `meta` as stored (JSON text).
+    pub meta: Option<String>,
+    /// `date`.
+    pub date: Option<String>,
+    /// The embedding, when asked for (and well-formed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub embedding: Option<Vec<f32>>,
+}
+
+/// An edge.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Edge {
+    /// Source node id.
+    pub source: String,
+    /// Target node id.
+    pub target: String,
+    /// Edge type (case-sensitive).
+    #[serde(rename = "type")]
+    pub edge_type: String,
+    /// Confidence.
+    pub confidence: Option<f64>,
+    /// Veracity.
+    pub veracity: Option<f64>,
+    /// Where the edge came from.
+    pub context_source: Option<String>,
+}
+
+/// An edge to write.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EdgeInput {
+    /// Source node id (non-empty; the node need not exist).
+    pub source: String,
+    /// Target node id (non-empty).
+    pub target: String,
+    /// Edge type, default `related_to`.
+    pub edge_type: Option<String>,
+    /// Confidence, default 1.
+    pub confidence: Option<f64>,
+    /// Veracity, default 1.
+    pub veracity: Option<f64>,
+    /// Where the edge came from.
+    pub context_source: Option<String>,
+}
+
+impl EdgeInput {
+    /// An edge of the default type.
+    pub fn new(source: impl Into<String>, target: impl Into<String>) -> EdgeInput {
+        EdgeInput {
+            source: source.into(),
+            target: target.into(),
+            edge_type: None,
+            confidence: None,
+            veracity: None,
+            context_source: None,
+        }
+    }
+}
+
+/// A history row.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HistoryEntry {
+    /// Row id (increasing).
+    pub id: i64,
+    /// `node` or `edge`.
+    pub entity_type: String,
+    /// The node id, or `source|type|target` for an edge.
+    pub entity_id: String,
+    /// `insert`, `update`, `delete` or `update_meta`.
+    pub action: String,
+    /// Compact JSON of the row before (embeddings by dimension only).
+    pub old_value: Option<String>,
+    /// Compact JSON of the row after.
+    pub new_value: Option<String>,
+    /// When (UTC, SQLite's `CURRENT_TIMESTAMP`).
+    pub timestamp: Option<String>,
+}
+
+/// Options of [`Database::list_nodes`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ListOptions {
+    /// Only this domain.
+    pub domain: Option<String>,
+    /// Only this type.
+    pub node_type: Option<String>,
+    /// At most this many (None: all).
+    pub limit: Option<usize>,
+    /// Skip this many first.
+    pub offset: usize,
+    /// Include the embeddings.
+    pub with_embeddings: bool,
+}
+
+/// Counts and sizes.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Stats {
+    /// Nodes.
+    pub nodes: u64,
+    /// Edges.
+    pub edges: u64,
+    /// Nodes with an embedding.
+    pub vectors: u64,
+    /// Edges with a missing endpoint.
+    pub dangling_edges: u64,
+    /// The database's vector dimension, if fixed.
+    pub dimension: Option<usize>,
+    /// History rows.
+    pub history: u64,
+    /// Bytes of the database file.
+    pub db_bytes: u64,
+    /// Bytes of the `-wal` file.
+    pub wal_bytes: u64,
+    /// Both.
+    pub size_bytes: u64,
+}
+
+/// SQLite's answer to a checkpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Checkpoint {
+    /// 1 when the checkpoint could not complete because of a lock.
+    pub busy: i64,
+    /// Frames in the WAL.
+    pub log: i64,
+    /// Frames checkpointed.
+    pub checkpointed: i64,
+}
+
+fn require_id(id: &str, what: &str) -> Result<()> {
+    if id.is_empty() {
+        return Err(Error::InvalidArgument(format!("{what} must not be empty")));
+    }
+    Ok(())
+}
+
+fn validate_meta(meta: &Option<String>, id: &str) -> Result<()> {
+    if let Some(m) = meta {
+        serde_json::from_str::<serde_json::Value>(m).map_err(|e| {
+            Error::InvalidArgument(format!("meta of node {id:?} is not valid JSON: {e}"))
+        })?;
+    }
+    Ok(())
+}
+
+const NODE_COLS: &str = "id, type, title, domain, layer, hash, summary, meta, date";
+
+fn node_from_row(r: &Row<'_>, with_embedding: bool) -> rusqlite::Result<Node> {
+    let embedding = if with_embedding {
+        match r.get_ref(9)? {
+            ValueRef::Blob(b) => fafcas::decode(b).ok(),
+            _ => None,
+        }
+    } else {
+        None
+    };
+    Ok(Node {
+        id: r.get(0)?,
+        node_type: r.get(1)?,
+        title: r.get(2)?,
+        domain: r.get(3)?,
+        layer: r.get(4)?,
+        hash: r.get(5)?,
+        summary: r.get(6)?,
+        meta: r.get(7)?,
+        date: r.get(8)?,
+        embedding,
+    })
+}
+
+/// Compact JSON of a node row for the history (the embedding by its dimension only).
+fn node_json(
+    conn: &Connection,
+    id: &str,
+) -> Result<Option<(String, Option<String>, Option<String>)>> {
+    conn.prepare_cached(&format!(
+        "SELECT {NODE_COLS}, length(embedding) FROM nodes WHERE id = ?1"
+    ))
+    .ctx("reading a node")?
+    .query_row([id], |r| {
+        let n = node_from_row(r, false)?;
+        let len: Option<i64> = r.get(9)?;
+        let mut v = serde_json::to_value(&n).unwrap_or(serde_json::Value::Null);
+        if let serde_json::Value::Object(o) = &mut v {
+            o.insert(
+                "embedding".into(),
+                match len {
+                    Some(l) => serde_json::json!({ "dimension": l / 4 }),
+                    None => serde_json::Value::Null,
+                },
+            );
+        }
+        Ok((v.to_string(), n.domain, n.node_type))
+    })
+    .optional()
+    .ctx(format!("reading node {id:?}"))
+}
+
+fn record(
+    conn: &Connection,
+    entity_type: &str,
+    entity_id: &str,
+    action: &str,
+    old: Option<&str>,
+    new: Option<&str>,
+) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO history (entity_type, entity_id, action, old_value, new_value) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )
+    .ctx("recording history")?
+    .execute(params![entity_type, entity_id, action, old, new])
+    .ctx(format!("recording history for {entity_type} {entity_id:?}"))?;
+    Ok(())
+}
+
+fn edge_key(source: &str, edge_type: &str, target: &str) -> String {
+    format!("{source}|{edge_type}|{target}")
+}
+
+/// Writes one node inside the caller's transaction.
+fn upsert_node_in(
+    conn: &Connection,
+    pending: &mut Pending,
+    dims: &mut embeddings::DimensionGuard,
+    node: &NodeInput,
+) -> Result<()> {
+    require_id(&node.id, "node id")?;
+    validate_meta(&node.meta, &node.id)?;
+    let unit = match &node.embedding {
+        Some(v) => Some(dims.accept(conn, v, &node.id, pending)?),
+        None => None,
+    };
+    let old = node_json(conn, &node.id)?;
+    let domain = node
+        .domain
+        .clone()
+        .unwrap_or_else(|| DEFAULT_DOMAIN.to_string());
+    let layer = node
+        .layer
+        .clone()
+        .unwrap_or_else(|| DEFAULT_LAYER.to_string());
+    let blob = unit.as_ref().map(|u| fafcas::encode(u));
+    conn.prepare_cached(
+        "INSERT INTO nodes (id, type, title, domain, layer, embedding, hash, meta, date, summary) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
+         ON CONFLICT(id) DO UPDATE SET type = excluded.type, title = excluded.title, domain = excluded.domain, \
+         layer = excluded.layer, embedding = excluded.embedding, hash = excluded.hash, meta = excluded.meta, \
+         date = excluded.date, summary = excluded.summary",
+    )
+    .ctx("writing a node")?
+    .execute(params![
+        node.id,
+        node.node_type,
+        node.title,
+        domain,
+        layer,
+        blob,
+        node.hash,
+        node.meta,
+        node.date,
+        node.summary
+    ])
+    .ctx(format!("writing node {:?}", node.id))?;
+    let new = node_json(conn, &node.id)?.map(|n| n.0);
+    record(
+        conn,
+        "node",
+        &node.id,
+        if old.is_some() { "update" } else { "insert" },
+        old.as_ref().map(|o| o.0.as_str()),
+        new.as_deref(),
+    )?;
+    match unit {
+        Some(unit) => pending.ops.push(CacheOp::Upsert {
+            id: node.id.clone(),
+            unit,
+            domain: Some(domain),
+            node_type: node.node_type.clone(),
+        }),
+        None => pending.ops.push(CacheOp::Remove(node.id.clone())),
+    }
+    pending.graph_dirty |= old.is_none();
+    Ok(())
+}
+
+fn edge_params(e: &EdgeInput) -> Result<(String, f64, f64)> {
+    require_id(&e.source, "edge source")?;
+    require_id(&e.target, "edge target")?;
+    let t = e
+        .edge_type
+        .clone()
+        .unwrap_or_else(|| DEFAULT_EDGE_TYPE.to_string());
+    require_id(&t, "edge type")?;
+    let c = e.confidence.unwrap_or(1.0);
+    let v = e.veracity.unwrap_or(1.0);
+    if !c.is_finite() || !v.is_finite() {
+        return Err(Error::InvalidArgument(format!(
+            "edge {} -> {}: confidence and veracity must be finite (got {c}, {v})",
+            e.source, e.target
+        )));
+    }
+    Ok((t, c, v))
+}
+
+fn edge_json(e: &EdgeInput, t: &str, c: f64, v: f64) -> String {
+    serde_json::json!({"source": e.source, "target": e.target, "type": t, "confidence": c, "veracity": v,
+        "context_source": e.context_source})
+    .to_string()
+}
+
+fn add_edge_in(conn: &Connection, pending: &mut Pending, e: &EdgeInput) -> Result<bool> {
+    let (t, c, v) = edge_params(e)?;
+    let n = conn
+        .prepare_cached(
+            "INSERT OR IGNORE INTO edges (source, target, type, confidence, veracity, context_source) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )
+        .ctx("adding an edge")?
+        .execute(params![e.source, e.target, t, c, v, e.context_source])
+        .ctx(format!("adding edge {} -> {}", e.source, e.target))?;
+    if n > 0 {
+        record(
+            conn,
+            "edge",
+            &edge_key(&e.source, &t, &e.target),
+            "insert",
+            None,
+            Some(&edge_json(e, &t, c, v)),
+        )?;
+        pending.graph_dirty = true;
+    }
+    Ok(n > 0)
+}
+
+fn read_edge(conn: &Connection, source: &str, target: &str, t: &str) -> Result<Option<Edge>> {
+    conn.prepare_cached(
+        "SELECT source, target, type, confidence, veracity, context_source FROM edges \
+         WHERE source = ?1 AND target = ?2 AND type = ?3",
+    )
+    .ctx("reading an edge")?
+    .query_row([source, target, t], edge_from_row)
+    .optional()
+    .ctx("reading an edge")
+}
+
+fn edge_from_row(r: &Row<'_>) -> rusqlite::Result<Edge> {
+    Ok(Edge {
+        source: r.get(0)?,
+        target: r.get(1)?,
+        edge_type: r.get(2)?,
+        confidence: r.get(3)?,
+        veracity: r.get(4)?,
+        context_source: r.get(5)?,
+    })
+}
+
+impl Database {
+    /// Writes a node: the whole row (fields not given become NULL; `domain`/`layer` default), keeping
+    /// its rowid; validates `meta` (JSON) and the embedding (FAFCAS, the database's dimension); records
+    /// the history row in the same transaction.
+    pub fn upsert_node(&self, node: &NodeInput) -> Result<()> {
+        self.write("upsert_node", |conn, pending, cache| {
+            let mut dims = embeddings::DimensionGuard::new(cache);
+            upsert_node_in(conn, pending, &mut dims, node)
+        })
+    }
+
+    /// Writes many nodes in one transaction (all or nothing; the error names the failing index).
+    pub fn upsert_nodes(&self, nodes: &[NodeInput]) -> Result<usize> {
+        self.write("upsert_nodes", |conn, pending, cache| {
+            let mut dims = embeddings::DimensionGuard::new(cache);
+            for (i, n) in nodes.iter().enumerate() {
+                upsert_node_in(conn, pending, &mut dims, n)
+                    .map_err(|e| e.context(format!("node #{i}")))?;
+            }
+            Ok(nodes.len())
+        })
+    }
+
+    /// Reads a node (`None` when there is none).
+    pub fn get_node(&self, id: &str) -> Result<Option<Node>> {
+        self.get_node_with(id, false)
+    }
+
+    /// Reads a node, with its embedding when `with_embedding`.
+    pub fn get_node_with(&self, id: &str, with_embedding: bool) -> Result<Option<Node>> {
+        self.with_state(|s| {
+            s.conn
+                .prepare_cached(&format!(
+                    "SELECT {NODE_COLS}, embedding FROM nodes WHERE id = ?1"
+                ))
+                .ctx("reading a node")?
+                .query_row([id], |r| node_from_row(r, with_embedding))
+                .optional()
+                .ctx(format!("reading node {id:?}"))
+        })
+    }
+
+    /// Lists nodes in id order, filtered by domain and type, paged by `limit`/`offset`.
+    pub fn list_nodes(&self, opts: &ListOptions) -> Result<Vec<Node>> {
+        let limit = match opts.limit {
+            Some(l) => i64::try_from(l)
+                .map_err(|_| Error::InvalidArgument(format!("limit {l} is too large")))?,
+            None => -1,
+        };
+        let offset = i64::try_from(opts.offset)
+            .map_err(|_| Error::InvalidArgument(format!("offset {} is too large", opts.offset)))?;
+        self.with_state(|s| {
+            let mut stmt = s
+                .conn
+                .prepare_cached(&format!(
+                    "SELECT {NODE_COLS}, embedding FROM nodes WHERE (?1 IS NULL OR domain = ?1) \
+                     AND (?2 IS NULL OR type = ?2) ORDER BY id LIMIT ?3 OFFSET ?4"
+                ))
+                .ctx("listing nodes")?;
+            let rows = stmt
+                .query_map(params![opts.domain, opts.node_type, limit, offset], |r| {
+                    node_from_row(r, opts.with_embeddings)
+                })
+                .ctx("listing nodes")?;
+            rows.collect::<std::result::Result<Vec<_>, _>>()
+                .ctx("listing nodes")
+        })
+    }
+
+    /// Deletes a node with its edges and its vector, in one transaction (`not_found` when missing).
+    pub fn delete_node(&self, id: &str) -> Result<()> {
+        self.write("delete_node", |conn, pending, _| {
+            let Some((old, ..)) = node_json(conn, id)? else {
+                return Err(Error::NotFound(format!("node {id:?}")));
+            };
+            conn.prepare_cached("DELETE FROM edges WHERE source = ?1 OR target = ?1")
+                .ctx("deleting edges")?
+                .execute([id])
+                .ctx(format!("deleting the edges of {id:?}"))?;
+            conn.prepare_cached("DELETE FROM nodes WHERE id = ?1")
+                .ctx("deleting a node")?
+                .execute([id])
+                .ctx(format!("deleting node {id:?}"))?;
+            record(conn, "node", id, "delete", Some(&old), None)?;
+            pending.ops.push(CacheOp::Remove(id.to_string()));
+            pending.graph_dirty = true;
+            Ok(())
+        })
+    }
+
+    /// Adds an edge, or ignores it when `(source, target, type)` exists. Returns whether it was added.
+    pub fn add_edge(&self, edge: &EdgeInput) -> Result<bool> {
+        self.write("add_edge", |conn, pending, _| {
+            add_edge_in(conn, pending, edge)
+        })
+    }
+
+    /// Adds many edges in one transaction; returns how many were new.
+    pub fn add_edges(&self, edges: &[EdgeInput]) -> Result<usize> {
+        self.write("add_edges", |conn, pending, _| {
+            let mut n = 0;
+            for (i, e) in edges.iter().enumerate() {
+                n += usize::from(
+                    add_edge_in(conn, pending, e)
+                        .map_err(|err| err.context(format!("edge #{i}")))?,
+                );
+            }
+            Ok(n)
+        })
+    }
+
+    /// Adds an edge or, when it exists, sets its confidence, veracity and context source.
+    pub fn upsert_edge(&self, edge: &EdgeInput) -> Result<()> {
+        self.write("upsert_edge", |conn, pending, _| {
+            let (t, c, v) = edge_params(edge)?;
+            let old = read_edge(conn, &edge.source, &edge.target, &t)?;
+            conn.prepare_cached(
+                "INSERT INTO edges (source, target, type, confidence, veracity, context_source) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(source, target, type) DO UPDATE SET \
+                 confidence = excluded.confidence, veracity = excluded.veracity, \
+                 context_source = excluded.context_source",
+            )
+            .ctx("upserting an edge")?
+            .execute(params![
+                edge.source,
+                edge.target,
+                t,
+                c,
+                v,
+                edge.context_source
+            ])
+            .ctx(format!("upserting edge {} -> {}", edge.source, edge.target))?;
+            let old_json = old.map(|o| serde_json::to_string(&o).unwrap_or_default());
+            record(
+                conn,
+                "edge",
+                &edge_key(&edge.source, &t, &edge.target),
+                if old_json.is_some() {
+                    "update"
+                } else {
+                    "insert"
+                },
+                old_json.as_deref(),
+                Some(&edge_json(edge, &t, c, v)),
+            )?;
+            pending.graph_dirty = true;
+            Ok(())
+        })
+    }
+
+    /// Deletes an edge (`not_found` when missing).
+    pub fn delete_edge(&self, source: &str, target: &str, edge_type: &str) -> Result<()> {
+        self.write("delete_edge", |conn, pending, _| {
+            let Some(old) = read_edge(conn, source, target, edge_type)? else {
+                return Err(Error::NotFound(format!(
+                    "edge {source} -[{edge_type}]-> {target}"
+                )));
+            };
+            conn.prepare_cached(
+                "DELETE FROM edges WHERE source = ?1 AND target = ?2 AND type = ?3",
+            )
+            .ctx("deleting an edge")?
+            .execute([source, target, edge_type])
+            .ctx("deleting an edge")?;
+            let old = serde_json::to_string(&old).unwrap_or_default();
+            record(
+                conn,
+                "edge",
+                &edge_key(source, edge_type, target),
+                "delete",
+                Some(&old),
+                None,
+            )?;
+            pending.graph_dirty = true;
+            Ok(())
+        })
+    }
+
+    /// Edges out of `id`, ordered by target then type.
+    pub fn edges_from(&self, id: &str) -> Result<Vec<Edge>> {
+        self.edges_where("source", id)
+    }
+
+    /// Edges into `id`, ordered by source then type.
+    pub fn edges_to(&self, id: &str) -> Result<Vec<Edge>> {
+        self.edges_where("target", id)
+    }
+
+    fn edges_where(&self, col: &str, id: &str) -> Result<Vec<Edge>> {
+        let other = if col == "source" { "target" } else { "source" };
+        self.with_state(|s| {
+            let mut stmt = s
+                .conn
+                .prepare_cached(&format!(
+                    "SELECT source, target, type, confidence, veracity, context_source FROM edges \
+                     WHERE {col} = ?1 ORDER BY {other}, type"
+                ))
+                .ctx("reading edges")?;
+            let rows = stmt.query_map([id], edge_from_row).ctx("reading edges")?;
+            rows.collect::<std::result::Result<Vec<_>, _>>()
+                .ctx(format!("reading the edges of {id:?}"))
+        })
+    }
+
+    /// Replaces a node's `meta` (JSON text; `not_found` when the node is missing).
+    pub fn update_meta(&self, id: &str, meta: Option<&str>) -> Result<()> {
+        let owned = meta.map(str::to_string);
+        validate_meta(&owned, id)?;
+        self.write("update_meta", |conn, _, _| {
+            let old: Option<Option<String>> = conn
+                .prepare_cached("SELECT meta FROM nodes WHERE id = ?1")
+                .ctx("reading meta")?
+                .query_row([id], |r| r.get(0))
+                .optional()
+                .ctx("reading meta")?;
+            let Some(old) = old else {
+                return Err(Error::NotFound(format!("node {id:?}")));
+            };
+            conn.prepare_cached("UPDATE nodes SET meta = ?2 WHERE id = ?1")
+                .ctx("updating meta")?
+                .execute(params![id, meta])
+                .ctx(format!("updating the meta of {id:?}"))?;
+            record(conn, "node", id, "update_meta", old.as_deref(), meta)?;
+            Ok(())
+        })
+    }
+
+    /// The history of an entity (a node id, or `source|type|target` for an edge), oldest first.
+    pub fn history(&self, entity_id: &str) -> Result<Vec<HistoryEntry>> {
+        self.with_state(|s| {
+            let mut stmt = s
+                .conn
+                .prepare_cached(
+                    "SELECT id, entity_type, entity_id, action, old_value, new_value, timestamp FROM history \
+                     WHERE entity_id = ?1 ORDER BY id",
+                )
+                .ctx("reading history")?;
+            let rows = stmt
+                .query_map([entity_id], |r| {
+                    Ok(HistoryEntry {
+                        id: r.get(0)?,
+                        entity_type: r.get(1)?,
+                        entity_id: r.get(2)?,
+                        action: r.get(3)?,
+                        old_value: r.get(4)?,
+                        new_value: r.get(5)?,
+                        timestamp: r.get(6)?,
+                    })
+                })
+                .ctx("reading history")?;
+            rows.collect::<std::result::Result<Vec<_>, _>>().ctx("reading history")
+        })
+    }
+
+    /// Retention: deletes history rows older than `days` days, or beyond the newest `keep_last` rows.
+    /// Returns how many were deleted.
+    pub fn prune_history(
+        &self,
+        older_than_days: Option<u32>,
+        keep_last: Option<u64>,
+    ) -> Result<usize> {
+        self.write("prune_history", |conn, _, _| {
+            let mut n = 0;
+            if let Some(d) = older_than_days {
+                n += conn
+                    .execute("DELETE FROM history WHERE timestamp < datetime('now', ?1)", [format!("-{d} days")])
+                    .ctx("pruning history")?;
+            }
+            if let Some(k) = keep_last {
+                let k = i64::try_from(k).unwrap_or(i64::MAX);
+                n += conn
+                    .execute("DELETE FROM history WHERE id NOT IN (SELECT id FROM history ORDER BY id DESC LIMIT ?1)", [k])
+                    .ctx("pruning history")?;
+            }
+            Ok(n)
+        })
+    }
+
+    /// Counts and sizes on disk (including the WAL).
+    pub fn stats(&self) -> Result<Stats> {
+        let path = self.path().to_path_buf();
+        self.with_state(|s| {
+            let c = &s.conn;
+            let count = |sql: &str| -> Result<u64> { c.query_row(sql, [], |r| r.get::<_, i64>(0)).map(|n| n as u64).ctx(sql) };
+            let nodes = count("SELECT count(*) FROM nodes")?;
+            let edges = count("SELECT count(*) FROM edges")?;
+            let vectors = count("SELECT count(*) FROM nodes WHERE embedding IS NOT NULL")?;
+            let dangling = count(
+                "SELECT count(*) FROM edges e WHERE NOT EXISTS (SELECT 1 FROM nodes n WHERE n.id = e.source) \
+                 OR NOT EXISTS (SELECT 1 FROM nodes n WHERE n.id = e.target)",
+            )?;
+            let history = count("SELECT count(*) FROM history")?;
+            s.cache.refresh(c)?;
+            let dimension = embeddings::DimensionGuard::new(&mut s.cache).current(c)?;
+            let size = |p: &std::path::Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+            let db_bytes = size(&path);
+            let wal_bytes = size(&crate::connection::wal_path(&path));
+            Ok(Stats {
+                nodes,
+                edges,
+                vectors,
+                dangling_edges: dangling,
+                dimension,
+                history,
+                db_bytes,
+                wal_bytes,
+                size_bytes: db_bytes + wal_bytes,
+            })
+        })
+    }
+
+    /// `PRAGMA wal_checkpoint(mode)`: `passive`, `full`, `restart` or `truncate`.
+    pub fn checkpoint(&self, mode: &str) -> Result<Checkpoint> {
+        let m = match mode.to_ascii_lowercase().as_str() {
+            "passive" => "PASSIVE",
+            "full" => "FULL",
+            "restart" => "RESTART",
+            "truncate" => "TRUNCATE",
+            other => {
+                return Err(Error::InvalidArgument(format!(
+                    "checkpoint mode {other:?}: expected passive, full, restart or truncate"
+                )))
+            }
+        };
+        self.with_state(|s| {
+            s.conn
+                .query_row(&format!("PRAGMA wal_checkpoint({m})"), [], |r| {
+                    Ok(Checkpoint {
+                        busy: r.get(0)?,
+                        log: r.get(1)?,
+                        checkpointed: r.get(2)?,
+                    })
+                })
+                .ctx(format!("checkpointing {}", show(self.path())))
+        })
+    }
+
+    /// `PRAGMA optimize` (also run on close).
+    pub fn optimize(&self) -> Result<()> {
+        self.check_writable("optimize")?;
+        self.with_state(|s| {
+            s.conn
+                .execute_batch("PRAGMA optimize")
+                .ctx("PRAGMA optimize")
+        })
+    }
+
+    /// `VACUUM` (not inside a transaction).
+    pub fn vacuum(&self) -> Result<()> {
+        self.check_writable("vacuum")?;
+        self.with_state(|s| {
+            if s.tx.is_some() {
+                return Err(Error::InvalidArgument(
+                    "vacuum cannot run inside a transaction".into(),
+                ));
+            }
+            s.conn
+                .execute_batch("VACUUM")
+                .ctx(format!("vacuuming {}", show(self.path())))
+        })
+    }
+}
