@@ -1,0 +1,1 @@
+//! Node and Bun addon of Resonance (being written).
