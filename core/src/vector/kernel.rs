@@ -146,6 +146,108 @@ impl Kernel {
             }
         }
     }
+
+    /// Whether this kernel has a register-blocked batch kernel ([`Kernel::scan_block`]); without one,
+    /// callers use a general matrix product instead.
+    pub fn has_block_kernel(self) -> bool {
+        match self.0 {
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 => true,
+            _ => false,
+        }
+    }
+
+    /// The fused batch scan: scores every row of `rows` (row-major, `queries.dim()` floats each)
+    /// against every packed query and calls `hit(row, query, score, &mut cuts[query])` for each score
+    /// `>= cuts[query]` (NaN never passes). `hit` may raise the cut; later rows see the new value.
+    ///
+    /// `cuts` must hold [`PackedQueries::padded`] values, `+inf` in the padding lanes. Returns `false`
+    /// without doing anything when the kernel has no block kernel or `cuts` is too short.
+    ///
+    /// The matrix product is register-blocked: 6 rows × 64 queries of accumulators, each row
+    /// component broadcast once against 4 vectors of the transposed queries, so the rows are read once
+    /// per batch and no horizontal reduction is needed; the threshold compare runs on the
+    /// accumulators before anything is stored.
+    pub fn scan_block(
+        self,
+        rows: &[f32],
+        queries: &PackedQueries,
+        cuts: &mut [f32],
+        hit: impl FnMut(usize, usize, f32, &mut f32),
+    ) -> bool {
+        if cuts.len() < queries.padded || queries.dim == 0 {
+            return false;
+        }
+        let n = rows.len() / queries.dim;
+        match self.0 {
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 => {
+                // SAFETY: the processor has AVX-512F (see `dot`); `rows` holds `n * dim` floats, the
+                // packed queries `dim * padded`, `cuts` at least `padded`.
+                unsafe { x86::scan_block_avx512(&rows[..n * queries.dim], queries, cuts, hit) };
+                true
+            }
+            _ => {
+                let _ = (n, hit);
+                false
+            }
+        }
+    }
+}
+
+/// Queries transposed for [`Kernel::scan_block`]: `dim` rows of `padded` floats (the query count
+/// rounded up to 16, zero padding), 64-byte aligned.
+#[derive(Clone, Debug)]
+pub struct PackedQueries {
+    data: Vec<Lane16>,
+    dim: usize,
+    count: usize,
+    padded: usize,
+}
+
+/// Sixteen floats on a 64-byte boundary.
+#[derive(Clone, Copy, Debug)]
+#[repr(C, align(64))]
+struct Lane16([f32; 16]);
+
+impl PackedQueries {
+    /// Packs `queries` (row-major, `dim` floats each; a ragged tail is ignored).
+    pub fn new(queries: &[f32], dim: usize) -> PackedQueries {
+        let count = queries.len().checked_div(dim).unwrap_or(0);
+        let padded = count.div_ceil(16) * 16;
+        let lanes = padded / 16;
+        let mut data = vec![Lane16([0.0; 16]); dim * lanes];
+        for (q, query) in queries.chunks_exact(dim.max(1)).take(count).enumerate() {
+            for (k, &x) in query.iter().enumerate() {
+                data[k * lanes + q / 16].0[q % 16] = x;
+            }
+        }
+        PackedQueries {
+            data,
+            dim,
+            count,
+            padded,
+        }
+    }
+
+    /// The number of queries.
+    pub fn count(&self) -> usize {
+        self.count
+    }
+
+    /// The query count rounded up to a multiple of 16 (the length `cuts` must have).
+    pub fn padded(&self) -> usize {
+        self.padded
+    }
+
+    /// The dimension.
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
+    fn as_ptr(&self) -> *const f32 {
+        self.data.as_ptr().cast::<f32>()
+    }
 }
 
 /// The dot product of `a` and `b` with the best kernel of this processor (see [`Kernel::dot`]).
@@ -336,6 +438,139 @@ mod x86 {
         _mm512_reduce_add_ps(s)
     }
 
+    /// What the block kernel needs from packed queries: base pointer, dimension, padded count.
+    pub(super) trait Packed {
+        fn parts(&self) -> (*const f32, usize, usize);
+    }
+
+    /// Rows per register tile of the block kernel.
+    const TILE_ROWS: usize = 6;
+    /// 16-query vectors per register tile of the block kernel.
+    const TILE_VECS: usize = 4;
+
+    /// The AVX-512F batch scan (see `Kernel::scan_block`): for each group of `R` rows, each group of
+    /// `S` 16-query vectors gets an `R × S` tile of accumulators.
+    ///
+    /// Requires `rows.len()` a multiple of the packed dimension and `cuts.len() >= padded`.
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn scan_block_avx512(
+        rows: &[f32],
+        queries: &impl Packed,
+        cuts: &mut [f32],
+        mut hit: impl FnMut(usize, usize, f32, &mut f32),
+    ) {
+        let (qt, d, padded) = queries.parts();
+        let n = rows.len() / d;
+        let vecs = padded / 16;
+        let mut r = 0;
+        while r < n {
+            let nr = (n - r).min(TILE_ROWS);
+            let base = rows[r * d..(r + nr) * d].as_ptr();
+            let mut v = 0;
+            while v < vecs {
+                let nv = (vecs - v).min(TILE_VECS);
+                // SAFETY: `base` holds `nr` rows of `d` floats; the packed queries hold `d` rows of
+                // `padded` floats, of which vectors `v..v + nv` are read; `cuts` has `padded` floats.
+                unsafe {
+                    macro_rules! tile {
+                        ($r:literal, $s:literal) => {
+                            tile_avx512::<$r, $s>(base, d, qt, padded, v, r, cuts, &mut hit)
+                        };
+                    }
+                    match (nr, nv) {
+                        (6, 4) => tile!(6, 4),
+                        (6, 3) => tile!(6, 3),
+                        (6, 2) => tile!(6, 2),
+                        (6, 1) => tile!(6, 1),
+                        (5, 4) => tile!(5, 4),
+                        (5, 3) => tile!(5, 3),
+                        (5, 2) => tile!(5, 2),
+                        (5, 1) => tile!(5, 1),
+                        (4, 4) => tile!(4, 4),
+                        (4, 3) => tile!(4, 3),
+                        (4, 2) => tile!(4, 2),
+                        (4, 1) => tile!(4, 1),
+                        (3, 4) => tile!(3, 4),
+                        (3, 3) => tile!(3, 3),
+                        (3, 2) => tile!(3, 2),
+                        (3, 1) => tile!(3, 1),
+                        (2, 4) => tile!(2, 4),
+                        (2, 3) => tile!(2, 3),
+                        (2, 2) => tile!(2, 2),
+                        (2, 1) => tile!(2, 1),
+                        (1, 4) => tile!(1, 4),
+                        (1, 3) => tile!(1, 3),
+                        (1, 2) => tile!(1, 2),
+                        _ => tile!(1, 1),
+                    }
+                }
+                v += nv;
+            }
+            r += nr;
+        }
+    }
+
+    /// One `R × S` register tile: rows `row0..row0 + R` (at `base`) against query vectors
+    /// `v0..v0 + S`, then the threshold compare on the accumulators.
+    ///
+    /// # Safety
+    /// AVX-512F; `base` points at `R * d` floats, `qt` at `d * padded`, `v0 + S <= padded / 16`,
+    /// `cuts.len() >= padded`.
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn tile_avx512<const R: usize, const S: usize>(
+        base: *const f32,
+        d: usize,
+        qt: *const f32,
+        padded: usize,
+        v0: usize,
+        row0: usize,
+        cuts: &mut [f32],
+        hit: &mut impl FnMut(usize, usize, f32, &mut f32),
+    ) {
+        let mut acc = [[_mm512_setzero_ps(); S]; R];
+        let qcol = v0 * 16;
+        for k in 0..d {
+            // SAFETY: `k < d`, `qcol + 16 * S <= padded`, row `i < R` of `base` has `d` floats.
+            unsafe {
+                let qrow = qt.add(k * padded + qcol);
+                let mut qv = [_mm512_setzero_ps(); S];
+                for (s, q) in qv.iter_mut().enumerate() {
+                    *q = _mm512_loadu_ps(qrow.add(16 * s));
+                }
+                for (i, a) in acc.iter_mut().enumerate() {
+                    let b = _mm512_set1_ps(*base.add(i * d + k));
+                    for s in 0..S {
+                        a[s] = _mm512_fmadd_ps(b, qv[s], a[s]);
+                    }
+                }
+            }
+        }
+        for s in 0..S {
+            let c0 = qcol + 16 * s;
+            for (i, a) in acc.iter().enumerate() {
+                // SAFETY: `c0 + 16 <= padded <= cuts.len()`.
+                let cut = unsafe { _mm512_loadu_ps(cuts.as_ptr().add(c0)) };
+                let mut mask = _mm512_cmp_ps_mask::<_CMP_GE_OQ>(a[s], cut);
+                if mask != 0 {
+                    let mut lanes = [0.0f32; 16];
+                    // SAFETY: `lanes` holds 16 floats.
+                    unsafe { _mm512_storeu_ps(lanes.as_mut_ptr(), a[s]) };
+                    while mask != 0 {
+                        let l = mask.trailing_zeros() as usize;
+                        mask &= mask - 1;
+                        let q = c0 + l;
+                        let score = lanes[l];
+                        if score >= cuts[q] {
+                            hit(row0 + i, q, score, &mut cuts[q]);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// AVX-512F, one query against consecutive rows, one row at a time (one sequential stream for the
     /// prefetcher; see `dots_avx2`).
     #[target_feature(enable = "avx512f")]
@@ -345,6 +580,13 @@ mod x86 {
             // SAFETY: same features; equal lengths.
             *o = unsafe { dot_avx512(q, row) };
         }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+impl x86::Packed for PackedQueries {
+    fn parts(&self) -> (*const f32, usize, usize) {
+        (self.as_ptr(), self.dim, self.padded)
     }
 }
 
@@ -456,6 +698,59 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn block_kernel_matches_scalar_and_honours_cuts() {
+        for d in [1usize, 3, 16, 17, 384] {
+            for nq in [1usize, 15, 16, 17, 70, 100] {
+                for nrows in [0usize, 1, 5, 6, 7, 13] {
+                    let qs: Vec<f32> = (0..nq).flat_map(|i| unit(d, 50 + i as u64)).collect();
+                    let rows: Vec<f32> = (0..nrows).flat_map(|r| unit(d, 900 + r as u64)).collect();
+                    let packed = PackedQueries::new(&qs, d);
+                    assert_eq!((packed.count(), packed.dim()), (nq, d));
+                    assert_eq!(packed.padded() % 16, 0);
+                    for k in Kernel::available() {
+                        // A cut of -inf: every (row, query) pair comes back exactly once.
+                        let mut cuts = vec![f32::INFINITY; packed.padded()];
+                        cuts[..nq].fill(f32::NEG_INFINITY);
+                        let mut seen = vec![None; nrows * nq];
+                        let ran = k.scan_block(&rows, &packed, &mut cuts, |r, q, s, _| {
+                            assert!(seen[r * nq + q].replace(s).is_none(), "pair seen twice");
+                        });
+                        assert_eq!(ran, k.has_block_kernel());
+                        if !ran {
+                            continue;
+                        }
+                        for r in 0..nrows {
+                            for q in 0..nq {
+                                let want =
+                                    dot_scalar(&rows[r * d..(r + 1) * d], &qs[q * d..(q + 1) * d]);
+                                let got = seen[r * nq + q].unwrap_or(f32::NAN);
+                                assert!(
+                                    (got - want).abs() <= 1e-5,
+                                    "{} d {d} nq {nq} r {r} q {q}: {got} vs {want}",
+                                    k.name()
+                                );
+                            }
+                        }
+                        // Cuts raised by the callback hold for later rows: each call beats the last.
+                        let mut cuts = vec![f32::INFINITY; packed.padded()];
+                        cuts[..nq].fill(f32::NEG_INFINITY);
+                        let mut calls = 0;
+                        k.scan_block(&rows, &packed, &mut cuts, |_, _, s, cut| {
+                            calls += 1;
+                            assert!(s >= *cut);
+                            *cut = s;
+                        });
+                        assert!(calls <= nrows * nq);
+                    }
+                }
+            }
+        }
+        // Too few cuts: nothing runs.
+        let packed = PackedQueries::new(&[1.0; 4], 2);
+        assert!(!Kernel::best().scan_block(&[1.0, 1.0], &packed, &mut [0.0; 2], |_, _, _, _| {}));
     }
 
     #[test]

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use rayon::prelude::*;
 
 use super::fafcas::check_dimension;
-use super::kernel::Kernel;
+use super::kernel::{Kernel, PackedQueries};
 use super::topk::TopK;
 use crate::error::{Error, Result};
 
@@ -453,11 +453,20 @@ impl VectorMatrix {
     ///
     /// A query of another length is `dimension_mismatch` with context `"query"`.
     pub fn search(&self, query_unit: &[f32], params: &SearchParams) -> Result<Vec<Hit>> {
+        self.search_with(Kernel::best(), query_unit, params)
+    }
+
+    /// [`VectorMatrix::search`] with a given kernel (the tests run every available one).
+    fn search_with(
+        &self,
+        kernel: Kernel,
+        query_unit: &[f32],
+        params: &SearchParams,
+    ) -> Result<Vec<Hit>> {
         check_dimension(self.dim, query_unit.len(), "query")?;
         let Some(f) = self.filter(params)? else {
             return Ok(Vec::new());
         };
-        let kernel = Kernel::best();
         let n = self.len();
         let threads = self.threads_for(params.threads);
         if threads <= 1 {
@@ -537,6 +546,17 @@ impl VectorMatrix {
     /// The matrix is read once for all queries: blocks of rows are multiplied with the queries by a
     /// blocked matrix-matrix product (parallel over row chunks), then each query keeps its top-k.
     pub fn search_batch(&self, queries: &[f32], params: &SearchParams) -> Result<Vec<Vec<Hit>>> {
+        self.search_batch_with(Kernel::best(), queries, params)
+    }
+
+    /// [`VectorMatrix::search_batch`] with a given kernel (the tests run every available one; kernels
+    /// without a block kernel use the general product).
+    fn search_batch_with(
+        &self,
+        kernel: Kernel,
+        queries: &[f32],
+        params: &SearchParams,
+    ) -> Result<Vec<Vec<Hit>>> {
         let d = self.dim;
         if d == 0 || !queries.len().is_multiple_of(d) {
             return Err(Error::DimensionMismatch {
@@ -557,27 +577,73 @@ impl VectorMatrix {
         }
         let n = self.len();
         let threads = self.threads_for(params.threads);
-        let tops = if threads <= 1 {
-            self.batch_scan(queries, nq, 0..n, &f, params.k)
+        // With a register-blocked kernel, the queries are packed once, in blocks whose transposed
+        // form stays in L2; otherwise the general product below repacks per block itself.
+        let packed: Vec<PackedQueries> = if kernel.has_block_kernel() {
+            let per = packed_block_queries(d);
+            queries
+                .chunks(per * d)
+                .map(|qs| PackedQueries::new(qs, d))
+                .collect()
         } else {
-            let chunks = row_chunks(n, threads * 4, 2048);
+            Vec::new()
+        };
+        let scan = |r: Range<usize>| {
+            if packed.is_empty() {
+                self.batch_scan(queries, nq, r, &f, params.k)
+            } else {
+                self.block_scan(kernel, &packed, nq, r, &f, params.k)
+            }
+        };
+        let tops = if threads <= 1 {
+            scan(0..n)
+        } else {
+            let chunks = row_chunks(n, threads * 4, 1024);
             let by_id = self.by_id();
             with_pool(params.threads, || {
-                chunks
-                    .into_par_iter()
-                    .map(|r| self.batch_scan(queries, nq, r, &f, params.k))
-                    .reduce(
-                        || (0..nq).map(|_| TopK::new(params.k)).collect(),
-                        |mut a, b| {
-                            for (x, y) in a.iter_mut().zip(b) {
-                                x.merge(y, by_id);
-                            }
-                            a
-                        },
-                    )
+                chunks.into_par_iter().map(scan).reduce(
+                    || (0..nq).map(|_| TopK::new(params.k)).collect(),
+                    |mut a, b| {
+                        for (x, y) in a.iter_mut().zip(b) {
+                            x.merge(y, by_id);
+                        }
+                        a
+                    },
+                )
             })?
         };
         Ok(tops.into_iter().map(|t| self.hits(t)).collect())
+    }
+
+    /// The batch scan of `rows` with the register-blocked kernel: one fused pass per block of packed
+    /// queries, scores compared with each query's cut inside the kernel.
+    fn block_scan(
+        &self,
+        kernel: Kernel,
+        packed: &[PackedQueries],
+        nq: usize,
+        rows: Range<usize>,
+        f: &Filter,
+        k: usize,
+    ) -> Vec<TopK> {
+        let d = self.dim;
+        let block = &self.data.as_slice()[rows.start * d..rows.end * d];
+        let by_id = self.by_id();
+        let mut tops: Vec<TopK> = (0..nq).map(|_| TopK::new(k)).collect();
+        let mut q0 = 0;
+        for p in packed {
+            let mut cuts = vec![f32::INFINITY; p.padded()];
+            cuts[..p.count()].fill(f.floor);
+            let tops = &mut tops[q0..q0 + p.count()];
+            kernel.scan_block(block, p, &mut cuts, |r, q, score, cut| {
+                let row = rows.start + r;
+                if f.passes(self, row, score) && tops[q].push(score, row as u32, by_id) {
+                    *cut = tops[q].threshold().max(f.floor);
+                }
+            });
+            q0 += p.count();
+        }
+        tops
     }
 
     /// The batch scan of `rows` for all queries: per block of rows and of queries one product
@@ -651,6 +717,12 @@ impl VectorMatrix {
         }
         tops
     }
+}
+
+/// Queries per packed block of the register-blocked batch kernel: their transposed form (`dim` rows of
+/// the padded count) fits in about 512 KiB, so it stays in L2 while the rows stream past.
+fn packed_block_queries(dim: usize) -> usize {
+    ((512 * 1024 / 4 / dim.max(1)) / 16 * 16).clamp(16, 512)
 }
 
 /// Splits `0..n` into about `parts` contiguous ranges of at least `min_rows` rows.
@@ -834,11 +906,13 @@ mod tests {
                     },
                 ] {
                     let want = brute(&m, query, &p);
-                    let got = m.search(query, &p).expect("search");
-                    assert_same(&got, &want);
-                    let batch = m.search_batch(query, &p).expect("batch");
-                    assert_eq!(batch.len(), 1);
-                    assert_same(&batch[0], &want);
+                    for kernel in Kernel::available() {
+                        let got = m.search_with(kernel, query, &p).expect("search");
+                        assert_same(&got, &want);
+                        let batch = m.search_batch_with(kernel, query, &p).expect("batch");
+                        assert_eq!(batch.len(), 1);
+                        assert_same(&batch[0], &want);
+                    }
                 }
             }
         }
@@ -852,6 +926,16 @@ mod tests {
         let qs: Vec<f32> = (0..7).flat_map(|_| unit(128, &mut r)).collect();
         let batch_all = m
             .search_batch(
+                &qs,
+                &SearchParams {
+                    k: 30,
+                    ..Default::default()
+                },
+            )
+            .expect("batch");
+        let batch_general = m
+            .search_batch_with(
+                Kernel::SCALAR,
                 &qs,
                 &SearchParams {
                     k: 30,
@@ -889,6 +973,7 @@ mod tests {
                 assert_eq!(m.search(q, &p).expect("parallel"), serial);
             }
             assert_same(&batch_all[i], &serial);
+            assert_same(&batch_general[i], &serial);
             assert_same(&batch_one[i], &serial);
             assert_same(
                 &serial,
@@ -940,10 +1025,10 @@ mod tests {
                 .map(|h| h.id)
                 .collect();
             assert_eq!(got, tied);
-            let b = m
-                .search_batch(&[e0.clone(), e0.clone()].concat(), &p)
-                .expect("batch");
-            for hits in b {
+            let qs = [e0.clone(), e0.clone()].concat();
+            let b = m.search_batch(&qs, &p).expect("batch");
+            let g = m.search_batch_with(Kernel::SCALAR, &qs, &p).expect("batch");
+            for hits in b.into_iter().chain(g) {
                 let got: Vec<String> = hits.into_iter().map(|h| h.id).collect();
                 assert_eq!(got, tied);
             }
