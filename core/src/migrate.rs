@@ -711,6 +711,43 @@ pub fn migrate_with(
     })
 }
 
+/// A dry run on the file at `path` without opening a handle: nothing is created or changed (no WAL
+/// switch, no file for a missing path). Unknown or too-new files fail as they would on open.
+pub fn dry_run_file(path: &Path, opts: &crate::connection::OpenOptions) -> Result<MigrationReport> {
+    let plan = match crate::connection::file_state(path)? {
+        crate::connection::FileState::New => {
+            let conn = Connection::open_in_memory().ctx("planning in memory")?;
+            plan(&conn)?
+        }
+        crate::connection::FileState::NotSqlite => {
+            return Err(Error::NotADatabase(format!(
+                "{} is not a SQLite database",
+                show(path)
+            )))
+        }
+        crate::connection::FileState::Sqlite { .. } => {
+            let conn = Connection::open_with_flags(
+                path,
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+                    | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
+            .ctx(format!("opening {}", show(path)))?;
+            conn.busy_timeout(std::time::Duration::from_millis(u64::from(
+                opts.busy_timeout_ms,
+            )))
+            .ctx("setting busy_timeout")?;
+            plan(&conn)?
+        }
+    };
+    Ok(MigrationReport {
+        shape_before: plan.shape.name().to_string(),
+        steps: plan.steps,
+        dry_run: true,
+        backup: None,
+        warnings: plan.warnings,
+    })
+}
+
 /// [`migrate_with`] Resonance's own migrations.
 pub fn migrate(
     conn: &mut Connection,
