@@ -153,6 +153,38 @@ fn run(g: &GraphSnapshot, op: &str, a: &Value) -> Result<Value, String> {
     })
 }
 
+/// Directed modularity of a JSON partition, computed from the edge rows (not by the engine).
+fn independent_modularity(st: &State, partition: &Value, args: &Value) -> f64 {
+    let gamma = args["resolution"].as_f64().expect("resolution");
+    let com = |id: &str| partition[id].as_u64();
+    let kept: Vec<(u64, u64)> = st
+        .edges
+        .iter()
+        .filter_map(|(s, t)| Some((com(s)?, com(t)?)))
+        .collect();
+    let m = kept.len() as f64;
+    if m == 0.0 {
+        return 0.0;
+    }
+    let mut inner: BTreeMap<u64, f64> = BTreeMap::new();
+    let mut outs: BTreeMap<u64, f64> = BTreeMap::new();
+    let mut ins: BTreeMap<u64, f64> = BTreeMap::new();
+    for &(a, b) in &kept {
+        *outs.entry(a).or_default() += 1.0;
+        *ins.entry(b).or_default() += 1.0;
+        if a == b {
+            *inner.entry(a).or_default() += 1.0;
+        }
+    }
+    inner.values().sum::<f64>() / m
+        - gamma
+            * outs
+                .iter()
+                .map(|(c, o)| o * ins.get(c).copied().unwrap_or(0.0))
+                .sum::<f64>()
+            / (m * m)
+}
+
 /// Runs one case; returns the failures.
 fn run_case(case: &Value) -> Vec<String> {
     let name = case["name"].as_str().unwrap_or("?");
@@ -199,6 +231,10 @@ fn run_case(case: &Value) -> Vec<String> {
                                 .unwrap_or_default();
                             if covered != st.nodes.iter().collect() {
                                 failures.push(format!("{at}: partition does not cover the nodes"));
+                            }
+                            let own = independent_modularity(&st, &v["partition"], args);
+                            if (own - q).abs() > 1e-9 {
+                                failures.push(format!("{at}: modularity {q}, recomputed {own}"));
                             }
                             if q.is_nan() || q < min - 0.01 {
                                 failures

@@ -1,9 +1,50 @@
 //! Neighbourhoods, breadth-first traversal, shortest paths, weakly connected components and stats.
 
+#[cfg(test)]
 use std::collections::VecDeque;
 
 use super::{distinct, merge_distinct, GraphSnapshot};
 use crate::error::Result;
+
+/// Per-thread scratch arrays of the shortest-path search, kept between calls so a short path in a
+/// big graph costs only the nodes it touches (no O(N) allocation per call).
+#[derive(Default)]
+struct PathScratch {
+    df: Vec<i32>,
+    db: Vec<i32>,
+    on_path: Vec<bool>,
+    touched: Vec<u32>,
+    /// Set while a search runs: a search that panicked leaves the arrays to be rebuilt.
+    dirty: bool,
+}
+
+impl PathScratch {
+    fn prepare(&mut self, n: usize) {
+        if self.dirty {
+            *self = PathScratch::default();
+        }
+        if self.df.len() < n {
+            self.df.resize(n, -1);
+            self.db.resize(n, -1);
+            self.on_path.resize(n, false);
+        }
+        self.dirty = true;
+    }
+
+    fn reset(&mut self) {
+        for &v in &self.touched {
+            self.df[v as usize] = -1;
+            self.db[v as usize] = -1;
+            self.on_path[v as usize] = false;
+        }
+        self.touched.clear();
+        self.dirty = false;
+    }
+}
+
+thread_local! {
+    static PATH_SCRATCH: std::cell::RefCell<PathScratch> = std::cell::RefCell::default();
+}
 
 /// Size figures of a snapshot.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -82,31 +123,148 @@ impl GraphSnapshot {
     /// A shortest directed path from `source` to `target` (unweighted), both ends included; `[s]`
     /// when `source == target`, `None` when `target` is unreachable.
     ///
-    /// Among several shortest paths it returns the one found by a BFS from `source` that visits
-    /// neighbours in ascending id order and keeps, for each node, the first parent that reached it.
+    /// Among several shortest paths it returns the one a BFS from `source` would give when it visits
+    /// neighbours in ascending id order and keeps, for each node, the first parent that reached it —
+    /// which is the lexicographically smallest shortest path (compared id by id from `source`). It is
+    /// found by a bidirectional BFS (expanding the cheaper side) followed by a greedy walk through the
+    /// nodes that lie on shortest paths, so short paths in big graphs touch few nodes.
     pub fn shortest_path(&self, source: &str, target: &str) -> Result<Option<Vec<String>>> {
         let s = self.idx(source)?;
         let t = self.idx(target)?;
+        Ok(self.shortest_path_idx(s, t).map(|p| self.names(p)))
+    }
+
+    pub(crate) fn shortest_path_idx(&self, s: u32, t: u32) -> Option<Vec<u32>> {
         if s == t {
-            return Ok(Some(vec![source.to_owned()]));
+            return Some(vec![s]);
+        }
+        PATH_SCRATCH.with(|cell| {
+            let mut sc = cell.borrow_mut();
+            sc.prepare(self.node_count());
+            let path = self.bidirectional(s, t, &mut sc);
+            sc.reset();
+            path
+        })
+    }
+
+    /// The search of [`GraphSnapshot::shortest_path_idx`] on clean scratch arrays; records every
+    /// node it marks in `sc.touched`.
+    fn bidirectional(&self, s: u32, t: u32, sc: &mut PathScratch) -> Option<Vec<u32>> {
+        let PathScratch {
+            df,
+            db,
+            on_path,
+            touched,
+            ..
+        } = sc;
+        df[s as usize] = 0;
+        db[t as usize] = 0;
+        touched.extend([s, t]);
+        let (mut ff, mut fb) = (vec![s], vec![t]);
+        let (mut a, mut b) = (0i32, 0i32);
+        let mut meet: Vec<u32> = Vec::new();
+        while meet.is_empty() {
+            if ff.is_empty() || fb.is_empty() {
+                return None;
+            }
+            let cost_f: usize = ff.iter().map(|&u| self.out_row(u).len()).sum();
+            let cost_b: usize = fb.iter().map(|&u| self.in_row(u).len()).sum();
+            let forward = cost_f <= cost_b;
+            let (frontier, mine, other, level) = if forward {
+                (&mut ff, &mut *df, &*db, &mut a)
+            } else {
+                (&mut fb, &mut *db, &*df, &mut b)
+            };
+            let mut next = Vec::new();
+            for &u in frontier.iter() {
+                let row = if forward {
+                    self.out_row(u)
+                } else {
+                    self.in_row(u)
+                };
+                for &v in row {
+                    if mine[v as usize] < 0 {
+                        mine[v as usize] = *level + 1;
+                        next.push(v);
+                        touched.push(v);
+                        if other[v as usize] >= 0 {
+                            meet.push(v);
+                        }
+                    }
+                }
+            }
+            *level += 1;
+            *frontier = next;
+        }
+        // Every meeting node has df = a and db = b; mark the nodes of all shortest paths.
+        let d = a + b;
+        for &x in &meet {
+            on_path[x as usize] = true;
+        }
+        let mut layer = meet.clone();
+        for i in (1..=a).rev() {
+            let mut prev = Vec::new();
+            for &x in &layer {
+                for &u in self.in_row(x) {
+                    if df[u as usize] == i - 1 && !on_path[u as usize] {
+                        on_path[u as usize] = true;
+                        prev.push(u);
+                    }
+                }
+            }
+            layer = prev;
+        }
+        let mut layer = meet;
+        for j in (1..=b).rev() {
+            let mut next = Vec::new();
+            for &x in &layer {
+                for &v in self.out_row(x) {
+                    if db[v as usize] == j - 1 && !on_path[v as usize] {
+                        on_path[v as usize] = true;
+                        next.push(v);
+                    }
+                }
+            }
+            layer = next;
+        }
+        // Greedy: the smallest-id successor that continues a shortest path, step by step.
+        let mut path = vec![s];
+        let mut cur = s;
+        for step in 1..=d {
+            let next = self.out_row(cur).iter().copied().find(|&v| {
+                on_path[v as usize]
+                    && if step <= a {
+                        df[v as usize] == step
+                    } else {
+                        db[v as usize] == d - step
+                    }
+            })?;
+            path.push(next);
+            cur = next;
+        }
+        Some(path)
+    }
+
+    /// The reference: a plain BFS from `s` keeping first parents (tests compare against it).
+    #[cfg(test)]
+    pub(crate) fn shortest_path_bfs(&self, s: u32, t: u32) -> Option<Vec<u32>> {
+        if s == t {
+            return Some(vec![s]);
         }
         const NONE: u32 = u32::MAX;
         let mut parent = vec![NONE; self.node_count()];
         parent[s as usize] = s;
         let mut queue = VecDeque::from([s]);
-        'bfs: while let Some(u) = queue.pop_front() {
+        while let Some(u) = queue.pop_front() {
             for &v in self.out_row(u) {
                 if parent[v as usize] == NONE {
                     parent[v as usize] = u;
-                    if v == t {
-                        break 'bfs;
-                    }
                     queue.push_back(v);
                 }
             }
         }
         if parent[t as usize] == NONE {
-            return Ok(None);
+            return None;
         }
         let mut path = vec![t];
         let mut cur = t;
@@ -115,7 +273,7 @@ impl GraphSnapshot {
             path.push(cur);
         }
         path.reverse();
-        Ok(Some(self.names(path)))
+        Some(path)
     }
 
     /// Weakly connected components (isolated nodes are singletons), each sorted ascending, ordered by
@@ -258,6 +416,30 @@ mod tests {
         assert_eq!(s.shortest_path("a", "z").unwrap(), None);
         assert_eq!(s.shortest_path("a", "q").unwrap_err().code(), "not_found");
         assert_eq!(s.shortest_path("q", "a").unwrap_err().code(), "not_found");
+    }
+
+    #[test]
+    fn bidirectional_matches_plain_bfs() {
+        // Random multigraphs with many equal shortest paths: both searches must pick the same one.
+        let mut r = crate::graph::rng::SplitMix64::new(99);
+        for round in 0..40 {
+            let n = 5 + r.below(60);
+            let m = r.below(4 * n);
+            let nodes: Vec<String> = (0..n).map(|i| format!("v{i:02}")).collect();
+            let edges: Vec<(String, String)> = (0..m)
+                .map(|_| (nodes[r.below(n)].clone(), nodes[r.below(n)].clone()))
+                .collect();
+            let s = GraphSnapshot::from_rows(nodes, edges);
+            for a in 0..n as u32 {
+                for b in 0..n as u32 {
+                    assert_eq!(
+                        s.shortest_path_idx(a, b),
+                        s.shortest_path_bfs(a, b),
+                        "round {round}: {a} -> {b}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

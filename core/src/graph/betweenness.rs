@@ -4,7 +4,7 @@
 use rayon::prelude::*;
 
 use super::rng::SplitMix64;
-use super::{distinct, GraphSnapshot};
+use super::{distinct, Csr, GraphSnapshot};
 use crate::error::{Error, Result};
 
 /// Per-thread scratch space of one Brandes pass.
@@ -76,13 +76,26 @@ impl GraphSnapshot {
             Some(p) => p.clone(),
             None => (0..n as u32).collect(),
         };
+        // Parallel edges collapse and self-loops never lie on a shortest path: drop both once.
+        let mut simple = Csr {
+            offsets: Vec::with_capacity(n + 1),
+            targets: Vec::with_capacity(self.edge_count()),
+        };
+        simple.offsets.push(0);
+        for u in 0..n as u32 {
+            simple
+                .targets
+                .extend(distinct(self.out_row(u)).filter(|&v| v != u));
+            simple.offsets.push(simple.targets.len());
+        }
+        let simple = &simple;
         let mut bc = sources
             .par_iter()
             .with_min_len(16)
             .fold(
                 || Scratch::new(n),
                 |mut sc, &s| {
-                    self.brandes_from(s, &mut sc);
+                    Self::brandes_from(simple, s, &mut sc);
                     sc
                 },
             )
@@ -124,13 +137,14 @@ impl GraphSnapshot {
         Ok(bc)
     }
 
-    /// One Brandes pass from `s`: BFS counting shortest paths, then dependency accumulation in
-    /// reverse BFS order (predecessors found by scanning in-edges one level up).
-    fn brandes_from(&self, s: u32, sc: &mut Scratch) {
+    /// One Brandes pass from `s` over the simple out-adjacency `simple`: BFS counting shortest
+    /// paths, then dependencies pulled from successors in reverse BFS order
+    /// (`δ(v) = σ(v) · Σ_{w: d(w)=d(v)+1} (1 + δ(w)) / σ(w)`).
+    fn brandes_from(simple: &Csr, s: u32, sc: &mut Scratch) {
         let Scratch {
             dist,
             sigma,
-            delta,
+            delta: coef,
             stack,
             acc,
         } = sc;
@@ -144,7 +158,7 @@ impl GraphSnapshot {
             head += 1;
             let dv = dist[v as usize];
             let sv = sigma[v as usize];
-            for w in distinct(self.out_row(v)) {
+            for &w in simple.row(v) {
                 let wi = w as usize;
                 if dist[wi] < 0 {
                     dist[wi] = dv + 1;
@@ -155,25 +169,27 @@ impl GraphSnapshot {
                 }
             }
         }
-        for &w in stack.iter().rev() {
-            let wi = w as usize;
-            let dw = dist[wi];
-            let coeff = (1.0 + delta[wi]) / sigma[wi];
-            if dw > 0 {
-                for v in distinct(self.in_row(w)) {
-                    let vi = v as usize;
-                    if dist[vi] == dw - 1 {
-                        delta[vi] += sigma[vi] * coeff;
-                    }
+        // coef[w] = (1 + δ(w)) / σ(w), filled in reverse BFS order.
+        for &v in stack.iter().rev() {
+            let vi = v as usize;
+            let next = dist[vi] + 1;
+            let mut sum = 0.0;
+            for &w in simple.row(v) {
+                if dist[w as usize] == next {
+                    sum += coef[w as usize];
                 }
-                acc[wi] += delta[wi];
             }
+            let delta = sigma[vi] * sum;
+            if v != s {
+                acc[vi] += delta;
+            }
+            coef[vi] = (1.0 + delta) / sigma[vi];
         }
         for &w in stack.iter() {
             let wi = w as usize;
             dist[wi] = -1;
             sigma[wi] = 0.0;
-            delta[wi] = 0.0;
+            coef[wi] = 0.0;
         }
     }
 }

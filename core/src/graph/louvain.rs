@@ -1,6 +1,7 @@
 //! Louvain community detection with directed modularity, move for move as
 //! `networkx.community.louvain_communities` on a directed graph (Dugué & Perez's directed gain),
-//! except that the node order is shuffled by our own seeded generator.
+//! except that the node order is shuffled by our own seeded generator and that a final round of
+//! single-node moves on the original graph refines the last partition.
 
 use rayon::prelude::*;
 
@@ -106,11 +107,30 @@ impl Level {
 
     /// One Louvain phase: local moves until none improves modularity. Returns the community of each
     /// node (renumbered `0..k`), `k`, and whether any node moved.
-    fn one_level(&self, m: f64, gamma: f64, rng: &mut SplitMix64) -> (Vec<u32>, usize, bool) {
+    /// `init` starts from a given partition (community numbers `< n`) instead of singletons.
+    fn one_level(
+        &self,
+        m: f64,
+        gamma: f64,
+        rng: &mut SplitMix64,
+        init: Option<&[u32]>,
+    ) -> (Vec<u32>, usize, bool) {
         let n = self.n();
-        let mut com: Vec<u32> = (0..n as u32).collect();
-        let mut tot_in = self.in_w.clone();
-        let mut tot_out = self.out_w.clone();
+        let (mut com, mut tot_in, mut tot_out) = match init {
+            None => (
+                (0..n as u32).collect(),
+                self.in_w.clone(),
+                self.out_w.clone(),
+            ),
+            Some(init) => {
+                let (mut tin, mut tout) = (vec![0.0; n], vec![0.0; n]);
+                for (u, &c) in init.iter().enumerate() {
+                    tin[c as usize] += self.in_w[u];
+                    tout[c as usize] += self.out_w[u];
+                }
+                (init.to_vec(), tin, tout)
+            }
+        };
         let mut order: Vec<u32> = (0..n as u32).collect();
         rng.shuffle(&mut order);
         let mut w2c = vec![0.0f64; n];
@@ -305,12 +325,14 @@ impl GraphSnapshot {
             return membership;
         }
         let mut rng = SplitMix64::new(seed);
-        let mut level = Level::from_snapshot(self);
+        let base = Level::from_snapshot(self);
+        let mut aggregated: Option<Level> = None;
         let singles: Vec<u32> = (0..n as u32).collect();
-        let mut modularity = level.modularity(&singles, n, m, gamma);
+        let mut modularity = base.modularity(&singles, n, m, gamma);
         let mut first = true;
         loop {
-            let (com, k, improved) = level.one_level(m, gamma, &mut rng);
+            let level = aggregated.as_ref().unwrap_or(&base);
+            let (com, k, improved) = level.one_level(m, gamma, &mut rng, None);
             if !improved && !first {
                 break;
             }
@@ -323,7 +345,15 @@ impl GraphSnapshot {
                 break;
             }
             modularity = new_mod;
-            level = level.aggregate(&com, k);
+            aggregated = Some(level.aggregate(&com, k));
+        }
+        // Refinement (not in networkx): one more round of single-node moves on the original graph,
+        // starting from the final partition; only moves that raise modularity are made.
+        if aggregated.is_some() {
+            let (com, _, improved) = base.one_level(m, gamma, &mut rng, Some(&membership));
+            if improved {
+                membership = com;
+            }
         }
         membership
     }

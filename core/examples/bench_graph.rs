@@ -1,0 +1,110 @@
+//! Times the graph analytics on a SQLite file, for `bench/graph_bench.py`.
+//!
+//! Usage: `bench_graph DB [--exact-betweenness] [--sample K] [--start ID] [--target ID] [--seed S]`
+//!
+//! `DB` has the `nodes(id, …)` and `edges(source, target, …)` tables. Loads a snapshot, then runs
+//! PageRank, weakly connected components, a full BFS from `--start`, a shortest path from `--start`
+//! to `--target`, Louvain (resolution 1, `--seed`), and betweenness (exact with
+//! `--exact-betweenness`, and sampled with `K` pivots when `--sample` is given), each once, and
+//! prints one JSON object: milliseconds per step plus a few results the caller checks (sizes, the
+//! top PageRank node, Louvain's modularity and community count, the path length).
+
+use std::time::Instant;
+
+use resonance::graph::GraphSnapshot;
+use serde_json::json;
+
+fn ms(t: Instant) -> f64 {
+    t.elapsed().as_secs_f64() * 1e3
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let db = args
+        .first()
+        .ok_or("usage: bench_graph DB [options]")?
+        .clone();
+    let opt = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1).cloned())
+    };
+    let exact = args.iter().any(|a| a == "--exact-betweenness");
+    let sample: Option<usize> = opt("--sample").map(|s| s.parse()).transpose()?;
+    let seed: u64 = opt("--seed").map(|s| s.parse()).transpose()?.unwrap_or(42);
+
+    let conn = rusqlite::Connection::open_with_flags(
+        &db,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    let t = Instant::now();
+    let g = GraphSnapshot::load(&conn)?;
+    let load_ms = ms(t);
+    let stats = g.stats();
+    let start = opt("--start").unwrap_or_else(|| g.node_ids().first().cloned().unwrap_or_default());
+    let target = opt("--target").unwrap_or_else(|| start.clone());
+
+    let t = Instant::now();
+    let pr = g.pagerank(0.85, 1e-6, 100)?;
+    let pagerank_ms = ms(t);
+    let top = pr
+        .iter()
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|p| p.0.clone());
+
+    let t = Instant::now();
+    let comps = g.components();
+    let components_ms = ms(t);
+
+    let t = Instant::now();
+    let reached = g.traverse(&start, usize::MAX)?;
+    let bfs_ms = ms(t);
+
+    let t = Instant::now();
+    let path = g.shortest_path(&start, &target)?;
+    let path_ms = ms(t);
+
+    let t = Instant::now();
+    let comm = g.communities(1.0, seed)?;
+    let louvain_ms = ms(t);
+    let n_comms = comm.partition.iter().map(|p| p.1 + 1).max().unwrap_or(0);
+
+    let (mut exact_ms, mut sampled_ms) = (None, None);
+    if exact {
+        let t = Instant::now();
+        let _ = g.betweenness(true, None)?;
+        exact_ms = Some(ms(t));
+    }
+    if let Some(k) = sample {
+        let t = Instant::now();
+        let _ = g.betweenness(true, Some((k, seed)))?;
+        sampled_ms = Some(ms(t));
+    }
+
+    println!(
+        "{}",
+        json!({
+            "threads": rayon::current_num_threads(),
+            "nodes": stats.nodes,
+            "edges": stats.edges,
+            "skipped_edges": stats.skipped_edges,
+            "load_ms": load_ms,
+            "pagerank_ms": pagerank_ms,
+            "pagerank_top": top,
+            "components_ms": components_ms,
+            "components": comps.len(),
+            "largest_component": comps.first().map_or(0, Vec::len),
+            "bfs_ms": bfs_ms,
+            "bfs_reached": reached.len(),
+            "shortest_path_ms": path_ms,
+            "shortest_path_len": path.map(|p| p.len() as i64 - 1),
+            "louvain_ms": louvain_ms,
+            "louvain_modularity": comm.modularity,
+            "louvain_communities": n_comms,
+            "betweenness_exact_ms": exact_ms,
+            "betweenness_sampled_ms": sampled_ms,
+            "betweenness_sample": sample,
+        })
+    );
+    Ok(())
+}
