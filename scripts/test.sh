@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Every test of the project, on a fresh machine: Rust (unit, integration, conformance), the C ABI (C and C++
+# under valgrind), Python (pytest in .venv) and Node + Bun. Each step installs what it needs itself.
+# Debug builds into one target/ directory; benchmarks are not run here (see bench/README.md).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
+export CARGO_TERM_COLOR=never
+start=$SECONDS
+
+echo "== Rust: format, build, tests (core, cli, ffi header check, conformance)"
+cargo fmt --all -- --check
+cargo build --workspace --bins --examples
+export RESONANCE_CLI="$CARGO_TARGET_DIR/debug/resonance"
+cargo test --workspace
+
+echo "== C ABI: C and C++ suites, conformance runner in C, under valgrind"
+scripts/test-c.sh
+
+echo "== Python: pytest in .venv (API, errors, numpy zero-copy, threads, conformance, stubs)"
+scripts/test-python.sh
+
+echo "== Node and Bun: node --test, bun, tsc"
+scripts/test-node.sh
+
+echo "== all tests passed in $((SECONDS - start)) s"
