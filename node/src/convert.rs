@@ -1,0 +1,797 @@
+//! The JS-facing objects (camelCase, `null` for absent values) and their conversions to and from the
+//! core's types. Nothing here touches the database.
+
+use std::collections::BTreeMap;
+
+use napi::bindgen_prelude::{Either, Float32Array};
+use napi_derive::napi;
+use serde_json::Value;
+
+use crate::error::{invalid, Result};
+
+/// How to open a database (every field optional; defaults: read-write, migrating, with backups,
+/// busy timeout 5000 ms).
+#[napi(object)]
+#[derive(Default)]
+pub struct OpenOptions {
+    /// Open a read-only handle (an existing WAL database at the current schema only).
+    pub read_only: Option<bool>,
+    /// Bring the database to the current schema on open (default true).
+    pub migrate: Option<bool>,
+    /// Allow migrations marked destructive (default false).
+    pub allow_destructive: Option<bool>,
+    /// Back up a non-empty database before changing its schema (default true).
+    pub backup: Option<bool>,
+    /// `PRAGMA busy_timeout` in ms (default 5000, never below 1000).
+    pub busy_timeout_ms: Option<u32>,
+    /// Backups older than this many days are pruned (default 7; the newest is always kept).
+    pub backup_retention_days: Option<u32>,
+}
+
+impl OpenOptions {
+    /// The core's options.
+    pub fn to_core(&self) -> resonance::OpenOptions {
+        let d = resonance::OpenOptions::default();
+        resonance::OpenOptions {
+            read_only: self.read_only.unwrap_or(d.read_only),
+            migrate: self.migrate.unwrap_or(d.migrate),
+            allow_destructive: self.allow_destructive.unwrap_or(d.allow_destructive),
+            backup: self.backup.unwrap_or(d.backup),
+            busy_timeout_ms: self.busy_timeout_ms.unwrap_or(d.busy_timeout_ms),
+            backup_retention_days: self
+                .backup_retention_days
+                .unwrap_or(d.backup_retention_days),
+        }
+    }
+}
+
+/// A vector as given by JS: a `Float32Array` (copied) or an array of numbers.
+pub type JsVector = Either<Float32Array, Vec<f64>>;
+
+/// Copies a JS vector into an owned `Vec<f32>` (so the caller may reuse its array at once).
+pub fn vector(v: &JsVector) -> Vec<f32> {
+    match v {
+        Either::A(a) => a.to_vec(),
+        Either::B(b) => b.iter().map(|x| *x as f32).collect(),
+    }
+}
+
+/// A node to write. Fields not given become NULL (`domain` defaults to `"knowledge"`, `layer` to
+/// `"experience"`).
+#[napi(object)]
+pub struct NodeInput {
+    /// The node id (non-empty).
+    pub id: String,
+    /// The node type.
+    #[napi(js_name = "type")]
+    pub node_type: Option<String>,
+    /// Title.
+    pub title: Option<String>,
+    /// Domain (default `"knowledge"`).
+    pub domain: Option<String>,
+    /// Layer (default `"experience"`).
+    pub layer: Option<String>,
+    /// Content hash.
+    pub hash: Option<String>,
+    /// Summary.
+    pub summary: Option<String>,
+    /// Metadata: any JSON-serialisable value, stored as JSON text.
+    #[napi(ts_type = "unknown")]
+    pub meta: Option<Value>,
+    /// Metadata as raw JSON text (validated); wins over `meta` when both are given.
+    pub meta_json: Option<String>,
+    /// Date text.
+    pub date: Option<String>,
+    /// The embedding (normalised before storing; the database's dimension).
+    pub embedding: Option<JsVector>,
+}
+
+/// Serialises a `meta` argument: raw JSON text wins, else the value as JSON.
+pub fn meta_text(meta: &Option<Value>, meta_json: &Option<String>) -> Option<String> {
+    match (meta_json, meta) {
+        (Some(t), _) => Some(t.clone()),
+        (None, Some(Value::Null)) | (None, None) => None,
+        (None, Some(v)) => Some(v.to_string()),
+    }
+}
+
+impl NodeInput {
+    /// The core's input (the embedding copied).
+    pub fn to_core(&self) -> resonance::NodeInput {
+        resonance::NodeInput {
+            id: self.id.clone(),
+            node_type: self.node_type.clone(),
+            title: self.title.clone(),
+            domain: self.domain.clone(),
+            layer: self.layer.clone(),
+            hash: self.hash.clone(),
+            summary: self.summary.clone(),
+            meta: meta_text(&self.meta, &self.meta_json),
+            date: self.date.clone(),
+            embedding: self.embedding.as_ref().map(vector),
+        }
+    }
+}
+
+/// A stored node (`meta` parsed from its JSON text; absent values are `null`).
+#[napi(object, use_nullable = true)]
+pub struct Node {
+    /// Id.
+    pub id: String,
+    /// Type.
+    #[napi(js_name = "type")]
+    pub node_type: Option<String>,
+    /// Title.
+    pub title: Option<String>,
+    /// Domain.
+    pub domain: Option<String>,
+    /// Layer.
+    pub layer: Option<String>,
+    /// Hash.
+    pub hash: Option<String>,
+    /// Summary.
+    pub summary: Option<String>,
+    /// Metadata parsed from JSON (the raw text when it is not valid JSON), `null` when absent.
+    #[napi(ts_type = "any")]
+    pub meta: Value,
+    /// Date.
+    pub date: Option<String>,
+    /// The embedding, when asked for and present.
+    pub embedding: Option<Float32Array>,
+}
+
+/// Parses stored JSON text (keeping text that is not JSON as a string).
+pub fn parse_json(text: Option<String>) -> Value {
+    match text {
+        None => Value::Null,
+        Some(t) => serde_json::from_str(&t).unwrap_or(Value::String(t)),
+    }
+}
+
+impl From<resonance::Node> for Node {
+    fn from(n: resonance::Node) -> Node {
+        Node {
+            id: n.id,
+            node_type: n.node_type,
+            title: n.title,
+            domain: n.domain,
+            layer: n.layer,
+            hash: n.hash,
+            summary: n.summary,
+            meta: parse_json(n.meta),
+            date: n.date,
+            embedding: n.embedding.map(Float32Array::new),
+        }
+    }
+}
+
+/// An edge to write (`type` defaults to `"related_to"`, confidence and veracity to 1).
+#[napi(object)]
+pub struct EdgeInput {
+    /// Source node id.
+    pub source: String,
+    /// Target node id.
+    pub target: String,
+    /// Edge type (case-sensitive).
+    #[napi(js_name = "type")]
+    pub edge_type: Option<String>,
+    /// Confidence.
+    pub confidence: Option<f64>,
+    /// Veracity.
+    pub veracity: Option<f64>,
+    /// Where the edge came from.
+    pub context_source: Option<String>,
+}
+
+impl EdgeInput {
+    /// The core's input.
+    pub fn to_core(&self) -> resonance::EdgeInput {
+        resonance::EdgeInput {
+            source: self.source.clone(),
+            target: self.target.clone(),
+            edge_type: self.edge_type.clone(),
+            confidence: self.confidence,
+            veracity: self.veracity,
+            context_source: self.context_source.clone(),
+        }
+    }
+}
+
+/// A stored edge.
+#[napi(object, use_nullable = true)]
+pub struct Edge {
+    /// Source node id.
+    pub source: String,
+    /// Target node id.
+    pub target: String,
+    /// Edge type.
+    #[napi(js_name = "type")]
+    pub edge_type: String,
+    /// Confidence.
+    pub confidence: Option<f64>,
+    /// Veracity.
+    pub veracity: Option<f64>,
+    /// Where the edge came from.
+    pub context_source: Option<String>,
+}
+
+impl From<resonance::Edge> for Edge {
+    fn from(e: resonance::Edge) -> Edge {
+        Edge {
+            source: e.source,
+            target: e.target,
+            edge_type: e.edge_type,
+            confidence: e.confidence,
+            veracity: e.veracity,
+            context_source: e.context_source,
+        }
+    }
+}
+
+/// One history row (`oldValue`/`newValue` parsed from their JSON).
+#[napi(object, use_nullable = true)]
+pub struct HistoryEntry {
+    /// Row id.
+    pub id: i64,
+    /// `node` or `edge`.
+    pub entity_type: String,
+    /// A node id, or `source|type|target` for an edge.
+    pub entity_id: String,
+    /// What happened (`insert`, `update`, `delete`, `update_meta`, `set_embedding`).
+    pub action: String,
+    /// The value before.
+    #[napi(ts_type = "any")]
+    pub old_value: Value,
+    /// The value after.
+    #[napi(ts_type = "any")]
+    pub new_value: Value,
+    /// When (SQLite `CURRENT_TIMESTAMP`, UTC).
+    pub timestamp: Option<String>,
+}
+
+impl From<resonance::HistoryEntry> for HistoryEntry {
+    fn from(h: resonance::HistoryEntry) -> HistoryEntry {
+        HistoryEntry {
+            id: h.id,
+            entity_type: h.entity_type,
+            entity_id: h.entity_id,
+            action: h.action,
+            old_value: parse_json(h.old_value),
+            new_value: parse_json(h.new_value),
+            timestamp: h.timestamp,
+        }
+    }
+}
+
+/// Options of `listNodes`.
+#[napi(object)]
+#[derive(Default)]
+pub struct ListOptions {
+    /// Only this domain.
+    pub domain: Option<String>,
+    /// Only this type.
+    #[napi(js_name = "type")]
+    pub node_type: Option<String>,
+    /// At most this many.
+    pub limit: Option<u32>,
+    /// Skip this many (id order).
+    pub offset: Option<u32>,
+    /// Include embeddings.
+    pub with_embeddings: Option<bool>,
+}
+
+impl ListOptions {
+    /// The core's options.
+    pub fn to_core(&self) -> resonance::ListOptions {
+        resonance::ListOptions {
+            domain: self.domain.clone(),
+            node_type: self.node_type.clone(),
+            limit: self.limit.map(|l| l as usize),
+            offset: self.offset.unwrap_or(0) as usize,
+            with_embeddings: self.with_embeddings.unwrap_or(false),
+        }
+    }
+}
+
+/// Counts and sizes.
+#[napi(object, use_nullable = true)]
+pub struct Stats {
+    /// Nodes.
+    pub nodes: i64,
+    /// Edges.
+    pub edges: i64,
+    /// Nodes with an embedding.
+    pub vectors: i64,
+    /// Edges whose source or target node is missing.
+    pub dangling_edges: i64,
+    /// The database's vector dimension, `null` before the first vector.
+    pub dimension: Option<u32>,
+    /// History rows.
+    pub history: i64,
+    /// Size of the database file.
+    pub db_bytes: i64,
+    /// Size of the WAL file.
+    pub wal_bytes: i64,
+    /// Both.
+    pub size_bytes: i64,
+}
+
+impl From<resonance::Stats> for Stats {
+    fn from(s: resonance::Stats) -> Stats {
+        Stats {
+            nodes: s.nodes as i64,
+            edges: s.edges as i64,
+            vectors: s.vectors as i64,
+            dangling_edges: s.dangling_edges as i64,
+            dimension: s.dimension.map(|d| d as u32),
+            history: s.history as i64,
+            db_bytes: s.db_bytes as i64,
+            wal_bytes: s.wal_bytes as i64,
+            size_bytes: s.size_bytes as i64,
+        }
+    }
+}
+
+/// Options of a search.
+#[napi(object)]
+#[derive(Default)]
+pub struct SearchOptions {
+    /// How many results at most (default 10; 0 returns none).
+    pub k: Option<u32>,
+    /// Only scores ≥ this (default: only scores > 0).
+    pub min_score: Option<f64>,
+    /// Only nodes of this domain.
+    pub domain: Option<String>,
+    /// Only nodes of this type.
+    #[napi(js_name = "type")]
+    pub node_type: Option<String>,
+    /// Cap the threads used (default: all cores).
+    pub threads: Option<u32>,
+}
+
+impl SearchOptions {
+    /// The core's options.
+    pub fn to_core(o: Option<&SearchOptions>) -> resonance::SearchOptions {
+        let d = resonance::SearchOptions::default();
+        match o {
+            None => d,
+            Some(o) => resonance::SearchOptions {
+                k: o.k.map_or(d.k, |k| k as usize),
+                min_score: o.min_score.map(|m| m as f32),
+                domain: o.domain.clone(),
+                node_type: o.node_type.clone(),
+                threads: o.threads.map(|t| t as usize),
+            },
+        }
+    }
+}
+
+/// One search result.
+#[napi(object)]
+pub struct Hit {
+    /// Node id.
+    pub id: String,
+    /// Dot product with the (normalised) query.
+    pub score: f64,
+}
+
+/// Converts core hits.
+pub fn hits(h: Vec<resonance::Hit>) -> Vec<Hit> {
+    h.into_iter()
+        .map(|h| Hit {
+            id: h.id,
+            score: f64::from(h.score),
+        })
+        .collect()
+}
+
+/// Results of `searchBatch`: per query, the ids and a `Float32Array` of their scores.
+#[napi(object)]
+pub struct BatchResult {
+    /// `ids[i]`: the hits of query `i`, best first.
+    pub ids: Vec<Vec<String>>,
+    /// `scores[i][j]`: the score of `ids[i][j]`.
+    pub scores: Vec<Float32Array>,
+}
+
+impl BatchResult {
+    /// Converts core batch hits.
+    pub fn from_core(b: Vec<Vec<resonance::Hit>>) -> BatchResult {
+        let mut ids = Vec::with_capacity(b.len());
+        let mut scores = Vec::with_capacity(b.len());
+        for q in b {
+            scores.push(Float32Array::new(q.iter().map(|h| h.score).collect()));
+            ids.push(q.into_iter().map(|h| h.id).collect());
+        }
+        BatchResult { ids, scores }
+    }
+}
+
+/// Flattens `n` query vectors of one length into one row-major buffer.
+pub fn flatten(queries: &[JsVector]) -> Result<Vec<f32>> {
+    let mut out = Vec::new();
+    let mut dim = None;
+    for (i, q) in queries.iter().enumerate() {
+        let v = vector(q);
+        match dim {
+            None => dim = Some(v.len()),
+            Some(d) if d != v.len() => {
+                return Err(invalid(format!(
+                    "query #{i} has {} components, query #0 has {d}",
+                    v.len()
+                )))
+            }
+            Some(_) => {}
+        }
+        out.extend(v);
+    }
+    Ok(out)
+}
+
+/// What the in-memory vector matrix holds.
+#[napi(object, use_nullable = true)]
+pub struct VectorIndexInfo {
+    /// The database's dimension.
+    pub dimension: Option<u32>,
+    /// Rows in the matrix.
+    pub rows: u32,
+    /// Blobs skipped as malformed.
+    pub malformed: i64,
+    /// Blobs skipped for another dimension.
+    pub wrong_dimension: i64,
+    /// Non-unit blobs normalised in memory.
+    pub renormalised: i64,
+    /// Zero vectors (kept; they score 0).
+    pub zero: i64,
+    /// The dot-product kernel in use.
+    pub kernel: String,
+}
+
+/// Options of `migrate`.
+#[napi(object)]
+#[derive(Default)]
+pub struct MigrateOptions {
+    /// List what would run (with its SQL) and change nothing.
+    pub dry_run: Option<bool>,
+    /// Allow steps marked destructive.
+    pub allow_destructive: Option<bool>,
+    /// Back up a non-empty database first (default true).
+    pub backup: Option<bool>,
+    /// Backup retention in days (default 7).
+    pub backup_retention_days: Option<u32>,
+}
+
+impl MigrateOptions {
+    /// The core's options.
+    pub fn to_core(&self) -> resonance::MigrateOptions {
+        let d = resonance::MigrateOptions::default();
+        resonance::MigrateOptions {
+            dry_run: self.dry_run.unwrap_or(d.dry_run),
+            allow_destructive: self.allow_destructive.unwrap_or(d.allow_destructive),
+            backup: self.backup.unwrap_or(d.backup),
+            backup_retention_days: self
+                .backup_retention_days
+                .unwrap_or(d.backup_retention_days),
+        }
+    }
+}
+
+/// One migration step.
+#[napi(object)]
+pub struct MigrationStep {
+    /// Stable id (`adopt_legacy_v3`, `drizzle_0002_summary`, `V1__resonance_meta`).
+    pub id: String,
+    /// `adoption`, `drizzle` or `resonance`.
+    pub kind: String,
+    /// What it does.
+    pub description: String,
+    /// Its SQL, statement by statement.
+    pub sql: Vec<String>,
+    /// Drops or rewrites data.
+    pub destructive: bool,
+}
+
+/// What a migration did (or would do, for a dry run).
+#[napi(object, use_nullable = true)]
+pub struct MigrationReport {
+    /// The shape before.
+    pub shape_before: String,
+    /// The steps applied (or planned).
+    pub steps: Vec<MigrationStep>,
+    /// Nothing changed.
+    pub dry_run: bool,
+    /// The backup taken, if any.
+    pub backup: Option<String>,
+    /// Warnings.
+    pub warnings: Vec<String>,
+}
+
+impl From<resonance::MigrationReport> for MigrationReport {
+    fn from(r: resonance::MigrationReport) -> MigrationReport {
+        MigrationReport {
+            shape_before: r.shape_before,
+            steps: r
+                .steps
+                .into_iter()
+                .map(|s| MigrationStep {
+                    id: s.id,
+                    kind: serde_json::to_value(s.kind)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_string))
+                        .unwrap_or_default(),
+                    description: s.description,
+                    sql: s.sql,
+                    destructive: s.destructive,
+                })
+                .collect(),
+            dry_run: r.dry_run,
+            backup: r.backup.map(|p| p.display().to_string()),
+            warnings: r.warnings,
+        }
+    }
+}
+
+/// A row of the application's Drizzle ledger.
+#[napi(object, use_nullable = true)]
+pub struct LedgerRow {
+    /// `id` (NULL in rows Drizzle writes).
+    pub id: Option<i64>,
+    /// The migration's sha256 (or tag name in hand-made ledgers).
+    pub hash: String,
+    /// `created_at`, ms.
+    pub created_at: Option<i64>,
+}
+
+/// An applied Resonance migration.
+#[napi(object)]
+pub struct AppliedMigration {
+    /// Version.
+    pub version: i64,
+    /// Name.
+    pub name: String,
+    /// When (RFC 3339).
+    pub applied_on: String,
+    /// Checksum.
+    pub checksum: String,
+}
+
+/// Where the schema stands.
+#[napi(object, use_nullable = true)]
+pub struct SchemaState {
+    /// The shape's name.
+    pub shape: String,
+    /// The application's ledger rows.
+    pub drizzle_ledger: Vec<LedgerRow>,
+    /// Resonance's applied migrations.
+    pub resonance_applied: Vec<AppliedMigration>,
+    /// Ids of the steps that would run.
+    pub pending: Vec<String>,
+    /// A problem with the schema, if any.
+    pub problem: Option<String>,
+    /// Warnings.
+    pub warnings: Vec<String>,
+}
+
+/// Vector facts from a scan of every stored embedding.
+#[napi(object, use_nullable = true)]
+pub struct VectorSummary {
+    /// Nodes with an embedding.
+    pub count: i64,
+    /// Dimension → how many well-formed blobs have it.
+    pub dimensions: BTreeMap<String, i64>,
+    /// The recorded dimension.
+    pub recorded_dimension: Option<u32>,
+    /// All-zero vectors.
+    pub zero: i64,
+    /// Vectors whose norm is not 1.
+    pub non_normalised: i64,
+    /// Malformed blobs.
+    pub malformed: i64,
+}
+
+/// The health report of design §3.
+#[napi(object)]
+pub struct HealthReport {
+    /// Database path.
+    pub path: String,
+    /// Read-only handle.
+    pub read_only: bool,
+    /// `journal_mode`.
+    pub journal_mode: String,
+    /// `busy_timeout`, ms.
+    pub busy_timeout_ms: i64,
+    /// `synchronous`.
+    pub synchronous: String,
+    /// `mmap_size`.
+    pub mmap_size: i64,
+    /// `foreign_keys`.
+    pub foreign_keys: bool,
+    /// `temp_store`.
+    pub temp_store: String,
+    /// `cache_size`.
+    pub cache_size: i64,
+    /// `query_only`.
+    pub query_only: bool,
+    /// SQLite version.
+    pub sqlite_version: String,
+    /// `quick_check`: `ok` or the problems.
+    pub quick_check: String,
+    /// Schema state.
+    pub schema: SchemaState,
+    /// Vector summary.
+    pub vectors: VectorSummary,
+    /// Nodes.
+    pub nodes: i64,
+    /// Edges.
+    pub edges: i64,
+    /// Dangling edges.
+    pub dangling_edges: i64,
+    /// `ok`, `skipped (read-only handle)` or the failure.
+    pub write_probe: String,
+    /// Problems worth attention (empty when healthy).
+    pub problems: Vec<String>,
+}
+
+impl From<resonance::HealthReport> for HealthReport {
+    fn from(h: resonance::HealthReport) -> HealthReport {
+        let problems = h.problems();
+        HealthReport {
+            path: h.path,
+            read_only: h.read_only,
+            journal_mode: h.journal_mode,
+            busy_timeout_ms: h.busy_timeout_ms,
+            synchronous: h.synchronous,
+            mmap_size: h.mmap_size,
+            foreign_keys: h.foreign_keys,
+            temp_store: h.temp_store,
+            cache_size: h.cache_size,
+            query_only: h.query_only,
+            sqlite_version: h.sqlite_version,
+            quick_check: h.quick_check,
+            schema: SchemaState {
+                shape: h.schema.shape,
+                drizzle_ledger: h
+                    .schema
+                    .drizzle_ledger
+                    .into_iter()
+                    .map(|r| LedgerRow {
+                        id: r.id,
+                        hash: r.hash,
+                        created_at: r.created_at,
+                    })
+                    .collect(),
+                resonance_applied: h
+                    .schema
+                    .resonance_applied
+                    .into_iter()
+                    .map(|a| AppliedMigration {
+                        version: a.version,
+                        name: a.name,
+                        applied_on: a.applied_on,
+                        checksum: a.checksum,
+                    })
+                    .collect(),
+                pending: h.schema.pending,
+                problem: h.schema.problem,
+                warnings: h.schema.warnings,
+            },
+            vectors: VectorSummary {
+                count: h.vectors.count as i64,
+                dimensions: h
+                    .vectors
+                    .dimensions
+                    .into_iter()
+                    .map(|(d, n)| (d.to_string(), n as i64))
+                    .collect(),
+                recorded_dimension: h.vectors.recorded_dimension.map(|d| d as u32),
+                zero: h.vectors.zero as i64,
+                non_normalised: h.vectors.non_normalised as i64,
+                malformed: h.vectors.malformed as i64,
+            },
+            nodes: h.nodes as i64,
+            edges: h.edges as i64,
+            dangling_edges: h.dangling_edges as i64,
+            write_probe: h.write_probe,
+            problems,
+        }
+    }
+}
+
+/// A WAL checkpoint's outcome.
+#[napi(object)]
+pub struct Checkpoint {
+    /// 1 when a checkpoint could not complete for a lock.
+    pub busy: i64,
+    /// Frames in the WAL.
+    pub log: i64,
+    /// Frames checkpointed.
+    pub checkpointed: i64,
+}
+
+/// Options of `betweenness`.
+#[napi(object)]
+#[derive(Default)]
+pub struct BetweennessOptions {
+    /// Normalise by (N−1)(N−2) (default true).
+    pub normalized: Option<bool>,
+    /// Sample this many pivots instead of all nodes.
+    pub sample: Option<u32>,
+    /// Seed of the sampling (default 0).
+    pub seed: Option<u32>,
+}
+
+/// Options of `pagerank`.
+#[napi(object)]
+#[derive(Default)]
+pub struct PagerankOptions {
+    /// Damping factor (default 0.85).
+    pub alpha: Option<f64>,
+    /// Convergence tolerance (default 1e-6).
+    pub tolerance: Option<f64>,
+    /// Iteration cap (default 100).
+    pub max_iterations: Option<u32>,
+}
+
+/// Options of `communities`.
+#[napi(object)]
+#[derive(Default)]
+pub struct CommunityOptions {
+    /// Resolution (default 1).
+    pub resolution: Option<f64>,
+    /// Seed (default 0); a given seed gives the same partition.
+    pub seed: Option<u32>,
+}
+
+/// Louvain communities.
+#[napi(object)]
+pub struct Communities {
+    /// Node id → community number.
+    pub partition: BTreeMap<String, u32>,
+    /// Directed modularity of the partition.
+    pub modularity: f64,
+}
+
+/// A predicted link.
+#[napi(object)]
+pub struct LinkCandidate {
+    /// Source id.
+    pub source: String,
+    /// Target id.
+    pub target: String,
+    /// Adamic-Adar score.
+    pub score: f64,
+}
+
+/// A pillar node.
+#[napi(object)]
+pub struct Pillar {
+    /// Node id.
+    pub id: String,
+    /// Its PageRank.
+    pub pagerank: f64,
+    /// Its degree.
+    pub degree: u32,
+}
+
+/// Graph statistics.
+#[napi(object)]
+pub struct GraphStats {
+    /// Nodes.
+    pub nodes: u32,
+    /// Edges kept.
+    pub edges: u32,
+    /// edges / (nodes · (nodes − 1)).
+    pub density: f64,
+    /// Edges skipped because an endpoint node is missing.
+    pub skipped_edges: u32,
+}
+
+/// Options of `pruneHistory`.
+#[napi(object)]
+#[derive(Default)]
+pub struct PruneOptions {
+    /// Delete rows older than this many days.
+    pub older_than_days: Option<u32>,
+    /// Keep only the newest this many rows.
+    pub keep_last: Option<i64>,
+}

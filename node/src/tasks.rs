@@ -1,0 +1,160 @@
+//! The heavy calls as `AsyncTask`s: the work runs on the libuv thread pool (never on the event
+//! loop), inside a panic guard; the result is converted to JS on the JS thread; a failure rejects the
+//! Promise with the same coded `Error` a synchronous call would throw.
+
+use napi::bindgen_prelude::{Env, Task};
+use napi_derive::napi;
+
+use crate::convert;
+use crate::error::{guard_js, into_status_error, Code};
+
+type Job<O> = Box<dyn FnOnce() -> crate::error::Result<O> + Send>;
+
+/// One unit of pool work: a closure over owned arguments (copied when the task was created).
+pub struct Work<O> {
+    job: Option<Job<O>>,
+    failure: Option<napi::Error<Code>>,
+}
+
+impl<O> Work<O> {
+    /// Wraps a job returning a core result.
+    pub fn core(f: impl FnOnce() -> resonance::Result<O> + Send + 'static) -> Work<O> {
+        Work {
+            job: Some(Box::new(move || crate::error::guard(f))),
+            failure: None,
+        }
+    }
+
+    /// Wraps a job that produces coded errors itself.
+    pub fn js(f: impl FnOnce() -> crate::error::Result<O> + Send + 'static) -> Work<O> {
+        Work {
+            job: Some(Box::new(f)),
+            failure: None,
+        }
+    }
+
+    fn compute(&mut self) -> napi::Result<O> {
+        let job = self
+            .job
+            .take()
+            .ok_or_else(|| napi::Error::from_reason("task computed twice"))?;
+        match guard_js(job) {
+            Ok(v) => Ok(v),
+            Err(e) => {
+                let reason = e.reason.clone();
+                self.failure = Some(e);
+                Err(napi::Error::from_reason(reason))
+            }
+        }
+    }
+
+    fn reject(&mut self, env: &Env, err: napi::Error) -> napi::Error {
+        match self.failure.take() {
+            Some(e) => into_status_error(env, e),
+            None => into_status_error(env, napi::Error::new(Code("internal"), err.reason)),
+        }
+    }
+}
+
+macro_rules! task {
+    ($(#[$doc:meta])* $name:ident, $out:ty, $js:ty, |$o:ident| $conv:expr) => {
+        $(#[$doc])*
+        pub struct $name(pub Work<$out>);
+
+        #[napi]
+        impl Task for $name {
+            type Output = $out;
+            type JsValue = $js;
+
+            fn compute(&mut self) -> napi::Result<Self::Output> {
+                self.0.compute()
+            }
+
+            fn resolve(&mut self, _env: Env, $o: Self::Output) -> napi::Result<Self::JsValue> {
+                Ok($conv)
+            }
+
+            fn reject(&mut self, env: Env, err: napi::Error) -> napi::Result<Self::JsValue> {
+                Err(self.0.reject(&env, err))
+            }
+        }
+    };
+}
+
+task!(
+    /// Opens a database (with adoption and migrations).
+    OpenTask, std::sync::Arc<resonance::Database>, crate::Database,
+    |o| crate::Database::wrap(o)
+);
+task!(
+    /// A count of rows written.
+    CountTask, usize, u32, |o| o as u32
+);
+task!(
+    /// Nothing to return.
+    UnitTask, (), (), |o| o
+);
+task!(
+    /// A string (a path).
+    StringTask, String, String, |o| o
+);
+task!(
+    /// A node or nothing.
+    NodeTask, Option<resonance::Node>, Option<convert::Node>, |o| o.map(convert::Node::from)
+);
+task!(
+    /// Counts and sizes.
+    StatsTask, resonance::Stats, convert::Stats, |o| convert::Stats::from(o)
+);
+task!(
+    /// Search hits.
+    SearchTask, Vec<resonance::Hit>, Vec<convert::Hit>, |o| convert::hits(o)
+);
+task!(
+    /// Batch search hits as typed arrays.
+    SearchBatchTask, Vec<Vec<resonance::Hit>>, convert::BatchResult,
+    |o| convert::BatchResult::from_core(o)
+);
+task!(
+    /// The health report.
+    HealthTask, resonance::HealthReport, convert::HealthReport,
+    |o| convert::HealthReport::from(o)
+);
+task!(
+    /// A migration report.
+    MigrateTask, resonance::MigrationReport, convert::MigrationReport,
+    |o| convert::MigrationReport::from(o)
+);
+task!(
+    /// Scores by node id (PageRank, betweenness).
+    ScoresTask, Vec<(String, f64)>, std::collections::BTreeMap<String, f64>,
+    |o| o.into_iter().collect()
+);
+task!(
+    /// Louvain communities.
+    CommunitiesTask, resonance::Communities, convert::Communities,
+    |o| convert::Communities {
+        partition: o.partition.into_iter().map(|(id, c)| (id, c as u32)).collect(),
+        modularity: o.modularity,
+    }
+);
+task!(
+    /// Weakly connected components.
+    ComponentsTask, Vec<Vec<String>>, Vec<Vec<String>>, |o| o
+);
+task!(
+    /// Predicted links.
+    LinkCandidatesTask, Vec<(String, String, f64)>, Vec<convert::LinkCandidate>,
+    |o| o
+        .into_iter()
+        .map(|(source, target, score)| convert::LinkCandidate { source, target, score })
+        .collect()
+);
+task!(
+    /// Pillar nodes.
+    PillarsTask, Vec<(String, f64, usize)>, Vec<convert::Pillar>,
+    |o| o
+        .into_iter()
+        .map(|(id, pagerank, degree)| convert::Pillar { id, pagerank, degree: degree as u32 })
+        .collect()
+);
