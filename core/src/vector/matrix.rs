@@ -733,6 +733,9 @@ fn row_chunks(n: usize, parts: usize, min_rows: usize) -> Vec<Range<usize>> {
         .collect()
 }
 
+/// The capped rayon pools, one per thread count, built on first use and kept for the process.
+static POOLS: OnceLock<Mutex<HashMap<usize, Arc<rayon::ThreadPool>>>> = OnceLock::new();
+
 /// Runs `op` in a pool capped at `threads` (cached per size), or in rayon's global pool for `None`
 /// or a cap at least as large as the global pool.
 fn with_pool<R: Send>(threads: Option<usize>, op: impl FnOnce() -> R + Send) -> Result<R> {
@@ -740,7 +743,6 @@ fn with_pool<R: Send>(threads: Option<usize>, op: impl FnOnce() -> R + Send) -> 
         Some(n) if n < rayon::current_num_threads() => n,
         _ => return Ok(op()),
     };
-    static POOLS: OnceLock<Mutex<HashMap<usize, Arc<rayon::ThreadPool>>>> = OnceLock::new();
     let pool = {
         let mut pools = POOLS
             .get_or_init(Default::default)
@@ -1189,7 +1191,80 @@ mod tests {
         ]
     }
 
+    #[test]
+    fn capped_pools_are_cached_and_sized() {
+        let global = rayon::current_num_threads();
+        let first = with_pool(Some(1), rayon::current_num_threads).expect("pool");
+        assert_eq!(first, 1);
+        let name = with_pool(Some(1), || {
+            std::thread::current().name().map(str::to_string)
+        })
+        .expect("pool");
+        if global > 1 {
+            assert_eq!(name.as_deref(), Some("resonance-search-1-0"));
+            let pools = POOLS.get().map(|p| p.lock().map(|m| m.len()).unwrap_or(0));
+            assert_eq!(pools, Some(1), "one cached pool for Some(1)");
+        }
+        assert_eq!(
+            with_pool(None, rayon::current_num_threads).expect("global"),
+            global
+        );
+        assert_eq!(
+            with_pool(Some(global + 5), rayon::current_num_threads).expect("global"),
+            global
+        );
+    }
+
+    fn small_matrix() -> impl Strategy<Value = (usize, Vec<(Vec<i8>, u8, u8)>)> {
+        (1usize..12).prop_flat_map(|dim| {
+            (
+                Just(dim),
+                proptest::collection::vec(
+                    (proptest::collection::vec(-2i8..3, dim), 0u8..3, 0u8..3),
+                    0..60,
+                ),
+            )
+        })
+    }
+
     proptest! {
+        #[test]
+        fn search_equals_brute_force(
+            (dim, rows) in small_matrix(),
+            k in 0usize..70,
+            min in proptest::option::of(-4i8..4),
+            dom in proptest::option::of(0u8..4),
+            typ in proptest::option::of(0u8..4),
+            q in proptest::collection::vec(-2i8..3, 12),
+            exclude in proptest::option::of(0usize..60),
+        ) {
+            // Small integer components: many exact duplicates, so many exact ties.
+            let mut m = VectorMatrix::new(dim);
+            for (i, (v, d, t)) in rows.iter().enumerate() {
+                let v: Vec<f32> = v.iter().map(|&x| f32::from(x) * 0.25).collect();
+                let d = format!("d{d}");
+                let t = format!("t{t}");
+                m.upsert(&format!("id{:03}", (i * 37) % 61), &v, Some(d.as_str()), Some(t.as_str()))
+                    .expect("valid row");
+            }
+            let q: Vec<f32> = q[..dim].iter().map(|&x| f32::from(x) * 0.25).collect();
+            let p = SearchParams {
+                k,
+                min_score: min.map(|x| f32::from(x) * 0.125),
+                domain: dom.map(|d| format!("d{d}")),
+                node_type: typ.map(|t| format!("t{t}")),
+                exclude: exclude.map(|e| format!("id{:03}", (e * 37) % 61)),
+                threads: None,
+            };
+            let want = brute(&m, &q, &p);
+            for kernel in Kernel::available() {
+                // Quarter-integer components make every dot product exact in f32: compare exactly.
+                prop_assert_eq!(&m.search_with(kernel, &q, &p).expect("search"), &want);
+                let batch = m.search_batch_with(kernel, &q, &p).expect("batch");
+                prop_assert_eq!(&batch[0], &want);
+            }
+        }
+
         #[test]
         fn ops_keep_the_id_map_right(ops in proptest::collection::vec(op(), 0..120)) {
             let dim = 5;
