@@ -1,0 +1,423 @@
+//! Nodes, edges and the audit history (design §6).
+
+use std::ffi::c_char;
+
+use resonance::{EdgeInput, Error, ListOptions, NodeInput};
+
+use crate::types::*;
+use crate::{
+    arg_floats, arg_slice, arg_str, guard, handle, opt_str, opt_string, out_ptr, publish, reclaim,
+    resonance_status, write_opt,
+};
+
+fn node_input(n: &resonance_node_input, what: &str) -> Result<NodeInput, Error> {
+    let id = arg_str(n.id, &format!("{what}.id"))?.to_string();
+    let f = |p, field: &str| opt_string(p, &format!("{what}.{field}"));
+    let embedding = if n.embedding.is_null() {
+        if n.embedding_len != 0 {
+            return Err(Error::InvalidArgument(format!(
+                "{what}.embedding is NULL with embedding_len {}",
+                n.embedding_len
+            )));
+        }
+        None
+    } else {
+        Some(arg_floats(n.embedding, n.embedding_len, "embedding")?.to_vec())
+    };
+    Ok(NodeInput {
+        id,
+        node_type: f(n.node_type, "node_type")?,
+        title: f(n.title, "title")?,
+        domain: f(n.domain, "domain")?,
+        layer: f(n.layer, "layer")?,
+        hash: f(n.hash, "hash")?,
+        summary: f(n.summary, "summary")?,
+        meta: f(n.meta, "meta")?,
+        date: f(n.date, "date")?,
+        embedding,
+    })
+}
+
+fn edge_input(e: &resonance_edge_input, what: &str) -> Result<EdgeInput, Error> {
+    Ok(EdgeInput {
+        source: arg_str(e.source, &format!("{what}.source"))?.to_string(),
+        target: arg_str(e.target, &format!("{what}.target"))?.to_string(),
+        edge_type: opt_string(e.edge_type, &format!("{what}.edge_type"))?,
+        confidence: e.has_confidence.then_some(e.confidence),
+        veracity: e.has_veracity.then_some(e.veracity),
+        context_source: opt_string(e.context_source, &format!("{what}.context_source"))?,
+    })
+}
+
+/// Writes one node: the whole row (fields left NULL become NULL; domain and layer default), keeping
+/// its rowid; validates `meta` (JSON) and the embedding (FAFCAS, the database's dimension); records
+/// the history row in the same transaction. The input is only read during the call.
+///
+/// # Safety
+/// `db` is NULL or a handle; `node` is NULL or points to a valid `resonance_node_input` whose
+/// strings are NUL-terminated and whose `embedding` holds `embedding_len` floats; `err_out` is NULL
+/// or writable.
+#[no_mangle]
+pub unsafe extern "C" fn resonance_node_upsert(
+    db: *mut resonance_db,
+    node: *const resonance_node_input,
+    err_out: *mut *mut c_char,
+) -> resonance_status {
+    guard!(err_out, {
+        // SAFETY: NULL or valid (documented).
+        let n = unsafe { node.as_ref() }
+            .ok_or_else(|| Error::InvalidArgument("node is NULL".into()))?;
+        let input = node_input(n, "node")?;
+        handle(db)?.upsert_node(&input)
+    })
+}
+
+/// Writes `len` nodes in one transaction (all or nothing; the message names the failing index).
+/// `written_out` (may be NULL) receives how many were written.
+///
+/// # Safety
+/// `db` is NULL or a handle; `nodes` points to `len` valid inputs (NULL only when `len` is 0);
+/// `written_out` and `err_out` are NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn resonance_node_upsert_many(
+    db: *mut resonance_db,
+    nodes: *const resonance_node_input,
+    len: usize,
+    written_out: *mut usize,
+    err_out: *mut *mut c_char,
+) -> resonance_status {
+    guard!(err_out, {
+        write_opt(written_out, 0);
+        let inputs = arg_slice(nodes, len, "nodes")?
+            .iter()
+            .enumerate()
+            .map(|(i, n)| node_input(n, &format!("nodes[{i}]")))
+            .collect::<Result<Vec<_>, _>>()?;
+        let n = handle(db)?.upsert_nodes(&inputs)?;
+        write_opt(written_out, n);
+        Ok(())
+    })
+}
+
+/// Reads a node into `*node_out` (free it with `resonance_node_free`); `*node_out` is NULL (and the
+/// status `RESONANCE_OK`) when there is no such node. With `with_embedding`, a well-formed stored
+/// embedding is included.
+///
+/// # Safety
+/// `db` is NULL or a handle; `id` is a NUL-terminated string; `node_out` and `err_out` are NULL or
+/// writable.
+#[no_mangle]
+pub unsafe extern "C" fn resonance_node_get(
+    db: *mut resonance_db,
+    id: *const c_char,
+    with_embedding: bool,
+    node_out: *mut *mut resonance_node,
+    err_out: *mut *mut c_char,
+) -> resonance_status {
+    guard!(err_out, {
+        let out = out_ptr(node_out, "node_out")?;
+        *out = std::ptr::null_mut();
+        let id = arg_str(id, "id")?;
+        if let Some(n) = handle(db)?.get_node_with(id, with_embedding)? {
+            *out = publish(resonance_node::from_core(n), "node");
+        }
+        Ok(())
+    })
+}
+
+/// Frees a node from `resonance_node_get`. NULL (or an already freed node) is a no-op. Never pass an
+/// element of a `resonance_nodes` list: free the list.
+#[no_mangle]
+pub extern "C" fn resonance_node_free(node: *mut resonance_node) {
+    let _ = std::panic::catch_unwind(|| drop(reclaim(node, "node")));
+}
+
+/// Lists nodes in id order, filtered and paged by `options` (NULL: every node), into `*nodes_out`
+/// (free it with `resonance_nodes_free`).
+///
+/// # Safety
+/// `db` is NULL or a handle; `options` is NULL or valid; `nodes_out` and `err_out` are NULL or
+/// writable.
+#[no_mangle]
+pub unsafe extern "C" fn resonance_node_list(
+    db: *mut resonance_db,
+    options: *const resonance_list_options,
+    nodes_out: *mut *mut resonance_nodes,
+    err_out: *mut *mut c_char,
+) -> resonance_status {
+    guard!(err_out, {
+        let out = out_ptr(nodes_out, "nodes_out")?;
+        *out = std::ptr::null_mut();
+        let mut opts = ListOptions::default();
+        // SAFETY: NULL or valid (documented).
+        if let Some(o) = unsafe { options.as_ref() } {
+            opts.domain = opt_string(o.domain, "options.domain")?;
+            opts.node_type = opt_string(o.node_type, "options.node_type")?;
+            opts.limit = o.has_limit.then_some(o.limit);
+            opts.offset = o.offset;
+            opts.with_embeddings = o.with_embeddings;
+        }
+        let nodes = handle(db)?.list_nodes(&opts)?;
+        let (items, len) =
+            crate::into_array(nodes.into_iter().map(resonance_node::from_core).collect());
+        *out = publish(resonance_nodes { items, len }, "nodes");
+        Ok(())
+    })
+}
+
+/// Frees a node list. NULL (or an already freed list) is a no-op.
+#[no_mangle]
+pub extern "C" fn resonance_nodes_free(nodes: *mut resonance_nodes) {
+    let _ = std::panic::catch_unwind(|| drop(reclaim(nodes, "nodes")));
+}
+
+/// Deletes a node with its edges and its vector, in one transaction (`RESONANCE_NOT_FOUND` when
+/// missing).
+///
+/// # Safety
+/// `db` is NULL or a handle; `id` is a NUL-terminated string; `err_out` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn resonance_node_delete(
+    db: *mut resonance_db,
+    id: *const c_char,
+    err_out: *mut *mut c_char,
+) -> resonance_status {
+    guard!(err_out, {
+        let id = arg_str(id, "id")?;
+        handle(db)?.delete_node(id)
+    })
+}
+
+/// Replaces a node's `meta` with `meta` (JSON text, or NULL to clear it); `RESONANCE_NOT_FOUND` when
+/// the node is missing, `RESONANCE_INVALID_ARGUMENT` when `meta` is not JSON.
+///
+/// # Safety
+/// `db` is NULL or a handle; `id` is a NUL-terminated string; `meta` is NULL or one; `err_out` is
+/// NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn resonance_node_update_meta(
+    db: *mut resonance_db,
+    id: *const c_char,
+    meta: *const c_char,
+    err_out: *mut *mut c_char,
+) -> resonance_status {
+    guard!(err_out, {
+        let id = arg_str(id, "id")?;
+        let meta = opt_str(meta, "meta")?;
+        handle(db)?.update_meta(id, meta)
+    })
+}
+
+/// Adds an edge, or ignores it when `(source, target, type)` exists. `added_out` (may be NULL)
+/// receives whether it was added.
+///
+/// # Safety
+/// `db` is NULL or a handle; `edge` is NULL or valid; `added_out` and `err_out` are NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn resonance_edge_add(
+    db: *mut resonance_db,
+    edge: *const resonance_edge_input,
+    added_out: *mut bool,
+    err_out: *mut *mut c_char,
+) -> resonance_status {
+    guard!(err_out, {
+        write_opt(added_out, false);
+        // SAFETY: NULL or valid (documented).
+        let e = unsafe { edge.as_ref() }
+            .ok_or_else(|| Error::InvalidArgument("edge is NULL".into()))?;
+        let added = handle(db)?.add_edge(&edge_input(e, "edge")?)?;
+        write_opt(added_out, added);
+        Ok(())
+    })
+}
+
+/// Adds `len` edges in one transaction (existing ones are ignored); `added_out` (may be NULL)
+/// receives how many were new.
+///
+/// # Safety
+/// `db` is NULL or a handle; `edges` points to `len` valid inputs (NULL only when `len` is 0);
+/// `added_out` and `err_out` are NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn resonance_edge_add_many(
+    db: *mut resonance_db,
+    edges: *const resonance_edge_input,
+    len: usize,
+    added_out: *mut usize,
+    err_out: *mut *mut c_char,
+) -> resonance_status {
+    guard!(err_out, {
+        write_opt(added_out, 0);
+        let inputs = arg_slice(edges, len, "edges")?
+            .iter()
+            .enumerate()
+            .map(|(i, e)| edge_input(e, &format!("edges[{i}]")))
+            .collect::<Result<Vec<_>, _>>()?;
+        let n = handle(db)?.add_edges(&inputs)?;
+        write_opt(added_out, n);
+        Ok(())
+    })
+}
+
+/// Adds an edge or, when it exists, sets its confidence, veracity and context source.
+///
+/// # Safety
+/// `db` is NULL or a handle; `edge` is NULL or valid; `err_out` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn resonance_edge_upsert(
+    db: *mut resonance_db,
+    edge: *const resonance_edge_input,
+    err_out: *mut *mut c_char,
+) -> resonance_status {
+    guard!(err_out, {
+        // SAFETY: NULL or valid (documented).
+        let e = unsafe { edge.as_ref() }
+            .ok_or_else(|| Error::InvalidArgument("edge is NULL".into()))?;
+        handle(db)?.upsert_edge(&edge_input(e, "edge")?)
+    })
+}
+
+/// Deletes the edge `(source, target, edge_type)`; `edge_type` NULL means `"related_to"`.
+/// `RESONANCE_NOT_FOUND` when missing.
+///
+/// # Safety
+/// `db` is NULL or a handle; `source` and `target` are NUL-terminated strings; `edge_type` is NULL
+/// or one; `err_out` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn resonance_edge_delete(
+    db: *mut resonance_db,
+    source: *const c_char,
+    target: *const c_char,
+    edge_type: *const c_char,
+    err_out: *mut *mut c_char,
+) -> resonance_status {
+    guard!(err_out, {
+        let s = arg_str(source, "source")?;
+        let t = arg_str(target, "target")?;
+        let ty = opt_str(edge_type, "edge_type")?.unwrap_or("related_to");
+        handle(db)?.delete_edge(s, t, ty)
+    })
+}
+
+fn edges_out(edges: Vec<resonance::Edge>) -> *mut resonance_edges {
+    let (items, len) =
+        crate::into_array(edges.into_iter().map(resonance_edge::from_core).collect());
+    publish(resonance_edges { items, len }, "edges")
+}
+
+/// The edges out of `id` (ordered by target, then type) into `*edges_out` (free with
+/// `resonance_edges_free`); an empty list for an unknown id.
+///
+/// # Safety
+/// `db` is NULL or a handle; `id` is a NUL-terminated string; `edges_out` and `err_out` are NULL or
+/// writable.
+#[no_mangle]
+pub unsafe extern "C" fn resonance_edge_list_from(
+    db: *mut resonance_db,
+    id: *const c_char,
+    edges_out: *mut *mut resonance_edges,
+    err_out: *mut *mut c_char,
+) -> resonance_status {
+    guard!(err_out, {
+        let out = out_ptr(edges_out, "edges_out")?;
+        *out = std::ptr::null_mut();
+        let id = arg_str(id, "id")?;
+        *out = self::edges_out(handle(db)?.edges_from(id)?);
+        Ok(())
+    })
+}
+
+/// The edges into `id` (ordered by source, then type) into `*edges_out` (free with
+/// `resonance_edges_free`).
+///
+/// # Safety
+/// As `resonance_edge_list_from`.
+#[no_mangle]
+pub unsafe extern "C" fn resonance_edge_list_to(
+    db: *mut resonance_db,
+    id: *const c_char,
+    edges_out: *mut *mut resonance_edges,
+    err_out: *mut *mut c_char,
+) -> resonance_status {
+    guard!(err_out, {
+        let out = out_ptr(edges_out, "edges_out")?;
+        *out = std::ptr::null_mut();
+        let id = arg_str(id, "id")?;
+        *out = self::edges_out(handle(db)?.edges_to(id)?);
+        Ok(())
+    })
+}
+
+/// Frees an edge list. NULL (or an already freed list) is a no-op.
+#[no_mangle]
+pub extern "C" fn resonance_edges_free(edges: *mut resonance_edges) {
+    let _ = std::panic::catch_unwind(|| drop(reclaim(edges, "edges")));
+}
+
+/// The history of an entity (a node id, or `"source|type|target"` for an edge), oldest first, into
+/// `*history_out` (free with `resonance_history_free`).
+///
+/// # Safety
+/// `db` is NULL or a handle; `entity_id` is a NUL-terminated string; `history_out` and `err_out`
+/// are NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn resonance_history_get(
+    db: *mut resonance_db,
+    entity_id: *const c_char,
+    history_out: *mut *mut resonance_history,
+    err_out: *mut *mut c_char,
+) -> resonance_status {
+    guard!(err_out, {
+        let out = out_ptr(history_out, "history_out")?;
+        *out = std::ptr::null_mut();
+        let id = arg_str(entity_id, "entity_id")?;
+        let rows = handle(db)?.history(id)?;
+        let (items, len) = crate::into_array(
+            rows.into_iter()
+                .map(|h| resonance_history_entry {
+                    id: h.id,
+                    entity_type: crate::c_string(&h.entity_type),
+                    entity_id: crate::c_string(&h.entity_id),
+                    action: crate::c_string(&h.action),
+                    old_value: crate::c_opt_string(h.old_value.as_deref()),
+                    new_value: crate::c_opt_string(h.new_value.as_deref()),
+                    timestamp: crate::c_opt_string(h.timestamp.as_deref()),
+                })
+                .collect(),
+        );
+        *out = publish(resonance_history { items, len }, "history");
+        Ok(())
+    })
+}
+
+/// Frees a history list. NULL (or an already freed list) is a no-op.
+#[no_mangle]
+pub extern "C" fn resonance_history_free(history: *mut resonance_history) {
+    let _ = std::panic::catch_unwind(|| drop(reclaim(history, "history")));
+}
+
+/// History retention: deletes rows older than `older_than_days` days (when `has_older_than`) and
+/// rows beyond the newest `keep_last` (when `has_keep_last`). `deleted_out` (may be NULL) receives
+/// how many rows were deleted.
+///
+/// # Safety
+/// `db` is NULL or a handle; `deleted_out` and `err_out` are NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn resonance_history_prune(
+    db: *mut resonance_db,
+    has_older_than: bool,
+    older_than_days: u32,
+    has_keep_last: bool,
+    keep_last: u64,
+    deleted_out: *mut usize,
+    err_out: *mut *mut c_char,
+) -> resonance_status {
+    guard!(err_out, {
+        write_opt(deleted_out, 0);
+        let n = handle(db)?.prune_history(
+            has_older_than.then_some(older_than_days),
+            has_keep_last.then_some(keep_last),
+        )?;
+        write_opt(deleted_out, n);
+        Ok(())
+    })
+}
