@@ -1,0 +1,899 @@
+//! `resonance.Database`: a frozen class over `Arc<resonance::Database>` (which is `Send + Sync` with
+//! its own lock), so no Rust borrow is ever held across a GIL release and `close()` is safe while
+//! another thread is inside a call (that call finishes, or fails with `ClosedError`).
+//!
+//! A handle remembers the pid that opened it: after `fork()` the child's copy refuses every call
+//! (`ClosedError`) and never touches the inherited SQLite connection, not even when it is dropped.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use numpy::{IntoPyArray, PyArray1, PyArray2};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList, PyTuple, PyType};
+use resonance::{EdgeInput, ErrorKind, ListOptions, MigrateOptions, NodeInput, SearchOptions};
+
+use crate::convert::{matrix, meta_arg, vector};
+use crate::errors::{invalid, new_err};
+use crate::types::{self, Edge, HistoryEntry, Hit, Node};
+use crate::{in_own_pool, run};
+
+/// An open Resonance database (see `resonance.open`). Thread-safe: share one handle between threads.
+#[pyclass(frozen, module = "resonance", name = "Database")]
+pub struct Database {
+    db: Arc<resonance::Database>,
+    pid: u32,
+}
+
+impl Drop for Database {
+    fn drop(&mut self) {
+        if std::process::id() != self.pid {
+            // A forked child must not close (or checkpoint) the parent's connection: leak it.
+            std::mem::forget(Arc::clone(&self.db));
+        }
+    }
+}
+
+impl Database {
+    /// Wraps an opened engine handle.
+    pub fn new(db: resonance::Database) -> Database {
+        Database {
+            db: Arc::new(db),
+            pid: std::process::id(),
+        }
+    }
+
+    /// The engine handle, or `ClosedError` in a forked child.
+    fn db(&self) -> PyResult<&resonance::Database> {
+        let now = std::process::id();
+        if now != self.pid {
+            return Err(new_err(
+                ErrorKind::Closed,
+                format!(
+                    "this handle of {} was opened by process {} and cannot be used after fork() (this is process {now}): open the database again in this process",
+                    self.db.path().display(),
+                    self.pid
+                ),
+            ));
+        }
+        Ok(&self.db)
+    }
+}
+
+fn opt_str(d: &Bound<'_, PyDict>, key: &str) -> PyResult<Option<String>> {
+    match d.get_item(key)? {
+        Some(v) if !v.is_none() => {
+            Ok(Some(v.extract().map_err(|_| {
+                invalid(format!("{key} must be a string or None"))
+            })?))
+        }
+        _ => Ok(None),
+    }
+}
+
+fn opt_f64(d: &Bound<'_, PyDict>, key: &str) -> PyResult<Option<f64>> {
+    match d.get_item(key)? {
+        Some(v) if !v.is_none() => {
+            Ok(Some(v.extract().map_err(|_| {
+                invalid(format!("{key} must be a number or None"))
+            })?))
+        }
+        _ => Ok(None),
+    }
+}
+
+const NODE_KEYS: [&str; 10] = [
+    "id",
+    "type",
+    "title",
+    "domain",
+    "layer",
+    "hash",
+    "summary",
+    "meta",
+    "date",
+    "embedding",
+];
+const EDGE_KEYS: [&str; 6] = [
+    "source",
+    "target",
+    "type",
+    "confidence",
+    "veracity",
+    "context_source",
+];
+
+fn check_keys(d: &Bound<'_, PyDict>, allowed: &[&str], what: &str) -> PyResult<()> {
+    for k in d.keys() {
+        let k: String = k.extract()?;
+        if !allowed.contains(&k.as_str()) {
+            return Err(invalid(format!(
+                "{what}: unknown key {k:?} (allowed: {})",
+                allowed.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// A `NodeInput` from a dict (the keys of `upsert_node`'s arguments).
+fn node_from_dict(d: &Bound<'_, PyDict>, what: &str) -> PyResult<NodeInput> {
+    check_keys(d, &NODE_KEYS, what)?;
+    let id: String = match d.get_item("id")? {
+        Some(v) => v
+            .extract()
+            .map_err(|_| invalid(format!("{what}: id must be a string")))?,
+        None => return Err(invalid(format!("{what}: missing id"))),
+    };
+    let embedding = match d.get_item("embedding")? {
+        Some(v) if !v.is_none() => Some(
+            vector(&v, &format!("{what}.embedding"))?
+                .as_slice()
+                .to_vec(),
+        ),
+        _ => None,
+    };
+    Ok(NodeInput {
+        id,
+        node_type: opt_str(d, "type")?,
+        title: opt_str(d, "title")?,
+        domain: opt_str(d, "domain")?,
+        layer: opt_str(d, "layer")?,
+        hash: opt_str(d, "hash")?,
+        summary: opt_str(d, "summary")?,
+        meta: meta_arg(d.get_item("meta")?.as_ref())?,
+        date: opt_str(d, "date")?,
+        embedding,
+    })
+}
+
+/// An `EdgeInput` from a dict or a `(source, target[, type])` tuple.
+fn edge_from_obj(o: &Bound<'_, PyAny>, what: &str) -> PyResult<EdgeInput> {
+    if let Ok(d) = o.cast::<PyDict>() {
+        check_keys(d, &EDGE_KEYS, what)?;
+        let source =
+            opt_str(d, "source")?.ok_or_else(|| invalid(format!("{what}: missing source")))?;
+        let target =
+            opt_str(d, "target")?.ok_or_else(|| invalid(format!("{what}: missing target")))?;
+        return Ok(EdgeInput {
+            source,
+            target,
+            edge_type: opt_str(d, "type")?,
+            confidence: opt_f64(d, "confidence")?,
+            veracity: opt_f64(d, "veracity")?,
+            context_source: opt_str(d, "context_source")?,
+        });
+    }
+    if let Ok(t) = o.cast::<PyTuple>() {
+        let (source, target, edge_type): (String, String, Option<String>) = match t.len() {
+            2 => {
+                let (s, t): (String, String) = t.extract()?;
+                (s, t, None)
+            }
+            3 => t.extract()?,
+            n => {
+                return Err(invalid(format!(
+                    "{what}: a tuple edge is (source, target[, type]), got {n} items"
+                )))
+            }
+        };
+        return Ok(EdgeInput {
+            source,
+            target,
+            edge_type,
+            confidence: None,
+            veracity: None,
+            context_source: None,
+        });
+    }
+    Err(invalid(format!(
+        "{what} must be a dict or a (source, target[, type]) tuple"
+    )))
+}
+
+fn search_options(
+    k: usize,
+    min_score: Option<f32>,
+    domain: Option<String>,
+    node_type: Option<String>,
+    threads: Option<usize>,
+) -> SearchOptions {
+    SearchOptions {
+        k,
+        min_score,
+        domain,
+        node_type,
+        threads,
+    }
+}
+
+fn hits(v: Vec<resonance::Hit>) -> Vec<Hit> {
+    v.into_iter().map(Hit::from).collect()
+}
+
+fn ranking<'py>(py: Python<'py>, v: Vec<(String, f64)>) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    for (id, s) in v {
+        d.set_item(id, s)?;
+    }
+    Ok(d)
+}
+
+#[pymethods]
+impl Database {
+    /// The database path.
+    #[getter]
+    fn path(&self) -> PathBuf {
+        self.db.path().to_path_buf()
+    }
+
+    /// Whether this is a read-only handle.
+    #[getter]
+    fn read_only(&self) -> bool {
+        self.db.is_read_only()
+    }
+
+    /// Whether `close()` was called.
+    #[getter]
+    fn closed(&self) -> bool {
+        self.db.is_closed()
+    }
+
+    /// Whether an explicit transaction is open.
+    #[getter]
+    fn in_transaction(&self) -> bool {
+        self.db.in_transaction()
+    }
+
+    /// Warnings from opening (a newer application, pending steps, a stray table…).
+    #[getter]
+    fn warnings(&self) -> Vec<String> {
+        self.db.warnings().to_vec()
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "<resonance.Database {:?}{}{}>",
+            self.db.path().display().to_string(),
+            if self.db.is_read_only() {
+                " read-only"
+            } else {
+                ""
+            },
+            if self.db.is_closed() { " closed" } else { "" }
+        )
+    }
+
+    // ---- life cycle -------------------------------------------------------------------------
+
+    /// Closes the handle (idempotent). A call running on another thread finishes first; later calls
+    /// raise `ClosedError`.
+    fn close(&self, py: Python<'_>) -> PyResult<()> {
+        let db = self.db()?;
+        run(py, || db.close())
+    }
+
+    fn __enter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    #[pyo3(signature = (*_args))]
+    fn __exit__(&self, py: Python<'_>, _args: &Bound<'_, PyTuple>) -> PyResult<bool> {
+        self.close(py)?;
+        Ok(false)
+    }
+
+    /// Begins an explicit `BEGIN IMMEDIATE` transaction (prefer `with db.transaction():`).
+    fn begin(&self, py: Python<'_>) -> PyResult<()> {
+        let db = self.db()?;
+        run(py, || db.begin())
+    }
+
+    /// Commits the explicit transaction.
+    fn commit(&self, py: Python<'_>) -> PyResult<()> {
+        let db = self.db()?;
+        run(py, || db.commit())
+    }
+
+    /// Rolls the explicit transaction back.
+    fn rollback(&self, py: Python<'_>) -> PyResult<()> {
+        let db = self.db()?;
+        run(py, || db.rollback())
+    }
+
+    /// A context manager: `with db.transaction():` begins, then commits, or rolls back on an
+    /// exception. Writes from this thread join it; other threads wait.
+    fn transaction(slf: Py<Self>) -> Transaction {
+        Transaction { db: slf }
+    }
+
+    // ---- nodes ------------------------------------------------------------------------------
+
+    /// Writes a node (the whole row: arguments not given become NULL; `domain`/`layer` default).
+    #[pyo3(signature = (id, *, r#type=None, title=None, domain=None, layer=None, hash=None, summary=None, meta=None, date=None, embedding=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn upsert_node(
+        &self,
+        py: Python<'_>,
+        id: String,
+        r#type: Option<String>,
+        title: Option<String>,
+        domain: Option<String>,
+        layer: Option<String>,
+        hash: Option<String>,
+        summary: Option<String>,
+        meta: Option<&Bound<'_, PyAny>>,
+        date: Option<String>,
+        embedding: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        let db = self.db()?;
+        let embedding = match embedding {
+            Some(e) if !e.is_none() => Some(vector(e, "embedding")?.as_slice().to_vec()),
+            _ => None,
+        };
+        let node = NodeInput {
+            id,
+            node_type: r#type,
+            title,
+            domain,
+            layer,
+            hash,
+            summary,
+            meta: meta_arg(meta)?,
+            date,
+            embedding,
+        };
+        run(py, || db.upsert_node(&node))
+    }
+
+    /// Writes many nodes in one transaction (all or nothing); returns how many. `nodes` is a list of
+    /// dicts with the keys of `upsert_node`; `embeddings`, when given, is a 2-D float32 array (or a
+    /// list of lists) whose row `i` is node `i`'s embedding.
+    #[pyo3(signature = (nodes, embeddings=None))]
+    fn upsert_nodes(
+        &self,
+        py: Python<'_>,
+        nodes: &Bound<'_, PyAny>,
+        embeddings: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<usize> {
+        let db = self.db()?;
+        let items: Vec<Bound<'_, PyAny>> = nodes
+            .extract()
+            .map_err(|_| invalid("nodes must be a list of dicts"))?;
+        let mut inputs = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            let d = item
+                .cast::<PyDict>()
+                .map_err(|_| invalid(format!("nodes[{i}] must be a dict")))?;
+            inputs.push(node_from_dict(d, &format!("nodes[{i}]"))?);
+        }
+        if let Some(e) = embeddings.filter(|e| !e.is_none()) {
+            let m = matrix(e, "embeddings")?;
+            if m.rows != inputs.len() {
+                return Err(invalid(format!(
+                    "embeddings has {} rows for {} nodes",
+                    m.rows,
+                    inputs.len()
+                )));
+            }
+            let data = m.data.as_slice();
+            for (i, node) in inputs.iter_mut().enumerate() {
+                if node.embedding.is_some() {
+                    return Err(invalid(format!(
+                        "nodes[{i}] has an embedding and embeddings was given too"
+                    )));
+                }
+                node.embedding = Some(data[i * m.cols..(i + 1) * m.cols].to_vec());
+            }
+        }
+        run(py, || db.upsert_nodes(&inputs))
+    }
+
+    /// Reads a node (`None` when there is none), with its embedding when `with_embedding`.
+    #[pyo3(signature = (id, *, with_embedding=false))]
+    fn get_node(&self, py: Python<'_>, id: &str, with_embedding: bool) -> PyResult<Option<Node>> {
+        let db = self.db()?;
+        let n = run(py, || db.get_node_with(id, with_embedding))?;
+        Ok(n.map(|n| Node::new(py, n)))
+    }
+
+    /// Lists nodes in id order, filtered by domain and type, paged by `limit`/`offset`.
+    #[pyo3(signature = (*, domain=None, r#type=None, limit=None, offset=0, with_embeddings=false))]
+    fn list_nodes(
+        &self,
+        py: Python<'_>,
+        domain: Option<String>,
+        r#type: Option<String>,
+        limit: Option<usize>,
+        offset: usize,
+        with_embeddings: bool,
+    ) -> PyResult<Vec<Node>> {
+        let db = self.db()?;
+        let opts = ListOptions {
+            domain,
+            node_type: r#type,
+            limit,
+            offset,
+            with_embeddings,
+        };
+        let v = run(py, || db.list_nodes(&opts))?;
+        Ok(v.into_iter().map(|n| Node::new(py, n)).collect())
+    }
+
+    /// Deletes a node with its edges and vector (`NotFoundError` when missing).
+    fn delete_node(&self, py: Python<'_>, id: &str) -> PyResult<()> {
+        let db = self.db()?;
+        run(py, || db.delete_node(id))
+    }
+
+    /// Replaces a node's `meta` (a dict, any JSON value, JSON text, or None).
+    fn update_meta(
+        &self,
+        py: Python<'_>,
+        id: &str,
+        meta: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        let db = self.db()?;
+        let meta = meta_arg(meta)?;
+        run(py, || db.update_meta(id, meta.as_deref()))
+    }
+
+    /// The history of an entity (a node id, or `source|type|target` for an edge), oldest first.
+    fn history(&self, py: Python<'_>, entity_id: &str) -> PyResult<Vec<HistoryEntry>> {
+        let db = self.db()?;
+        let v = run(py, || db.history(entity_id))?;
+        v.into_iter().map(|h| HistoryEntry::new(py, h)).collect()
+    }
+
+    /// Deletes history rows older than `older_than_days` days or beyond the newest `keep_last`;
+    /// returns how many.
+    #[pyo3(signature = (*, older_than_days=None, keep_last=None))]
+    fn prune_history(
+        &self,
+        py: Python<'_>,
+        older_than_days: Option<u32>,
+        keep_last: Option<u64>,
+    ) -> PyResult<usize> {
+        let db = self.db()?;
+        run(py, || db.prune_history(older_than_days, keep_last))
+    }
+
+    /// Counts and sizes.
+    fn stats(&self, py: Python<'_>) -> PyResult<types::Stats> {
+        let db = self.db()?;
+        let s = run(py, || db.stats())?;
+        types::stats(py, &s)
+    }
+
+    // ---- edges ------------------------------------------------------------------------------
+
+    /// Adds an edge, or ignores it when `(source, target, type)` exists; returns whether it was added.
+    #[pyo3(signature = (source, target, r#type=None, *, confidence=None, veracity=None, context_source=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn add_edge(
+        &self,
+        py: Python<'_>,
+        source: String,
+        target: String,
+        r#type: Option<String>,
+        confidence: Option<f64>,
+        veracity: Option<f64>,
+        context_source: Option<String>,
+    ) -> PyResult<bool> {
+        let db = self.db()?;
+        let e = EdgeInput {
+            source,
+            target,
+            edge_type: r#type,
+            confidence,
+            veracity,
+            context_source,
+        };
+        run(py, || db.add_edge(&e))
+    }
+
+    /// Adds many edges (dicts, or `(source, target[, type])` tuples) in one transaction; returns how
+    /// many were new.
+    fn add_edges(&self, py: Python<'_>, edges: &Bound<'_, PyAny>) -> PyResult<usize> {
+        let db = self.db()?;
+        let items: Vec<Bound<'_, PyAny>> = edges
+            .extract()
+            .map_err(|_| invalid("edges must be a list of dicts or tuples"))?;
+        let inputs = items
+            .iter()
+            .enumerate()
+            .map(|(i, o)| edge_from_obj(o, &format!("edges[{i}]")))
+            .collect::<PyResult<Vec<_>>>()?;
+        run(py, || db.add_edges(&inputs))
+    }
+
+    /// Adds an edge or, when it exists, sets its confidence, veracity and context source.
+    #[pyo3(signature = (source, target, r#type=None, *, confidence=None, veracity=None, context_source=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn upsert_edge(
+        &self,
+        py: Python<'_>,
+        source: String,
+        target: String,
+        r#type: Option<String>,
+        confidence: Option<f64>,
+        veracity: Option<f64>,
+        context_source: Option<String>,
+    ) -> PyResult<()> {
+        let db = self.db()?;
+        let e = EdgeInput {
+            source,
+            target,
+            edge_type: r#type,
+            confidence,
+            veracity,
+            context_source,
+        };
+        run(py, || db.upsert_edge(&e))
+    }
+
+    /// Deletes an edge (`NotFoundError` when missing).
+    #[pyo3(signature = (source, target, r#type="related_to"))]
+    fn delete_edge(
+        &self,
+        py: Python<'_>,
+        source: &str,
+        target: &str,
+        r#type: &str,
+    ) -> PyResult<()> {
+        let db = self.db()?;
+        run(py, || db.delete_edge(source, target, r#type))
+    }
+
+    /// Edges out of `id`, ordered by target then type.
+    fn edges_from(&self, py: Python<'_>, id: &str) -> PyResult<Vec<Edge>> {
+        let db = self.db()?;
+        Ok(run(py, || db.edges_from(id))?
+            .into_iter()
+            .map(Edge::from)
+            .collect())
+    }
+
+    /// Edges into `id`, ordered by source then type.
+    fn edges_to(&self, py: Python<'_>, id: &str) -> PyResult<Vec<Edge>> {
+        let db = self.db()?;
+        Ok(run(py, || db.edges_to(id))?
+            .into_iter()
+            .map(Edge::from)
+            .collect())
+    }
+
+    // ---- vectors ----------------------------------------------------------------------------
+
+    /// Stores `id`'s embedding (a float32 array read in place; `NotFoundError` when the node is
+    /// missing).
+    fn set_embedding(&self, py: Python<'_>, id: &str, vector: &Bound<'_, PyAny>) -> PyResult<()> {
+        let db = self.db()?;
+        let v = crate::convert::vector(vector, "vector")?;
+        let s = v.as_slice();
+        run(py, || db.set_embedding(id, s))
+    }
+
+    /// `id`'s embedding as a float32 array (`None` when it has none).
+    fn get_embedding<'py>(
+        &self,
+        py: Python<'py>,
+        id: &str,
+    ) -> PyResult<Option<Bound<'py, PyArray1<f32>>>> {
+        let db = self.db()?;
+        let v = run(py, || db.get_embedding(id))?;
+        Ok(v.map(|v| v.into_pyarray(py)))
+    }
+
+    /// Exact top-k by cosine: hits sorted by score descending, ties by id. By default only scores
+    /// > 0; `min_score` changes that. `threads` caps the threads used (None: all cores).
+    #[pyo3(signature = (vector, k=10, *, min_score=None, domain=None, r#type=None, threads=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn search(
+        &self,
+        py: Python<'_>,
+        vector: &Bound<'_, PyAny>,
+        k: usize,
+        min_score: Option<f32>,
+        domain: Option<String>,
+        r#type: Option<String>,
+        threads: Option<usize>,
+    ) -> PyResult<Vec<Hit>> {
+        let db = self.db()?;
+        let v = crate::convert::vector(vector, "vector")?;
+        let q = v.as_slice();
+        let opts = search_options(k, min_score, domain, r#type, threads);
+        Ok(hits(run(py, || in_own_pool(|| db.search(q, &opts)))?))
+    }
+
+    /// Top-k of the nodes most like `id`'s stored vector, excluding `id`.
+    #[pyo3(signature = (id, k=10, *, min_score=None, domain=None, r#type=None, threads=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn search_like(
+        &self,
+        py: Python<'_>,
+        id: &str,
+        k: usize,
+        min_score: Option<f32>,
+        domain: Option<String>,
+        r#type: Option<String>,
+        threads: Option<usize>,
+    ) -> PyResult<Vec<Hit>> {
+        let db = self.db()?;
+        let opts = search_options(k, min_score, domain, r#type, threads);
+        Ok(hits(run(py, || in_own_pool(|| db.search_like(id, &opts)))?))
+    }
+
+    /// Many queries at once: `vectors` is a 2-D float32 array `(n, dim)`. Returns `(ids, scores)`:
+    /// `ids` an object array `(n, m)` of str (None where a row has fewer hits), `scores` a float32
+    /// array `(n, m)` (NaN there), `m` the largest number of hits of any row (at most `k`).
+    #[pyo3(signature = (vectors, k=10, *, min_score=None, domain=None, r#type=None, threads=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn search_batch<'py>(
+        &self,
+        py: Python<'py>,
+        vectors: &Bound<'py, PyAny>,
+        k: usize,
+        min_score: Option<f32>,
+        domain: Option<String>,
+        r#type: Option<String>,
+        threads: Option<usize>,
+    ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyArray2<f32>>)> {
+        let db = self.db()?;
+        let m = matrix(vectors, "vectors")?;
+        let q = m.data.as_slice();
+        let rows = m.rows;
+        if rows > 0 && m.cols == 0 {
+            return Err(invalid("vectors has rows of length 0"));
+        }
+        let opts = search_options(k, min_score, domain, r#type, threads);
+        let res = run(py, || in_own_pool(|| db.search_batch(q, rows, &opts)))?;
+        let width = res.iter().map(Vec::len).max().unwrap_or(0);
+        let mut scores = vec![f32::NAN; rows * width];
+        let ids = PyList::empty(py);
+        for (i, row) in res.iter().enumerate() {
+            let r = PyList::empty(py);
+            for (j, h) in row.iter().enumerate() {
+                scores[i * width + j] = h.score;
+                r.append(&h.id)?;
+            }
+            for _ in row.len()..width {
+                r.append(py.None())?;
+            }
+            ids.append(r)?;
+        }
+        let np = py.import("numpy")?;
+        let kwargs = PyDict::new(py);
+        kwargs.set_item("dtype", "object")?;
+        let id_arr = np.getattr("empty")?.call(((rows, width),), Some(&kwargs))?;
+        if rows > 0 && width > 0 {
+            id_arr.set_item(pyo3::types::PySlice::full(py), ids)?;
+        }
+        let scores = numpy::ndarray::Array2::from_shape_vec((rows, width), scores)
+            .map_err(|e| new_err(ErrorKind::Internal, e.to_string()))?
+            .into_pyarray(py);
+        Ok((id_arr, scores))
+    }
+
+    /// What the in-memory vector matrix holds and skipped: a dict.
+    fn vector_index_info<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let db = self.db()?;
+        let i = run(py, || db.vector_index_info())?;
+        types::serde_dict(py, &i)
+    }
+
+    // ---- graph ------------------------------------------------------------------------------
+
+    /// Union of in- and out-neighbours, ascending.
+    fn neighbors(&self, py: Python<'_>, id: &str) -> PyResult<Vec<String>> {
+        let db = self.db()?;
+        run(py, || db.neighbors(id))
+    }
+
+    /// Out-neighbours, ascending.
+    fn successors(&self, py: Python<'_>, id: &str) -> PyResult<Vec<String>> {
+        let db = self.db()?;
+        run(py, || db.successors(id))
+    }
+
+    /// In-neighbours, ascending.
+    fn predecessors(&self, py: Python<'_>, id: &str) -> PyResult<Vec<String>> {
+        let db = self.db()?;
+        run(py, || db.predecessors(id))
+    }
+
+    /// In- plus out-degree.
+    fn degree(&self, py: Python<'_>, id: &str) -> PyResult<usize> {
+        let db = self.db()?;
+        run(py, || db.degree(id))
+    }
+
+    /// BFS along out-edges from `start` (included), up to `max_depth` hops.
+    #[pyo3(signature = (start, max_depth=usize::MAX))]
+    fn traverse(&self, py: Python<'_>, start: &str, max_depth: usize) -> PyResult<Vec<String>> {
+        let db = self.db()?;
+        run(py, || db.traverse(start, max_depth))
+    }
+
+    /// Directed unweighted shortest path (`None` when unreachable).
+    fn shortest_path(
+        &self,
+        py: Python<'_>,
+        source: &str,
+        target: &str,
+    ) -> PyResult<Option<Vec<String>>> {
+        let db = self.db()?;
+        run(py, || db.shortest_path(source, target))
+    }
+
+    /// PageRank: dict id → score.
+    #[pyo3(signature = (alpha=0.85, tolerance=1e-6, max_iterations=100))]
+    fn pagerank<'py>(
+        &self,
+        py: Python<'py>,
+        alpha: f64,
+        tolerance: f64,
+        max_iterations: usize,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let db = self.db()?;
+        let v = run(py, || {
+            in_own_pool(|| db.pagerank(alpha, tolerance, max_iterations))
+        })?;
+        ranking(py, v)
+    }
+
+    /// Betweenness centrality: dict id → score (exact, or sampled from `sample` pivots with `seed`).
+    #[pyo3(signature = (normalized=true, sample=None, seed=0))]
+    fn betweenness<'py>(
+        &self,
+        py: Python<'py>,
+        normalized: bool,
+        sample: Option<usize>,
+        seed: u64,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let db = self.db()?;
+        let v = run(py, || {
+            in_own_pool(|| db.betweenness(normalized, sample.map(|k| (k, seed))))
+        })?;
+        ranking(py, v)
+    }
+
+    /// Louvain communities (deterministic per seed) and their modularity.
+    #[pyo3(signature = (resolution=1.0, seed=0))]
+    fn communities(
+        &self,
+        py: Python<'_>,
+        resolution: f64,
+        seed: u64,
+    ) -> PyResult<types::Communities> {
+        let db = self.db()?;
+        let c = run(py, || in_own_pool(|| db.communities(resolution, seed)))?;
+        types::communities(py, &c)
+    }
+
+    /// Weakly connected components, largest first.
+    fn components(&self, py: Python<'_>) -> PyResult<Vec<Vec<String>>> {
+        let db = self.db()?;
+        run(py, || db.components())
+    }
+
+    /// Adamic-Adar index of two nodes.
+    fn adamic_adar(&self, py: Python<'_>, a: &str, b: &str) -> PyResult<f64> {
+        let db = self.db()?;
+        run(py, || db.adamic_adar(a, b))
+    }
+
+    /// Two-hop non-adjacent pairs ranked by Adamic-Adar: `(source, target, score)` tuples.
+    #[pyo3(signature = (limit=10))]
+    fn link_candidates(
+        &self,
+        py: Python<'_>,
+        limit: usize,
+    ) -> PyResult<Vec<(String, String, f64)>> {
+        let db = self.db()?;
+        run(py, || in_own_pool(|| db.link_candidates(limit)))
+    }
+
+    /// The top PageRank nodes: `(id, pagerank, degree)` tuples.
+    #[pyo3(signature = (limit=10))]
+    fn pillars(&self, py: Python<'_>, limit: usize) -> PyResult<Vec<(String, f64, usize)>> {
+        let db = self.db()?;
+        run(py, || in_own_pool(|| db.pillars(limit)))
+    }
+
+    /// Nodes, edges, density and skipped (dangling) edges.
+    fn graph_stats(&self, py: Python<'_>) -> PyResult<types::GraphStats> {
+        let db = self.db()?;
+        let g = run(py, || db.graph_stats())?;
+        types::graph_stats(py, &g)
+    }
+
+    // ---- maintenance ------------------------------------------------------------------------
+
+    /// The health report of design §3.
+    fn health(&self, py: Python<'_>) -> PyResult<types::HealthReport> {
+        let db = self.db()?;
+        let h = run(py, || db.health())?;
+        types::health(py, &h)
+    }
+
+    /// Plans (`dry_run=True`: changes nothing) or applies migrations.
+    #[pyo3(signature = (*, dry_run=false, allow_destructive=false, backup=true))]
+    fn migrate(
+        &self,
+        py: Python<'_>,
+        dry_run: bool,
+        allow_destructive: bool,
+        backup: bool,
+    ) -> PyResult<types::MigrationReport> {
+        let db = self.db()?;
+        let opts = MigrateOptions {
+            dry_run,
+            allow_destructive,
+            backup,
+            backup_retention_days: db.options().backup_retention_days,
+        };
+        let r = run(py, || db.migrate(&opts))?;
+        types::migration(py, &r)
+    }
+
+    /// Backs the database up to `dest` (which must not exist), or into `backups/` beside it; returns
+    /// the backup's path.
+    #[pyo3(signature = (dest=None))]
+    fn backup(&self, py: Python<'_>, dest: Option<PathBuf>) -> PyResult<PathBuf> {
+        let db = self.db()?;
+        run(py, || db.backup(dest.as_deref()))
+    }
+
+    /// `PRAGMA wal_checkpoint(mode)`: `passive`, `full`, `restart` or `truncate`.
+    #[pyo3(signature = (mode="passive"))]
+    fn checkpoint(&self, py: Python<'_>, mode: &str) -> PyResult<types::Checkpoint> {
+        let db = self.db()?;
+        let c = run(py, || db.checkpoint(mode))?;
+        types::checkpoint(py, &c)
+    }
+
+    /// `PRAGMA optimize`.
+    fn optimize(&self, py: Python<'_>) -> PyResult<()> {
+        let db = self.db()?;
+        run(py, || db.optimize())
+    }
+
+    /// `VACUUM` (not inside a transaction).
+    fn vacuum(&self, py: Python<'_>) -> PyResult<()> {
+        let db = self.db()?;
+        run(py, || db.vacuum())
+    }
+}
+
+/// `with db.transaction():` — begins on enter; commits on a clean exit, rolls back on an exception.
+#[pyclass(frozen, module = "resonance", name = "Transaction")]
+pub struct Transaction {
+    db: Py<Database>,
+}
+
+#[pymethods]
+impl Transaction {
+    fn __enter__(&self, py: Python<'_>) -> PyResult<Py<Database>> {
+        self.db.get().begin(py)?;
+        Ok(self.db.clone_ref(py))
+    }
+
+    #[pyo3(signature = (exc_type=None, _exc=None, _tb=None))]
+    fn __exit__(
+        &self,
+        py: Python<'_>,
+        exc_type: Option<&Bound<'_, PyType>>,
+        _exc: Option<&Bound<'_, PyAny>>,
+        _tb: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<bool> {
+        let db = self.db.get();
+        if exc_type.is_some() {
+            // Keep the original exception; a failed rollback only adds to it.
+            let _ = db.rollback(py);
+        } else {
+            db.commit(py)?;
+        }
+        Ok(false)
+    }
+}

@@ -1,0 +1,433 @@
+//! The small frozen result classes: `Node`, `Edge`, `Hit`, `HistoryEntry`, `Stats`, `Checkpoint`,
+//! `GraphStats`, `Communities`, `HealthReport`, `MigrationReport`. Each is built from the engine's
+//! value while the GIL is held and never changes afterwards.
+
+use std::sync::OnceLock;
+
+use numpy::{IntoPyArray, PyArray1};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+
+use crate::convert::{json_text_to_py, json_to_py};
+
+fn opt_repr(v: &Option<String>) -> String {
+    match v {
+        Some(s) => format!("{s:?}"),
+        None => "None".into(),
+    }
+}
+
+/// A stored node. `meta` is parsed from its JSON text on first access (and cached); `meta_json` is
+/// the text as stored.
+#[pyclass(frozen, module = "resonance", name = "Node")]
+pub struct Node {
+    #[pyo3(get)]
+    id: String,
+    #[pyo3(get, name = "type")]
+    node_type: Option<String>,
+    #[pyo3(get)]
+    title: Option<String>,
+    #[pyo3(get)]
+    domain: Option<String>,
+    #[pyo3(get)]
+    layer: Option<String>,
+    #[pyo3(get)]
+    hash: Option<String>,
+    #[pyo3(get)]
+    summary: Option<String>,
+    #[pyo3(get)]
+    meta_json: Option<String>,
+    #[pyo3(get)]
+    date: Option<String>,
+    #[pyo3(get)]
+    embedding: Option<Py<PyArray1<f32>>>,
+    meta: OnceLock<Py<PyAny>>,
+}
+
+impl Node {
+    /// Converts an engine node (its embedding becomes a numpy array, moved without a copy).
+    pub fn new(py: Python<'_>, n: resonance::Node) -> Node {
+        Node {
+            embedding: n.embedding.map(|e| e.into_pyarray(py).unbind()),
+            id: n.id,
+            node_type: n.node_type,
+            title: n.title,
+            domain: n.domain,
+            layer: n.layer,
+            hash: n.hash,
+            summary: n.summary,
+            meta_json: n.meta,
+            date: n.date,
+            meta: OnceLock::new(),
+        }
+    }
+}
+
+#[pymethods]
+impl Node {
+    /// `meta` parsed from JSON (a dict for the usual object; `None` when absent).
+    #[getter]
+    fn meta(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        if let Some(m) = self.meta.get() {
+            return Ok(m.clone_ref(py));
+        }
+        let v = json_text_to_py(py, self.meta_json.as_deref())?.unbind();
+        Ok(self.meta.get_or_init(|| v).clone_ref(py))
+    }
+
+    /// The node as a plain dict (`meta` parsed; `embedding` present when it was read).
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        d.set_item("id", &self.id)?;
+        d.set_item("type", &self.node_type)?;
+        d.set_item("title", &self.title)?;
+        d.set_item("domain", &self.domain)?;
+        d.set_item("layer", &self.layer)?;
+        d.set_item("hash", &self.hash)?;
+        d.set_item("summary", &self.summary)?;
+        d.set_item("meta", self.meta(py)?)?;
+        d.set_item("date", &self.date)?;
+        if let Some(e) = &self.embedding {
+            d.set_item("embedding", e.clone_ref(py))?;
+        }
+        Ok(d)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Node(id={:?}, type={}, title={}, domain={}, layer={}, meta={})",
+            self.id,
+            opt_repr(&self.node_type),
+            opt_repr(&self.title),
+            opt_repr(&self.domain),
+            opt_repr(&self.layer),
+            opt_repr(&self.meta_json)
+        )
+    }
+
+    fn __eq__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<bool> {
+        let Ok(o) = other.cast::<Node>() else {
+            return Ok(false);
+        };
+        let o = o.get();
+        let same = self.id == o.id
+            && self.node_type == o.node_type
+            && self.title == o.title
+            && self.domain == o.domain
+            && self.layer == o.layer
+            && self.hash == o.hash
+            && self.summary == o.summary
+            && self.date == o.date
+            && self.meta(py)?.bind(py).eq(o.meta(py)?)?;
+        if !same {
+            return Ok(false);
+        }
+        match (&self.embedding, &o.embedding) {
+            (None, None) => Ok(true),
+            (Some(a), Some(b)) => {
+                let np = py.import("numpy")?;
+                np.getattr("array_equal")?
+                    .call1((a.bind(py), b.bind(py)))?
+                    .extract()
+            }
+            _ => Ok(false),
+        }
+    }
+}
+
+/// An edge.
+#[pyclass(frozen, module = "resonance", name = "Edge", eq)]
+#[derive(PartialEq)]
+pub struct Edge {
+    #[pyo3(get)]
+    source: String,
+    #[pyo3(get)]
+    target: String,
+    #[pyo3(get, name = "type")]
+    edge_type: String,
+    #[pyo3(get)]
+    confidence: Option<f64>,
+    #[pyo3(get)]
+    veracity: Option<f64>,
+    #[pyo3(get)]
+    context_source: Option<String>,
+}
+
+impl From<resonance::Edge> for Edge {
+    fn from(e: resonance::Edge) -> Edge {
+        Edge {
+            source: e.source,
+            target: e.target,
+            edge_type: e.edge_type,
+            confidence: e.confidence,
+            veracity: e.veracity,
+            context_source: e.context_source,
+        }
+    }
+}
+
+#[pymethods]
+impl Edge {
+    /// The edge as a plain dict.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        d.set_item("source", &self.source)?;
+        d.set_item("target", &self.target)?;
+        d.set_item("type", &self.edge_type)?;
+        d.set_item("confidence", self.confidence)?;
+        d.set_item("veracity", self.veracity)?;
+        d.set_item("context_source", &self.context_source)?;
+        Ok(d)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Edge(source={:?}, target={:?}, type={:?}, confidence={:?}, veracity={:?}, context_source={})",
+            self.source,
+            self.target,
+            self.edge_type,
+            self.confidence,
+            self.veracity,
+            opt_repr(&self.context_source)
+        )
+    }
+}
+
+/// One search result: a node id and its score (the cosine with the query). Unpacks as
+/// `id, score = hit`.
+#[pyclass(frozen, module = "resonance", name = "Hit", eq)]
+#[derive(PartialEq)]
+pub struct Hit {
+    #[pyo3(get)]
+    id: String,
+    #[pyo3(get)]
+    score: f32,
+}
+
+impl From<resonance::Hit> for Hit {
+    fn from(h: resonance::Hit) -> Hit {
+        Hit {
+            id: h.id,
+            score: h.score,
+        }
+    }
+}
+
+#[pymethods]
+impl Hit {
+    #[new]
+    fn py_new(id: String, score: f32) -> Hit {
+        Hit { id, score }
+    }
+
+    fn __repr__(&self) -> String {
+        format!("Hit(id={:?}, score={})", self.id, self.score)
+    }
+
+    fn __iter__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        (self.id.clone(), self.score)
+            .into_pyobject(py)?
+            .into_any()
+            .try_iter()
+            .map(|i| i.into_any())
+    }
+
+    fn __len__(&self) -> usize {
+        2
+    }
+}
+
+/// A history row; `old_value`/`new_value` are parsed from their compact JSON.
+#[pyclass(frozen, module = "resonance", name = "HistoryEntry")]
+pub struct HistoryEntry {
+    #[pyo3(get)]
+    id: i64,
+    #[pyo3(get)]
+    entity_type: String,
+    #[pyo3(get)]
+    entity_id: String,
+    #[pyo3(get)]
+    action: String,
+    #[pyo3(get)]
+    old_value: Py<PyAny>,
+    #[pyo3(get)]
+    new_value: Py<PyAny>,
+    #[pyo3(get)]
+    timestamp: Option<String>,
+}
+
+impl HistoryEntry {
+    /// Converts an engine history row.
+    pub fn new(py: Python<'_>, h: resonance::HistoryEntry) -> PyResult<HistoryEntry> {
+        Ok(HistoryEntry {
+            old_value: json_text_to_py(py, h.old_value.as_deref())?.unbind(),
+            new_value: json_text_to_py(py, h.new_value.as_deref())?.unbind(),
+            id: h.id,
+            entity_type: h.entity_type,
+            entity_id: h.entity_id,
+            action: h.action,
+            timestamp: h.timestamp,
+        })
+    }
+}
+
+#[pymethods]
+impl HistoryEntry {
+    fn __repr__(&self, py: Python<'_>) -> String {
+        format!(
+            "HistoryEntry(id={}, entity_type={:?}, entity_id={:?}, action={:?}, old_value={}, new_value={}, timestamp={})",
+            self.id,
+            self.entity_type,
+            self.entity_id,
+            self.action,
+            self.old_value.bind(py),
+            self.new_value.bind(py),
+            opt_repr(&self.timestamp)
+        )
+    }
+}
+
+/// Generates a frozen record class from a serialisable engine value: its fields become attributes
+/// (via a dict built once), with `to_dict()` and a readable `repr`.
+macro_rules! record {
+    ($(#[$doc:meta])* $name:ident, $pyname:literal) => {
+        $(#[$doc])*
+        #[pyclass(frozen, module = "resonance", name = $pyname)]
+        pub struct $name {
+            fields: Py<PyDict>,
+        }
+
+        impl $name {
+            /// Wraps a dict of fields.
+            pub fn from_dict(d: Bound<'_, PyDict>) -> $name {
+                $name { fields: d.unbind() }
+            }
+        }
+
+        #[pymethods]
+        impl $name {
+            fn __getattr__(&self, py: Python<'_>, name: &str) -> PyResult<Py<PyAny>> {
+                match self.fields.bind(py).get_item(name)? {
+                    Some(v) => Ok(v.unbind()),
+                    None => Err(pyo3::exceptions::PyAttributeError::new_err(format!(
+                        concat!("'", $pyname, "' object has no attribute '{}'"),
+                        name
+                    ))),
+                }
+            }
+
+            fn __dir__(&self, py: Python<'_>) -> PyResult<Vec<String>> {
+                let mut names: Vec<String> = self.fields.bind(py).keys().extract()?;
+                names.push("to_dict".into());
+                Ok(names)
+            }
+
+            /// The fields as a new plain dict.
+            fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+                self.fields.bind(py).copy()
+            }
+
+            fn __eq__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<bool> {
+                match other.cast::<$name>() {
+                    Ok(o) => self.fields.bind(py).eq(o.get().fields.bind(py)),
+                    Err(_) => Ok(false),
+                }
+            }
+
+            fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+                let mut parts = Vec::new();
+                for (k, v) in self.fields.bind(py).iter() {
+                    parts.push(format!("{}={}", k, v.repr()?));
+                }
+                Ok(format!(concat!($pyname, "({})"), parts.join(", ")))
+            }
+        }
+    };
+}
+
+record!(
+    /// Counts and sizes: `nodes`, `edges`, `vectors`, `dangling_edges`, `dimension`, `history`,
+    /// `db_bytes`, `wal_bytes`, `size_bytes`.
+    Stats,
+    "Stats"
+);
+record!(
+    /// SQLite's answer to a checkpoint: `busy`, `log`, `checkpointed`.
+    Checkpoint,
+    "Checkpoint"
+);
+record!(
+    /// `nodes`, `edges`, `density`, `skipped_edges`.
+    GraphStats,
+    "GraphStats"
+);
+record!(
+    /// `partition` (dict id → community number) and `modularity`.
+    Communities,
+    "Communities"
+);
+record!(
+    /// The health report of design §3 (see the stubs for the fields); `problems` lists what is wrong.
+    HealthReport,
+    "HealthReport"
+);
+record!(
+    /// What a migration did or, for a dry run, would do: `shape_before`, `steps` (dicts with `id`,
+    /// `kind`, `description`, `sql`, `destructive`), `dry_run`, `backup`, `warnings`.
+    MigrationReport,
+    "MigrationReport"
+);
+
+/// A dict of the fields of a serialisable value.
+pub fn serde_dict<'py, T: serde::Serialize>(
+    py: Python<'py>,
+    v: &T,
+) -> PyResult<Bound<'py, PyDict>> {
+    let value = serde_json::to_value(v)
+        .map_err(|e| crate::errors::new_err(resonance::ErrorKind::Internal, e.to_string()))?;
+    Ok(json_to_py(py, &value)?.cast_into::<PyDict>()?)
+}
+
+/// `Stats` from the engine's stats.
+pub fn stats(py: Python<'_>, s: &resonance::Stats) -> PyResult<Stats> {
+    Ok(Stats::from_dict(serde_dict(py, s)?))
+}
+
+/// `Checkpoint` from the engine's.
+pub fn checkpoint(py: Python<'_>, c: &resonance::Checkpoint) -> PyResult<Checkpoint> {
+    Ok(Checkpoint::from_dict(serde_dict(py, c)?))
+}
+
+/// `GraphStats` from the engine's.
+pub fn graph_stats(py: Python<'_>, g: &resonance::GraphStats) -> PyResult<GraphStats> {
+    let d = PyDict::new(py);
+    d.set_item("nodes", g.nodes)?;
+    d.set_item("edges", g.edges)?;
+    d.set_item("density", g.density)?;
+    d.set_item("skipped_edges", g.skipped_edges)?;
+    Ok(GraphStats::from_dict(d))
+}
+
+/// `Communities` from the engine's.
+pub fn communities(py: Python<'_>, c: &resonance::Communities) -> PyResult<Communities> {
+    let d = PyDict::new(py);
+    let p = PyDict::new(py);
+    for (id, c) in &c.partition {
+        p.set_item(id, c)?;
+    }
+    d.set_item("partition", p)?;
+    d.set_item("modularity", c.modularity)?;
+    Ok(Communities::from_dict(d))
+}
+
+/// `HealthReport` from the engine's: its serialised fields plus `problems`.
+pub fn health(py: Python<'_>, h: &resonance::HealthReport) -> PyResult<HealthReport> {
+    let d = serde_dict(py, h)?;
+    d.set_item("problems", PyList::new(py, h.problems())?)?;
+    Ok(HealthReport::from_dict(d))
+}
+
+/// `MigrationReport` from the engine's.
+pub fn migration(py: Python<'_>, r: &resonance::MigrationReport) -> PyResult<MigrationReport> {
+    Ok(MigrationReport::from_dict(serde_dict(py, r)?))
+}
