@@ -19,7 +19,7 @@
 
 #![allow(non_camel_case_types)]
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::ffi::{c_char, c_int, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
@@ -182,10 +182,10 @@ enum Entry {
     Alloc(&'static str),
 }
 
-static REGISTRY: LazyLock<Mutex<HashMap<usize, Entry>>> =
-    LazyLock::new(|| Mutex::new(HashMap::new()));
+static REGISTRY: LazyLock<Mutex<BTreeMap<usize, Entry>>> =
+    LazyLock::new(|| Mutex::new(BTreeMap::new()));
 
-fn registry() -> std::sync::MutexGuard<'static, HashMap<usize, Entry>> {
+fn registry() -> std::sync::MutexGuard<'static, BTreeMap<usize, Entry>> {
     REGISTRY.lock().unwrap_or_else(|p| p.into_inner())
 }
 
