@@ -1,0 +1,393 @@
+"""Type stubs of the native module ``resonance._native`` (checked against it by mypy's stubtest)."""
+
+import os
+from pathlib import Path
+from typing import Any, final, ClassVar, Dict, List, Literal, Mapping, Optional, Sequence, Tuple, Union
+
+import numpy as np
+import numpy.typing as npt
+
+__version__: str
+__all__ = [
+    "BusyError",
+    "Checkpoint",
+    "ClosedError",
+    "Communities",
+    "ConstraintError",
+    "CorruptError",
+    "Database",
+    "DestructiveRefusedError",
+    "DimensionMismatchError",
+    "Edge",
+    "Error",
+    "GraphStats",
+    "HealthReport",
+    "HistoryEntry",
+    "Hit",
+    "InternalError",
+    "InvalidArgumentError",
+    "InvalidVectorError",
+    "IoError",
+    "MigrationFailedError",
+    "MigrationReport",
+    "Node",
+    "NotADatabaseError",
+    "NotFoundError",
+    "ReadonlyError",
+    "SchemaTooNewError",
+    "SchemaUnknownError",
+    "SqliteError",
+    "Stats",
+    "Transaction",
+    "__version__",
+    "_matrix_address",
+    "_panic_in_engine",
+    "_raise_engine_error",
+    "_vector_address",
+    "error_codes",
+    "generate_id",
+    "open",
+]
+
+_Vector = Union[npt.NDArray[np.float32], Sequence[float], memoryview, Any]
+_Matrix = Union[npt.NDArray[np.float32], Sequence[Sequence[float]], Any]
+_Path = Union[str, "os.PathLike[str]"]
+_Edge = Union[Mapping[str, Any], Tuple[str, str], Tuple[str, str, str]]
+
+class Error(Exception):
+    """Base class of every Resonance error; ``code`` is the stable kind code of the subclass."""
+
+    code: ClassVar[str]
+
+class InvalidArgumentError(Error, ValueError): ...
+class InvalidVectorError(Error, ValueError): ...
+
+class DimensionMismatchError(Error, ValueError):
+    expected: int
+    got: int
+
+class NotFoundError(Error, LookupError): ...
+class BusyError(Error): ...
+class ReadonlyError(Error): ...
+class CorruptError(Error): ...
+class NotADatabaseError(Error): ...
+class ConstraintError(Error): ...
+class SchemaUnknownError(Error): ...
+class SchemaTooNewError(Error): ...
+class MigrationFailedError(Error): ...
+class DestructiveRefusedError(Error): ...
+class ClosedError(Error): ...
+class IoError(Error): ...
+
+class SqliteError(Error):
+    extended_code: int
+
+class InternalError(Error): ...
+
+@final
+class Node:
+    """A stored node (frozen). ``meta`` is parsed from ``meta_json`` on first access."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def type(self) -> Optional[str]: ...
+    @property
+    def title(self) -> Optional[str]: ...
+    @property
+    def domain(self) -> Optional[str]: ...
+    @property
+    def layer(self) -> Optional[str]: ...
+    @property
+    def hash(self) -> Optional[str]: ...
+    @property
+    def summary(self) -> Optional[str]: ...
+    @property
+    def meta(self) -> Any: ...
+    @property
+    def meta_json(self) -> Optional[str]: ...
+    @property
+    def date(self) -> Optional[str]: ...
+    @property
+    def embedding(self) -> Optional[npt.NDArray[np.float32]]: ...
+    def to_dict(self) -> Dict[str, Any]: ...
+
+@final
+class Edge:
+    """An edge (frozen)."""
+
+    @property
+    def source(self) -> str: ...
+    @property
+    def target(self) -> str: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def confidence(self) -> Optional[float]: ...
+    @property
+    def veracity(self) -> Optional[float]: ...
+    @property
+    def context_source(self) -> Optional[str]: ...
+    def to_dict(self) -> Dict[str, Any]: ...
+
+@final
+class Hit:
+    """A search result; unpacks as ``id, score = hit``."""
+
+    def __new__(cls, id: str, score: float) -> "Hit": ...
+    @property
+    def id(self) -> str: ...
+    @property
+    def score(self) -> float: ...
+    def __iter__(self) -> Any: ...
+    def __len__(self) -> int: ...
+
+@final
+class HistoryEntry:
+    """A history row; ``old_value``/``new_value`` are parsed from JSON."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def entity_type(self) -> str: ...
+    @property
+    def entity_id(self) -> str: ...
+    @property
+    def action(self) -> str: ...
+    @property
+    def old_value(self) -> Any: ...
+    @property
+    def new_value(self) -> Any: ...
+    @property
+    def timestamp(self) -> Optional[str]: ...
+
+@final
+class Stats:
+    nodes: int
+    edges: int
+    vectors: int
+    dangling_edges: int
+    dimension: Optional[int]
+    history: int
+    db_bytes: int
+    wal_bytes: int
+    size_bytes: int
+    def to_dict(self) -> Dict[str, Any]: ...
+
+@final
+class Checkpoint:
+    busy: int
+    log: int
+    checkpointed: int
+    def to_dict(self) -> Dict[str, Any]: ...
+
+@final
+class GraphStats:
+    nodes: int
+    edges: int
+    density: float
+    skipped_edges: int
+    def to_dict(self) -> Dict[str, Any]: ...
+
+@final
+class Communities:
+    partition: Dict[str, int]
+    modularity: float
+    def to_dict(self) -> Dict[str, Any]: ...
+
+@final
+class HealthReport:
+    path: str
+    read_only: bool
+    journal_mode: str
+    busy_timeout_ms: int
+    synchronous: str
+    mmap_size: int
+    foreign_keys: bool
+    temp_store: str
+    cache_size: int
+    query_only: bool
+    sqlite_version: str
+    quick_check: str
+    schema: Dict[str, Any]
+    vectors: Dict[str, Any]
+    nodes: int
+    edges: int
+    dangling_edges: int
+    write_probe: str
+    problems: List[str]
+    def to_dict(self) -> Dict[str, Any]: ...
+
+@final
+class MigrationReport:
+    shape_before: str
+    steps: List[Dict[str, Any]]
+    dry_run: bool
+    backup: Optional[str]
+    warnings: List[str]
+    def to_dict(self) -> Dict[str, Any]: ...
+
+@final
+class Transaction:
+    """``with db.transaction():`` — commit on a clean exit, rollback on an exception."""
+
+    def __enter__(self) -> "Database": ...
+    def __exit__(self, exc_type: Any = None, _exc: Any = None, _tb: Any = None) -> bool: ...
+
+@final
+class Database:
+    """An open Resonance database; share it between threads. Use ``resonance.open`` to create one."""
+
+    @property
+    def path(self) -> Path: ...
+    @property
+    def read_only(self) -> bool: ...
+    @property
+    def closed(self) -> bool: ...
+    @property
+    def in_transaction(self) -> bool: ...
+    @property
+    def warnings(self) -> List[str]: ...
+    def close(self) -> None: ...
+    def __enter__(self) -> "Database": ...
+    def __exit__(self, *_args: Any) -> bool: ...
+    def begin(self) -> None: ...
+    def commit(self) -> None: ...
+    def rollback(self) -> None: ...
+    def transaction(self) -> Transaction: ...
+    def upsert_node(
+        self,
+        id: str,
+        *,
+        type: Optional[str] = None,
+        title: Optional[str] = None,
+        domain: Optional[str] = None,
+        layer: Optional[str] = None,
+        hash: Optional[str] = None,
+        summary: Optional[str] = None,
+        meta: Any = None,
+        date: Optional[str] = None,
+        embedding: Optional[_Vector] = None,
+    ) -> None: ...
+    def upsert_nodes(
+        self, nodes: Sequence[Mapping[str, Any]], embeddings: Optional[_Matrix] = None
+    ) -> int: ...
+    def get_node(self, id: str, *, with_embedding: bool = False) -> Optional[Node]: ...
+    def list_nodes(
+        self,
+        *,
+        domain: Optional[str] = None,
+        type: Optional[str] = None,
+        limit: Optional[int] = None,
+        offset: int = 0,
+        with_embeddings: bool = False,
+    ) -> List[Node]: ...
+    def delete_node(self, id: str) -> None: ...
+    def update_meta(self, id: str, meta: Any) -> None: ...
+    def history(self, entity_id: str) -> List[HistoryEntry]: ...
+    def prune_history(
+        self, *, older_than_days: Optional[int] = None, keep_last: Optional[int] = None
+    ) -> int: ...
+    def stats(self) -> Stats: ...
+    def add_edge(
+        self,
+        source: str,
+        target: str,
+        type: Optional[str] = None,
+        *,
+        confidence: Optional[float] = None,
+        veracity: Optional[float] = None,
+        context_source: Optional[str] = None,
+    ) -> bool: ...
+    def add_edges(self, edges: Sequence[_Edge]) -> int: ...
+    def upsert_edge(
+        self,
+        source: str,
+        target: str,
+        type: Optional[str] = None,
+        *,
+        confidence: Optional[float] = None,
+        veracity: Optional[float] = None,
+        context_source: Optional[str] = None,
+    ) -> None: ...
+    def delete_edge(self, source: str, target: str, type: str = "related_to") -> None: ...
+    def edges_from(self, id: str) -> List[Edge]: ...
+    def edges_to(self, id: str) -> List[Edge]: ...
+    def set_embedding(self, id: str, vector: _Vector) -> None: ...
+    def get_embedding(self, id: str) -> Optional[npt.NDArray[np.float32]]: ...
+    def search(
+        self,
+        vector: _Vector,
+        k: int = 10,
+        *,
+        min_score: Optional[float] = None,
+        domain: Optional[str] = None,
+        type: Optional[str] = None,
+        threads: Optional[int] = None,
+    ) -> List[Hit]: ...
+    def search_like(
+        self,
+        id: str,
+        k: int = 10,
+        *,
+        min_score: Optional[float] = None,
+        domain: Optional[str] = None,
+        type: Optional[str] = None,
+        threads: Optional[int] = None,
+    ) -> List[Hit]: ...
+    def search_batch(
+        self,
+        vectors: _Matrix,
+        k: int = 10,
+        *,
+        min_score: Optional[float] = None,
+        domain: Optional[str] = None,
+        type: Optional[str] = None,
+        threads: Optional[int] = None,
+    ) -> Tuple[npt.NDArray[np.object_], npt.NDArray[np.float32]]: ...
+    def vector_index_info(self) -> Dict[str, Any]: ...
+    def neighbors(self, id: str) -> List[str]: ...
+    def successors(self, id: str) -> List[str]: ...
+    def predecessors(self, id: str) -> List[str]: ...
+    def degree(self, id: str) -> int: ...
+    def traverse(self, start: str, max_depth: int = ...) -> List[str]: ...
+    def shortest_path(self, source: str, target: str) -> Optional[List[str]]: ...
+    def pagerank(
+        self, alpha: float = 0.85, tolerance: float = 1e-06, max_iterations: int = 100
+    ) -> Dict[str, float]: ...
+    def betweenness(
+        self, normalized: bool = True, sample: Optional[int] = None, seed: int = 0
+    ) -> Dict[str, float]: ...
+    def communities(self, resolution: float = 1.0, seed: int = 0) -> Communities: ...
+    def components(self) -> List[List[str]]: ...
+    def adamic_adar(self, a: str, b: str) -> float: ...
+    def link_candidates(self, limit: int = 10) -> List[Tuple[str, str, float]]: ...
+    def pillars(self, limit: int = 10) -> List[Tuple[str, float, int]]: ...
+    def graph_stats(self) -> GraphStats: ...
+    def health(self) -> HealthReport: ...
+    def migrate(
+        self, *, dry_run: bool = False, allow_destructive: bool = False, backup: bool = True
+    ) -> MigrationReport: ...
+    def backup(self, dest: Optional[_Path] = None) -> Path: ...
+    def checkpoint(
+        self, mode: Literal["passive", "full", "restart", "truncate"] = "passive"
+    ) -> Checkpoint: ...
+    def optimize(self) -> None: ...
+    def vacuum(self) -> None: ...
+
+def open(
+    path: _Path,
+    *,
+    read_only: bool = False,
+    migrate: bool = True,
+    allow_destructive: bool = False,
+    backup: bool = True,
+    busy_timeout_ms: int = 5000,
+    backup_retention_days: int = 7,
+) -> Database: ...
+def generate_id(path: str) -> str: ...
+def error_codes() -> List[str]: ...
+def _raise_engine_error(code: str) -> None: ...
+def _panic_in_engine() -> None: ...
+def _vector_address(v: _Vector) -> int: ...
+def _matrix_address(v: _Matrix) -> int: ...
