@@ -4,7 +4,7 @@
 Generates two seeded power-law directed graphs with community structure — 100,000 nodes / ~1,000,000
 edges ("large") and 10,000 nodes / ~60,000 edges ("small") — and writes each into a SQLite file with the
 engine's schema (nodes(id text primary key, …), edges(source, target, type, …) plus indexes, a few
-dangling edges). Then times, each once:
+dangling edges). Then times:
   * Resonance: `core/examples/bench_graph.rs` (release build) — snapshot load from SQLite, PageRank,
     weakly connected components, full BFS, one shortest path, Louvain (seed 42), betweenness (exact on
     the small graph, 256 sampled pivots on the large one, 200 on the small one for networkx);
@@ -13,6 +13,8 @@ dangling edges). Then times, each once:
     undirected only; its partition is then scored with *directed* modularity, like ours), betweenness;
   * networkx (small graph only): MultiDiGraph load, pagerank, weakly_connected_components, bfs_edges,
     shortest_path, louvain_communities, betweenness_centrality(k=200).
+Each step runs once, or three times keeping the best when one run takes under a second (same rule for
+every contender: the 2 cores of the machine may be shared with other work).
 Prints a table with ratios and PASS/MISS for the targets: PageRank, components and BFS no slower than
 igraph; Louvain within 2x of igraph multilevel with modularity >= igraph's - 0.01; every algorithm >= 20x
 faster than networkx; load <= igraph's load. Always exits 0 (a benchmark, not a test).
@@ -135,9 +137,17 @@ def read_rows(path):
 
 
 def timed(fn):
+    """Runs `fn` once, twice more when that took under a second (the machine may be shared), and
+    returns the best time in ms with the first result. bench_graph times Resonance the same way."""
     t = time.perf_counter()
     out = fn()
-    return (time.perf_counter() - t) * 1e3, out
+    best = (time.perf_counter() - t) * 1e3
+    if best < 1000:
+        for _ in range(2):
+            t = time.perf_counter()
+            fn()
+            best = min(best, (time.perf_counter() - t) * 1e3)
+    return best, out
 
 
 def run_resonance(db, start, target, exact, sample, skip_build):

@@ -5,8 +5,8 @@
 //! `DB` has the `nodes(id, …)` and `edges(source, target, …)` tables. Loads a snapshot, then runs
 //! PageRank, weakly connected components, a full BFS from `--start`, a shortest path from `--start`
 //! to `--target`, Louvain (resolution 1, `--seed`), and betweenness (exact with
-//! `--exact-betweenness`, and sampled with `K` pivots when `--sample` is given), each once, and
-//! prints one JSON object: milliseconds per step plus a few results the caller checks (sizes, the
+//! `--exact-betweenness`, and sampled with `K` pivots when `--sample` is given) — each once, or best
+//! of three when one run takes under a second — and prints one JSON object: milliseconds per step plus a few results the caller checks (sizes, the
 //! top PageRank node, Louvain's modularity and community count, the path length).
 
 use std::time::Instant;
@@ -16,6 +16,23 @@ use serde_json::json;
 
 fn ms(t: Instant) -> f64 {
     t.elapsed().as_secs_f64() * 1e3
+}
+
+/// Runs `f` once; when that took under a second, twice more. Returns the best time (ms) and the
+/// first result. The Python side times igraph and networkx the same way.
+fn best<T>(mut f: impl FnMut() -> T) -> (f64, T) {
+    let t = Instant::now();
+    let out = f();
+    let mut best = ms(t);
+    if best < 1000.0 {
+        for _ in 0..2 {
+            let t = Instant::now();
+            let again = f();
+            best = best.min(ms(t));
+            drop(again);
+        }
+    }
+    (best, out)
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -37,48 +54,41 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         &db,
         rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
-    let t = Instant::now();
-    let g = GraphSnapshot::load(&conn)?;
-    let load_ms = ms(t);
+    let (load_ms, g) = best(|| GraphSnapshot::load(&conn));
+    let g = g?;
     let stats = g.stats();
     let start = opt("--start").unwrap_or_else(|| g.node_ids().first().cloned().unwrap_or_default());
     let target = opt("--target").unwrap_or_else(|| start.clone());
 
-    let t = Instant::now();
-    let pr = g.pagerank(0.85, 1e-6, 100)?;
-    let pagerank_ms = ms(t);
+    let (pagerank_ms, pr) = best(|| g.pagerank(0.85, 1e-6, 100));
+    let pr = pr?;
     let top = pr
         .iter()
         .max_by(|a, b| a.1.total_cmp(&b.1))
         .map(|p| p.0.clone());
 
-    let t = Instant::now();
-    let comps = g.components();
-    let components_ms = ms(t);
+    let (components_ms, comps) = best(|| g.components());
 
-    let t = Instant::now();
-    let reached = g.traverse(&start, usize::MAX)?;
-    let bfs_ms = ms(t);
+    let (bfs_ms, reached) = best(|| g.traverse(&start, usize::MAX));
+    let reached = reached?;
 
-    let t = Instant::now();
-    let path = g.shortest_path(&start, &target)?;
-    let path_ms = ms(t);
+    let (path_ms, path) = best(|| g.shortest_path(&start, &target));
+    let path = path?;
 
-    let t = Instant::now();
-    let comm = g.communities(1.0, seed)?;
-    let louvain_ms = ms(t);
+    let (louvain_ms, comm) = best(|| g.communities(1.0, seed));
+    let comm = comm?;
     let n_comms = comm.partition.iter().map(|p| p.1 + 1).max().unwrap_or(0);
 
     let (mut exact_ms, mut sampled_ms) = (None, None);
     if exact {
-        let t = Instant::now();
-        let _ = g.betweenness(true, None)?;
-        exact_ms = Some(ms(t));
+        let (t, r) = best(|| g.betweenness(true, None));
+        r?;
+        exact_ms = Some(t);
     }
     if let Some(k) = sample {
-        let t = Instant::now();
-        let _ = g.betweenness(true, Some((k, seed)))?;
-        sampled_ms = Some(ms(t));
+        let (t, r) = best(|| g.betweenness(true, Some((k, seed))));
+        r?;
+        sampled_ms = Some(t);
     }
 
     println!(

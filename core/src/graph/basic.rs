@@ -201,8 +201,12 @@ impl GraphSnapshot {
         for &x in &meet {
             on_path[x as usize] = true;
         }
+        // Level 0 on each side is just `s` / `t`: mark them directly instead of scanning the
+        // in-rows (out-rows) of the whole first layer to find them.
+        on_path[s as usize] = true;
+        on_path[t as usize] = true;
         let mut layer = meet.clone();
-        for i in (1..=a).rev() {
+        for i in (2..=a).rev() {
             let mut prev = Vec::new();
             for &x in &layer {
                 for &u in self.in_row(x) {
@@ -215,7 +219,7 @@ impl GraphSnapshot {
             layer = prev;
         }
         let mut layer = meet;
-        for j in (1..=b).rev() {
+        for j in (2..=b).rev() {
             let mut next = Vec::new();
             for &x in &layer {
                 for &v in self.out_row(x) {

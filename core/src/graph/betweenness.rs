@@ -7,6 +7,9 @@ use super::rng::SplitMix64;
 use super::{distinct, Csr, GraphSnapshot};
 use crate::error::{Error, Result};
 
+/// Sources are split into this many contiguous parts, each run by one task.
+const CHUNKS: usize = 32;
+
 /// Per-thread scratch space of one Brandes pass.
 struct Scratch {
     dist: Vec<i32>,
@@ -89,24 +92,23 @@ impl GraphSnapshot {
             simple.offsets.push(simple.targets.len());
         }
         let simple = &simple;
-        let mut bc = sources
-            .par_iter()
-            .with_min_len(16)
-            .fold(
-                || Scratch::new(n),
-                |mut sc, &s| {
+        // A fixed split of the sources (not rayon's adaptive one) and an in-order sum keep the
+        // result bit-for-bit the same whatever the thread count.
+        let chunk = sources.len().div_ceil(CHUNKS).max(1);
+        let parts: Vec<Vec<f64>> = sources
+            .par_chunks(chunk)
+            .map(|part| {
+                let mut sc = Scratch::new(n);
+                for &s in part {
                     Self::brandes_from(simple, s, &mut sc);
-                    sc
-                },
-            )
-            .map(|sc| sc.acc)
-            .reduce(
-                || vec![0.0; n],
-                |mut a, b| {
-                    a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
-                    a
-                },
-            );
+                }
+                sc.acc
+            })
+            .collect();
+        let mut bc = vec![0.0; n];
+        for part in &parts {
+            bc.iter_mut().zip(part).for_each(|(x, y)| *x += y);
+        }
         // Scaling (networkx's `_rescale` with endpoints=False, directed=True).
         let big_n = n as f64 - 1.0;
         if big_n < 2.0 {
@@ -268,6 +270,24 @@ mod tests {
             s.betweenness(true, Some((0, 9))).unwrap_err().code(),
             "invalid_argument"
         );
+    }
+
+    #[test]
+    fn same_bits_whatever_the_thread_count() {
+        let nodes: Vec<String> = (0..300).map(|i| format!("v{i:03}")).collect();
+        let mut r = crate::graph::rng::SplitMix64::new(4);
+        let edges: Vec<(String, String)> = (0..1500)
+            .map(|_| (nodes[r.below(300)].clone(), nodes[r.below(300)].clone()))
+            .collect();
+        let s = GraphSnapshot::from_rows(nodes, edges);
+        let many = s.betweenness(true, None).unwrap();
+        for threads in [1, 3] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            assert_eq!(pool.install(|| s.betweenness(true, None).unwrap()), many);
+        }
     }
 
     #[test]

@@ -9,13 +9,23 @@
 //! * A directed multigraph with self-loops: parallel edges are kept (one per `(source, target,
 //!   type)` row) and self-loops count. Edges whose endpoint node is missing are skipped and counted
 //!   ([`GraphSnapshot::skipped_edges`]).
-//! * Node indices are assigned in ascending id order (byte order of the UTF-8 string, like Rust's
-//!   `str` ordering and Python's for the ids we see), so "ascending index" is "ascending id"
-//!   everywhere: each adjacency list is sorted that way and every result is deterministic.
-//! * An empty graph gives empty results, never an error; an unknown id is [`Error::NotFound`].
+//! * Node indices are assigned in ascending id order (byte order of the UTF-8 string, which is
+//!   code-point order, like Python's `sorted`), so "ascending index" is "ascending id" everywhere:
+//!   each adjacency list is sorted that way and every result is deterministic (also across thread
+//!   counts).
+//! * An empty graph gives empty results, never an error; an unknown id is [`Error::NotFound`];
+//!   a bad argument (alpha outside [0, 1], a zero sample…) is [`Error::InvalidArgument`].
+//! * Choices networkx leaves open or where we differ, each documented on its method: `neighbors`
+//!   includes the node itself only through a self-loop; `shortest_path` returns the
+//!   lexicographically smallest shortest path (what a BFS in id order finds); PageRank returns the
+//!   last iterate when it does not converge; sampled betweenness draws its own pivots; Louvain uses
+//!   its own seeded shuffle, keeps the best of a few runs on small graphs and ends with a
+//!   refinement round (its modularity is checked to be at least networkx's − 0.01).
 //!
-//! Algorithms live in submodules: [`basic`](self) (neighbourhoods, BFS, shortest path, components,
-//! stats), PageRank, betweenness (Brandes), Louvain communities and link prediction (Adamic-Adar).
+//! Layout: `basic` (neighbourhoods, BFS, shortest path, components, stats), `pagerank`,
+//! `betweenness` (Brandes), `louvain` (communities, modularity), `linkpred` (Adamic-Adar, link
+//! candidates, pillars), `rng` (SplitMix64). Must not: write to the database, hold a connection,
+//! or know about any binding.
 
 use std::borrow::Cow;
 
