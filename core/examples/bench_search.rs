@@ -4,7 +4,8 @@
 //!
 //! `MATRIX` holds `N * DIM` little-endian f32 (unit rows), `QUERIES` any number of unit queries of
 //! `DIM` floats. Runs warm top-10 searches on one thread, on all threads, and batches of (up to) 100
-//! queries, and prints one JSON object with the median milliseconds of each, the kernel name and the
+//! queries, and prints one JSON object with the median milliseconds of each (and, for the single-thread
+//! runs, the median thread CPU time, steadier on a shared machine), the kernel name and the
 //! top-10 row numbers of the first query (rows are named `r<row>`), so the caller can check them.
 
 use std::time::Instant;
@@ -27,18 +28,40 @@ fn median(mut v: Vec<f64>) -> f64 {
     v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
 }
 
-/// Runs `f` `warm` times untimed, then `reps` times, and returns the median in milliseconds.
-fn time_ms(warm: usize, reps: usize, mut f: impl FnMut(usize)) -> f64 {
+/// The calling thread's CPU time in milliseconds (robust to other jobs on a shared machine, for
+/// single-thread runs only).
+#[cfg(target_os = "linux")]
+fn thread_cpu_ms() -> f64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid timespec for the call to fill.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    ts.tv_sec as f64 * 1e3 + ts.tv_nsec as f64 / 1e6
+}
+
+#[cfg(not(target_os = "linux"))]
+fn thread_cpu_ms() -> f64 {
+    f64::NAN
+}
+
+/// Runs `f` `warm` times untimed, then `reps` times, and returns the median wall-clock and the median
+/// calling-thread CPU time, in milliseconds.
+fn time_ms(warm: usize, reps: usize, mut f: impl FnMut(usize)) -> (f64, f64) {
     for i in 0..warm {
         f(i);
     }
     let mut t = Vec::with_capacity(reps);
+    let mut c = Vec::with_capacity(reps);
     for i in 0..reps {
         let s = Instant::now();
+        let c0 = thread_cpu_ms();
         f(i);
+        c.push(thread_cpu_ms() - c0);
         t.push(s.elapsed().as_secs_f64() * 1e3);
     }
-    median(t)
+    (median(t), median(c))
 }
 
 fn run() -> Result<(), String> {
@@ -83,18 +106,18 @@ fn run() -> Result<(), String> {
         ..Default::default()
     };
     let mut sink = 0usize;
-    let single = time_ms(3, reps, |i| {
+    let (single, single_cpu) = time_ms(3, reps, |i| {
         sink += m.search(q(i), &one).map(|h| h.len()).unwrap_or(0);
     });
-    let multi = time_ms(3, reps, |i| {
+    let (multi, _) = time_ms(3, reps, |i| {
         sink += m.search(q(i), &all).map(|h| h.len()).unwrap_or(0);
     });
     let nb = nq.min(100);
     let batch = &queries[..nb * dim];
-    let batch_ms = time_ms(2, reps.div_ceil(4).max(3), |_| {
+    let (batch_ms, _) = time_ms(2, reps.div_ceil(4).max(3), |_| {
         sink += m.search_batch(batch, &all).map(|h| h.len()).unwrap_or(0);
     });
-    let batch_one_ms = time_ms(1, reps.div_ceil(10).max(3), |_| {
+    let (batch_one_ms, batch_one_cpu) = time_ms(1, reps.div_ceil(10).max(3), |_| {
         sink += m.search_batch(batch, &one).map(|h| h.len()).unwrap_or(0);
     });
 
@@ -116,6 +139,7 @@ fn run() -> Result<(), String> {
         "{{\"kernel\": \"{}\", \"n\": {n}, \"dim\": {dim}, \"k\": 10, \"reps\": {reps}, \"threads\": {threads}, \
          \"load_ms\": {load_ms:.1}, \"single_thread_ms\": {single:.4}, \"all_threads_ms\": {multi:.4}, \
          \"batch_queries\": {nb}, \"batch_ms\": {batch_ms:.4}, \"batch_single_thread_ms\": {batch_one_ms:.4}, \
+         \"single_thread_cpu_ms\": {single_cpu:.4}, \"batch_single_thread_cpu_ms\": {batch_one_cpu:.4}, \
          \"first_query_rows\": [{}], \"first_query_scores\": [{}], \"checksum\": {sink}}}",
         kernel::active_kernel(),
         rows.join(", "),

@@ -158,7 +158,7 @@ impl Kernel {
     pub fn has_block_kernel(self) -> bool {
         match self.0 {
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx512 => true,
+            Isa::Avx512 | Isa::Avx2Fma => true,
             _ => false,
         }
     }
@@ -170,10 +170,10 @@ impl Kernel {
     /// `cuts` must hold [`PackedQueries::padded`] values, `+inf` in the padding lanes. Returns `false`
     /// without doing anything when the kernel has no block kernel or `cuts` is too short.
     ///
-    /// The matrix product is register-blocked: 6 rows × 64 queries of accumulators, each row
-    /// component broadcast once against 4 vectors of the transposed queries, so the rows are read once
-    /// per batch and no horizontal reduction is needed; the threshold compare runs on the
-    /// accumulators before anything is stored.
+    /// The matrix product is register-blocked (AVX-512F: 6 rows × 64 queries of accumulators; AVX2:
+    /// 5 rows × 16 queries): each row component is broadcast once against the vectors of transposed
+    /// queries, so the rows are read once per batch and no horizontal reduction is needed; the
+    /// threshold compare runs on the accumulators before anything is stored.
     pub fn scan_block(
         self,
         rows: &[f32],
@@ -191,6 +191,12 @@ impl Kernel {
                 // SAFETY: the processor has AVX-512F (see `dot`); `rows` holds `n * dim` floats, the
                 // packed queries `dim * padded`, `cuts` at least `padded`.
                 unsafe { x86::scan_block_avx512(&rows[..n * queries.dim], queries, cuts, hit) };
+                true
+            }
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2Fma => {
+                // SAFETY: the processor has AVX2 and FMA (see `dot`); sizes as above.
+                unsafe { x86::scan_block_avx2(&rows[..n * queries.dim], queries, cuts, hit) };
                 true
             }
             _ => {
@@ -564,6 +570,116 @@ mod x86 {
                     let mut lanes = [0.0f32; 16];
                     // SAFETY: `lanes` holds 16 floats.
                     unsafe { _mm512_storeu_ps(lanes.as_mut_ptr(), a[s]) };
+                    while mask != 0 {
+                        let l = mask.trailing_zeros() as usize;
+                        mask &= mask - 1;
+                        let q = c0 + l;
+                        let score = lanes[l];
+                        if score >= cuts[q] {
+                            hit(row0 + i, q, score, &mut cuts[q]);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Rows per register tile of the AVX2 block kernel (16 ymm registers: 10 accumulators, 2 query
+    /// vectors, 2 broadcasts in flight; a 4 × 3 tile spilled one accumulator every step).
+    const TILE_ROWS_AVX2: usize = 5;
+    /// 8-query vectors per register tile of the AVX2 block kernel.
+    const TILE_VECS_AVX2: usize = 2;
+
+    /// The AVX2+FMA batch scan: `scan_block_avx512` with 8-lane vectors and 5 × 2 tiles.
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn scan_block_avx2(
+        rows: &[f32],
+        queries: &impl Packed,
+        cuts: &mut [f32],
+        mut hit: impl FnMut(usize, usize, f32, &mut f32),
+    ) {
+        let (qt, d, padded) = queries.parts();
+        let n = rows.len() / d;
+        let vecs = padded / 8;
+        let mut r = 0;
+        while r < n {
+            let nr = (n - r).min(TILE_ROWS_AVX2);
+            let base = rows[r * d..(r + nr) * d].as_ptr();
+            let mut v = 0;
+            while v < vecs {
+                let nv = (vecs - v).min(TILE_VECS_AVX2);
+                // SAFETY: as in `scan_block_avx512`, with 8-float vectors.
+                unsafe {
+                    macro_rules! tile {
+                        ($r:literal, $s:literal) => {
+                            tile_avx2::<$r, $s>(base, d, qt, padded, v, r, cuts, &mut hit)
+                        };
+                    }
+                    match (nr, nv) {
+                        (5, 2) => tile!(5, 2),
+                        (5, 1) => tile!(5, 1),
+                        (4, 2) => tile!(4, 2),
+                        (4, 1) => tile!(4, 1),
+                        (3, 2) => tile!(3, 2),
+                        (3, 1) => tile!(3, 1),
+                        (2, 2) => tile!(2, 2),
+                        (2, 1) => tile!(2, 1),
+                        (1, 2) => tile!(1, 2),
+                        _ => tile!(1, 1),
+                    }
+                }
+                v += nv;
+            }
+            r += nr;
+        }
+    }
+
+    /// One `R × S` AVX2 register tile (see `tile_avx512`; vectors of 8 queries).
+    ///
+    /// # Safety
+    /// AVX2 and FMA; `base` points at `R * d` floats, `qt` at `d * padded`, `v0 + S <= padded / 8`,
+    /// `cuts.len() >= padded`.
+    #[inline]
+    #[target_feature(enable = "avx2,fma")]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn tile_avx2<const R: usize, const S: usize>(
+        base: *const f32,
+        d: usize,
+        qt: *const f32,
+        padded: usize,
+        v0: usize,
+        row0: usize,
+        cuts: &mut [f32],
+        hit: &mut impl FnMut(usize, usize, f32, &mut f32),
+    ) {
+        let mut acc = [[_mm256_setzero_ps(); S]; R];
+        let qcol = v0 * 8;
+        for k in 0..d {
+            // SAFETY: `k < d`, `qcol + 8 * S <= padded`, row `i < R` of `base` has `d` floats.
+            unsafe {
+                let qrow = qt.add(k * padded + qcol);
+                let mut qv = [_mm256_setzero_ps(); S];
+                for (s, q) in qv.iter_mut().enumerate() {
+                    *q = _mm256_loadu_ps(qrow.add(8 * s));
+                }
+                for (i, a) in acc.iter_mut().enumerate() {
+                    let b = _mm256_broadcast_ss(&*base.add(i * d + k));
+                    for s in 0..S {
+                        a[s] = _mm256_fmadd_ps(b, qv[s], a[s]);
+                    }
+                }
+            }
+        }
+        for s in 0..S {
+            let c0 = qcol + 8 * s;
+            for (i, a) in acc.iter().enumerate() {
+                // SAFETY: `c0 + 8 <= padded <= cuts.len()`.
+                let cut = unsafe { _mm256_loadu_ps(cuts.as_ptr().add(c0)) };
+                let mut mask = _mm256_movemask_ps(_mm256_cmp_ps::<_CMP_GE_OQ>(a[s], cut)) as u32;
+                if mask != 0 {
+                    let mut lanes = [0.0f32; 8];
+                    // SAFETY: `lanes` holds 8 floats.
+                    unsafe { _mm256_storeu_ps(lanes.as_mut_ptr(), a[s]) };
                     while mask != 0 {
                         let l = mask.trailing_zeros() as usize;
                         mask &= mask - 1;
