@@ -61,7 +61,7 @@ export declare class Database {
   /** Adds an edge or updates its confidence, veracity and context source. */
   upsertEdge(edge: EdgeInput): void
   /** Deletes an edge (`type` defaults to `related_to`; `not_found` when missing). */
-  deleteEdge(source: string, target: string, r#type?: string | undefined | null): void
+  deleteEdge(source: string, target: string, edgeType?: string | undefined | null): void
   /** Edges out of `id`, ordered by target then type. */
   edgesFrom(id: string): Array<Edge>
   /** Edges into `id`, ordered by source then type. */
@@ -79,17 +79,17 @@ export declare class Database {
   /** Counts and sizes. */
   statsSync(): Stats
   /** Stores a node's embedding (validated, normalised; `not_found` when the node is missing). */
-  setEmbedding(id: string, vector: JsVector): void
+  setEmbedding(id: string, vector: Float32Array | Array<number>): void
   /** A node's embedding (`null` when it has none; `not_found` when the node is missing). */
   getEmbedding(id: string): Float32Array | null
   /** Exact top-k by dot product, off the event loop (the query is copied at once). */
-  search(vector: JsVector, options?: SearchOptions | undefined | null): Promise<Array<Hit>>
+  search(vector: Float32Array | Array<number>, options?: SearchOptions | undefined | null): Promise<Array<Hit>>
   /** Exact top-k by dot product, on the calling thread. */
-  searchSync(vector: JsVector, options?: SearchOptions | undefined | null): Array<Hit>
+  searchSync(vector: Float32Array | Array<number>, options?: SearchOptions | undefined | null): Array<Hit>
   /** The nodes most like `id`'s stored vector (excluding `id`), off the event loop. */
   searchLike(id: string, options?: SearchOptions | undefined | null): Promise<Array<Hit>>
   /** Many queries at once, off the event loop; per query the ids and a `Float32Array` of scores. */
-  searchBatch(queries: Array<JsVector>, options?: SearchOptions | undefined | null): Promise<BatchResult>
+  searchBatch(queries: Array<Float32Array | Array<number>>, options?: SearchOptions | undefined | null): Promise<BatchResult>
   /** What the in-memory vector matrix holds (loading it if needed) and what it skipped. */
   vectorIndexInfo(): VectorIndexInfo
   /** Union of in- and out-neighbours, ascending (`not_found` for an unknown id). */
@@ -441,7 +441,7 @@ export interface NodeInput {
   /** Date text. */
   date?: string
   /** The embedding (normalised before storing; the database's dimension). */
-  embedding?: JsVector
+  embedding?: Float32Array | Array<number>
 }
 
 /**

@@ -83,7 +83,7 @@ pub struct NodeInput {
     /// Date text.
     pub date: Option<String>,
     /// The embedding (normalised before storing; the database's dimension).
-    pub embedding: Option<JsVector>,
+    pub embedding: Option<Either<Float32Array, Vec<f64>>>,
 }
 
 /// Serialises a `meta` argument: raw JSON text wins, else the value as JSON.

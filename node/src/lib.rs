@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 
-use napi::bindgen_prelude::{AsyncTask, Env, Function, Unknown};
+use napi::bindgen_prelude::{AsyncTask, Either, Env, Float32Array, Function, Unknown};
 use napi::JsValue;
 use napi_derive::napi;
 
@@ -301,9 +301,9 @@ impl Database {
         &self,
         source: String,
         target: String,
-        r#type: Option<String>,
+        edge_type: Option<String>,
     ) -> Result<()> {
-        let t = r#type.unwrap_or_else(|| "related_to".to_string());
+        let t = edge_type.unwrap_or_else(|| "related_to".to_string());
         guard(|| self.inner.delete_edge(&source, &target, &t))
     }
 
@@ -369,23 +369,22 @@ impl Database {
 
     /// Stores a node's embedding (validated, normalised; `not_found` when the node is missing).
     #[napi(catch_unwind)]
-    pub fn set_embedding(&self, id: String, vector: JsVector) -> Result<()> {
+    pub fn set_embedding(&self, id: String, vector: Either<Float32Array, Vec<f64>>) -> Result<()> {
         let v = convert::vector(&vector);
         guard(|| self.inner.set_embedding(&id, &v))
     }
 
     /// A node's embedding (`null` when it has none; `not_found` when the node is missing).
     #[napi(catch_unwind)]
-    pub fn get_embedding(&self, id: String) -> Result<Option<napi::bindgen_prelude::Float32Array>> {
-        guard(|| self.inner.get_embedding(&id))
-            .map(|v| v.map(napi::bindgen_prelude::Float32Array::new))
+    pub fn get_embedding(&self, id: String) -> Result<Option<Float32Array>> {
+        guard(|| self.inner.get_embedding(&id)).map(|v| v.map(Float32Array::new))
     }
 
     /// Exact top-k by dot product, off the event loop (the query is copied at once).
     #[napi(catch_unwind)]
     pub fn search(
         &self,
-        vector: JsVector,
+        vector: Either<Float32Array, Vec<f64>>,
         options: Option<SearchOptions>,
     ) -> AsyncTask<SearchTask> {
         let q = convert::vector(&vector);
@@ -398,7 +397,7 @@ impl Database {
     #[napi(catch_unwind)]
     pub fn search_sync(
         &self,
-        vector: JsVector,
+        vector: Either<Float32Array, Vec<f64>>,
         options: Option<SearchOptions>,
     ) -> Result<Vec<Hit>> {
         let q = convert::vector(&vector);
@@ -418,7 +417,7 @@ impl Database {
     #[napi(catch_unwind)]
     pub fn search_batch(
         &self,
-        queries: Vec<JsVector>,
+        queries: Vec<Either<Float32Array, Vec<f64>>>,
         options: Option<SearchOptions>,
     ) -> Result<AsyncTask<SearchBatchTask>> {
         let n = queries.len();
