@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Builds the Python package into a venv and runs its tests (tests/python), conformance runner included.
+# Works on a fresh machine: creates .venv at the repo root with the python3 on PATH when missing.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+VENV="$ROOT/.venv"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+
+if [ ! -x "$VENV/bin/python" ]; then
+    echo "test-python: creating $VENV"
+    python3 -m venv "$VENV"
+fi
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r python/requirements-dev.txt
+
+echo "test-python: maturin develop (debug build)"
+(cd python && VIRTUAL_ENV="$VENV" "$VENV/bin/maturin" develop --quiet)
+
+# The conformance runner's raw_sql op plays "another program wrote this file" through the CLI.
+echo "test-python: building the CLI"
+cargo build --quiet -p resonance-cli
+export RESONANCE_CLI="$CARGO_TARGET_DIR/debug/resonance"
+
+# Panics are caught and turned into InternalError; keep their backtraces out of the test output.
+export RUST_BACKTRACE=0
+"$VENV/bin/python" -m pytest tests/python -p no:cacheprovider -q -rfE --durations=5 "$@"
