@@ -3,8 +3,9 @@
 //! This module owns a contiguous, 64-byte aligned, row-major block of unit vectors of one dimension,
 //! the id → row map, the interned domain and node-type labels, and the search itself: a fused scan
 //! (score and threshold in one pass, parallel over row chunks when the matrix is large) for one query,
-//! and a blocked matrix-matrix product for a batch. It must not touch SQLite, decode BLOBs or
-//! normalise vectors: the store feeds it vectors that `fafcas` already validated.
+//! and for a batch the kernel's register-blocked matrix product with the threshold fused in (or
+//! `matrixmultiply`'s sgemm on row blocks for kernels without one). It must not touch SQLite, decode
+//! BLOBs or normalise vectors: the store feeds it vectors that `fafcas` already validated.
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
@@ -24,9 +25,9 @@ const NO_LABEL: u32 = u32::MAX;
 const SCAN_BLOCK: usize = 256;
 /// Below this many stored floats a search runs on the calling thread only.
 const PARALLEL_MIN_FLOATS: usize = 1 << 19;
-/// Rows of the matrix per product in the batch search.
+/// Rows of the matrix per sgemm call in the general batch search.
 const BATCH_ROW_BLOCK: usize = 256;
-/// Queries per product in the batch search (bounds the scratch to `BATCH_QUERY_BLOCK * BATCH_ROW_BLOCK`).
+/// Queries per sgemm call in the general batch search (bounds the scratch to `BATCH_QUERY_BLOCK * BATCH_ROW_BLOCK`).
 const BATCH_QUERY_BLOCK: usize = 256;
 
 /// One cache line of floats: the storage unit that makes every row start 64-byte aligned when the
