@@ -490,6 +490,19 @@ impl VectorMatrix {
         Ok(self.hits(top))
     }
 
+    /// The nodes most similar to `id`: [`VectorMatrix::search`] with its stored vector as the query
+    /// and `id` itself excluded (whatever `params.exclude` says). An id without a row is `not_found`.
+    pub fn search_like(&self, id: &str, params: &SearchParams) -> Result<Vec<Hit>> {
+        let Some(v) = self.get(id) else {
+            return Err(Error::NotFound(format!("node {id} has no vector")));
+        };
+        let params = SearchParams {
+            exclude: Some(id.to_string()),
+            ..params.clone()
+        };
+        self.search(v, &params)
+    }
+
     /// How many threads a search over this matrix should use.
     fn threads_for(&self, cap: Option<usize>) -> usize {
         if self.len() * self.dim < PARALLEL_MIN_FLOATS {
@@ -1121,6 +1134,35 @@ mod tests {
             .search(&q, &SearchParams::default())
             .expect("empty")
             .is_empty());
+    }
+
+    #[test]
+    fn search_like_excludes_the_node_itself() {
+        let m = sample(300, 24, 8);
+        let id = m.ids()[17].clone();
+        let p = SearchParams {
+            k: 5,
+            min_score: Some(-1.0),
+            ..Default::default()
+        };
+        let got = m.search_like(&id, &p).expect("search_like");
+        assert_eq!(got.len(), 5);
+        assert!(got.iter().all(|h| h.id != id));
+        let q = m.get(&id).expect("row").to_vec();
+        let want = m
+            .search(
+                &q,
+                &SearchParams {
+                    exclude: Some(id.clone()),
+                    ..p.clone()
+                },
+            )
+            .expect("search");
+        assert_eq!(got, want);
+        assert_eq!(
+            m.search_like("nope", &p).err().map(|e| e.code()),
+            Some("not_found")
+        );
     }
 
     #[test]
