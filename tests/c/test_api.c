@@ -1,0 +1,603 @@
+/*
+ * The C API suite: every exported function of include/resonance.h used as documented, and every error
+ * kind that a C program can provoke (RESONANCE_DESTRUCTIVE_REFUSED cannot be: no migration of this
+ * version is destructive). Fixtures written "by another program" go through `$RESONANCE_CLI sql`.
+ * Prints "N passed, M failed" (tests) last.
+ */
+#include "check.h" /* first: it sets the feature-test macros */
+
+#include <math.h>
+#include <pthread.h>
+#include <stdint.h>
+
+static resonance_db *open_db(const char *name) {
+    resonance_db *db = NULL;
+    OK(resonance_db_open(tpath(name), NULL, &db, &t_err));
+    CHECK(db != NULL);
+    return db;
+}
+
+static bool streq(const char *a, const char *b) { return a && b && strcmp(a, b) == 0; }
+
+TEST(version_and_status_names) {
+    CHECK(strlen(resonance_version()) > 0);
+    static const char *names[] = {"ok", "invalid_argument", "invalid_vector", "dimension_mismatch", "not_found",
+                                  "busy", "readonly", "corrupt", "not_a_database", "constraint", "schema_unknown",
+                                  "schema_too_new", "migration_failed", "destructive_refused", "closed", "io",
+                                  "sqlite", "internal"};
+    for (int i = 0; i <= RESONANCE_INTERNAL; i++) CHECK(streq(resonance_status_name(i), names[i]));
+    CHECK(RESONANCE_OK == 0 && RESONANCE_INVALID_ARGUMENT == 1 && RESONANCE_INTERNAL == 17);
+    CHECK(streq(resonance_status_name(18), "unknown"));
+    CHECK(streq(resonance_status_name(-1), "unknown"));
+}
+
+TEST(id_generate) {
+    char *id = NULL;
+    OK(resonance_id_generate("./docs/README.md", &id, &t_err));
+    CHECK(streq(id, "docs-readme"));
+    resonance_string_free(id);
+    OK(resonance_id_generate("docs/My Note.MD", &id, &t_err));
+    CHECK(streq(id, "docs-my-note-md"));
+    resonance_string_free(id);
+    OK(resonance_id_generate("\xc3\x9c" "ber/\xc3\xb1.md", &id, &t_err));
+    CHECK(streq(id, "ber"));
+    resonance_string_free(id);
+}
+
+TEST(open_options_and_warnings) {
+    resonance_db *db = NULL;
+    resonance_open_options o = {0};
+    o.no_migrate = true;
+    OK(resonance_db_open(tpath("nomigrate.db"), &o, &db, &t_err));
+    resonance_strings *w = NULL;
+    OK(resonance_db_warnings(db, &w, &t_err));
+    CHECK(w && w->len >= 1); /* pending steps */
+    resonance_strings_free(w);
+    resonance_strings *steps = NULL;
+    resonance_migrate_options mo = {0};
+    mo.dry_run = true;
+    OK(resonance_db_migrate(db, &mo, &steps, &t_err));
+    CHECK(steps && steps->len >= 1);
+    resonance_strings_free(steps);
+    OK(resonance_db_migrate(db, NULL, &steps, &t_err)); /* apply */
+    CHECK(steps && steps->len >= 1);
+    resonance_strings_free(steps);
+    OK(resonance_db_migrate(db, &mo, &steps, &t_err));
+    CHECK(steps && steps->len == 0);
+    resonance_strings_free(steps);
+    OK(resonance_db_close(db, &t_err));
+    OK(resonance_db_close(db, &t_err)); /* idempotent */
+    resonance_db_free(db);
+
+    o.no_migrate = false;
+    o.busy_timeout_ms = 500; /* below the floor of 1000 */
+    db = (resonance_db *)0x1;
+    EXPECT_STATUS(resonance_db_open(tpath("x.db"), &o, &db, &t_err), RESONANCE_INVALID_ARGUMENT);
+    CHECK(db == NULL);
+}
+
+TEST(nodes) {
+    resonance_db *db = open_db("nodes.db");
+    const float v[] = {3.0f, 4.0f};
+    resonance_node_input n = {.id = "a", .node_type = "note", .title = "A", .domain = "work", .layer = "l1",
+                              .hash = "h", .summary = "s", .meta = "{\"k\": [1, 2]}", .date = "2024-01-01",
+                              .embedding = v, .embedding_len = 2};
+    OK(resonance_node_upsert(db, &n, &t_err));
+    resonance_node *got = NULL;
+    OK(resonance_node_get(db, "a", true, &got, &t_err));
+    CHECK(got && streq(got->id, "a") && streq(got->node_type, "note") && streq(got->title, "A"));
+    CHECK(got && streq(got->domain, "work") && streq(got->layer, "l1") && streq(got->hash, "h"));
+    CHECK(got && streq(got->summary, "s") && streq(got->date, "2024-01-01") && got->meta != NULL);
+    CHECK(got && got->embedding_len == 2 && fabsf(got->embedding[0] - 0.6f) < 1e-6f);
+    resonance_node_free(got);
+    OK(resonance_node_get(db, "a", false, &got, &t_err));
+    CHECK(got && got->embedding == NULL && got->embedding_len == 0);
+    resonance_node_free(got);
+    OK(resonance_node_get(db, "missing", false, &got, &t_err));
+    CHECK(got == NULL);
+
+    resonance_node_input many[3] = {{.id = "b", .node_type = "task"}, {.id = "c", .node_type = "note"},
+                                    {.id = "d"}};
+    size_t written = 0;
+    OK(resonance_node_upsert_many(db, many, 3, &written, &t_err));
+    CHECK(written == 3);
+    OK(resonance_node_get(db, "d", false, &got, &t_err));
+    CHECK(got && streq(got->domain, "knowledge") && streq(got->layer, "experience") && got->node_type == NULL);
+    resonance_node_free(got);
+
+    resonance_nodes *list = NULL;
+    OK(resonance_node_list(db, NULL, &list, &t_err));
+    CHECK(list && list->len == 4 && streq(list->items[0].id, "a") && streq(list->items[3].id, "d"));
+    resonance_nodes_free(list);
+    resonance_list_options lo = {.node_type = "note", .with_embeddings = true};
+    OK(resonance_node_list(db, &lo, &list, &t_err));
+    CHECK(list && list->len == 2 && list->items[0].embedding_len == 2 && list->items[1].embedding == NULL);
+    resonance_nodes_free(list);
+    resonance_list_options page = {.has_limit = true, .limit = 2, .offset = 1};
+    OK(resonance_node_list(db, &page, &list, &t_err));
+    CHECK(list && list->len == 2 && streq(list->items[0].id, "b"));
+    resonance_nodes_free(list);
+    resonance_list_options dom = {.domain = "work"};
+    OK(resonance_node_list(db, &dom, &list, &t_err));
+    CHECK(list && list->len == 1);
+    resonance_nodes_free(list);
+
+    OK(resonance_node_update_meta(db, "b", "{\"x\": 1}", &t_err));
+    OK(resonance_node_get(db, "b", false, &got, &t_err));
+    CHECK(got && streq(got->meta, "{\"x\": 1}"));
+    resonance_node_free(got);
+    OK(resonance_node_update_meta(db, "b", NULL, &t_err));
+    EXPECT_STATUS(resonance_node_update_meta(db, "b", "{not json", &t_err), RESONANCE_INVALID_ARGUMENT);
+    EXPECT_STATUS(resonance_node_update_meta(db, "zz", "{}", &t_err), RESONANCE_NOT_FOUND);
+    resonance_node_input bad = {.id = "e", .meta = "{oops"};
+    EXPECT_STATUS(resonance_node_upsert(db, &bad, &t_err), RESONANCE_INVALID_ARGUMENT);
+    resonance_node_input empty = {.id = ""};
+    EXPECT_STATUS(resonance_node_upsert(db, &empty, &t_err), RESONANCE_INVALID_ARGUMENT);
+    /* all or nothing */
+    resonance_node_input two[2] = {{.id = "f"}, {.id = "g", .meta = "{oops"}};
+    EXPECT_STATUS(resonance_node_upsert_many(db, two, 2, &written, &t_err), RESONANCE_INVALID_ARGUMENT);
+    CHECK(written == 0);
+    OK(resonance_node_get(db, "f", false, &got, &t_err));
+    CHECK(got == NULL);
+
+    OK(resonance_node_delete(db, "d", &t_err));
+    EXPECT_STATUS(resonance_node_delete(db, "d", &t_err), RESONANCE_NOT_FOUND);
+    resonance_db_free(db);
+}
+
+TEST(edges_and_history) {
+    resonance_db *db = open_db("edges.db");
+    resonance_node_input ns[2] = {{.id = "a"}, {.id = "b"}};
+    OK(resonance_node_upsert_many(db, ns, 2, NULL, &t_err));
+    resonance_edge_input e = {.source = "a", .target = "b"};
+    bool added = false;
+    OK(resonance_edge_add(db, &e, &added, &t_err));
+    CHECK(added);
+    OK(resonance_edge_add(db, &e, &added, &t_err));
+    CHECK(!added);
+    resonance_edge_input more[2] = {
+        {.source = "a", .target = "c", .edge_type = "cites", .has_confidence = true, .confidence = 0.5,
+         .has_veracity = true, .veracity = 0.25, .context_source = "docs/a.md"},
+        {.source = "b", .target = "a"}};
+    size_t n = 0;
+    OK(resonance_edge_add_many(db, more, 2, &n, &t_err));
+    CHECK(n == 2);
+    resonance_edge_input up = {.source = "a", .target = "b", .has_confidence = true, .confidence = 0.9};
+    OK(resonance_edge_upsert(db, &up, &t_err));
+    resonance_edge_input nan_conf = {.source = "a", .target = "b", .has_confidence = true, .confidence = NAN};
+    EXPECT_STATUS(resonance_edge_upsert(db, &nan_conf, &t_err), RESONANCE_INVALID_ARGUMENT);
+
+    resonance_edges *es = NULL;
+    OK(resonance_edge_list_from(db, "a", &es, &t_err));
+    CHECK(es && es->len == 2);
+    if (es && es->len == 2) {
+        CHECK(streq(es->items[0].target, "b") && streq(es->items[0].edge_type, "related_to"));
+        CHECK(es->items[0].has_confidence && fabs(es->items[0].confidence - 0.9) < 1e-12);
+        CHECK(streq(es->items[1].edge_type, "cites") && fabs(es->items[1].veracity - 0.25) < 1e-12);
+        CHECK(streq(es->items[1].context_source, "docs/a.md") && es->items[0].context_source == NULL);
+    }
+    resonance_edges_free(es);
+    OK(resonance_edge_list_to(db, "a", &es, &t_err));
+    CHECK(es && es->len == 1 && streq(es->items[0].source, "b"));
+    resonance_edges_free(es);
+    OK(resonance_edge_list_from(db, "nobody", &es, &t_err));
+    CHECK(es && es->len == 0 && es->items == NULL);
+    resonance_edges_free(es);
+
+    OK(resonance_edge_delete(db, "a", "c", "cites", &t_err));
+    EXPECT_STATUS(resonance_edge_delete(db, "a", "c", "cites", &t_err), RESONANCE_NOT_FOUND);
+    OK(resonance_edge_delete(db, "b", "a", NULL, &t_err)); /* NULL type: related_to */
+
+    resonance_history *h = NULL;
+    OK(resonance_history_get(db, "a", &h, &t_err));
+    CHECK(h && h->len == 1 && streq(h->items[0].action, "insert") && streq(h->items[0].entity_type, "node"));
+    CHECK(h && h->len == 1 && h->items[0].old_value == NULL && h->items[0].new_value && h->items[0].timestamp);
+    resonance_history_free(h);
+    OK(resonance_history_get(db, "a|related_to|b", &h, &t_err));
+    CHECK(h && h->len == 2 && streq(h->items[1].action, "update") && h->items[0].id < h->items[1].id);
+    resonance_history_free(h);
+    size_t deleted = 0;
+    OK(resonance_history_prune(db, false, 0, true, 2, &deleted, &t_err));
+    CHECK(deleted > 0);
+    resonance_stats st;
+    OK(resonance_db_stats(db, &st, &t_err));
+    CHECK(st.history == 2 && st.nodes == 2 && st.edges == 1);
+    OK(resonance_history_prune(db, true, 30, false, 0, NULL, &t_err));
+    resonance_db_free(db);
+}
+
+TEST(vectors_and_search) {
+    resonance_db *db = open_db("vectors.db");
+    const float a[] = {1, 0, 0}, b[] = {0.8f, 0.6f, 0}, c[] = {0, 0, 1};
+    resonance_node_input ns[3] = {{.id = "a", .node_type = "note", .domain = "d1", .embedding = a, .embedding_len = 3},
+                                  {.id = "b", .node_type = "task", .domain = "d1", .embedding = b, .embedding_len = 3},
+                                  {.id = "c", .node_type = "note", .domain = "d2"}};
+    OK(resonance_node_upsert_many(db, ns, 3, NULL, &t_err));
+    OK(resonance_embedding_set(db, "c", c, 3, &t_err));
+    resonance_vector *v = NULL;
+    OK(resonance_embedding_get(db, "b", &v, &t_err));
+    CHECK(v && v->len == 3 && fabsf(v->data[1] - 0.6f) < 1e-6f);
+    resonance_vector_free(v);
+    resonance_node_input plain = {.id = "p"};
+    OK(resonance_node_upsert(db, &plain, &t_err));
+    OK(resonance_embedding_get(db, "p", &v, &t_err));
+    CHECK(v == NULL);
+    EXPECT_STATUS(resonance_embedding_get(db, "nope", &v, &t_err), RESONANCE_NOT_FOUND);
+    EXPECT_STATUS(resonance_embedding_set(db, "nope", a, 3, &t_err), RESONANCE_NOT_FOUND);
+    const float nan3[] = {1, NAN, 0}, zero3[] = {0, 0, 0}, two[] = {1, 0};
+    EXPECT_STATUS(resonance_embedding_set(db, "a", nan3, 3, &t_err), RESONANCE_INVALID_VECTOR);
+    EXPECT_STATUS(resonance_embedding_set(db, "a", zero3, 3, &t_err), RESONANCE_INVALID_VECTOR);
+    EXPECT_STATUS(resonance_embedding_set(db, "a", NULL, 0, &t_err), RESONANCE_INVALID_VECTOR);
+    EXPECT_STATUS(resonance_embedding_set(db, "a", two, 2, &t_err), RESONANCE_DIMENSION_MISMATCH);
+
+    const float q[] = {1, 0.1f, 0};
+    resonance_hits *h = NULL;
+    OK(resonance_vector_search(db, q, 3, 10, NULL, &h, &t_err));
+    CHECK(h && h->len == 2 && streq(h->items[0].id, "a") && streq(h->items[1].id, "b"));
+    CHECK(h && h->len == 2 && h->items[0].score > h->items[1].score);
+    resonance_hits_free(h);
+    resonance_search_filter f = {.has_min_score = true, .min_score = -1.0f};
+    OK(resonance_vector_search(db, q, 3, 10, &f, &h, &t_err));
+    CHECK(h && h->len == 3 && streq(h->items[2].id, "c"));
+    resonance_hits_free(h);
+    resonance_search_filter by_type = {.node_type = "task", .threads = 1};
+    OK(resonance_vector_search(db, q, 3, 10, &by_type, &h, &t_err));
+    CHECK(h && h->len == 1 && streq(h->items[0].id, "b"));
+    resonance_hits_free(h);
+    resonance_search_filter by_domain = {.domain = "d2", .has_min_score = true, .min_score = -1.0f};
+    OK(resonance_vector_search(db, q, 3, 10, &by_domain, &h, &t_err));
+    CHECK(h && h->len == 1 && streq(h->items[0].id, "c"));
+    resonance_hits_free(h);
+    OK(resonance_vector_search(db, q, 3, 0, NULL, &h, &t_err));
+    CHECK(h && h->len == 0 && h->items == NULL);
+    resonance_hits_free(h);
+    EXPECT_STATUS(resonance_vector_search(db, two, 2, 5, NULL, &h, &t_err), RESONANCE_DIMENSION_MISMATCH);
+    CHECK(h == NULL);
+    EXPECT_STATUS(resonance_vector_search(db, nan3, 3, 5, NULL, &h, &t_err), RESONANCE_INVALID_VECTOR);
+
+    OK(resonance_vector_search_like(db, "a", 5, NULL, &h, &t_err));
+    CHECK(h && h->len == 1 && streq(h->items[0].id, "b"));
+    resonance_hits_free(h);
+    EXPECT_STATUS(resonance_vector_search_like(db, "p", 5, NULL, &h, &t_err), RESONANCE_NOT_FOUND);
+    EXPECT_STATUS(resonance_vector_search_like(db, "nope", 5, NULL, &h, &t_err), RESONANCE_NOT_FOUND);
+
+    const float qs[] = {1, 0, 0, 0, 0, 1};
+    resonance_hits_batch *batch = NULL;
+    OK(resonance_vector_search_batch(db, qs, 2, 3, 1, NULL, &batch, &t_err));
+    CHECK(batch && batch->len == 2 && batch->items[0].len == 1 && streq(batch->items[0].items[0].id, "a"));
+    CHECK(batch && batch->len == 2 && batch->items[1].len == 1 && streq(batch->items[1].items[0].id, "c"));
+    resonance_hits_batch_free(batch);
+    OK(resonance_vector_search_batch(db, NULL, 0, 3, 1, NULL, &batch, &t_err));
+    CHECK(batch && batch->len == 0);
+    resonance_hits_batch_free(batch);
+    const float qs2[] = {1, 0, 0, 1, 1, 1}; /* 3 queries of dimension 2 */
+    EXPECT_STATUS(resonance_vector_search_batch(db, qs2, 3, 2, 1, NULL, &batch, &t_err),
+                  RESONANCE_DIMENSION_MISMATCH);
+    CHECK(batch == NULL);
+
+    resonance_stats st;
+    OK(resonance_db_stats(db, &st, &t_err));
+    CHECK(st.vectors == 3 && st.dimension == 3 && st.nodes == 4);
+    resonance_db_free(db);
+}
+
+TEST(graph_analytics) {
+    resonance_db *db = open_db("graph.db");
+    resonance_node_input ns[5] = {{.id = "a"}, {.id = "b"}, {.id = "c"}, {.id = "d"}, {.id = "solo"}};
+    OK(resonance_node_upsert_many(db, ns, 5, NULL, &t_err));
+    resonance_edge_input es[5] = {{.source = "a", .target = "b"}, {.source = "b", .target = "c"},
+                                  {.source = "a", .target = "c"}, {.source = "c", .target = "d"},
+                                  {.source = "d", .target = "ghost"}};
+    OK(resonance_edge_add_many(db, es, 5, NULL, &t_err));
+
+    resonance_strings *ids = NULL;
+    OK(resonance_graph_neighbors(db, "b", &ids, &t_err));
+    CHECK(ids && ids->len == 2 && streq(ids->items[0], "a") && streq(ids->items[1], "c"));
+    resonance_strings_free(ids);
+    OK(resonance_graph_successors(db, "a", &ids, &t_err));
+    CHECK(ids && ids->len == 2);
+    resonance_strings_free(ids);
+    OK(resonance_graph_predecessors(db, "c", &ids, &t_err));
+    CHECK(ids && ids->len == 2 && streq(ids->items[0], "a"));
+    resonance_strings_free(ids);
+    EXPECT_STATUS(resonance_graph_neighbors(db, "ghost", &ids, &t_err), RESONANCE_NOT_FOUND);
+    CHECK(ids == NULL);
+    size_t deg = 0;
+    OK(resonance_graph_degree(db, "c", &deg, &t_err));
+    CHECK(deg == 3);
+    OK(resonance_graph_traverse(db, "a", 1, &ids, &t_err));
+    CHECK(ids && ids->len == 3 && streq(ids->items[0], "a"));
+    resonance_strings_free(ids);
+    OK(resonance_graph_shortest_path(db, "a", "d", &ids, &t_err));
+    CHECK(ids && ids->len == 3 && streq(ids->items[1], "c"));
+    resonance_strings_free(ids);
+    OK(resonance_graph_shortest_path(db, "d", "a", &ids, &t_err));
+    CHECK(ids == NULL);
+    OK(resonance_graph_shortest_path(db, "a", "a", &ids, &t_err));
+    CHECK(ids && ids->len == 1);
+    resonance_strings_free(ids);
+
+    resonance_rankings *r = NULL;
+    OK(resonance_graph_pagerank(db, RESONANCE_DEFAULT_ALPHA, RESONANCE_DEFAULT_TOLERANCE,
+                                RESONANCE_DEFAULT_MAX_ITERATIONS, &r, &t_err));
+    double sum = 0;
+    for (size_t i = 0; r && i < r->len; i++) sum += r->items[i].score;
+    CHECK(r && r->len == 5 && fabs(sum - 1.0) < 1e-6 && streq(r->items[0].id, "a"));
+    resonance_rankings_free(r);
+    EXPECT_STATUS(resonance_graph_pagerank(db, 1.5, 1e-6, 100, &r, &t_err), RESONANCE_INVALID_ARGUMENT);
+    OK(resonance_graph_betweenness(db, true, 0, 0, &r, &t_err));
+    CHECK(r && r->len == 5);
+    resonance_rankings_free(r);
+    OK(resonance_graph_betweenness(db, false, 2, 7, &r, &t_err));
+    CHECK(r && r->len == 5);
+    resonance_rankings_free(r);
+
+    resonance_communities *cm = NULL;
+    OK(resonance_graph_communities(db, 1.0, 0, &cm, &t_err));
+    CHECK(cm && cm->len == 5 && cm->modularity >= -0.5 && cm->modularity <= 1.0);
+    resonance_communities_free(cm);
+    resonance_components *comps = NULL;
+    OK(resonance_graph_components(db, &comps, &t_err));
+    CHECK(comps && comps->len == 2 && comps->items[0].len == 4 && comps->items[1].len == 1);
+    resonance_components_free(comps);
+    double aa = -1;
+    OK(resonance_graph_adamic_adar(db, "a", "c", &aa, &t_err));
+    CHECK(aa > 0);
+    resonance_link_candidates *lc = NULL;
+    OK(resonance_graph_link_candidates(db, 10, &lc, &t_err));
+    CHECK(lc && lc->len >= 1 && lc->items[0].score > 0);
+    resonance_link_candidates_free(lc);
+    resonance_pillars *p = NULL;
+    OK(resonance_graph_pillars(db, 2, &p, &t_err));
+    CHECK(p && p->len == 2 && p->items[0].pagerank >= p->items[1].pagerank && p->items[0].degree > 0);
+    resonance_pillars_free(p);
+    resonance_graph_stats gs;
+    OK(resonance_graph_stats_get(db, &gs, &t_err));
+    CHECK(gs.nodes == 5 && gs.edges == 4 && gs.skipped_edges == 1 && fabs(gs.density - 4.0 / 20.0) < 1e-12);
+    resonance_db_free(db);
+
+    /* an empty graph gives empty results, never an error */
+    db = open_db("empty_graph.db");
+    OK(resonance_graph_pagerank(db, 0.85, 1e-6, 100, &r, &t_err));
+    CHECK(r && r->len == 0);
+    resonance_rankings_free(r);
+    OK(resonance_graph_components(db, &comps, &t_err));
+    CHECK(comps && comps->len == 0);
+    resonance_components_free(comps);
+    resonance_db_free(db);
+}
+
+TEST(maintenance) {
+    resonance_db *db = open_db("maint.db");
+    resonance_node_input n = {.id = "a"};
+    OK(resonance_node_upsert(db, &n, &t_err));
+    resonance_health *h = NULL;
+    OK(resonance_db_health(db, &h, &t_err));
+    CHECK(h && streq(h->journal_mode, "wal") && h->busy_timeout_ms == 5000 && h->foreign_keys);
+    CHECK(h && streq(h->quick_check, "ok") && streq(h->schema_shape, "current") && h->pending.len == 0);
+    CHECK(h && streq(h->write_probe, "ok") && h->nodes == 1 && h->schema_problem == NULL && !h->read_only);
+    CHECK(h && h->sqlite_version && h->path && h->problems.len == 0 && h->dimensions_len == 0);
+    resonance_health_free(h);
+
+    char *path = NULL;
+    OK(resonance_db_backup(db, NULL, &path, &t_err));
+    CHECK(path && strstr(path, "backups") != NULL && access(path, F_OK) == 0);
+    resonance_string_free(path);
+    OK(resonance_db_backup(db, tpath("copy.db"), &path, &t_err));
+    CHECK(streq(path, tpath("copy.db")) && access(tpath("copy.db"), F_OK) == 0);
+    resonance_string_free(path);
+    OK(resonance_db_backup(db, tpath("copy2.db"), NULL, &t_err));
+
+    resonance_checkpoint cp = {-1, -1, -1};
+    OK(resonance_db_checkpoint(db, NULL, &cp, &t_err));
+    CHECK(cp.busy == 0);
+    OK(resonance_db_checkpoint(db, "truncate", NULL, &t_err));
+    EXPECT_STATUS(resonance_db_checkpoint(db, "sideways", &cp, &t_err), RESONANCE_INVALID_ARGUMENT);
+    OK(resonance_db_optimize(db, &t_err));
+    OK(resonance_db_vacuum(db, &t_err));
+    resonance_stats st;
+    OK(resonance_db_stats(db, &st, &t_err));
+    CHECK(st.nodes == 1 && st.dimension == 0 && st.db_bytes > 0 && st.size_bytes >= st.db_bytes);
+
+    /* the backup is a working database */
+    resonance_db *copy = open_db("copy.db");
+    resonance_node *got = NULL;
+    OK(resonance_node_get(copy, "a", false, &got, &t_err));
+    CHECK(got != NULL);
+    resonance_node_free(got);
+    resonance_db_free(copy);
+    resonance_db_free(db);
+}
+
+TEST(transactions) {
+    resonance_db *db = open_db("tx.db");
+    resonance_node_input a = {.id = "a"}, b = {.id = "b"};
+    OK(resonance_tx_begin(db, &t_err));
+    EXPECT_STATUS(resonance_tx_begin(db, &t_err), RESONANCE_INVALID_ARGUMENT);
+    OK(resonance_node_upsert(db, &a, &t_err));
+    EXPECT_STATUS(resonance_db_vacuum(db, &t_err), RESONANCE_INVALID_ARGUMENT);
+    OK(resonance_tx_rollback(db, &t_err));
+    resonance_node *got = NULL;
+    OK(resonance_node_get(db, "a", false, &got, &t_err));
+    CHECK(got == NULL);
+    OK(resonance_tx_begin(db, &t_err));
+    OK(resonance_node_upsert(db, &b, &t_err));
+    OK(resonance_tx_commit(db, &t_err));
+    OK(resonance_node_get(db, "b", false, &got, &t_err));
+    CHECK(got != NULL);
+    resonance_node_free(got);
+    EXPECT_STATUS(resonance_tx_commit(db, &t_err), RESONANCE_INVALID_ARGUMENT);
+    EXPECT_STATUS(resonance_tx_rollback(db, &t_err), RESONANCE_INVALID_ARGUMENT);
+    /* close rolls an open transaction back */
+    OK(resonance_tx_begin(db, &t_err));
+    OK(resonance_node_upsert(db, &a, &t_err));
+    OK(resonance_db_close(db, &t_err));
+    resonance_db_free(db);
+    db = open_db("tx.db");
+    OK(resonance_node_get(db, "a", false, &got, &t_err));
+    CHECK(got == NULL);
+    resonance_db_free(db);
+}
+
+/* ---- every error kind ---- */
+
+TEST(error_busy) {
+    resonance_db *a = open_db("busy.db");
+    resonance_open_options o = {.busy_timeout_ms = 1000};
+    resonance_db *b = NULL;
+    OK(resonance_db_open(tpath("busy.db"), &o, &b, &t_err));
+    OK(resonance_tx_begin(a, &t_err));
+    resonance_node_input n = {.id = "x"};
+    EXPECT_STATUS(resonance_node_upsert(b, &n, &t_err), RESONANCE_BUSY);
+    OK(resonance_tx_rollback(a, &t_err));
+    OK(resonance_node_upsert(b, &n, &t_err));
+    resonance_db_free(a);
+    resonance_db_free(b);
+}
+
+TEST(error_readonly) {
+    resonance_db *db = open_db("ro.db");
+    resonance_db_free(db);
+    resonance_open_options o = {.read_only = true};
+    OK(resonance_db_open(tpath("ro.db"), &o, &db, &t_err));
+    resonance_node_input n = {.id = "x"};
+    EXPECT_STATUS(resonance_node_upsert(db, &n, &t_err), RESONANCE_READONLY);
+    EXPECT_STATUS(resonance_tx_begin(db, &t_err), RESONANCE_READONLY);
+    resonance_health *h = NULL;
+    OK(resonance_db_health(db, &h, &t_err));
+    CHECK(h && h->read_only && strncmp(h->write_probe, "skipped", 7) == 0);
+    resonance_health_free(h);
+    resonance_db_free(db);
+    /* a read-only handle on a file that does not exist: an I/O error naming it */
+    EXPECT_STATUS(resonance_db_open(tpath("ro-missing.db"), &o, &db, &t_err), RESONANCE_IO);
+}
+
+static void write_file(const char *path, const char *bytes, size_t n, long offset) {
+    FILE *f = fopen(path, offset < 0 ? "wb" : "r+b");
+    CHECK(f != NULL);
+    if (!f) return;
+    if (offset > 0) fseek(f, offset, SEEK_SET);
+    fwrite(bytes, 1, n, f);
+    fclose(f);
+}
+
+TEST(error_not_a_database_and_corrupt) {
+    char junk[512];
+    memset(junk, 'z', sizeof junk);
+    write_file(tpath("junk.db"), junk, sizeof junk, -1);
+    resonance_db *db = NULL;
+    EXPECT_STATUS(resonance_db_open(tpath("junk.db"), NULL, &db, &t_err), RESONANCE_NOT_A_DATABASE);
+    CHECK(db == NULL);
+
+    db = open_db("corrupt.db");
+    OK(resonance_db_checkpoint(db, "truncate", NULL, &t_err));
+    resonance_db_free(db);
+    /* drop what close wrote to the WAL since, so page 1 is read from the main file */
+    remove(tpath("corrupt.db-wal"));
+    remove(tpath("corrupt.db-shm"));
+    char garbage[3996];
+    memset(garbage, 0x55, sizeof garbage);
+    write_file(tpath("corrupt.db"), garbage, sizeof garbage, 100); /* page 1 after the header */
+    EXPECT_STATUS(resonance_db_open(tpath("corrupt.db"), NULL, &db, &t_err), RESONANCE_CORRUPT);
+    CHECK(db == NULL);
+}
+
+TEST(error_schema_unknown_too_new_migration_failed) {
+    resonance_db *db = NULL;
+    CHECK(t_sql(tpath("foreign.db"), "CREATE TABLE foo(x)") == 0);
+    EXPECT_STATUS(resonance_db_open(tpath("foreign.db"), NULL, &db, &t_err), RESONANCE_SCHEMA_UNKNOWN);
+
+    db = open_db("future.db");
+    resonance_db_free(db);
+    CHECK(t_sql(tpath("future.db"), "INSERT INTO resonance_schema_history(version, name, applied_on, checksum) "
+                                    "VALUES (99, 'future', '2030-01-01T00:00:00Z', '0')") == 0);
+    EXPECT_STATUS(resonance_db_open(tpath("future.db"), NULL, &db, &t_err), RESONANCE_SCHEMA_TOO_NEW);
+
+    db = open_db("migfail.db");
+    resonance_db_free(db);
+    CHECK(t_sql(tpath("migfail.db"), "DROP TABLE resonance_schema_history; DROP TABLE resonance_meta; "
+                                     "CREATE VIEW resonance_meta AS SELECT 1 AS key, 2 AS value;") == 0);
+    EXPECT_STATUS(resonance_db_open(tpath("migfail.db"), NULL, &db, &t_err), RESONANCE_MIGRATION_FAILED);
+    CHECK(db == NULL);
+}
+
+TEST(error_constraint_and_sqlite) {
+    resonance_db *db = open_db("trig.db");
+    CHECK(t_sql(tpath("trig.db"),
+                "CREATE TRIGGER no_edges BEFORE INSERT ON edges BEGIN SELECT RAISE(ABORT, 'no edges'); END;") == 0);
+    resonance_edge_input e = {.source = "a", .target = "b"};
+    EXPECT_STATUS(resonance_edge_add(db, &e, NULL, &t_err), RESONANCE_CONSTRAINT);
+    CHECK(t_sql(tpath("trig.db"), "DROP TRIGGER no_edges; CREATE TRIGGER odd BEFORE INSERT ON edges "
+                                  "BEGIN SELECT no_such_function(); END;") == 0);
+    EXPECT_STATUS(resonance_edge_add(db, &e, NULL, &t_err), RESONANCE_SQLITE);
+    resonance_db_free(db);
+}
+
+TEST(error_io_closed_internal) {
+    write_file(tpath("plainfile"), "x", 1, -1);
+    resonance_db *db = NULL;
+    EXPECT_STATUS(resonance_db_open(tpath("plainfile/sub/db.sqlite"), NULL, &db, &t_err), RESONANCE_IO);
+    db = open_db("closed.db");
+    OK(resonance_db_close(db, &t_err));
+    resonance_stats st;
+    EXPECT_STATUS(resonance_db_stats(db, &st, &t_err), RESONANCE_CLOSED);
+    resonance_db_free(db);
+    EXPECT_STATUS(resonance_debug_panic(&t_err), RESONANCE_INTERNAL);
+    CHECK(resonance_debug_panic(NULL) == RESONANCE_INTERNAL);
+}
+
+/* ---- one handle shared by threads ---- */
+
+static resonance_db *shared_db;
+
+static void *worker(void *arg) {
+    long k = (long)arg;
+    char id[32];
+    for (int i = 0; i < 20; i++) {
+        snprintf(id, sizeof id, "t%ld-%d", k, i);
+        float v[4] = {(float)k + 1, (float)i + 1, 1, 0};
+        resonance_node_input n = {.id = id, .embedding = v, .embedding_len = 4};
+        if (resonance_node_upsert(shared_db, &n, NULL) != RESONANCE_OK) return (void *)1;
+        resonance_hits *h = NULL;
+        if (resonance_vector_search(shared_db, v, 4, 3, NULL, &h, NULL) != RESONANCE_OK || h->len == 0)
+            return (void *)1;
+        resonance_hits_free(h);
+    }
+    return NULL;
+}
+
+TEST(threads_share_a_handle) {
+    shared_db = open_db("threads.db");
+    pthread_t th[4];
+    for (long i = 0; i < 4; i++) pthread_create(&th[i], NULL, worker, (void *)i);
+    for (int i = 0; i < 4; i++) {
+        void *r = NULL;
+        pthread_join(th[i], &r);
+        CHECK(r == NULL);
+    }
+    resonance_stats st;
+    OK(resonance_db_stats(shared_db, &st, &t_err));
+    CHECK(st.nodes == 80 && st.vectors == 80);
+    resonance_db_free(shared_db);
+}
+
+int main(void) {
+    t_setup();
+    RUN(version_and_status_names);
+    RUN(id_generate);
+    RUN(open_options_and_warnings);
+    RUN(nodes);
+    RUN(edges_and_history);
+    RUN(vectors_and_search);
+    RUN(graph_analytics);
+    RUN(maintenance);
+    RUN(transactions);
+    RUN(error_busy);
+    RUN(error_readonly);
+    RUN(error_not_a_database_and_corrupt);
+    RUN(error_schema_unknown_too_new_migration_failed);
+    RUN(error_constraint_and_sqlite);
+    RUN(error_io_closed_internal);
+    RUN(threads_share_a_handle);
+    DONE();
+}
