@@ -317,7 +317,9 @@ impl VectorMatrix {
         domain: Option<&str>,
         node_type: Option<&str>,
     ) -> Result<()> {
-        check_dimension(self.dim, unit.len(), &format!("node {id}"))?;
+        if unit.len() != self.dim {
+            check_dimension(self.dim, unit.len(), &format!("node {id}"))?;
+        }
         if unit.is_empty() {
             return Err(Error::InvalidVector(format!(
                 "node {id}: the vector is empty"
