@@ -36,6 +36,9 @@ pub(crate) struct Pending {
     pub ops: Vec<CacheOp>,
     /// Nodes or edges changed: the graph snapshot is stale.
     pub graph_dirty: bool,
+    /// The vector matrix is loaded, so vector writes must be recorded for it (a bulk write into a
+    /// handle that has not searched yet records nothing).
+    pub track_vectors: bool,
 }
 
 /// Blobs the vector cache skipped while loading (files written by other programs).

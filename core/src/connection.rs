@@ -262,9 +262,31 @@ fn harden(conn: &Connection, path: &Path, opts: &OpenOptions) -> Result<()> {
 }
 
 /// Reads `journal_mode` and switches to WAL only if it is not WAL already (a needless switch takes a
-/// write lock). Also keeps the `-wal`/`-shm` files after the last close (`SQLITE_FCNTL_PERSIST_WAL`) so
+/// write lock), retrying a lock-upgrade deadlock until `busy_timeout_ms` is spent. Also keeps the `-wal`/`-shm` files after the last close (`SQLITE_FCNTL_PERSIST_WAL`) so
 /// a read-only handle can later open the database in a read-only directory.
-pub(crate) fn ensure_wal(conn: &Connection, path: &Path) -> Result<()> {
+pub(crate) fn ensure_wal(conn: &Connection, path: &Path, busy_timeout_ms: u32) -> Result<()> {
+    // Two processes switching one rollback-journal file at once can deadlock on the lock upgrade;
+    // SQLite then answers SQLITE_BUSY at once without its busy handler, so retry here (re-reading the
+    // mode: the other process may have switched it) until the busy timeout is spent.
+    let deadline = std::time::Instant::now() + Duration::from_millis(u64::from(busy_timeout_ms));
+    let mut attempt = 0u32;
+    loop {
+        match switch_to_wal(conn, path) {
+            Err(e)
+                if e.kind() == crate::ErrorKind::Busy && std::time::Instant::now() < deadline =>
+            {
+                attempt += 1;
+                let jitter = u64::from(std::process::id() % 7 + attempt % 5);
+                std::thread::sleep(Duration::from_millis(5 + jitter * 3));
+            }
+            other => break other,
+        }
+    }?;
+    persist_wal(conn);
+    Ok(())
+}
+
+fn switch_to_wal(conn: &Connection, path: &Path) -> Result<()> {
     let mode: String = conn
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .ctx(format!("reading the journal mode of {}", show(path)))?;
@@ -282,7 +304,6 @@ pub(crate) fn ensure_wal(conn: &Connection, path: &Path) -> Result<()> {
             });
         }
     }
-    persist_wal(conn);
     Ok(())
 }
 

@@ -93,7 +93,7 @@ impl Database {
             let mut conn = connection::open_read_write(&path, &options)?;
             // Recognise first: an unknown or too-new file is refused byte-identical.
             let plan = migrate::plan(&conn)?;
-            connection::ensure_wal(&conn, &path)?;
+            connection::ensure_wal(&conn, &path, options.busy_timeout_ms)?;
             if options.migrate {
                 let report = migrate::migrate(
                     &mut conn,
@@ -213,7 +213,10 @@ impl Database {
                 s.conn
                     .execute_batch("SAVEPOINT resonance_op")
                     .map_err(|e| Error::sqlite(e, what))?;
-                let mut pending = Pending::default();
+                let mut pending = Pending {
+                    track_vectors: s.cache.vectors.is_some(),
+                    ..Default::default()
+                };
                 match f(&s.conn, &mut pending, &mut s.cache) {
                     Ok(v) => {
                         s.conn
@@ -231,7 +234,10 @@ impl Database {
                     }
                 }
             } else {
-                let mut pending = Pending::default();
+                let mut pending = Pending {
+                    track_vectors: s.cache.vectors.is_some(),
+                    ..Default::default()
+                };
                 let cache = &mut s.cache;
                 let v = connection::write_tx(&mut s.conn, what, |tx| f(tx, &mut pending, cache))?;
                 s.cache.apply(pending);

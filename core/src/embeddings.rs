@@ -302,7 +302,9 @@ impl Database {
             .ctx("recording history")?
             .execute(params![id, old, new])
             .ctx("recording history")?;
-            pending.ops.push(CacheOp::Upsert { id: id.to_string(), unit, domain, node_type });
+            if pending.track_vectors {
+                pending.ops.push(CacheOp::Upsert { id: id.to_string(), unit, domain, node_type });
+            }
             Ok(())
         })
     }

@@ -241,11 +241,23 @@ fn node_from_row(r: &Row<'_>, with_embedding: bool) -> rusqlite::Result<Node> {
     })
 }
 
-/// Compact JSON of a node row for the history (the embedding by its dimension only).
-fn node_json(
-    conn: &Connection,
-    id: &str,
-) -> Result<Option<(String, Option<String>, Option<String>)>> {
+/// Compact JSON of a node for the history (the embedding by its dimension only).
+fn history_json(n: &Node, dimension: Option<usize>) -> String {
+    let mut v = serde_json::to_value(n).unwrap_or(serde_json::Value::Null);
+    if let serde_json::Value::Object(o) = &mut v {
+        o.insert(
+            "embedding".into(),
+            dimension.map_or(
+                serde_json::Value::Null,
+                |d| serde_json::json!({ "dimension": d }),
+            ),
+        );
+    }
+    v.to_string()
+}
+
+/// The history JSON of the stored node `id`, if any.
+fn node_json(conn: &Connection, id: &str) -> Result<Option<String>> {
     conn.prepare_cached(&format!(
         "SELECT {NODE_COLS}, length(embedding) FROM nodes WHERE id = ?1"
     ))
@@ -253,17 +265,7 @@ fn node_json(
     .query_row([id], |r| {
         let n = node_from_row(r, false)?;
         let len: Option<i64> = r.get(9)?;
-        let mut v = serde_json::to_value(&n).unwrap_or(serde_json::Value::Null);
-        if let serde_json::Value::Object(o) = &mut v {
-            o.insert(
-                "embedding".into(),
-                match len {
-                    Some(l) => serde_json::json!({ "dimension": l / 4 }),
-                    None => serde_json::Value::Null,
-                },
-            );
-        }
-        Ok((v.to_string(), n.domain, n.node_type))
+        Ok(history_json(&n, len.map(|l| l as usize / 4)))
     })
     .optional()
     .ctx(format!("reading node {id:?}"))
@@ -334,22 +336,36 @@ fn upsert_node_in(
         node.summary
     ])
     .ctx(format!("writing node {:?}", node.id))?;
-    let new = node_json(conn, &node.id)?.map(|n| n.0);
+    let written = Node {
+        id: node.id.clone(),
+        node_type: node.node_type.clone(),
+        title: node.title.clone(),
+        domain: Some(domain.clone()),
+        layer: Some(layer),
+        hash: node.hash.clone(),
+        summary: node.summary.clone(),
+        meta: node.meta.clone(),
+        date: node.date.clone(),
+        embedding: None,
+    };
+    let new = history_json(&written, unit.as_ref().map(Vec::len));
     record(
         conn,
         "node",
         &node.id,
         if old.is_some() { "update" } else { "insert" },
-        old.as_ref().map(|o| o.0.as_str()),
-        new.as_deref(),
+        old.as_deref(),
+        Some(&new),
     )?;
     match unit {
-        Some(unit) => pending.ops.push(CacheOp::Upsert {
+        // The vector cache follows only when it is loaded (a rollback drops it; see `Database::rollback`).
+        Some(unit) if pending.track_vectors => pending.ops.push(CacheOp::Upsert {
             id: node.id.clone(),
             unit,
             domain: Some(domain),
             node_type: node.node_type.clone(),
         }),
+        Some(_) => {}
         None => pending.ops.push(CacheOp::Remove(node.id.clone())),
     }
     pending.graph_dirty |= old.is_none();
@@ -499,7 +515,7 @@ impl Database {
     /// Deletes a node with its edges and its vector, in one transaction (`not_found` when missing).
     pub fn delete_node(&self, id: &str) -> Result<()> {
         self.write("delete_node", |conn, pending, _| {
-            let Some((old, ..)) = node_json(conn, id)? else {
+            let Some(old) = node_json(conn, id)? else {
                 return Err(Error::NotFound(format!("node {id:?}")));
             };
             conn.prepare_cached("DELETE FROM edges WHERE source = ?1 OR target = ?1")
