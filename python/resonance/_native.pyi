@@ -2,7 +2,7 @@
 
 import os
 from pathlib import Path
-from typing import Any, final, ClassVar, Dict, List, Literal, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Iterator, final, ClassVar, Dict, List, Literal, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -139,7 +139,7 @@ class Hit:
     def id(self) -> str: ...
     @property
     def score(self) -> float: ...
-    def __iter__(self) -> Any: ...
+    def __iter__(self) -> Iterator[Union[str, float]]: ...
     def __len__(self) -> int: ...
 
 @final
