@@ -94,7 +94,7 @@ static void t_setup(void) {
     atexit(t_cleanup);
 }
 /* A path inside the temporary directory (static buffer rotation: up to 8 live at once). */
-static const char *tpath(const char *name) {
+static inline const char *tpath(const char *name) {
     static char bufs[8][PATH_MAX];
     static int i = 0;
     char *b = bufs[i++ % 8];
@@ -103,7 +103,7 @@ static const char *tpath(const char *name) {
 }
 
 /* Runs `$RESONANCE_CLI sql PATH SQL` (another program writing the file); returns its exit status. */
-static int t_sql(const char *path, const char *sql) {
+static inline int t_sql(const char *path, const char *sql) {
     const char *cli = getenv("RESONANCE_CLI");
     if (!cli || !*cli) cli = "target/debug/resonance";
     fflush(stdout);
