@@ -156,10 +156,13 @@ impl Kernel {
     /// Whether this kernel has a register-blocked batch kernel ([`Kernel::scan_block`]); without one,
     /// callers use a general matrix product instead.
     pub fn has_block_kernel(self) -> bool {
-        match self.0 {
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx512 | Isa::Avx2Fma => true,
-            _ => false,
+        #[cfg(target_arch = "x86_64")]
+        {
+            matches!(self.0, Isa::Avx512 | Isa::Avx2Fma)
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            false
         }
     }
 
@@ -185,25 +188,23 @@ impl Kernel {
             return false;
         }
         let n = rows.len() / queries.dim;
+        #[cfg(target_arch = "x86_64")]
         match self.0 {
-            #[cfg(target_arch = "x86_64")]
             Isa::Avx512 => {
                 // SAFETY: the processor has AVX-512F (see `dot`); `rows` holds `n * dim` floats, the
                 // packed queries `dim * padded`, `cuts` at least `padded`.
                 unsafe { x86::scan_block_avx512(&rows[..n * queries.dim], queries, cuts, hit) };
-                true
+                return true;
             }
-            #[cfg(target_arch = "x86_64")]
             Isa::Avx2Fma => {
                 // SAFETY: the processor has AVX2 and FMA (see `dot`); sizes as above.
                 unsafe { x86::scan_block_avx2(&rows[..n * queries.dim], queries, cuts, hit) };
-                true
+                return true;
             }
-            _ => {
-                let _ = (n, hit);
-                false
-            }
+            _ => {}
         }
+        let _ = (n, hit);
+        false
     }
 }
 
