@@ -196,16 +196,14 @@ impl GraphSnapshot {
             *level += 1;
             *frontier = next;
         }
-        // Every meeting node has df = a and db = b; mark the nodes of all shortest paths.
+        // Every meeting node has df = a and db = b. On the backward side db is the exact distance
+        // to t, so a successor v continues a shortest path at step k > a iff db(v) = d − k. On the
+        // forward side, mark the nodes of the layers 1..=a that lead to a meeting node.
         let d = a + b;
         for &x in &meet {
             on_path[x as usize] = true;
         }
-        // Level 0 on each side is just `s` / `t`: mark them directly instead of scanning the
-        // in-rows (out-rows) of the whole first layer to find them.
-        on_path[s as usize] = true;
-        on_path[t as usize] = true;
-        let mut layer = meet.clone();
+        let mut layer = meet;
         for i in (2..=a).rev() {
             let mut prev = Vec::new();
             for &x in &layer {
@@ -218,30 +216,17 @@ impl GraphSnapshot {
             }
             layer = prev;
         }
-        let mut layer = meet;
-        for j in (2..=b).rev() {
-            let mut next = Vec::new();
-            for &x in &layer {
-                for &v in self.out_row(x) {
-                    if db[v as usize] == j - 1 && !on_path[v as usize] {
-                        on_path[v as usize] = true;
-                        next.push(v);
-                    }
-                }
-            }
-            layer = next;
-        }
         // Greedy: the smallest-id successor that continues a shortest path, step by step.
-        let mut path = vec![s];
+        let mut path = Vec::with_capacity(d as usize + 1);
+        path.push(s);
         let mut cur = s;
         for step in 1..=d {
             let next = self.out_row(cur).iter().copied().find(|&v| {
-                on_path[v as usize]
-                    && if step <= a {
-                        df[v as usize] == step
-                    } else {
-                        db[v as usize] == d - step
-                    }
+                if step <= a {
+                    df[v as usize] == step && on_path[v as usize]
+                } else {
+                    db[v as usize] == d - step
+                }
             })?;
             path.push(next);
             cur = next;

@@ -106,6 +106,14 @@ impl IdIndex {
         IdIndex { arena, ends, slots }
     }
 
+    /// The bytes of id `i`.
+    #[inline]
+    fn bytes(&self, i: u32) -> &[u8] {
+        let i = i as usize;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.arena[start..self.ends[i]]
+    }
+
     #[inline]
     fn get(&self, key: &[u8]) -> Option<u32> {
         if self.ends.is_empty() {
@@ -120,10 +128,9 @@ impl IdIndex {
                 return None;
             }
             if e >> 32 == h >> 32 {
-                let i = (e & 0xffff_ffff) as usize - 1;
-                let start = if i == 0 { 0 } else { self.ends[i - 1] };
-                if &self.arena[start..self.ends[i]] == key {
-                    return Some(i as u32);
+                let i = (e & 0xffff_ffff) as u32 - 1;
+                if self.bytes(i) == key {
+                    return Some(i);
                 }
             }
             at = (at + 1) & mask;
@@ -439,8 +446,15 @@ impl GraphSnapshot {
         &self.ids[i as usize]
     }
 
+    /// Owned ids of `idx`, copied from the packed id buffer (one compact array instead of a heap
+    /// allocation per id: far fewer cache misses when `idx` jumps around a big graph).
     pub(crate) fn names(&self, idx: impl IntoIterator<Item = u32>) -> Vec<String> {
-        idx.into_iter().map(|i| self.name(i).to_owned()).collect()
+        idx.into_iter()
+            .map(|i| match std::str::from_utf8(self.index.bytes(i)) {
+                Ok(s) => s.to_owned(),
+                Err(_) => self.name(i).to_owned(),
+            })
+            .collect()
     }
 
     #[inline]
