@@ -484,3 +484,113 @@ mod tests {
         resonance_string_free(err);
     }
 }
+
+/// Arbitrary bytes through every kind of `const char*` input: a status, never a panic; UTF-8 ids
+/// round-trip exactly (the C ABI's string inputs are its parser of untrusted bytes).
+#[cfg(test)]
+mod string_inputs {
+    use super::*;
+    use proptest::prelude::*;
+
+    struct Db {
+        _dir: tempfile::TempDir,
+        db: *mut resonance_db,
+    }
+
+    fn open() -> Db {
+        let dir = tempfile::tempdir().unwrap();
+        let path = CString::new(dir.path().join("p.db").to_str().unwrap()).unwrap();
+        let mut db = ptr::null_mut();
+        let s = unsafe { resonance_db_open(path.as_ptr(), ptr::null(), &mut db, ptr::null_mut()) };
+        assert_eq!(s, RESONANCE_OK);
+        Db { _dir: dir, db }
+    }
+
+    impl Drop for Db {
+        fn drop(&mut self) {
+            resonance_db_free(self.db);
+        }
+    }
+
+    fn no_nul(bytes: Vec<u8>) -> CString {
+        CString::new(bytes.into_iter().filter(|b| *b != 0).collect::<Vec<_>>()).unwrap()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn any_bytes_give_a_status(raw in proptest::collection::vec(any::<u8>(), 0..40)) {
+            let db = open();
+            let s = no_nul(raw);
+            let valid = s.to_str().is_ok();
+            let mut err: *mut c_char = ptr::null_mut();
+            let mut id: *mut c_char = ptr::null_mut();
+            let st = unsafe { resonance_id_generate(s.as_ptr(), &mut id, &mut err) };
+            prop_assert_eq!(st, if valid { RESONANCE_OK } else { RESONANCE_INVALID_ARGUMENT });
+            resonance_string_free(id);
+            resonance_string_free(err);
+
+            let node = resonance_node_input {
+                id: s.as_ptr(),
+                node_type: s.as_ptr(),
+                title: s.as_ptr(),
+                domain: ptr::null(),
+                layer: ptr::null(),
+                hash: ptr::null(),
+                summary: s.as_ptr(),
+                meta: s.as_ptr(),
+                date: ptr::null(),
+                embedding: ptr::null(),
+                embedding_len: 0,
+            };
+            let st = unsafe { resonance_node_upsert(db.db, &node, &mut err) };
+            prop_assert!(st == RESONANCE_OK || st == RESONANCE_INVALID_ARGUMENT, "{:?}", st);
+            if st == RESONANCE_OK {
+                prop_assert!(valid && !s.as_bytes().is_empty());
+            }
+            resonance_string_free(err);
+
+            let plain = resonance_node_input { meta: ptr::null(), ..node };
+            let st = unsafe { resonance_node_upsert(db.db, &plain, &mut err) };
+            resonance_string_free(err);
+            if valid && !s.as_bytes().is_empty() {
+                prop_assert_eq!(st, RESONANCE_OK);
+                let mut got: *mut resonance_node = ptr::null_mut();
+                let st = unsafe {
+                    resonance_node_get(db.db, s.as_ptr(), false, &mut got, ptr::null_mut())
+                };
+                prop_assert_eq!(st, RESONANCE_OK);
+                prop_assert!(!got.is_null());
+                let back = unsafe { CStr::from_ptr((*got).id) };
+                prop_assert_eq!(back, s.as_c_str());
+                resonance_node_free(got);
+            } else {
+                prop_assert_eq!(st, RESONANCE_INVALID_ARGUMENT);
+            }
+
+            let mut hits: *mut resonance_hits = ptr::null_mut();
+            let filter = resonance_search_filter {
+                has_min_score: false,
+                min_score: 0.0,
+                domain: s.as_ptr(),
+                node_type: s.as_ptr(),
+                threads: 1,
+            };
+            let st = unsafe {
+                resonance_vector_search_like(db.db, s.as_ptr(), 3, &filter, &mut hits, ptr::null_mut())
+            };
+            prop_assert!(st == RESONANCE_NOT_FOUND || st == RESONANCE_INVALID_ARGUMENT, "{:?}", st);
+            prop_assert!(hits.is_null());
+            let mut path: *mut resonance_strings = ptr::null_mut();
+            let st = unsafe {
+                resonance_graph_shortest_path(db.db, s.as_ptr(), s.as_ptr(), &mut path, ptr::null_mut())
+            };
+            prop_assert!(matches!(
+                st,
+                RESONANCE_OK | RESONANCE_INVALID_ARGUMENT | RESONANCE_NOT_FOUND
+            ));
+            resonance_strings_free(path);
+        }
+    }
+}
