@@ -186,6 +186,19 @@ mod tests {
         }
 
         #[test]
+        fn any_bytes_decode_or_fail_cleanly(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
+            match decode(&bytes) {
+                Ok(v) => prop_assert_eq!(v.len() * 4, bytes.len()),
+                Err(e) => {
+                    prop_assert_eq!(e.code(), "invalid_vector");
+                    prop_assert!(bytes.len() % 4 != 0);
+                }
+            }
+            let mut out = vec![0.0f32; bytes.len() / 4];
+            prop_assert_eq!(decode_into(&bytes, &mut out), bytes.len() % 4 == 0);
+        }
+
+        #[test]
         fn normalised_norm_is_one(v in proptest::collection::vec(-1e30f32..1e30f32, 1..600)) {
             match validate_and_normalize(&v) {
                 Ok(u) => {
