@@ -184,6 +184,8 @@ static jv *rankings_value(const resonance_rankings *r) {
 /* ---- running one op ---- */
 
 static int run_cli_sql(runner *r, const char *path, const char *sql, char **err) {
+    fflush(stdout); /* the child must not inherit (and print again) buffered output */
+    fflush(stderr);
     pid_t pid = fork();
     if (pid < 0) {
         *err = strdup("fork failed");
