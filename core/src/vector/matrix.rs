@@ -58,7 +58,7 @@ impl Store {
     }
 
     fn reserve_floats(&mut self, extra: usize) {
-        let need = (self.len + extra).div_ceil(16);
+        let need = self.len.saturating_add(extra).div_ceil(16);
         if need > self.lines.capacity() {
             let cap = need.max(self.lines.capacity() * 2);
             let mut fresh: Vec<Line> = Vec::with_capacity(cap);
