@@ -116,35 +116,60 @@ fn check_keys(d: &Bound<'_, PyDict>, allowed: &[&str], what: &str) -> PyResult<(
     Ok(())
 }
 
-/// A `NodeInput` from a dict (the keys of `upsert_node`'s arguments).
+/// A string-or-None value of a dict entry.
+fn str_value(v: &Bound<'_, PyAny>, key: &str, what: &str) -> PyResult<Option<String>> {
+    if v.is_none() {
+        return Ok(None);
+    }
+    v.extract()
+        .map(Some)
+        .map_err(|_| invalid(format!("{what}: {key} must be a string or None")))
+}
+
+/// A `NodeInput` from a dict (the keys of `upsert_node`'s arguments), read in one pass over its items.
 fn node_from_dict(d: &Bound<'_, PyDict>, what: &str) -> PyResult<NodeInput> {
-    check_keys(d, &NODE_KEYS, what)?;
-    let id: String = match d.get_item("id")? {
-        Some(v) => v
+    let mut node = NodeInput::default();
+    let mut has_id = false;
+    for (k, v) in d.iter() {
+        let key: String = k
             .extract()
-            .map_err(|_| invalid(format!("{what}: id must be a string")))?,
-        None => return Err(invalid(format!("{what}: missing id"))),
-    };
-    let embedding = match d.get_item("embedding")? {
-        Some(v) if !v.is_none() => Some(
-            vector(&v, &format!("{what}.embedding"))?
-                .as_slice()
-                .to_vec(),
-        ),
-        _ => None,
-    };
-    Ok(NodeInput {
-        id,
-        node_type: opt_str(d, "type")?,
-        title: opt_str(d, "title")?,
-        domain: opt_str(d, "domain")?,
-        layer: opt_str(d, "layer")?,
-        hash: opt_str(d, "hash")?,
-        summary: opt_str(d, "summary")?,
-        meta: meta_arg(d.get_item("meta")?.as_ref())?,
-        date: opt_str(d, "date")?,
-        embedding,
-    })
+            .map_err(|_| invalid(format!("{what}: keys must be strings")))?;
+        match key.as_str() {
+            "id" => {
+                node.id = v
+                    .extract()
+                    .map_err(|_| invalid(format!("{what}: id must be a string")))?;
+                has_id = true;
+            }
+            "type" => node.node_type = str_value(&v, &key, what)?,
+            "title" => node.title = str_value(&v, &key, what)?,
+            "domain" => node.domain = str_value(&v, &key, what)?,
+            "layer" => node.layer = str_value(&v, &key, what)?,
+            "hash" => node.hash = str_value(&v, &key, what)?,
+            "summary" => node.summary = str_value(&v, &key, what)?,
+            "date" => node.date = str_value(&v, &key, what)?,
+            "meta" => node.meta = meta_arg(Some(&v))?,
+            "embedding" => {
+                if !v.is_none() {
+                    node.embedding = Some(
+                        vector(&v, &format!("{what}.embedding"))?
+                            .as_slice()
+                            .to_vec(),
+                    );
+                }
+            }
+            _ => {
+                return Err(invalid(format!(
+                    "{what}: unknown key {key:?} (allowed: {})",
+                    NODE_KEYS.join(", ")
+                )))
+            }
+        }
+    }
+    if !has_id {
+        return Err(invalid(format!("{what}: missing id")));
+    }
+    Ok(node)
 }
 
 /// An `EdgeInput` from a dict or a `(source, target[, type])` tuple.
