@@ -7,39 +7,52 @@ use super::{distinct, merge_distinct, GraphSnapshot};
 use crate::error::Result;
 
 /// Per-thread scratch arrays of the shortest-path search, kept between calls so a short path in a
-/// big graph costs only the nodes it touches (no O(N) allocation per call).
+/// big graph costs only the nodes it touches: no O(N) allocation or reset per call. Each entry is
+/// stamped with the epoch of the search that wrote it; a new search starts a new epoch, which makes
+/// every older entry (also those of a search that panicked) read as unset.
 #[derive(Default)]
 struct PathScratch {
-    df: Vec<i32>,
-    db: Vec<i32>,
-    on_path: Vec<bool>,
-    touched: Vec<u32>,
-    /// Set while a search runs: a search that panicked leaves the arrays to be rebuilt.
-    dirty: bool,
+    /// `epoch << 32 | distance from s`.
+    df: Vec<u64>,
+    /// `epoch << 32 | distance to t`.
+    db: Vec<u64>,
+    /// The epoch when the node is on a shortest path (forward side).
+    on_path: Vec<u32>,
+    epoch: u32,
 }
 
 impl PathScratch {
-    fn prepare(&mut self, n: usize) {
-        if self.dirty {
-            *self = PathScratch::default();
-        }
+    fn begin(&mut self, n: usize) -> u32 {
         if self.df.len() < n {
-            self.df.resize(n, -1);
-            self.db.resize(n, -1);
-            self.on_path.resize(n, false);
+            self.df.resize(n, 0);
+            self.db.resize(n, 0);
+            self.on_path.resize(n, 0);
         }
-        self.dirty = true;
+        self.epoch = self.epoch.wrapping_add(1);
+        if self.epoch == 0 {
+            self.df.iter_mut().for_each(|c| *c = 0);
+            self.db.iter_mut().for_each(|c| *c = 0);
+            self.on_path.iter_mut().for_each(|c| *c = 0);
+            self.epoch = 1;
+        }
+        self.epoch
     }
+}
 
-    fn reset(&mut self) {
-        for &v in &self.touched {
-            self.df[v as usize] = -1;
-            self.db[v as usize] = -1;
-            self.on_path[v as usize] = false;
-        }
-        self.touched.clear();
-        self.dirty = false;
+/// The distance stored for `v` in this epoch, or −1.
+#[inline]
+fn dist(cells: &[u64], epoch: u32, v: u32) -> i32 {
+    let c = cells[v as usize];
+    if (c >> 32) as u32 == epoch {
+        c as u32 as i32
+    } else {
+        -1
     }
+}
+
+#[inline]
+fn set_dist(cells: &mut [u64], epoch: u32, v: u32, d: i32) {
+    cells[v as usize] = (u64::from(epoch) << 32) | u64::from(d as u32);
 }
 
 thread_local! {
@@ -140,26 +153,18 @@ impl GraphSnapshot {
         }
         PATH_SCRATCH.with(|cell| {
             let mut sc = cell.borrow_mut();
-            sc.prepare(self.node_count());
-            let path = self.bidirectional(s, t, &mut sc);
-            sc.reset();
-            path
+            let epoch = sc.begin(self.node_count());
+            self.bidirectional(s, t, &mut sc, epoch)
         })
     }
 
-    /// The search of [`GraphSnapshot::shortest_path_idx`] on clean scratch arrays; records every
-    /// node it marks in `sc.touched`.
-    fn bidirectional(&self, s: u32, t: u32, sc: &mut PathScratch) -> Option<Vec<u32>> {
+    /// The search of [`GraphSnapshot::shortest_path_idx`] on scratch arrays of a fresh epoch.
+    fn bidirectional(&self, s: u32, t: u32, sc: &mut PathScratch, e: u32) -> Option<Vec<u32>> {
         let PathScratch {
-            df,
-            db,
-            on_path,
-            touched,
-            ..
+            df, db, on_path, ..
         } = sc;
-        df[s as usize] = 0;
-        db[t as usize] = 0;
-        touched.extend([s, t]);
+        set_dist(df, e, s, 0);
+        set_dist(db, e, t, 0);
         let (mut ff, mut fb) = (vec![s], vec![t]);
         let (mut a, mut b) = (0i32, 0i32);
         let mut meet: Vec<u32> = Vec::new();
@@ -183,11 +188,10 @@ impl GraphSnapshot {
                     self.in_row(u)
                 };
                 for &v in row {
-                    if mine[v as usize] < 0 {
-                        mine[v as usize] = *level + 1;
+                    if dist(mine, e, v) < 0 {
+                        set_dist(mine, e, v, *level + 1);
                         next.push(v);
-                        touched.push(v);
-                        if other[v as usize] >= 0 {
+                        if dist(other, e, v) >= 0 {
                             meet.push(v);
                         }
                     }
@@ -201,15 +205,15 @@ impl GraphSnapshot {
         // forward side, mark the nodes of the layers 1..=a that lead to a meeting node.
         let d = a + b;
         for &x in &meet {
-            on_path[x as usize] = true;
+            on_path[x as usize] = e;
         }
         let mut layer = meet;
         for i in (2..=a).rev() {
             let mut prev = Vec::new();
             for &x in &layer {
                 for &u in self.in_row(x) {
-                    if df[u as usize] == i - 1 && !on_path[u as usize] {
-                        on_path[u as usize] = true;
+                    if dist(df, e, u) == i - 1 && on_path[u as usize] != e {
+                        on_path[u as usize] = e;
                         prev.push(u);
                     }
                 }
@@ -223,9 +227,9 @@ impl GraphSnapshot {
         for step in 1..=d {
             let next = self.out_row(cur).iter().copied().find(|&v| {
                 if step <= a {
-                    df[v as usize] == step && on_path[v as usize]
+                    dist(df, e, v) == step && on_path[v as usize] == e
                 } else {
-                    db[v as usize] == d - step
+                    dist(db, e, v) == d - step
                 }
             })?;
             path.push(next);
@@ -405,6 +409,17 @@ mod tests {
         assert_eq!(s.shortest_path("a", "z").unwrap(), None);
         assert_eq!(s.shortest_path("a", "q").unwrap_err().code(), "not_found");
         assert_eq!(s.shortest_path("q", "a").unwrap_err().code(), "not_found");
+    }
+
+    #[test]
+    fn scratch_epoch_wraps_around() {
+        let s = sample();
+        super::PATH_SCRATCH.with(|c| c.borrow_mut().epoch = u32::MAX - 1);
+        for _ in 0..4 {
+            assert_eq!(s.shortest_path("a", "d").unwrap().unwrap(), ["a", "b", "d"]);
+            assert_eq!(s.shortest_path("e", "a").unwrap(), None);
+        }
+        assert!(super::PATH_SCRATCH.with(|c| c.borrow().epoch) < 10);
     }
 
     #[test]
