@@ -126,10 +126,28 @@ if (other) {
   if (got.id !== id) throw new Error('the other client read another row');
   console.log(`${other.name.padEnd(26)} ${theirsNs.toFixed(0).padStart(7)} ns/call   (meta as text)`);
   console.log(`ratio                      ${(oursNs / theirsNs).toFixed(2).padStart(7)} ×          (target ≤ 1.5)`);
+  const parsed = () => {
+    const r = other.get();
+    r.meta = JSON.parse(r.meta);
+    return r;
+  };
+  const [oursAgain, parsedNs] = timeSync([ours, parsed]);
+  console.log(`… + JSON.parse(meta)       ${parsedNs.toFixed(0).padStart(7)} ns/call   (like for like: ratio ${(oursAgain / parsedNs).toFixed(2)} ×)`);
   other.close();
 }
 
 // ---- 2. search: JS Promise vs Rust + round trip ----------------------------------------------------
+const timingBinEarly = [
+  path.join(process.env.CARGO_TARGET_DIR ?? path.join(root, 'target'), 'x86_64-unknown-linux-gnu', 'release', 'examples', 'search_timing'),
+  path.join(process.env.CARGO_TARGET_DIR ?? path.join(root, 'target'), 'release', 'examples', 'search_timing'),
+].find(existsSync);
+if (timingBinEarly) {
+  const q0 = path.join(dir, 'q0.f32');
+  writeFileSync(q0, Buffer.from(randomVector().buffer));
+  const r = JSON.parse(execFileSync(timingBinEarly, [file, q0, '1', '1', '1'], { encoding: 'utf8', env: { ...process.env, GET_ID: id } }));
+  console.log(`core get_node(id) in Rust  ${r.get_node_ns.toFixed(0).padStart(7)} ns/call   (the share of getNodeSync the binding cannot remove)`);
+}
+
 const q = randomVector();
 const qfile = path.join(dir, 'query.f32');
 writeFileSync(qfile, Buffer.from(q.buffer));

@@ -35,9 +35,25 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     times.sort_by(f64::total_cmp);
     let median = times[times.len() / 2];
     let ids: Vec<&str> = hits.iter().map(|h| h.id.as_str()).collect();
+    // With GET_ID set: also the core's get_node on that id (ns per call, best of 15 rounds of 20,000),
+    // to split getNodeSync's time between the core and the binding.
+    let get_ns = match std::env::var("GET_ID") {
+        Ok(id) => {
+            let mut best = f64::INFINITY;
+            for _ in 0..15 {
+                let t = Instant::now();
+                for _ in 0..20_000 {
+                    std::hint::black_box(db.get_node(&id)?);
+                }
+                best = best.min(t.elapsed().as_secs_f64() * 1e9 / 20_000.0);
+            }
+            Some(best)
+        }
+        Err(_) => None,
+    };
     println!(
         "{}",
-        serde_json::json!({"median_us": median, "min_us": times[0], "ids": ids})
+        serde_json::json!({"median_us": median, "min_us": times[0], "ids": ids, "get_node_ns": get_ns})
     );
     db.close()?;
     Ok(())
