@@ -1,5 +1,7 @@
 // Heavy calls run off the event loop: a 5 ms timer keeps firing (drift under 20 ms) while one long
-// search and one long PageRank run.
+// search and one long PageRank run. A blocked loop would show a drift of the whole call (hundreds of
+// ms); a busy shared machine can delay a single wake-up past 20 ms on its own, so each check gets up to
+// three attempts and passes on the first one under 20 ms (the idle drift is printed for comparison).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -64,6 +66,19 @@ async function driftDuring(work) {
   return { elapsed: performance.now() - t0, ticks, worst };
 }
 
+/** Up to three attempts of `measure()`; the first with a drift under 20 ms wins, else the best one. */
+async function bestOf3(measure) {
+  let best;
+  for (let i = 0; i < 3; i++) {
+    const m = await measure();
+    if (!best || m.worst < best.worst) best = m;
+    if (m.worst < 20) break;
+    const idle = await driftDuring(() => new Promise((r) => setTimeout(r, Math.min(m.elapsed, 1000))));
+    console.log(`attempt ${i + 1}: drift ${m.worst.toFixed(1)} ms over ${m.elapsed.toFixed(0)} ms (idle drift now ${idle.worst.toFixed(1)} ms)`);
+  }
+  return best;
+}
+
 test('a timer keeps firing while a long search runs', async () => {
   const r = rng(11);
   const queries = [];
@@ -74,9 +89,9 @@ test('a timer keeps firing while a long search runs', async () => {
   }
   // One call: a batch of queries over every row, in a single pool task.
   let result;
-  const m = await driftDuring(async () => {
+  const m = await bestOf3(() => driftDuring(async () => {
     result = await db.searchBatch(queries, { k: 10, minScore: -1, threads: 1 });
-  });
+  }));
   assert.equal(result.ids.length, 16);
   assert.equal(result.ids[0].length, 10);
   assert.ok(m.elapsed >= 60, `the search should take a while to make the test meaningful (${m.elapsed.toFixed(1)} ms)`);
@@ -87,10 +102,10 @@ test('a timer keeps firing while a long search runs', async () => {
 
 test('a timer keeps firing while a long PageRank runs', async () => {
   let pr;
-  const m = await driftDuring(async () => {
-    // First call builds the graph snapshot too (in the pool task); a tiny tolerance runs many iterations.
+  const m = await bestOf3(() => driftDuring(async () => {
+    // The first call builds the graph snapshot too (in the pool task); a tiny tolerance runs many iterations.
     pr = await db.pagerank({ tolerance: 1e-15, maxIterations: 300 });
-  });
+  }));
   assert.equal(Object.keys(pr).length, ROWS);
   const total = Object.values(pr).reduce((a, b) => a + b, 0);
   assert.ok(Math.abs(total - 1) < 1e-6, `PageRank sums to ${total}`);
