@@ -252,6 +252,8 @@ def pick_endpoints(db):
 def fmt(x):
     if x is None:
         return "-"
+    if x < 1:
+        return f"{x:.3f}"
     return f"{x:,.1f}" if x < 100 else f"{x:,.0f}"
 
 
