@@ -18,7 +18,7 @@ impl Database {
             if let Some(g) = &s.cache.graph {
                 return Ok(g.clone());
             }
-            let g = Arc::new(GraphSnapshot::load(&s.conn)?);
+            let g = Arc::new(Database::read_consistent(&s.conn, GraphSnapshot::load)?);
             s.cache.graph = Some(g.clone());
             Ok(g)
         })

@@ -246,6 +246,25 @@ impl Database {
         })
     }
 
+    /// Runs `f` (a load of several statements: the graph snapshot, the vector matrix) in one read
+    /// transaction, so it sees one database state even while other connections commit. Inside an
+    /// explicit transaction it simply runs there.
+    pub(crate) fn read_consistent<T>(
+        conn: &Connection,
+        f: impl FnOnce(&Connection) -> Result<T>,
+    ) -> Result<T> {
+        if !conn.is_autocommit() {
+            return f(conn);
+        }
+        conn.execute_batch("BEGIN DEFERRED")
+            .map_err(|e| Error::sqlite(e, "beginning a read transaction"))?;
+        let out = f(conn);
+        let end = conn.execute_batch(if out.is_ok() { "COMMIT" } else { "ROLLBACK" });
+        let out = out?;
+        end.map_err(|e| Error::sqlite(e, "ending a read transaction"))?;
+        Ok(out)
+    }
+
     /// Begins an explicit `BEGIN IMMEDIATE` transaction on this handle. Until [`Database::commit`] or
     /// [`Database::rollback`], this thread's writes join it and other threads' calls wait.
     pub fn begin(&self) -> Result<()> {
@@ -299,6 +318,8 @@ impl Database {
                     "no transaction is open on this handle".into(),
                 ));
             }
+            // A search or graph call inside the transaction may have cached rows that are now gone.
+            s.cache.invalidate();
             s.conn
                 .execute_batch("ROLLBACK")
                 .map_err(|e| Error::sqlite(e, "rolling back"))

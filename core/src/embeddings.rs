@@ -254,7 +254,7 @@ impl Database {
             }
             let dim = DimensionGuard::new(&mut s.cache).current(&s.conn)?;
             let Some(dim) = dim else { return Ok(None) };
-            let (m, skips) = load_matrix(&s.conn, dim)?;
+            let (m, skips) = Database::read_consistent(&s.conn, |c| load_matrix(c, dim))?;
             let m = Arc::new(m);
             s.cache.vectors = Some(m.clone());
             s.cache.vector_skips = skips;

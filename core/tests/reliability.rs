@@ -937,10 +937,10 @@ fn concurrency_read_then_write_writers_exact_counts() {
 }
 
 /// Known core bug (see the final report of issue 8): `GraphSnapshot::load` reads `nodes` and `edges`
-/// with two autocommit SELECTs, so a commit landing between them gives a snapshot whose edges name
-/// nodes it does not hold (counted as dangling/skipped although the file has none).
+/// with two autocommit SELECTs, so a commit landing between them gave a snapshot whose edges name
+/// nodes it does not hold (counted as dangling/skipped although the file has none). Fixed: the load
+/// runs in one read transaction.
 #[test]
-#[ignore = "core bug: the graph snapshot is not read in one transaction (run with --ignored)"]
 fn graph_snapshot_is_one_read_transaction() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("resonance.db");
@@ -994,7 +994,6 @@ fn graph_snapshot_is_one_read_transaction() {
 /// `Database::rollback` does not drop the caches and `PRAGMA data_version` does not move for the
 /// handle's own connection. The handle then answers from rows that never existed.
 #[test]
-#[ignore = "core bug: caches loaded inside a transaction survive its rollback (run with --ignored)"]
 fn rollback_drops_caches_built_inside_the_transaction() {
     let dir = tempfile::tempdir().unwrap();
     let db = Database::open(dir.path().join("resonance.db")).unwrap();
