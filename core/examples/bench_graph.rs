@@ -1,12 +1,14 @@
 //! Times the graph analytics on a SQLite file, for `bench/graph_bench.py`.
 //!
-//! Usage: `bench_graph DB [--exact-betweenness] [--sample K] [--start ID] [--target ID] [--seed S]`
+//! Usage: `bench_graph DB [--exact-betweenness] [--sample K] [--start ID] [--target ID] [--seed S]
+//! [--link-candidates]`
 //!
 //! `DB` has the `nodes(id, …)` and `edges(source, target, …)` tables. Loads a snapshot, then runs
 //! PageRank, weakly connected components, a full BFS from `--start`, a shortest path from `--start`
-//! to `--target`, Louvain (resolution 1, `--seed`), and betweenness (exact with
-//! `--exact-betweenness`, and sampled with `K` pivots when `--sample` is given) — each once, or best
-//! of three when one run takes under a second — and prints one JSON object: milliseconds per step plus a few results the caller checks (sizes, the
+//! to `--target`, Louvain (resolution 1, `--seed`), betweenness (exact with `--exact-betweenness`,
+//! sampled with `K` pivots with `--sample`) and the top 20 link candidates (with
+//! `--link-candidates`) — each once, or best of three when one run takes under a second — and
+//! prints one JSON object: milliseconds per step plus a few results the caller checks (sizes, the
 //! top PageRank node, Louvain's modularity and community count, the path length).
 
 use std::time::Instant;
@@ -91,6 +93,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         sampled_ms = Some(t);
     }
 
+    let mut links_ms = None;
+    if args.iter().any(|a| a == "--link-candidates") {
+        let (t, _) = best(|| g.link_candidates(20));
+        links_ms = Some(t);
+    }
+
     println!(
         "{}",
         json!({
@@ -114,6 +122,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "betweenness_exact_ms": exact_ms,
             "betweenness_sampled_ms": sampled_ms,
             "betweenness_sample": sample,
+            "link_candidates_ms": links_ms,
         })
     );
     Ok(())
