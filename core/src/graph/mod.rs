@@ -560,10 +560,60 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn empty_snapshot() {
+    fn empty_snapshot_gives_empty_results() {
         let s = GraphSnapshot::default();
         assert_eq!(s.node_count(), 0);
         assert_eq!(s.edge_count(), 0);
         assert!(format!("{s:?}").contains("nodes: 0"));
+        assert!(s.pagerank(0.85, 1e-6, 100).unwrap().is_empty());
+        assert!(s.betweenness(true, None).unwrap().is_empty());
+        assert!(s.betweenness(false, Some((5, 1))).unwrap().is_empty());
+        let c = s.communities(1.0, 1).unwrap();
+        assert!(c.partition.is_empty() && c.modularity == 0.0);
+        assert_eq!(s.modularity(&[], 1.0).unwrap(), 0.0);
+        assert!(s.components().is_empty());
+        assert!(s.link_candidates(10).is_empty());
+        assert!(s.pillars(10).is_empty());
+        assert_eq!(s.stats().nodes, 0);
+        // Ids are still checked: an unknown id is NotFound, even here.
+        assert_eq!(s.neighbors("a").unwrap_err().code(), "not_found");
+        assert_eq!(s.traverse("a", 1).unwrap_err().code(), "not_found");
+        assert_eq!(s.shortest_path("a", "a").unwrap_err().code(), "not_found");
+        assert_eq!(s.adamic_adar("a", "b").unwrap_err().code(), "not_found");
+        assert!(!s.contains(""));
+    }
+
+    #[test]
+    fn odd_ids_intern_and_resolve() {
+        // Empty, long (several hash words), non-ASCII and near-duplicate ids.
+        let long = "x".repeat(100);
+        let ids = ["", "é", "e\u{301}", long.as_str(), "a", "a ", "A"];
+        let edges: Vec<(&str, &str)> = ids.iter().map(|&i| (i, "a")).collect();
+        let s = g(&ids, &edges);
+        assert_eq!(s.node_count(), ids.len());
+        assert_eq!(s.edge_count(), ids.len());
+        for id in ids {
+            assert!(s.contains(id), "{id:?}");
+            assert_eq!(s.successors(id).unwrap(), ["a"]);
+        }
+        assert_eq!(s.predecessors("a").unwrap().len(), ids.len());
+        // Ascending by UTF-8 bytes.
+        let mut sorted: Vec<&str> = ids.to_vec();
+        sorted.sort_unstable();
+        assert_eq!(s.node_ids(), sorted.as_slice());
+    }
+
+    #[test]
+    fn many_ids_resolve_through_the_index() {
+        let ids: Vec<String> = (0..5000)
+            .map(|i| format!("node/{}", i * 7919 % 5000))
+            .collect();
+        let idx = IdIndex::new(&ids);
+        for (i, id) in ids.iter().enumerate() {
+            assert_eq!(idx.get(id.as_bytes()), Some(i as u32));
+            assert_eq!(idx.bytes(i as u32), id.as_bytes());
+        }
+        assert_eq!(idx.get(b"node/5000"), None);
+        assert_eq!(IdIndex::new(&[]).get(b""), None);
     }
 }
