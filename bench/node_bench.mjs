@@ -4,7 +4,7 @@
 //   2. `await db.search(q)` vs the same search in Rust (node/examples/search_timing.rs) plus the
 //      Promise round trip of a search that does no scoring (k = 0); target: within 1.1×.
 //
-// Build first:   (cd node && npm ci && npm run build:bench)
+// Build first:   (cd node && npm ci && npm run build:bench)     (release addon + the package entry)
 //                cargo build --release --target x86_64-unknown-linux-gnu -p resonance-node --example search_timing
 // Run:           node bench/node_bench.mjs      and      node/node_modules/.bin/bun bench/node_bench.mjs
 // Env:           BENCH_ROWS (20000), BENCH_DIM (384)
@@ -21,7 +21,7 @@ const require = createRequire(import.meta.url);
 const isBun = typeof globalThis.Bun !== 'undefined';
 const runtime = isBun ? `bun ${Bun.version}` : `node ${process.version}`;
 
-const addonPath = path.join(root, 'node', 'bench-build', 'index.js');
+const addonPath = path.join(root, 'node', 'bench-build', 'resonance.js');
 if (!existsSync(addonPath)) {
   console.error(`no release build at ${addonPath}: run (cd node && npm run build:bench) first`);
   process.exit(2);

@@ -54,6 +54,22 @@ describe('produced by the API', () => {
     await expectCode(() => resonance.open(fresh(), { busyTimeoutMs: 10 }), 'invalid_argument', assert);
   });
 
+  test('invalid_argument: arguments of the wrong JS type (rejected by napi-rs before the core runs)', async () => {
+    const db = resonance.openSync(fresh());
+    const e = await expectCode(() => db.getNodeSync(5), 'invalid_argument', assert);
+    assert.equal(e.napiStatus, 'StringExpected');
+    await expectCode(() => db.upsertNode({ title: 'no id' }), 'invalid_argument', assert);
+    await expectCode(() => db.upsertNode(null), 'invalid_argument', assert);
+    await expectCode(() => db.search('text'), 'invalid_argument', assert);
+    await expectCode(() => db.searchSync(new Float64Array([1, 0])), 'invalid_argument', assert);
+    await expectCode(() => db.transaction('not a function'), 'invalid_argument', assert);
+    await expectCode(() => resonance.open(42), 'invalid_argument', assert);
+    // An error thrown by the caller's own function inside transaction(fn) keeps its code.
+    const mine = Object.assign(new Error('mine'), { code: 'ENOENT' });
+    assert.throws(() => db.transaction(() => { throw mine; }), (x) => x === mine && x.code === 'ENOENT');
+    db.close();
+  });
+
   test('invalid_vector and dimension_mismatch', async () => {
     const db = resonance.openSync(fresh());
     db.upsertNode({ id: 'a', embedding: new Float32Array([1, 0, 0]) });

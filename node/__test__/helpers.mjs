@@ -7,8 +7,8 @@ import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const require = createRequire(import.meta.url);
-/** The addon, loaded through the generated `index.js` exactly as users load it. */
-export const resonance = require('../index.js');
+/** The addon, loaded through the package entry exactly as users load it. */
+export const resonance = require('..');
 export const repoRoot = path.resolve(here, '..', '..');
 export const isBun = typeof globalThis.Bun !== 'undefined';
 

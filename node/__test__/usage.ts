@@ -12,7 +12,7 @@ import {
   type BatchResult,
   type HealthReport,
   type Stats,
-} from '../index.js';
+} from '../resonance.js';
 
 // No @types/node here: the addon's typings must stand on their own.
 declare const console: { log(...args: unknown[]): void };

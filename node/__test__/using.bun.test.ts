@@ -4,7 +4,7 @@ import { test, expect } from 'bun:test';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { openSync, type Database } from '../index.js';
+import { openSync, type Database } from '../resonance.js';
 
 test('using closes the handle at the end of the block', () => {
   const file = path.join(mkdtempSync(path.join(tmpdir(), 'resonance-using-')), 'u.db');
