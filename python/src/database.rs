@@ -628,7 +628,11 @@ impl Database {
         let v = crate::convert::vector(vector, "vector")?;
         let q = v.as_slice();
         let opts = search_options(k, min_score, domain, r#type, threads);
-        Ok(hits(run(py, || in_own_pool(|| db.search(q, &opts)))?))
+        Ok(hits(run(py, || {
+            in_own_pool(threads, |t| {
+                db.search(q, &SearchOptions { threads: t, ..opts })
+            })
+        })?))
     }
 
     /// Top-k of the nodes most like `id`'s stored vector, excluding `id`.
@@ -646,7 +650,11 @@ impl Database {
     ) -> PyResult<Vec<Hit>> {
         let db = self.db()?;
         let opts = search_options(k, min_score, domain, r#type, threads);
-        Ok(hits(run(py, || in_own_pool(|| db.search_like(id, &opts)))?))
+        Ok(hits(run(py, || {
+            in_own_pool(threads, |t| {
+                db.search_like(id, &SearchOptions { threads: t, ..opts })
+            })
+        })?))
     }
 
     /// Many queries at once: `vectors` is a 2-D float32 array `(n, dim)`. Returns `(ids, scores)`:
@@ -672,7 +680,11 @@ impl Database {
             return Err(invalid("vectors has rows of length 0"));
         }
         let opts = search_options(k, min_score, domain, r#type, threads);
-        let res = run(py, || in_own_pool(|| db.search_batch(q, rows, &opts)))?;
+        let res = run(py, || {
+            in_own_pool(threads, |t| {
+                db.search_batch(q, rows, &SearchOptions { threads: t, ..opts })
+            })
+        })?;
         let width = res.iter().map(Vec::len).max().unwrap_or(0);
         let mut scores = vec![f32::NAN; rows * width];
         let ids = PyList::empty(py);
@@ -762,7 +774,7 @@ impl Database {
     ) -> PyResult<Bound<'py, PyDict>> {
         let db = self.db()?;
         let v = run(py, || {
-            in_own_pool(|| db.pagerank(alpha, tolerance, max_iterations))
+            in_own_pool(None, |_| db.pagerank(alpha, tolerance, max_iterations))
         })?;
         ranking(py, v)
     }
@@ -778,7 +790,9 @@ impl Database {
     ) -> PyResult<Bound<'py, PyDict>> {
         let db = self.db()?;
         let v = run(py, || {
-            in_own_pool(|| db.betweenness(normalized, sample.map(|k| (k, seed))))
+            in_own_pool(None, |_| {
+                db.betweenness(normalized, sample.map(|k| (k, seed)))
+            })
         })?;
         ranking(py, v)
     }
@@ -792,7 +806,9 @@ impl Database {
         seed: u64,
     ) -> PyResult<types::Communities> {
         let db = self.db()?;
-        let c = run(py, || in_own_pool(|| db.communities(resolution, seed)))?;
+        let c = run(py, || {
+            in_own_pool(None, |_| db.communities(resolution, seed))
+        })?;
         types::communities(py, &c)
     }
 
@@ -816,14 +832,14 @@ impl Database {
         limit: usize,
     ) -> PyResult<Vec<(String, String, f64)>> {
         let db = self.db()?;
-        run(py, || in_own_pool(|| db.link_candidates(limit)))
+        run(py, || in_own_pool(None, |_| db.link_candidates(limit)))
     }
 
     /// The top PageRank nodes: `(id, pagerank, degree)` tuples.
     #[pyo3(signature = (limit=10))]
     fn pillars(&self, py: Python<'_>, limit: usize) -> PyResult<Vec<(String, f64, usize)>> {
         let db = self.db()?;
-        run(py, || in_own_pool(|| db.pillars(limit)))
+        run(py, || in_own_pool(None, |_| db.pillars(limit)))
     }
 
     /// Nodes, edges, density and skipped (dangling) edges.

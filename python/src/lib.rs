@@ -10,6 +10,7 @@ mod database;
 mod errors;
 mod types;
 
+use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -47,40 +48,52 @@ pub(crate) fn run<T: Send>(
     }
 }
 
-/// Rayon's pools do not survive `fork()` (their threads stay in the parent; a child that used them
-/// would wait forever). In a forked child, calls that may go parallel run in a pool made in that
-/// child, kept per pid.
-static CHILD_POOL: Mutex<Option<(u32, Arc<rayon::ThreadPool>)>> = Mutex::new(None);
+/// Rayon's pools (the global one and the core's cached per-size search pools) do not survive `fork()`:
+/// their threads stay in the parent, and a child that used them would wait forever. In a forked child,
+/// calls that may go parallel run in pools made in that child, cached per pid and size.
+type ChildPools = Option<(u32, HashMap<usize, Arc<rayon::ThreadPool>>)>;
+static CHILD_POOLS: Mutex<ChildPools> = Mutex::new(None);
 
-/// Runs `f` (an engine call that may use rayon) in a pool that belongs to this process.
-pub(crate) fn in_own_pool<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+/// Runs `f` (an engine call that may use rayon) with threads that belong to this process. `threads` is
+/// the caller's cap; `f` gets the cap to pass on to the engine (`None` inside a child's own pool, which
+/// is already that size).
+pub(crate) fn in_own_pool<T: Send>(
+    threads: Option<usize>,
+    f: impl FnOnce(Option<usize>) -> T + Send,
+) -> T {
     let pid = std::process::id();
-    if MAIN_PID.get().is_none_or(|p| *p == pid) {
-        return f();
+    if MAIN_PID.get().is_none_or(|p| *p == pid) || threads == Some(1) {
+        return f(threads);
     }
+    let size = threads
+        .filter(|n| *n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let pool = {
-        let mut slot = CHILD_POOL.lock().unwrap_or_else(|p| p.into_inner());
-        match slot.as_ref() {
-            Some((p, pool)) if *p == pid => Some(pool.clone()),
-            _ => {
-                let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-                match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
-                    Ok(pool) => {
-                        let pool = Arc::new(pool);
-                        // A pool inherited from a parent has no threads here: never drop it.
-                        if let Some(old) = slot.replace((pid, pool.clone())) {
-                            std::mem::forget(old);
-                        }
-                        Some(pool)
-                    }
-                    Err(_) => None,
-                }
+        let mut slot = CHILD_POOLS.lock().unwrap_or_else(|p| p.into_inner());
+        if slot.as_ref().is_none_or(|(p, _)| *p != pid) {
+            // Pools inherited from a parent have no threads here: never drop them (that would join
+            // threads that do not exist).
+            if let Some(old) = slot.replace((pid, HashMap::new())) {
+                std::mem::forget(old);
             }
+        }
+        let pools = &mut slot.as_mut().expect("set above").1;
+        match pools.get(&size) {
+            Some(p) => Some(Arc::clone(p)),
+            None => match rayon::ThreadPoolBuilder::new().num_threads(size).build() {
+                Ok(p) => {
+                    let p = Arc::new(p);
+                    pools.insert(size, Arc::clone(&p));
+                    Some(p)
+                }
+                Err(_) => None,
+            },
         }
     };
     match pool {
-        Some(pool) => pool.install(f),
-        None => f(),
+        Some(pool) => pool.install(|| f(None)),
+        // No pool could be started: run on this thread only.
+        None => f(Some(1)),
     }
 }
 

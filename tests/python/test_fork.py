@@ -39,7 +39,11 @@ def test_parent_handle_refuses_in_child(tmp_path: pathlib.Path) -> None:
     m = unit_rows(20_000, 32, seed=1)
     db = resonance.open(tmp_path / "db.sqlite")
     db.upsert_nodes([{"id": f"n{i}"} for i in range(20_000)], m)
-    db.search(m[0], k=3)  # the parent used its thread pool before the fork
+    # The parent used rayon's global pool and a capped search pool before the fork.
+    db.search(m[0], k=3)
+    db.search(m[0], k=3, threads=2)
+    db.add_edge("n0", "n1")
+    db.pagerank()
 
     def child() -> bool:
         try:
@@ -63,10 +67,13 @@ def test_parent_handle_refuses_in_child(tmp_path: pathlib.Path) -> None:
         with resonance.open(tmp_path / "db.sqlite") as mine:
             hits = mine.search(m[5], k=1)
             assert hits[0].id == "n5"
+            assert mine.search(m[6], k=1, threads=2)[0].id == "n6"
             ids, _ = mine.search_batch(m[:4], k=1)
             assert list(ids[:, 0]) == ["n0", "n1", "n2", "n3"]
             mine.add_edge("n1", "n2")
             assert mine.pagerank()
+            assert mine.betweenness()
+            assert mine.communities().partition
         return True
 
     assert _in_child(child) == 0
