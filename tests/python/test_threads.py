@@ -50,11 +50,15 @@ def test_eight_threads_search_faster_than_one(search_db: resonance.Database) -> 
     queries = unit_rows(N_QUERIES, DIM, seed=8)
     _throughput(search_db, queries[:8], 1)  # warm-up: matrix loaded, pages hot
     best_ratio = 0.0
-    # The machine is shared: keep the best of a few rounds, each comparing back-to-back runs.
-    for _ in range(5):
+    # The machine is shared: keep the best of several rounds (for up to a minute), each comparing
+    # back-to-back runs, and stop at the first clear win.
+    deadline = time.monotonic() + 60
+    rounds = 0
+    while rounds < 3 or (best_ratio <= 1.2 and time.monotonic() < deadline):
         one = _throughput(search_db, queries, 1)
         eight = _throughput(search_db, queries, 8)
         best_ratio = max(best_ratio, eight / one)
+        rounds += 1
         if best_ratio > 1.3:
             break
     print(f"8 threads vs 1: {best_ratio:.2f}x the searches per second")
