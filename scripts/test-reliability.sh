@@ -31,7 +31,8 @@ grep -E '^test result:' "$log" | sed 's/^/   /'
 echo "== reliability suite passed ($mode mode) in $((SECONDS - start)) s"
 
 echo "-- known core bugs (ignored tests; see README.md, Reliability)"
-for t in graph_snapshot_is_one_read_transaction rollback_drops_caches_built_inside_the_transaction; do
+for t in transaction_reads_its_own_writes_in_search_and_graph \
+  failed_commit_drops_caches_built_inside_the_transaction; do
   if cargo test -p resonance --test reliability -- --ignored --exact "$t" >"$log" 2>&1; then
     echo "   $t: PASSES now — the core bug is fixed; remove its #[ignore]"
   else
