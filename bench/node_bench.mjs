@@ -77,7 +77,7 @@ async function timeAsync(fn, n = 200) {
 }
 
 // ---- data ---------------------------------------------------------------------------------------
-const db = await resonance.open(file);
+let db = await resonance.open(file);
 const nodes = [];
 for (let i = 0; i < ROWS; i++) {
   nodes.push({
@@ -147,6 +147,11 @@ if (timingBinEarly) {
   const r = JSON.parse(execFileSync(timingBinEarly, [file, q0, '1', '1', '1'], { encoding: 'utf8', env: { ...process.env, GET_ID: id } }));
   console.log(`core get_node(id) in Rust  ${r.get_node_ns.toFixed(0).padStart(7)} ns/call   (the share of getNodeSync the binding cannot remove)`);
 }
+
+// A fresh handle, like the Rust side: its vector matrix is loaded from the file in one go (the first
+// handle's matrix grew row by row with the writes above).
+db.close();
+db = await resonance.open(file);
 
 const q = randomVector();
 const qfile = path.join(dir, 'query.f32');
