@@ -11,9 +11,8 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyTuple, PyType};
 use resonance::{Error, ErrorKind};
 
-/// The base class and one class per kind, in [`ErrorKind::ALL`] order.
+/// One class per kind, in [`ErrorKind::ALL`] order (the base `Error` lives in the module).
 struct Classes {
-    base: Py<PyType>,
     kinds: Vec<Py<PyType>>,
 }
 
@@ -106,7 +105,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         kinds.push(cls);
     }
     m.add("Error", base.bind(py))?;
-    let _ = CLASSES.set(py, Classes { base, kinds });
+    let _ = CLASSES.set(py, Classes { kinds });
     Ok(())
 }
 
@@ -116,17 +115,6 @@ fn class(py: Python<'_>, kind: ErrorKind) -> Bound<'_, PyType> {
         .expect("exception classes are created at import");
     let i = ErrorKind::ALL.iter().position(|k| *k == kind).unwrap_or(0);
     classes.kinds[i].bind(py).clone()
-}
-
-/// The base class `resonance.Error`.
-#[allow(dead_code)]
-pub fn base(py: Python<'_>) -> Bound<'_, PyType> {
-    CLASSES
-        .get(py)
-        .expect("exception classes are created at import")
-        .base
-        .bind(py)
-        .clone()
 }
 
 /// A Python exception of `kind` with `message`.
