@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import pathlib
-import sqlite3
 import subprocess
 import sys
 
@@ -32,6 +31,13 @@ KINDS = {
     "sqlite": resonance.SqliteError,
     "internal": resonance.InternalError,
 }
+
+
+def other_process_sql(path: pathlib.Path, sql: str) -> None:
+    """Runs SQL on the file from another process, as another program would (in this process Python's
+    own sqlite3 would not share the engine's POSIX locks)."""
+    code = "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.executescript(sys.argv[2]); c.commit(); c.close()"
+    subprocess.run([sys.executable, "-c", code, str(path), sql], check=True)
 
 
 def test_one_class_per_kind() -> None:
@@ -165,20 +171,14 @@ def test_not_a_database(tmp_path: pathlib.Path) -> None:
 def test_constraint(db_path: pathlib.Path) -> None:
     with resonance.open(db_path) as db:
         db.upsert_node("a")
-        other = sqlite3.connect(db_path)
-        other.execute("CREATE TRIGGER no_insert BEFORE INSERT ON nodes BEGIN SELECT RAISE(ABORT, 'no inserts'); END")
-        other.commit()
-        other.close()
+        other_process_sql(db_path, "CREATE TRIGGER no_insert BEFORE INSERT ON nodes BEGIN SELECT RAISE(ABORT, 'no inserts'); END;")
         with pytest.raises(resonance.ConstraintError, match="no inserts"):
             db.upsert_node("b")
 
 
 def test_schema_unknown(tmp_path: pathlib.Path) -> None:
     p = tmp_path / "other.db"
-    c = sqlite3.connect(p)
-    c.execute("CREATE TABLE documents (id INTEGER PRIMARY KEY, body TEXT)")
-    c.commit()
-    c.close()
+    other_process_sql(p, "CREATE TABLE documents (id INTEGER PRIMARY KEY, body TEXT);")
     before = p.read_bytes()
     with pytest.raises(resonance.SchemaUnknownError, match="documents"):
         resonance.open(p)
@@ -187,10 +187,7 @@ def test_schema_unknown(tmp_path: pathlib.Path) -> None:
 
 def test_schema_too_new(db_path: pathlib.Path) -> None:
     resonance.open(db_path).close()
-    c = sqlite3.connect(db_path)
-    c.execute("INSERT INTO resonance_schema_history VALUES (99, 'future', '2030-01-01T00:00:00Z', '1')")
-    c.commit()
-    c.close()
+    other_process_sql(db_path, "INSERT INTO resonance_schema_history VALUES (99, 'future', '2030-01-01T00:00:00Z', '1');")
     with pytest.raises(resonance.SchemaTooNewError, match="V99"):
         resonance.open(db_path)
 
@@ -218,10 +215,7 @@ def test_io(tmp_path: pathlib.Path) -> None:
 def test_sqlite(db_path: pathlib.Path) -> None:
     with resonance.open(db_path) as db:
         db.upsert_node("a")
-        other = sqlite3.connect(db_path)
-        other.execute("DROP TABLE edges")
-        other.commit()
-        other.close()
+        other_process_sql(db_path, "DROP TABLE edges;")
         with pytest.raises(resonance.SqliteError) as info:
             db.edges_from("a")
         assert info.value.extended_code == 1
