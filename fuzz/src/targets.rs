@@ -829,6 +829,17 @@ fn view(db: &Database) -> Option<Value> {
     )
 }
 
+/// The bytes of a database just created by `Database::open` (made once per process).
+fn fresh_database() -> &'static [u8] {
+    static TEMPLATE: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    TEMPLATE.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("template.sqlite");
+        Database::open(&p).expect("open").close().expect("close");
+        std::fs::read(&p).expect("read template")
+    })
+}
+
 /// Interprets the steps; no step may panic or fail with `internal`. At the end the handle's view of
 /// the database (node ids, counts, graph, searches) must equal a fresh handle's, the file must pass
 /// `integrity_check`, and reopening must work.
@@ -838,6 +849,8 @@ pub fn ops(data: &[u8]) {
         dir: tempfile::tempdir().expect("tempdir"),
         db: None,
     };
+    // Start from a copy of a freshly created database (creating one per input is most of the cost).
+    std::fs::write(it.dir.path().join("db.sqlite"), fresh_database()).expect("template copy");
     let empty = Map::new();
     let trace = std::env::var_os("RESONANCE_FUZZ_TRACE").is_some();
     for step in steps.iter().take(200) {
@@ -860,23 +873,6 @@ pub fn ops(data: &[u8]) {
         }
         if let Err(e) = r {
             no_internal(&e, op);
-        } else if op == "rollback" {
-            // Workaround for a known core bug (reliability.rs,
-            // `rollback_drops_caches_built_inside_the_transaction`): a graph snapshot or vector matrix
-            // loaded inside a transaction outlives its rollback. Reopen so the fuzzer keeps looking
-            // for other bugs; remove once the core drops its caches on rollback.
-            if let Some(db) = it.db.take() {
-                let (path, read_only) = (db.path().to_path_buf(), db.is_read_only());
-                let _ = db.close();
-                it.db = Database::open_with(
-                    path,
-                    OpenOptions {
-                        read_only,
-                        ..Default::default()
-                    },
-                )
-                .ok();
-            }
         }
     }
     let Some(db) = it.db.take() else {
