@@ -10,7 +10,10 @@ start=$SECONDS
 
 echo "== Rust: format, build, tests (core, cli, ffi header check, conformance)"
 cargo fmt --all -- --check
+# The ffi crate's lib too: its symbol test inspects target/debug/libresonance.so, which `cargo test`
+# alone leaves in deps/ (cargo copies a cdylib up only when it is built as a top-level target).
 cargo build --workspace --bins --examples
+cargo build -p resonance-ffi --lib
 export RESONANCE_CLI="$CARGO_TARGET_DIR/debug/resonance"
 cargo test --workspace
 

@@ -22,7 +22,11 @@ fn cdylib() -> PathBuf {
 #[cfg(target_os = "linux")]
 fn no_sqlite_symbol_is_exported() {
     let lib = cdylib();
-    assert!(lib.exists(), "{} was not built", lib.display());
+    assert!(
+        lib.exists(),
+        "{} was not built: run `cargo build -p resonance-ffi --lib` first (scripts/test.sh does)",
+        lib.display()
+    );
     let out = Command::new("nm")
         .args(["-D", "--defined-only"])
         .arg(&lib)
