@@ -6,8 +6,7 @@
 #   scripts/test-reliability.sh                   short mode (debug build, about a minute on 2 cores)
 #   RESONANCE_SOAK=1 scripts/test-reliability.sh  long mode (100 kills, 60 s of concurrency, 4 writers...)
 #
-# Prints each test's figures. Afterwards it runs the tests that demonstrate known core bugs (marked
-# #[ignore] so the suite passes) and reports whether they still reproduce; that part never fails the script.
+# Prints each test's figures. `cargo test --workspace` (scripts/test.sh) runs the same tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
@@ -30,12 +29,3 @@ grep -E '^(crash|concurrency|disk full|hostile files|fuzz corpora replayed):' "$
 grep -E '^test result:' "$log" | sed 's/^/   /'
 echo "== reliability suite passed ($mode mode) in $((SECONDS - start)) s"
 
-echo "-- known core bugs (ignored tests; see README.md, Reliability)"
-for t in transaction_reads_its_own_writes_in_search_and_graph \
-  failed_commit_drops_caches_built_inside_the_transaction invalid_utf8_text_is_a_typed_error; do
-  if cargo test -p resonance --test reliability -- --ignored --exact "$t" >"$log" 2>&1; then
-    echo "   $t: PASSES now — the core bug is fixed; remove its #[ignore]"
-  else
-    echo "   $t: still reproduces: $(grep -m1 -A1 'panicked at' "$log" | tail -n1 | cut -c1-200)"
-  fi
-done

@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
 export CARGO_TERM_COLOR=never
 start=$SECONDS
+step=$SECONDS
+# Seconds since the previous step, printed with each step heading (CI keeps the whole run under 25 min).
+lap() { echo "   (previous step: $((SECONDS - step)) s)"; step=$SECONDS; }
 
 echo "== Rust: format, build, tests (core, cli, ffi header check, conformance)"
 cargo fmt --all -- --check
@@ -17,13 +20,17 @@ cargo build -p resonance-ffi --lib
 export RESONANCE_CLI="$CARGO_TARGET_DIR/debug/resonance"
 cargo test --workspace
 
+lap
 echo "== C ABI: C and C++ suites, conformance runner in C, under valgrind"
 scripts/test-c.sh
 
+lap
 echo "== Python: pytest in .venv (API, errors, numpy zero-copy, threads, conformance, stubs)"
 scripts/test-python.sh
 
+lap
 echo "== Node and Bun: node --test, bun, tsc"
 scripts/test-node.sh
 
+lap
 echo "== all tests passed in $((SECONDS - start)) s"

@@ -28,10 +28,9 @@ pub(crate) struct State {
     pub tx: Option<TxState>,
 }
 
-/// An explicit transaction: the thread that began it, and what it changed so far.
+/// An explicit transaction: the thread that began it.
 pub(crate) struct TxState {
     owner: ThreadId,
-    pending: Pending,
 }
 
 /// An open Resonance database. `Send + Sync`: share it between threads; calls are serialised on an
@@ -209,7 +208,7 @@ impl Database {
         self.check_writable(what)?;
         self.with_state(|s| {
             s.cache.refresh(&s.conn)?;
-            if let Some(tx) = s.tx.as_mut() {
+            if s.tx.is_some() {
                 s.conn
                     .execute_batch("SAVEPOINT resonance_op")
                     .map_err(|e| Error::sqlite(e, what))?;
@@ -222,8 +221,10 @@ impl Database {
                         s.conn
                             .execute_batch("RELEASE resonance_op")
                             .map_err(|e| Error::sqlite(e, what))?;
-                        tx.pending.ops.extend(pending.ops);
-                        tx.pending.graph_dirty |= pending.graph_dirty;
+                        // This connection reads its own uncommitted rows: the caches follow them
+                        // at once, so search and graph calls inside the transaction see its writes.
+                        // A rollback, or a COMMIT that fails, drops the caches.
+                        s.cache.apply(pending);
                         Ok(v)
                     }
                     Err(e) => {
@@ -281,7 +282,6 @@ impl Database {
                 .map_err(|e| Error::sqlite(e, "beginning a transaction"))?;
             s.tx = Some(TxState {
                 owner: std::thread::current().id(),
-                pending: Pending::default(),
             });
             Ok(())
         })
@@ -290,17 +290,17 @@ impl Database {
     /// Commits the explicit transaction.
     pub fn commit(&self) -> Result<()> {
         let r = self.with_state(|s| {
-            let Some(tx) = s.tx.take() else {
+            if s.tx.take().is_none() {
                 return Err(Error::InvalidArgument(
                     "no transaction is open on this handle".into(),
                 ));
-            };
+            }
             match s.conn.execute_batch("COMMIT") {
-                Ok(()) => {
-                    s.cache.apply(tx.pending);
-                    Ok(())
-                }
+                // The caches already hold the transaction's writes (see `write`).
+                Ok(()) => Ok(()),
                 Err(e) => {
+                    // The caches may hold rows that are now gone.
+                    s.cache.invalidate();
                     let _ = s.conn.execute_batch("ROLLBACK");
                     Err(Error::sqlite(e, "committing the transaction (rolled back)"))
                 }

@@ -261,8 +261,15 @@ impl Error {
                     },
                 }
             }
+            // A stored value that cannot be what the schema says (text that is not UTF-8, a number
+            // where text belongs): a damaged page or a file written by another program.
+            rusqlite::Error::InvalidColumnType(..)
+            | rusqlite::Error::FromSqlConversionFailure(..)
+            | rusqlite::Error::Utf8Error(..)
+            | rusqlite::Error::IntegralValueOutOfRange(..) => {
+                Error::Corrupt(format!("{context}: a stored value is damaged: {err}"))
+            }
             rusqlite::Error::InvalidParameterName(_)
-            | rusqlite::Error::InvalidColumnType(..)
             | rusqlite::Error::NulError(_)
             | rusqlite::Error::ToSqlConversionFailure(_) => {
                 Error::InvalidArgument(format!("{context}: {err}"))
@@ -362,6 +369,23 @@ mod tests {
         let err = Error::sqlite(e, "x.db");
         assert_eq!(err.code(), "busy");
         assert!(err.to_string().contains("x.db"));
+    }
+
+    #[test]
+    fn unreadable_stored_values_are_corrupt() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        let e = conn
+            .query_row("SELECT CAST(x'41ff42' AS TEXT)", [], |r| {
+                r.get::<_, String>(0)
+            })
+            .unwrap_err();
+        let err = Error::sqlite(e, "node a");
+        assert_eq!(err.code(), "corrupt", "{err}");
+        assert!(err.to_string().contains("node a"));
+        let e = conn
+            .query_row("SELECT 1", [], |r| r.get::<_, String>(0))
+            .unwrap_err();
+        assert_eq!(Error::sqlite(e, "title").code(), "corrupt");
     }
 
     #[test]

@@ -1189,7 +1189,6 @@ fn disk_full_import_is_io_and_all_or_nothing() {
 /// A COMMIT that fails (the disk filled when the WAL frames were written) rolls the transaction back;
 /// caches the transaction loaded (holding its uncommitted rows) must go with it, as on `rollback`.
 #[test]
-#[ignore = "core bug: a failed COMMIT keeps caches loaded inside the transaction (run with --ignored)"]
 fn failed_commit_drops_caches_built_inside_the_transaction() {
     let dir = tempfile::tempdir().unwrap();
     let mnt = dir.path().join("mnt");
@@ -1449,7 +1448,6 @@ fn hostile_files_give_typed_errors_never_a_crash_or_hang() {
 
     let mut detected = 0;
     let mut harmless = 0;
-    let mut known_bug_hits = 0;
     let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
     let mut bad = Vec::new();
     let t0 = Instant::now();
@@ -1500,13 +1498,7 @@ fn hostile_files_give_typed_errors_never_a_crash_or_hang() {
                 continue;
             }
             let k = v.as_str().unwrap().to_string();
-            let known_utf8 = k == "sqlite"
-                && o.stderr.contains("HOSTILE-ERROR [sqlite]")
-                && o.stderr.contains("invalid utf-8");
-            if known_utf8 {
-                // Known core bug (`invalid_utf8_text_is_a_typed_error`): counted, not failed here.
-                known_bug_hits += 1;
-            } else if !ALLOWED.contains(&k.as_str()) {
+            if !ALLOWED.contains(&k.as_str()) {
                 bad.push(format!(
                     "{}: {op} returned {k} (want corrupt / not_a_database): {line} {}",
                     case.name,
@@ -1542,8 +1534,7 @@ fn hostile_files_give_typed_errors_never_a_crash_or_hang() {
     println!(
         "hostile files: {} tried in child processes ({:.1} s), 0 crashes, 0 hangs; {detected} reported as corrupt / \
          not_a_database / failed quick_check, {harmless} opened without a detectable problem (damage in free space, \
-         a value, or a WAL SQLite ignores); outcomes per call: {kinds:?}; {known_bug_hits} calls hit the known \
-         invalid-UTF-8 bug (`sqlite` instead of `corrupt`)",
+         a value, or a WAL SQLite ignores); outcomes per call: {kinds:?}",
         cases.len(),
         t0.elapsed().as_secs_f64()
     );
@@ -1555,12 +1546,10 @@ fn hostile_files_give_typed_errors_never_a_crash_or_hang() {
     );
 }
 
-/// Known core bug found by the hostile-file test in long mode: a text column holding invalid UTF-8 (a
-/// damaged page, or a file written by another program) makes `list_nodes` / `get_node` fail with the
-/// generic `sqlite` kind and a made-up extended code 1 (`Error::sqlite` maps rusqlite's
-/// `FromSqlConversionFailure` there) instead of `corrupt` naming the node, or reading the text lossily.
+/// Found by the hostile-file test in long mode: a text column holding invalid UTF-8 (a damaged page, or
+/// a file written by another program) made `list_nodes` / `get_node` fail with the generic `sqlite`
+/// kind. Fixed: values that cannot be read as the schema says are `corrupt`.
 #[test]
-#[ignore = "core bug: invalid UTF-8 in a stored text is the generic `sqlite` kind (run with --ignored)"]
 fn invalid_utf8_text_is_a_typed_error() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("resonance.db");
@@ -1656,13 +1645,10 @@ fn fuzz_corpora_replay() {
     println!("fuzz corpora replayed: {}", figures.join(", "));
 }
 
-/// Known core inconsistency (the other side of `rollback_drops_caches_built_inside_the_transaction`):
-/// inside an explicit transaction, `get_node` sees the transaction's own writes but `search` and the
-/// graph answer from caches loaded before `begin` (a write inside a transaction only records cache
-/// changes for its commit). Whether a transaction sees its own writes thus depends on whether the
-/// handle had searched before.
+/// The other side of `rollback_drops_caches_built_inside_the_transaction`: inside an explicit
+/// transaction, `search` and the graph see the transaction's own writes, like `get_node`, even when
+/// their caches were loaded before `begin` (they used to answer from those stale caches).
 #[test]
-#[ignore = "core bug: search and graph inside a transaction miss its own writes when caches were loaded before (run with --ignored)"]
 fn transaction_reads_its_own_writes_in_search_and_graph() {
     let dir = tempfile::tempdir().unwrap();
     let db = Database::open(dir.path().join("resonance.db")).unwrap();
