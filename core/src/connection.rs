@@ -154,7 +154,8 @@ pub(crate) fn open_read_write(path: &Path, opts: &OpenOptions) -> Result<Connect
         | OpenFlags::SQLITE_OPEN_CREATE
         | OpenFlags::SQLITE_OPEN_NO_MUTEX
         | OpenFlags::SQLITE_OPEN_EXRESCODE;
-    let conn = Connection::open_with_flags(path, flags).ctx(format!("opening {}", show(path)))?;
+    let conn =
+        Connection::open_with_flags(path, flags).ctx(format_args!("opening {}", show(path)))?;
     harden(&conn, path, opts)?;
     Ok(conn)
 }
@@ -209,11 +210,12 @@ pub(crate) fn open_read_only(path: &Path, opts: &OpenOptions) -> Result<Connecti
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
         | OpenFlags::SQLITE_OPEN_NO_MUTEX
         | OpenFlags::SQLITE_OPEN_EXRESCODE;
-    let conn = Connection::open_with_flags(path, flags).ctx(format!("opening {}", show(path)))?;
+    let conn =
+        Connection::open_with_flags(path, flags).ctx(format_args!("opening {}", show(path)))?;
     harden(&conn, path, opts)?;
     let mode: String = conn
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
-        .ctx(format!("reading the journal mode of {}", show(path)))?;
+        .ctx(format_args!("reading the journal mode of {}", show(path)))?;
     if !mode.eq_ignore_ascii_case("wal") {
         return Err(why(format!("the journal mode is {mode}, not WAL")));
     }
@@ -289,11 +291,11 @@ pub(crate) fn ensure_wal(conn: &Connection, path: &Path, busy_timeout_ms: u32) -
 fn switch_to_wal(conn: &Connection, path: &Path) -> Result<()> {
     let mode: String = conn
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
-        .ctx(format!("reading the journal mode of {}", show(path)))?;
+        .ctx(format_args!("reading the journal mode of {}", show(path)))?;
     if !mode.eq_ignore_ascii_case("wal") {
         let now: String = conn
             .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-            .ctx(format!("switching {} to WAL", show(path)))?;
+            .ctx(format_args!("switching {} to WAL", show(path)))?;
         if !now.eq_ignore_ascii_case("wal") {
             return Err(Error::Sqlite {
                 extended_code: 1,
@@ -330,9 +332,9 @@ pub(crate) fn write_tx<T>(
 ) -> Result<T> {
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
-        .ctx(format!("beginning a write transaction for {what}"))?;
+        .ctx(format_args!("beginning a write transaction for {what}"))?;
     let out = f(&tx)?;
-    tx.commit().ctx(format!("committing {what}"))?;
+    tx.commit().ctx(format_args!("committing {what}"))?;
     Ok(out)
 }
 
@@ -347,13 +349,13 @@ pub(crate) fn pragma_text(conn: &Connection, name: &str) -> Result<String> {
             other => format!("{other:?}"),
         })
     })
-    .ctx(format!("reading PRAGMA {name}"))
+    .ctx(format_args!("reading PRAGMA {name}"))
 }
 
 /// A pragma read as an integer.
 pub(crate) fn pragma_i64(conn: &Connection, name: &str) -> Result<i64> {
     conn.query_row(&format!("PRAGMA {name}"), [], |r| r.get(0))
-        .ctx(format!("reading PRAGMA {name}"))
+        .ctx(format_args!("reading PRAGMA {name}"))
 }
 
 #[cfg(test)]

@@ -164,15 +164,17 @@ impl Database {
     /// Locks the open state, waiting (up to the busy timeout) while another thread holds an explicit
     /// transaction on this handle; fails with `closed` once closed.
     fn lock_open(&self) -> Result<MutexGuard<'_, Option<State>>> {
-        let me = std::thread::current().id();
-        let deadline =
-            Instant::now() + Duration::from_millis(u64::from(self.options.busy_timeout_ms));
         let mut guard = self.lock();
+        // The clock is read only when another thread's transaction makes this call wait.
+        let mut deadline = None;
         loop {
             match guard.as_ref() {
                 None => return Err(Error::Closed),
-                Some(State { tx: Some(tx), .. }) if tx.owner != me => {
+                Some(State { tx: Some(tx), .. }) if tx.owner != std::thread::current().id() => {
                     let now = Instant::now();
+                    let deadline = *deadline.get_or_insert_with(|| {
+                        now + Duration::from_millis(u64::from(self.options.busy_timeout_ms))
+                    });
                     if now >= deadline {
                         return Err(Error::Busy(format!(
                             "another thread holds a transaction on {} for longer than the busy timeout",

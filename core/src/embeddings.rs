@@ -293,7 +293,7 @@ impl Database {
             conn.prepare_cached("UPDATE nodes SET embedding = ?2 WHERE id = ?1")
                 .ctx("writing an embedding")?
                 .execute(params![id, fafcas::encode(&unit)])
-                .ctx(format!("writing the embedding of {id:?}"))?;
+                .ctx(format_args!("writing the embedding of {id:?}"))?;
             let old = old_len.map(|l| serde_json::json!({"embedding": {"dimension": l / 4}}).to_string());
             let new = serde_json::json!({"embedding": {"dimension": unit.len()}}).to_string();
             conn.prepare_cached(

@@ -731,7 +731,7 @@ pub fn dry_run_file(path: &Path, opts: &crate::connection::OpenOptions) -> Resul
                 rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
                     | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
             )
-            .ctx(format!("opening {}", show(path)))?;
+            .ctx(format_args!("opening {}", show(path)))?;
             conn.busy_timeout(std::time::Duration::from_millis(u64::from(
                 opts.busy_timeout_ms,
             )))

@@ -191,9 +191,9 @@ pub fn table_columns(conn: &Connection, table: &str) -> Result<Vec<ColumnInfo>> 
                 pk: r.get(4)?,
             })
         })
-        .ctx(format!("reading the columns of {table}"))?;
+        .ctx(format_args!("reading the columns of {table}"))?;
     rows.collect::<std::result::Result<Vec<_>, _>>()
-        .ctx(format!("reading the columns of {table}"))
+        .ctx(format_args!("reading the columns of {table}"))
 }
 
 /// Names of objects of `kind` (`table`, `index`, `trigger`) in `sqlite_master`, without SQLite's own.

@@ -216,7 +216,39 @@ fn validate_meta(meta: &Option<String>, id: &str) -> Result<()> {
     Ok(())
 }
 
-const NODE_COLS: &str = "id, type, title, domain, layer, hash, summary, meta, date";
+/// The node columns every read selects, in `node_from_row`'s order (column 9 follows: the embedding,
+/// its length, or NULL). A macro so the SQL texts are constants (no `format!` per call).
+macro_rules! node_cols {
+    () => {
+        "id, type, title, domain, layer, hash, summary, meta, date"
+    };
+}
+
+/// `get_node` SQL: without and with the embedding.
+const GET_NODE_SQL: [&str; 2] = [
+    concat!("SELECT ", node_cols!(), ", NULL FROM nodes WHERE id = ?1"),
+    concat!(
+        "SELECT ",
+        node_cols!(),
+        ", embedding FROM nodes WHERE id = ?1"
+    ),
+];
+
+/// `list_nodes` SQL: without and with the embeddings.
+const LIST_NODES_SQL: [&str; 2] = [
+    concat!(
+        "SELECT ",
+        node_cols!(),
+        ", NULL FROM nodes WHERE (?1 IS NULL OR domain = ?1) ",
+        "AND (?2 IS NULL OR type = ?2) ORDER BY id LIMIT ?3 OFFSET ?4"
+    ),
+    concat!(
+        "SELECT ",
+        node_cols!(),
+        ", embedding FROM nodes WHERE (?1 IS NULL OR domain = ?1) ",
+        "AND (?2 IS NULL OR type = ?2) ORDER BY id LIMIT ?3 OFFSET ?4"
+    ),
+];
 
 fn node_from_row(r: &Row<'_>, with_embedding: bool) -> rusqlite::Result<Node> {
     let embedding = if with_embedding {
@@ -258,8 +290,10 @@ fn history_json(n: &Node, dimension: Option<usize>) -> String {
 
 /// The history JSON of the stored node `id`, if any.
 fn node_json(conn: &Connection, id: &str) -> Result<Option<String>> {
-    conn.prepare_cached(&format!(
-        "SELECT {NODE_COLS}, length(embedding) FROM nodes WHERE id = ?1"
+    conn.prepare_cached(concat!(
+        "SELECT ",
+        node_cols!(),
+        ", length(embedding) FROM nodes WHERE id = ?1"
     ))
     .ctx("reading a node")?
     .query_row([id], |r| {
@@ -268,7 +302,7 @@ fn node_json(conn: &Connection, id: &str) -> Result<Option<String>> {
         Ok(history_json(&n, len.map(|l| l as usize / 4)))
     })
     .optional()
-    .ctx(format!("reading node {id:?}"))
+    .ctx(format_args!("reading node {id:?}"))
 }
 
 fn record(
@@ -284,7 +318,7 @@ fn record(
     )
     .ctx("recording history")?
     .execute(params![entity_type, entity_id, action, old, new])
-    .ctx(format!("recording history for {entity_type} {entity_id:?}"))?;
+    .ctx(format_args!("recording history for {entity_type} {entity_id:?}"))?;
     Ok(())
 }
 
@@ -335,7 +369,7 @@ fn upsert_node_in(
         node.date,
         node.summary
     ])
-    .ctx(format!("writing node {:?}", node.id))?;
+    .ctx(format_args!("writing node {:?}", node.id))?;
     let written = Node {
         id: node.id.clone(),
         node_type: node.node_type.clone(),
@@ -406,7 +440,7 @@ fn add_edge_in(conn: &Connection, pending: &mut Pending, e: &EdgeInput) -> Resul
         )
         .ctx("adding an edge")?
         .execute(params![e.source, e.target, t, c, v, e.context_source])
-        .ctx(format!("adding edge {} -> {}", e.source, e.target))?;
+        .ctx(format_args!("adding edge {} -> {}", e.source, e.target))?;
     if n > 0 {
         record(
             conn,
@@ -475,13 +509,11 @@ impl Database {
     pub fn get_node_with(&self, id: &str, with_embedding: bool) -> Result<Option<Node>> {
         self.with_state(|s| {
             s.conn
-                .prepare_cached(&format!(
-                    "SELECT {NODE_COLS}, embedding FROM nodes WHERE id = ?1"
-                ))
+                .prepare_cached(GET_NODE_SQL[usize::from(with_embedding)])
                 .ctx("reading a node")?
                 .query_row([id], |r| node_from_row(r, with_embedding))
                 .optional()
-                .ctx(format!("reading node {id:?}"))
+                .ctx(format_args!("reading node {id:?}"))
         })
     }
 
@@ -497,10 +529,7 @@ impl Database {
         self.with_state(|s| {
             let mut stmt = s
                 .conn
-                .prepare_cached(&format!(
-                    "SELECT {NODE_COLS}, embedding FROM nodes WHERE (?1 IS NULL OR domain = ?1) \
-                     AND (?2 IS NULL OR type = ?2) ORDER BY id LIMIT ?3 OFFSET ?4"
-                ))
+                .prepare_cached(LIST_NODES_SQL[usize::from(opts.with_embeddings)])
                 .ctx("listing nodes")?;
             let rows = stmt
                 .query_map(params![opts.domain, opts.node_type, limit, offset], |r| {
@@ -521,11 +550,11 @@ impl Database {
             conn.prepare_cached("DELETE FROM edges WHERE source = ?1 OR target = ?1")
                 .ctx("deleting edges")?
                 .execute([id])
-                .ctx(format!("deleting the edges of {id:?}"))?;
+                .ctx(format_args!("deleting the edges of {id:?}"))?;
             conn.prepare_cached("DELETE FROM nodes WHERE id = ?1")
                 .ctx("deleting a node")?
                 .execute([id])
-                .ctx(format!("deleting node {id:?}"))?;
+                .ctx(format_args!("deleting node {id:?}"))?;
             record(conn, "node", id, "delete", Some(&old), None)?;
             pending.ops.push(CacheOp::Remove(id.to_string()));
             pending.graph_dirty = true;
@@ -574,7 +603,10 @@ impl Database {
                 v,
                 edge.context_source
             ])
-            .ctx(format!("upserting edge {} -> {}", edge.source, edge.target))?;
+            .ctx(format_args!(
+                "upserting edge {} -> {}",
+                edge.source, edge.target
+            ))?;
             let old_json = old.map(|o| serde_json::to_string(&o).unwrap_or_default());
             record(
                 conn,
@@ -643,7 +675,7 @@ impl Database {
                 .ctx("reading edges")?;
             let rows = stmt.query_map([id], edge_from_row).ctx("reading edges")?;
             rows.collect::<std::result::Result<Vec<_>, _>>()
-                .ctx(format!("reading the edges of {id:?}"))
+                .ctx(format_args!("reading the edges of {id:?}"))
         })
     }
 
@@ -664,7 +696,7 @@ impl Database {
             conn.prepare_cached("UPDATE nodes SET meta = ?2 WHERE id = ?1")
                 .ctx("updating meta")?
                 .execute(params![id, meta])
-                .ctx(format!("updating the meta of {id:?}"))?;
+                .ctx(format_args!("updating the meta of {id:?}"))?;
             record(conn, "node", id, "update_meta", old.as_deref(), meta)?;
             Ok(())
         })
@@ -776,7 +808,7 @@ impl Database {
                         checkpointed: r.get(2)?,
                     })
                 })
-                .ctx(format!("checkpointing {}", show(self.path())))
+                .ctx(format_args!("checkpointing {}", show(self.path())))
         })
     }
 
@@ -801,7 +833,7 @@ impl Database {
             }
             s.conn
                 .execute_batch("VACUUM")
-                .ctx(format!("vacuuming {}", show(self.path())))
+                .ctx(format_args!("vacuuming {}", show(self.path())))
         })
     }
 }
