@@ -104,7 +104,12 @@ fn buffer_view<'py>(obj: &Bound<'py, PyAny>) -> Option<Bound<'py, PyUntypedArray
 }
 
 fn list_floats(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<f32>> {
-    let seq: Vec<Bound<'_, PyAny>> = obj.extract()?;
+    let seq: Vec<Bound<'_, PyAny>> = obj.extract().map_err(|_| {
+        invalid(format!(
+            "{what} must be a list of numbers, got {}",
+            type_name(obj)
+        ))
+    })?;
     let mut out = Vec::with_capacity(seq.len());
     for (i, x) in seq.iter().enumerate() {
         if x.is_instance_of::<PyBool>()
@@ -117,7 +122,9 @@ fn list_floats(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<f32>> {
                 type_name(x)
             )));
         }
-        let f: f64 = x.extract()?;
+        let f: f64 = x.extract().map_err(|e: PyErr| {
+            invalid(format!("{what}[{i}] is not a float: {}", e.value(obj.py())))
+        })?;
         out.push(f as f32);
     }
     Ok(out)
@@ -156,7 +163,9 @@ pub fn matrix<'py>(obj: &Bound<'py, PyAny>, what: &str) -> PyResult<Matrix<'py>>
         return from_array(arr);
     }
     if obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>() {
-        let rows: Vec<Bound<'py, PyAny>> = obj.extract()?;
+        let rows: Vec<Bound<'py, PyAny>> = obj
+            .extract()
+            .map_err(|_| invalid(format!("{what} must be a list of lists of numbers")))?;
         let mut data = Vec::new();
         let mut cols = None;
         for (i, r) in rows.iter().enumerate() {
@@ -240,8 +249,14 @@ pub fn meta_arg(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<String>> {
     if obj.is_none() {
         return Ok(None);
     }
+    let utf8 = |e: PyErr| {
+        invalid(format!(
+            "meta cannot be encoded as UTF-8 (a lone surrogate such as '\\ud800'?): {}",
+            e.value(obj.py())
+        ))
+    };
     if let Ok(s) = obj.cast::<PyString>() {
-        return Ok(Some(s.extract::<String>()?));
+        return Ok(Some(s.extract::<String>().map_err(utf8)?));
     }
     let json = obj.py().import("json")?;
     let kwargs = PyDict::new(obj.py());
@@ -251,5 +266,5 @@ pub fn meta_arg(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<String>> {
         .getattr("dumps")?
         .call((obj,), Some(&kwargs))
         .map_err(|e| invalid(format!("meta is not JSON-serialisable: {e}")))?;
-    Ok(Some(s.extract()?))
+    Ok(Some(s.extract().map_err(utf8)?))
 }

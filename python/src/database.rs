@@ -13,6 +13,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple, PyType};
 use resonance::{EdgeInput, ErrorKind, ListOptions, MigrateOptions, NodeInput, SearchOptions};
 
+use crate::args;
 use crate::convert::{matrix, meta_arg, vector};
 use crate::errors::{invalid, new_err};
 use crate::types::{self, Edge, HistoryEntry, Hit, Node};
@@ -105,7 +106,9 @@ const EDGE_KEYS: [&str; 6] = [
 
 fn check_keys(d: &Bound<'_, PyDict>, allowed: &[&str], what: &str) -> PyResult<()> {
     for k in d.keys() {
-        let k: String = k.extract()?;
+        let k: String = k
+            .extract()
+            .map_err(|_| invalid(format!("{what}: keys must be strings")))?;
         if !allowed.contains(&k.as_str()) {
             return Err(invalid(format!(
                 "{what}: unknown key {k:?} (allowed: {})",
@@ -190,12 +193,18 @@ fn edge_from_obj(o: &Bound<'_, PyAny>, what: &str) -> PyResult<EdgeInput> {
         });
     }
     if let Ok(t) = o.cast::<PyTuple>() {
-        let (source, target, edge_type): (String, String, Option<String>) = match t.len() {
-            2 => {
-                let (s, t): (String, String) = t.extract()?;
-                (s, t, None)
-            }
-            3 => t.extract()?,
+        let text = |i: usize, name: &str| -> PyResult<String> {
+            args::string(&t.get_item(i)?)
+                .map_err(|e| invalid(format!("{what}: {name}: {}", e.value(o.py()))))
+        };
+        let (source, target, edge_type) = match t.len() {
+            2 => (text(0, "source")?, text(1, "target")?, None),
+            3 => (
+                text(0, "source")?,
+                text(1, "target")?,
+                args::opt_string(&t.get_item(2)?)
+                    .map_err(|e| invalid(format!("{what}: type: {}", e.value(o.py()))))?,
+            ),
             n => {
                 return Err(invalid(format!(
                     "{what}: a tuple edge is (source, target[, type]), got {n} items"
@@ -340,15 +349,15 @@ impl Database {
     fn upsert_node(
         &self,
         py: Python<'_>,
-        id: String,
-        r#type: Option<String>,
-        title: Option<String>,
-        domain: Option<String>,
-        layer: Option<String>,
-        hash: Option<String>,
-        summary: Option<String>,
+        #[pyo3(from_py_with = args::string)] id: String,
+        #[pyo3(from_py_with = args::opt_string)] r#type: Option<String>,
+        #[pyo3(from_py_with = args::opt_string)] title: Option<String>,
+        #[pyo3(from_py_with = args::opt_string)] domain: Option<String>,
+        #[pyo3(from_py_with = args::opt_string)] layer: Option<String>,
+        #[pyo3(from_py_with = args::opt_string)] hash: Option<String>,
+        #[pyo3(from_py_with = args::opt_string)] summary: Option<String>,
         meta: Option<&Bound<'_, PyAny>>,
-        date: Option<String>,
+        #[pyo3(from_py_with = args::opt_string)] date: Option<String>,
         embedding: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
         let db = self.db()?;
@@ -416,9 +425,14 @@ impl Database {
 
     /// Reads a node (`None` when there is none), with its embedding when `with_embedding`.
     #[pyo3(signature = (id, *, with_embedding=false))]
-    fn get_node(&self, py: Python<'_>, id: &str, with_embedding: bool) -> PyResult<Option<Node>> {
+    fn get_node(
+        &self,
+        py: Python<'_>,
+        #[pyo3(from_py_with = args::string)] id: String,
+        #[pyo3(from_py_with = args::boolean)] with_embedding: bool,
+    ) -> PyResult<Option<Node>> {
         let db = self.db()?;
-        let n = run(py, || db.get_node_with(id, with_embedding))?;
+        let n = run(py, || db.get_node_with(&id, with_embedding))?;
         Ok(n.map(|n| Node::new(py, n)))
     }
 
@@ -427,11 +441,11 @@ impl Database {
     fn list_nodes(
         &self,
         py: Python<'_>,
-        domain: Option<String>,
-        r#type: Option<String>,
-        limit: Option<usize>,
-        offset: usize,
-        with_embeddings: bool,
+        #[pyo3(from_py_with = args::opt_string)] domain: Option<String>,
+        #[pyo3(from_py_with = args::opt_string)] r#type: Option<String>,
+        #[pyo3(from_py_with = args::opt_count)] limit: Option<usize>,
+        #[pyo3(from_py_with = args::count)] offset: usize,
+        #[pyo3(from_py_with = args::boolean)] with_embeddings: bool,
     ) -> PyResult<Vec<Node>> {
         let db = self.db()?;
         let opts = ListOptions {
@@ -446,27 +460,35 @@ impl Database {
     }
 
     /// Deletes a node with its edges and vector (`NotFoundError` when missing).
-    fn delete_node(&self, py: Python<'_>, id: &str) -> PyResult<()> {
+    fn delete_node(
+        &self,
+        py: Python<'_>,
+        #[pyo3(from_py_with = args::string)] id: String,
+    ) -> PyResult<()> {
         let db = self.db()?;
-        run(py, || db.delete_node(id))
+        run(py, || db.delete_node(&id))
     }
 
     /// Replaces a node's `meta` (a dict, any JSON value, JSON text, or None).
     fn update_meta(
         &self,
         py: Python<'_>,
-        id: &str,
+        #[pyo3(from_py_with = args::string)] id: String,
         meta: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
         let db = self.db()?;
         let meta = meta_arg(meta)?;
-        run(py, || db.update_meta(id, meta.as_deref()))
+        run(py, || db.update_meta(&id, meta.as_deref()))
     }
 
     /// The history of an entity (a node id, or `source|type|target` for an edge), oldest first.
-    fn history(&self, py: Python<'_>, entity_id: &str) -> PyResult<Vec<HistoryEntry>> {
+    fn history(
+        &self,
+        py: Python<'_>,
+        #[pyo3(from_py_with = args::string)] entity_id: String,
+    ) -> PyResult<Vec<HistoryEntry>> {
         let db = self.db()?;
-        let v = run(py, || db.history(entity_id))?;
+        let v = run(py, || db.history(&entity_id))?;
         v.into_iter().map(|h| HistoryEntry::new(py, h)).collect()
     }
 
@@ -476,8 +498,8 @@ impl Database {
     fn prune_history(
         &self,
         py: Python<'_>,
-        older_than_days: Option<u32>,
-        keep_last: Option<u64>,
+        #[pyo3(from_py_with = args::opt_u32)] older_than_days: Option<u32>,
+        #[pyo3(from_py_with = args::opt_u64)] keep_last: Option<u64>,
     ) -> PyResult<usize> {
         let db = self.db()?;
         run(py, || db.prune_history(older_than_days, keep_last))
@@ -498,12 +520,12 @@ impl Database {
     fn add_edge(
         &self,
         py: Python<'_>,
-        source: String,
-        target: String,
-        r#type: Option<String>,
-        confidence: Option<f64>,
-        veracity: Option<f64>,
-        context_source: Option<String>,
+        #[pyo3(from_py_with = args::string)] source: String,
+        #[pyo3(from_py_with = args::string)] target: String,
+        #[pyo3(from_py_with = args::opt_string)] r#type: Option<String>,
+        #[pyo3(from_py_with = args::opt_float)] confidence: Option<f64>,
+        #[pyo3(from_py_with = args::opt_float)] veracity: Option<f64>,
+        #[pyo3(from_py_with = args::opt_string)] context_source: Option<String>,
     ) -> PyResult<bool> {
         let db = self.db()?;
         let e = EdgeInput {
@@ -538,12 +560,12 @@ impl Database {
     fn upsert_edge(
         &self,
         py: Python<'_>,
-        source: String,
-        target: String,
-        r#type: Option<String>,
-        confidence: Option<f64>,
-        veracity: Option<f64>,
-        context_source: Option<String>,
+        #[pyo3(from_py_with = args::string)] source: String,
+        #[pyo3(from_py_with = args::string)] target: String,
+        #[pyo3(from_py_with = args::opt_string)] r#type: Option<String>,
+        #[pyo3(from_py_with = args::opt_float)] confidence: Option<f64>,
+        #[pyo3(from_py_with = args::opt_float)] veracity: Option<f64>,
+        #[pyo3(from_py_with = args::opt_string)] context_source: Option<String>,
     ) -> PyResult<()> {
         let db = self.db()?;
         let e = EdgeInput {
@@ -558,31 +580,39 @@ impl Database {
     }
 
     /// Deletes an edge (`NotFoundError` when missing).
-    #[pyo3(signature = (source, target, r#type="related_to"))]
+    #[pyo3(signature = (source, target, r#type=String::from("related_to")), text_signature = "($self, source, target, type=\"related_to\")")]
     fn delete_edge(
         &self,
         py: Python<'_>,
-        source: &str,
-        target: &str,
-        r#type: &str,
+        #[pyo3(from_py_with = args::string)] source: String,
+        #[pyo3(from_py_with = args::string)] target: String,
+        #[pyo3(from_py_with = args::string)] r#type: String,
     ) -> PyResult<()> {
         let db = self.db()?;
-        run(py, || db.delete_edge(source, target, r#type))
+        run(py, || db.delete_edge(&source, &target, &r#type))
     }
 
     /// Edges out of `id`, ordered by target then type.
-    fn edges_from(&self, py: Python<'_>, id: &str) -> PyResult<Vec<Edge>> {
+    fn edges_from(
+        &self,
+        py: Python<'_>,
+        #[pyo3(from_py_with = args::string)] id: String,
+    ) -> PyResult<Vec<Edge>> {
         let db = self.db()?;
-        Ok(run(py, || db.edges_from(id))?
+        Ok(run(py, || db.edges_from(&id))?
             .into_iter()
             .map(Edge::from)
             .collect())
     }
 
     /// Edges into `id`, ordered by source then type.
-    fn edges_to(&self, py: Python<'_>, id: &str) -> PyResult<Vec<Edge>> {
+    fn edges_to(
+        &self,
+        py: Python<'_>,
+        #[pyo3(from_py_with = args::string)] id: String,
+    ) -> PyResult<Vec<Edge>> {
         let db = self.db()?;
-        Ok(run(py, || db.edges_to(id))?
+        Ok(run(py, || db.edges_to(&id))?
             .into_iter()
             .map(Edge::from)
             .collect())
@@ -592,21 +622,26 @@ impl Database {
 
     /// Stores `id`'s embedding (a float32 array read in place; `NotFoundError` when the node is
     /// missing).
-    fn set_embedding(&self, py: Python<'_>, id: &str, vector: &Bound<'_, PyAny>) -> PyResult<()> {
+    fn set_embedding(
+        &self,
+        py: Python<'_>,
+        #[pyo3(from_py_with = args::string)] id: String,
+        vector: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
         let db = self.db()?;
         let v = crate::convert::vector(vector, "vector")?;
         let s = v.as_slice();
-        run(py, || db.set_embedding(id, s))
+        run(py, || db.set_embedding(&id, s))
     }
 
     /// `id`'s embedding as a float32 array (`None` when it has none).
     fn get_embedding<'py>(
         &self,
         py: Python<'py>,
-        id: &str,
+        #[pyo3(from_py_with = args::string)] id: String,
     ) -> PyResult<Option<Bound<'py, PyArray1<f32>>>> {
         let db = self.db()?;
-        let v = run(py, || db.get_embedding(id))?;
+        let v = run(py, || db.get_embedding(&id))?;
         Ok(v.map(|v| v.into_pyarray(py)))
     }
 
@@ -618,11 +653,11 @@ impl Database {
         &self,
         py: Python<'_>,
         vector: &Bound<'_, PyAny>,
-        k: usize,
-        min_score: Option<f32>,
-        domain: Option<String>,
-        r#type: Option<String>,
-        threads: Option<usize>,
+        #[pyo3(from_py_with = args::count)] k: usize,
+        #[pyo3(from_py_with = args::opt_float32)] min_score: Option<f32>,
+        #[pyo3(from_py_with = args::opt_string)] domain: Option<String>,
+        #[pyo3(from_py_with = args::opt_string)] r#type: Option<String>,
+        #[pyo3(from_py_with = args::opt_count)] threads: Option<usize>,
     ) -> PyResult<Vec<Hit>> {
         let db = self.db()?;
         let v = crate::convert::vector(vector, "vector")?;
@@ -641,18 +676,18 @@ impl Database {
     fn search_like(
         &self,
         py: Python<'_>,
-        id: &str,
-        k: usize,
-        min_score: Option<f32>,
-        domain: Option<String>,
-        r#type: Option<String>,
-        threads: Option<usize>,
+        #[pyo3(from_py_with = args::string)] id: String,
+        #[pyo3(from_py_with = args::count)] k: usize,
+        #[pyo3(from_py_with = args::opt_float32)] min_score: Option<f32>,
+        #[pyo3(from_py_with = args::opt_string)] domain: Option<String>,
+        #[pyo3(from_py_with = args::opt_string)] r#type: Option<String>,
+        #[pyo3(from_py_with = args::opt_count)] threads: Option<usize>,
     ) -> PyResult<Vec<Hit>> {
         let db = self.db()?;
         let opts = search_options(k, min_score, domain, r#type, threads);
         Ok(hits(run(py, || {
             in_own_pool(threads, |t| {
-                db.search_like(id, &SearchOptions { threads: t, ..opts })
+                db.search_like(&id, &SearchOptions { threads: t, ..opts })
             })
         })?))
     }
@@ -666,11 +701,11 @@ impl Database {
         &self,
         py: Python<'py>,
         vectors: &Bound<'py, PyAny>,
-        k: usize,
-        min_score: Option<f32>,
-        domain: Option<String>,
-        r#type: Option<String>,
-        threads: Option<usize>,
+        #[pyo3(from_py_with = args::count)] k: usize,
+        #[pyo3(from_py_with = args::opt_float32)] min_score: Option<f32>,
+        #[pyo3(from_py_with = args::opt_string)] domain: Option<String>,
+        #[pyo3(from_py_with = args::opt_string)] r#type: Option<String>,
+        #[pyo3(from_py_with = args::opt_count)] threads: Option<usize>,
     ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyArray2<f32>>)> {
         let db = self.db()?;
         let m = matrix(vectors, "vectors")?;
@@ -722,45 +757,66 @@ impl Database {
     // ---- graph ------------------------------------------------------------------------------
 
     /// Union of in- and out-neighbours, ascending.
-    fn neighbors(&self, py: Python<'_>, id: &str) -> PyResult<Vec<String>> {
+    fn neighbors(
+        &self,
+        py: Python<'_>,
+        #[pyo3(from_py_with = args::string)] id: String,
+    ) -> PyResult<Vec<String>> {
         let db = self.db()?;
-        run(py, || db.neighbors(id))
+        run(py, || db.neighbors(&id))
     }
 
     /// Out-neighbours, ascending.
-    fn successors(&self, py: Python<'_>, id: &str) -> PyResult<Vec<String>> {
+    fn successors(
+        &self,
+        py: Python<'_>,
+        #[pyo3(from_py_with = args::string)] id: String,
+    ) -> PyResult<Vec<String>> {
         let db = self.db()?;
-        run(py, || db.successors(id))
+        run(py, || db.successors(&id))
     }
 
     /// In-neighbours, ascending.
-    fn predecessors(&self, py: Python<'_>, id: &str) -> PyResult<Vec<String>> {
+    fn predecessors(
+        &self,
+        py: Python<'_>,
+        #[pyo3(from_py_with = args::string)] id: String,
+    ) -> PyResult<Vec<String>> {
         let db = self.db()?;
-        run(py, || db.predecessors(id))
+        run(py, || db.predecessors(&id))
     }
 
     /// In- plus out-degree.
-    fn degree(&self, py: Python<'_>, id: &str) -> PyResult<usize> {
+    fn degree(
+        &self,
+        py: Python<'_>,
+        #[pyo3(from_py_with = args::string)] id: String,
+    ) -> PyResult<usize> {
         let db = self.db()?;
-        run(py, || db.degree(id))
+        run(py, || db.degree(&id))
     }
 
     /// BFS along out-edges from `start` (included), up to `max_depth` hops.
     #[pyo3(signature = (start, max_depth=usize::MAX))]
-    fn traverse(&self, py: Python<'_>, start: &str, max_depth: usize) -> PyResult<Vec<String>> {
+    fn traverse(
+        &self,
+        py: Python<'_>,
+        #[pyo3(from_py_with = args::string)] start: String,
+        #[pyo3(from_py_with = args::count)] max_depth: usize,
+    ) -> PyResult<Vec<String>> {
         let db = self.db()?;
-        run(py, || db.traverse(start, max_depth))
+        run(py, || db.traverse(&start, max_depth))
     }
 
     /// Directed unweighted shortest path (`None` when unreachable).
     fn shortest_path(
         &self,
         py: Python<'_>,
-        source: &str,
-        target: &str,
+        #[pyo3(from_py_with = args::string)] source: String,
+        #[pyo3(from_py_with = args::string)] target: String,
     ) -> PyResult<Option<Vec<String>>> {
         let db = self.db()?;
-        run(py, || db.shortest_path(source, target))
+        run(py, || db.shortest_path(&source, &target))
     }
 
     /// PageRank: dict id → score.
@@ -768,9 +824,9 @@ impl Database {
     fn pagerank<'py>(
         &self,
         py: Python<'py>,
-        alpha: f64,
-        tolerance: f64,
-        max_iterations: usize,
+        #[pyo3(from_py_with = args::float)] alpha: f64,
+        #[pyo3(from_py_with = args::float)] tolerance: f64,
+        #[pyo3(from_py_with = args::count)] max_iterations: usize,
     ) -> PyResult<Bound<'py, PyDict>> {
         let db = self.db()?;
         let v = run(py, || {
@@ -784,9 +840,9 @@ impl Database {
     fn betweenness<'py>(
         &self,
         py: Python<'py>,
-        normalized: bool,
-        sample: Option<usize>,
-        seed: u64,
+        #[pyo3(from_py_with = args::boolean)] normalized: bool,
+        #[pyo3(from_py_with = args::opt_count)] sample: Option<usize>,
+        #[pyo3(from_py_with = args::u64_)] seed: u64,
     ) -> PyResult<Bound<'py, PyDict>> {
         let db = self.db()?;
         let v = run(py, || {
@@ -802,8 +858,8 @@ impl Database {
     fn communities(
         &self,
         py: Python<'_>,
-        resolution: f64,
-        seed: u64,
+        #[pyo3(from_py_with = args::float)] resolution: f64,
+        #[pyo3(from_py_with = args::u64_)] seed: u64,
     ) -> PyResult<types::Communities> {
         let db = self.db()?;
         let c = run(py, || {
@@ -819,9 +875,14 @@ impl Database {
     }
 
     /// Adamic-Adar index of two nodes.
-    fn adamic_adar(&self, py: Python<'_>, a: &str, b: &str) -> PyResult<f64> {
+    fn adamic_adar(
+        &self,
+        py: Python<'_>,
+        #[pyo3(from_py_with = args::string)] a: String,
+        #[pyo3(from_py_with = args::string)] b: String,
+    ) -> PyResult<f64> {
         let db = self.db()?;
-        run(py, || db.adamic_adar(a, b))
+        run(py, || db.adamic_adar(&a, &b))
     }
 
     /// Two-hop non-adjacent pairs ranked by Adamic-Adar: `(source, target, score)` tuples.
@@ -829,7 +890,7 @@ impl Database {
     fn link_candidates(
         &self,
         py: Python<'_>,
-        limit: usize,
+        #[pyo3(from_py_with = args::count)] limit: usize,
     ) -> PyResult<Vec<(String, String, f64)>> {
         let db = self.db()?;
         run(py, || in_own_pool(None, |_| db.link_candidates(limit)))
@@ -837,7 +898,11 @@ impl Database {
 
     /// The top PageRank nodes: `(id, pagerank, degree)` tuples.
     #[pyo3(signature = (limit=10))]
-    fn pillars(&self, py: Python<'_>, limit: usize) -> PyResult<Vec<(String, f64, usize)>> {
+    fn pillars(
+        &self,
+        py: Python<'_>,
+        #[pyo3(from_py_with = args::count)] limit: usize,
+    ) -> PyResult<Vec<(String, f64, usize)>> {
         let db = self.db()?;
         run(py, || in_own_pool(None, |_| db.pillars(limit)))
     }
@@ -863,9 +928,9 @@ impl Database {
     fn migrate(
         &self,
         py: Python<'_>,
-        dry_run: bool,
-        allow_destructive: bool,
-        backup: bool,
+        #[pyo3(from_py_with = args::boolean)] dry_run: bool,
+        #[pyo3(from_py_with = args::boolean)] allow_destructive: bool,
+        #[pyo3(from_py_with = args::boolean)] backup: bool,
     ) -> PyResult<types::MigrationReport> {
         let db = self.db()?;
         let opts = MigrateOptions {
@@ -881,16 +946,24 @@ impl Database {
     /// Backs the database up to `dest` (which must not exist), or into `backups/` beside it; returns
     /// the backup's path.
     #[pyo3(signature = (dest=None))]
-    fn backup(&self, py: Python<'_>, dest: Option<PathBuf>) -> PyResult<PathBuf> {
+    fn backup(
+        &self,
+        py: Python<'_>,
+        #[pyo3(from_py_with = args::opt_path)] dest: Option<PathBuf>,
+    ) -> PyResult<PathBuf> {
         let db = self.db()?;
         run(py, || db.backup(dest.as_deref()))
     }
 
     /// `PRAGMA wal_checkpoint(mode)`: `passive`, `full`, `restart` or `truncate`.
-    #[pyo3(signature = (mode="passive"))]
-    fn checkpoint(&self, py: Python<'_>, mode: &str) -> PyResult<types::Checkpoint> {
+    #[pyo3(signature = (mode=String::from("passive")), text_signature = "($self, mode=\"passive\")")]
+    fn checkpoint(
+        &self,
+        py: Python<'_>,
+        #[pyo3(from_py_with = args::string)] mode: String,
+    ) -> PyResult<types::Checkpoint> {
         let db = self.db()?;
-        let c = run(py, || db.checkpoint(mode))?;
+        let c = run(py, || db.checkpoint(&mode))?;
         types::checkpoint(py, &c)
     }
 

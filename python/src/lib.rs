@@ -5,6 +5,7 @@
 //! run the engine call with the GIL released (and panics caught), convert the result. No rule of the
 //! engine is re-implemented here.
 
+mod args;
 mod convert;
 mod database;
 mod errors;
@@ -103,13 +104,13 @@ pub(crate) fn in_own_pool<T: Send>(
 #[allow(clippy::too_many_arguments)]
 fn open(
     py: Python<'_>,
-    path: PathBuf,
-    read_only: bool,
-    migrate: bool,
-    allow_destructive: bool,
-    backup: bool,
-    busy_timeout_ms: u32,
-    backup_retention_days: u32,
+    #[pyo3(from_py_with = args::path)] path: PathBuf,
+    #[pyo3(from_py_with = args::boolean)] read_only: bool,
+    #[pyo3(from_py_with = args::boolean)] migrate: bool,
+    #[pyo3(from_py_with = args::boolean)] allow_destructive: bool,
+    #[pyo3(from_py_with = args::boolean)] backup: bool,
+    #[pyo3(from_py_with = args::u32_)] busy_timeout_ms: u32,
+    #[pyo3(from_py_with = args::u32_)] backup_retention_days: u32,
 ) -> PyResult<database::Database> {
     let options = resonance::OpenOptions {
         read_only,
@@ -128,8 +129,8 @@ fn open(
 
 /// The application's id for a file path (`./docs/README.md` → `docs-readme`).
 #[pyfunction]
-fn generate_id(path: &str) -> String {
-    resonance::generate_id(path)
+fn generate_id(#[pyo3(from_py_with = args::string)] path: String) -> String {
+    resonance::generate_id(&path)
 }
 
 /// The stable kind codes, in C status order.

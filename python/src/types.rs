@@ -17,6 +17,16 @@ fn opt_repr(v: &Option<String>) -> String {
     }
 }
 
+/// A float or `None`, as Python prints it (not Rust's `Some(0.5)`).
+fn opt_float_repr(v: Option<f64>) -> String {
+    match v {
+        Some(x) if x.is_nan() => "nan".into(),
+        Some(x) if x.is_infinite() => if x > 0.0 { "inf" } else { "-inf" }.into(),
+        Some(x) => format!("{x:?}"),
+        None => "None".into(),
+    }
+}
+
 /// A stored node. `meta` is parsed from its JSON text on first access (and cached); `meta_json` is
 /// the text as stored.
 #[pyclass(frozen, module = "resonance", name = "Node")]
@@ -182,12 +192,12 @@ impl Edge {
 
     fn __repr__(&self) -> String {
         format!(
-            "Edge(source={:?}, target={:?}, type={:?}, confidence={:?}, veracity={:?}, context_source={})",
+            "Edge(source={:?}, target={:?}, type={:?}, confidence={}, veracity={}, context_source={})",
             self.source,
             self.target,
             self.edge_type,
-            self.confidence,
-            self.veracity,
+            opt_float_repr(self.confidence),
+            opt_float_repr(self.veracity),
             opt_repr(&self.context_source)
         )
     }
@@ -216,7 +226,10 @@ impl From<resonance::Hit> for Hit {
 #[pymethods]
 impl Hit {
     #[new]
-    fn py_new(id: String, score: f32) -> Hit {
+    fn py_new(
+        #[pyo3(from_py_with = crate::args::string)] id: String,
+        #[pyo3(from_py_with = crate::args::float32)] score: f32,
+    ) -> Hit {
         Hit { id, score }
     }
 
