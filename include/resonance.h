@@ -159,7 +159,8 @@ typedef struct resonance_open_options {
    */
   bool no_backup;
   /**
-   * `PRAGMA busy_timeout` in milliseconds; 0 means the default (5000); at least 1000 otherwise.
+   * `PRAGMA busy_timeout` in milliseconds; 0 means the default (5000); otherwise from 1000 to
+   * 2147483647 (`INT32_MAX`, SQLite's limit).
    */
   uint32_t busy_timeout_ms;
   /**
@@ -1054,9 +1055,9 @@ enum resonance_status resonance_db_migrate(struct resonance_db *db,
                                            char **err_out);
 
 /**
- * Backs the database up online: to `dest` (a file path; NULL means a timestamped file in a
- * `backups/` folder beside the database). When `path_out` is not NULL it receives the backup's path
- * (free it with `resonance_string_free`).
+ * Backs the database up online: to `dest` (a file path that does not exist yet, not empty; NULL
+ * means a timestamped file in a `backups/` folder beside the database). When `path_out` is not NULL
+ * it receives the backup's path (free it with `resonance_string_free`).
  *
  * # Safety
  * `db` is NULL or a handle; `dest` is NULL or a NUL-terminated string; `path_out` and `err_out` are

@@ -4,6 +4,9 @@
 # pkg-config, and runs them under valgrind (--leak-check=full --error-exitcode=1):
 #   tests/c/test_api.c      every function and every reachable error kind
 #   tests/c/test_misuse.c   NULL everywhere, invalid UTF-8, double frees, use after close/free
+#   tests/c/test_badinput.c the bad-input matrix: every pointer position NULL, invalid UTF-8 in every
+#                           string, bad vectors, lengths, k, 1 MB ids, SQL metacharacters; exact statuses
+#                           and an unchanged database (writes target/reliability-counts/c.txt)
 #   tests/c/conformance.c   every case of tests/conformance/cases/
 # Works on a fresh Debian/Ubuntu machine (installs valgrind, pkg-config, a C/C++ compiler and binutils
 # with apt-get when missing). The last line is "N passed, M failed" over every check.
@@ -114,6 +117,7 @@ compile example cc examples/c/example.c -std=c11
 compile example_cpp c++ examples/c/example.cpp -std=c++17
 compile test_api cc tests/c/test_api.c -std=c11 -lm -lpthread
 compile test_misuse cc tests/c/test_misuse.c -std=c11 -lm
+compile test_badinput cc tests/c/test_badinput.c -std=c11 -lm
 compile conformance cc tests/c/conformance.c -std=c11 -lm
 # the static library links too
 cc -g examples/c/example.c -o "$out/example_static" $cflags "$libdir/libresonance.a" -lpthread -ldl -lm
@@ -139,6 +143,10 @@ for suite in test_api test_misuse; do
   "${vg[@]}" "$out/$suite" 2>&1 | tee "$work/$suite.out"
   record_suite "tests/c/$suite.c" "${PIPESTATUS[0]}" "$work/$suite.out"
 done
+echo "== tests/c/test_badinput.c under valgrind (the bad-input matrix)"
+mkdir -p "$target_dir/reliability-counts"
+"${vg[@]}" "$out/test_badinput" "$target_dir/reliability-counts/c.txt" 2>&1 | tee "$work/test_badinput.out"
+record_suite "tests/c/test_badinput.c" "${PIPESTATUS[0]}" "$work/test_badinput.out"
 echo "== tests/c/conformance.c under valgrind"
 "${vg[@]}" "$out/conformance" "$root/tests/conformance/cases" 2>&1 | tee "$work/conformance.out"
 record_suite "tests/c/conformance.c" "${PIPESTATUS[0]}" "$work/conformance.out"

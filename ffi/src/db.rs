@@ -46,6 +46,14 @@ pub unsafe extern "C" fn resonance_db_open(
             ..OpenOptions::default()
         };
         if o.busy_timeout_ms != 0 {
+            // SQLite takes an `int`: a larger value would panic in the driver (`RESONANCE_INTERNAL`).
+            if o.busy_timeout_ms > i32::MAX as u32 {
+                return Err(resonance::Error::InvalidArgument(format!(
+                    "busy_timeout_ms must be at most {}, got {}",
+                    i32::MAX,
+                    o.busy_timeout_ms
+                )));
+            }
             opts.busy_timeout_ms = o.busy_timeout_ms;
         }
         if o.backup_retention_days != 0 {
@@ -151,9 +159,9 @@ pub unsafe extern "C" fn resonance_db_migrate(
     })
 }
 
-/// Backs the database up online: to `dest` (a file path; NULL means a timestamped file in a
-/// `backups/` folder beside the database). When `path_out` is not NULL it receives the backup's path
-/// (free it with `resonance_string_free`).
+/// Backs the database up online: to `dest` (a file path that does not exist yet, not empty; NULL
+/// means a timestamped file in a `backups/` folder beside the database). When `path_out` is not NULL
+/// it receives the backup's path (free it with `resonance_string_free`).
 ///
 /// # Safety
 /// `db` is NULL or a handle; `dest` is NULL or a NUL-terminated string; `path_out` and `err_out` are
@@ -168,6 +176,11 @@ pub unsafe extern "C" fn resonance_db_backup(
     guard!(err_out, {
         crate::write_opt(path_out, std::ptr::null_mut());
         let dest = opt_str(dest, "dest")?;
+        if dest == Some("") {
+            return Err(resonance::Error::InvalidArgument(
+                "dest is empty (NULL means a file in backups/ beside the database)".into(),
+            ));
+        }
         let path = handle(db)?.backup(dest.map(Path::new))?;
         crate::write_opt(path_out, new_string(path.display().to_string()));
         Ok(())

@@ -287,19 +287,13 @@ pub(crate) fn opt_string(p: *const c_char, what: &str) -> Result<Option<String>,
 
 /// A `const float *` + length argument (NULL is allowed only with length 0).
 pub(crate) fn arg_floats<'a>(p: *const f32, len: usize, what: &str) -> Result<&'a [f32], Error> {
-    if p.is_null() {
-        if len == 0 {
-            return Ok(&[]);
-        }
-        return Err(Error::InvalidArgument(format!(
-            "{what} is NULL with length {len}"
-        )));
-    }
-    // SAFETY: the caller passes `len` readable floats.
-    Ok(unsafe { std::slice::from_raw_parts(p, len) })
+    arg_slice(p, len, what)
 }
 
-/// A required array of `len` structs (NULL only with length 0).
+/// A required array of `len` elements (NULL only with length 0). A length no allocation can have
+/// (more than `isize::MAX` bytes: a negative `ssize_t` cast to `size_t`, an overflowed product) is
+/// `InvalidArgument`; building the slice from it would be undefined behaviour (an abort of the host
+/// process in debug builds).
 pub(crate) fn arg_slice<'a, T>(p: *const T, len: usize, what: &str) -> Result<&'a [T], Error> {
     if p.is_null() {
         if len == 0 {
@@ -309,7 +303,13 @@ pub(crate) fn arg_slice<'a, T>(p: *const T, len: usize, what: &str) -> Result<&'
             "{what} is NULL with length {len}"
         )));
     }
-    // SAFETY: the caller passes `len` readable elements.
+    let max = isize::MAX as usize / std::mem::size_of::<T>().max(1);
+    if len > max {
+        return Err(Error::InvalidArgument(format!(
+            "{what} has an impossible length {len} (negative, or more than {max} elements)"
+        )));
+    }
+    // SAFETY: the caller passes `len` readable elements; `len * size_of::<T>()` fits in `isize`.
     Ok(unsafe { std::slice::from_raw_parts(p, len) })
 }
 
@@ -471,6 +471,17 @@ mod tests {
             assert_eq!(name, kind.code());
         }
         assert_eq!(STATUS_NAMES.len(), ErrorKind::ALL.len() + 1);
+    }
+
+    #[test]
+    fn impossible_lengths_are_invalid_argument() {
+        let v = [1.0f32, 0.0, 0.0];
+        for len in [usize::MAX, usize::MAX / 4 + 1, isize::MAX as usize] {
+            let e = arg_floats(v.as_ptr(), len, "vector").unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{len}");
+        }
+        assert_eq!(arg_floats(v.as_ptr(), 3, "vector").unwrap().len(), 3);
+        assert!(arg_floats(ptr::null(), 0, "vector").unwrap().is_empty());
     }
 
     #[test]

@@ -35,7 +35,8 @@ pub struct resonance_open_options {
     pub allow_destructive: bool,
     /// Do not back a non-empty database up before changing its schema.
     pub no_backup: bool,
-    /// `PRAGMA busy_timeout` in milliseconds; 0 means the default (5000); at least 1000 otherwise.
+    /// `PRAGMA busy_timeout` in milliseconds; 0 means the default (5000); otherwise from 1000 to
+    /// 2147483647 (`INT32_MAX`, SQLite's limit).
     pub busy_timeout_ms: u32,
     /// Backups older than this many days are pruned (the newest is always kept); 0 means 7.
     pub backup_retention_days: u32,
