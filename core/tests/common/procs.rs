@@ -88,7 +88,11 @@ pub fn ack(log: &Path, n: u64) {
         .append(true)
         .open(log)
         .expect("opening the ack log");
-    writeln!(f, "{n}").expect("writing the ack log");
+    // One write(2) of the whole line: `writeln!` may issue the number and the newline separately, and a
+    // SIGKILL between them left a torn line that the next round's first ack then extended into a bogus
+    // number (seen in long mode: "90021" + "100000").
+    f.write_all(format!("{n}\n").as_bytes())
+        .expect("writing the ack log");
     f.sync_all().expect("fsync of the ack log");
 }
 
@@ -100,6 +104,15 @@ pub fn acks(log: &Path) -> Vec<u64> {
         Some(i) => &text[..=i],
         None => "",
     };
+    if complete.len() < text.len() {
+        // Drop the torn line (the writer is dead), so a later writer's acks start on a line of their own.
+        let f = std::fs::OpenOptions::new()
+            .write(true)
+            .open(log)
+            .expect("opening the ack log");
+        f.set_len(complete.len() as u64)
+            .expect("truncating the ack log");
+    }
     complete
         .lines()
         .map(|l| l.trim().parse().expect("ack log line"))
