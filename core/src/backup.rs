@@ -30,6 +30,7 @@ fn stem(db_path: &Path) -> String {
 /// Copies the main database of `conn` to `dest` (which must not exist) with the online backup API,
 /// checks the copy with `integrity_check`, and only then moves it into place.
 pub fn backup_to(conn: &Connection, dest: &Path) -> Result<()> {
+    crate::connection::check_path(dest, "backup destination")?;
     if dest.exists() {
         return Err(Error::InvalidArgument(format!(
             "backup destination {} already exists; choose another path",
@@ -45,9 +46,11 @@ pub fn backup_to(conn: &Connection, dest: &Path) -> Result<()> {
     let tmp = PathBuf::from(tmp);
     let result = copy_and_check(conn, &tmp);
     match result {
-        Ok(()) => {
-            std::fs::rename(&tmp, dest).map_err(|e| Error::io("cannot move the backup to", dest, e))
-        }
+        Ok(()) => std::fs::rename(&tmp, dest).map_err(|e| {
+            // Never leave the full copy behind under its temporary name.
+            let _ = std::fs::remove_file(&tmp);
+            Error::io("cannot move the backup to", dest, e)
+        }),
         Err(e) => {
             let _ = std::fs::remove_file(&tmp);
             Err(e)
@@ -173,6 +176,27 @@ pub fn prune(db_path: &Path, retention_days: u32) -> Result<Vec<PathBuf>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn impossible_destinations_are_invalid_arguments_and_leave_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = Connection::open(dir.path().join("a.db")).unwrap();
+        conn.execute_batch("CREATE TABLE t(x); INSERT INTO t VALUES (1);")
+            .unwrap();
+        for dest in ["", "b\0.db"] {
+            let err = backup_to(&conn, Path::new(dest)).unwrap_err();
+            assert_eq!(err.code(), "invalid_argument", "{dest:?}: {err}");
+        }
+        // A destination whose folder cannot exist (it would be inside a file) fails and leaves nothing.
+        let blocker = dir.path().join("file");
+        std::fs::write(&blocker, b"x").unwrap();
+        assert!(backup_to(&conn, &blocker.join("copy.db")).is_err());
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names.len(), 2, "left behind: {names:?}");
+    }
 
     #[test]
     fn backup_is_checked_and_self_contained() {

@@ -54,14 +54,32 @@ impl Default for OpenOptions {
 impl OpenOptions {
     /// Checks the options, naming the bad one.
     pub fn validate(&self) -> Result<()> {
-        if self.busy_timeout_ms < MIN_BUSY_TIMEOUT_MS {
+        if !(MIN_BUSY_TIMEOUT_MS..=MAX_BUSY_TIMEOUT_MS).contains(&self.busy_timeout_ms) {
             return Err(Error::InvalidArgument(format!(
-                "busy_timeout_ms must be at least {MIN_BUSY_TIMEOUT_MS}, got {}",
+                "busy_timeout_ms must be between {MIN_BUSY_TIMEOUT_MS} and {MAX_BUSY_TIMEOUT_MS}, got {}",
                 self.busy_timeout_ms
             )));
         }
         Ok(())
     }
+}
+
+/// The largest busy timeout SQLite accepts (`sqlite3_busy_timeout` takes a C `int`).
+pub const MAX_BUSY_TIMEOUT_MS: u32 = i32::MAX as u32;
+
+/// Rejects a path no file can have: empty, or holding a NUL byte (`invalid_argument`, not `io`).
+pub(crate) fn check_path(path: &Path, what: &str) -> Result<()> {
+    let bytes = path.as_os_str().as_encoded_bytes();
+    if bytes.is_empty() {
+        return Err(Error::InvalidArgument(format!("the {what} is empty")));
+    }
+    if bytes.contains(&0) {
+        return Err(Error::InvalidArgument(format!(
+            "the {what} {} contains a NUL byte",
+            path.to_string_lossy().replace('\0', "\\0")
+        )));
+    }
+    Ok(())
 }
 
 /// What the file at a path is, judged from its first 100 bytes without opening it with SQLite.

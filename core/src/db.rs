@@ -65,9 +65,7 @@ impl Database {
     /// A read-only handle needs an existing WAL database at the current schema.
     pub fn open_with(path: impl AsRef<Path>, options: OpenOptions) -> Result<Database> {
         let path = path.as_ref().to_path_buf();
-        if path.as_os_str().is_empty() {
-            return Err(Error::InvalidArgument("the database path is empty".into()));
-        }
+        connection::check_path(&path, "database path")?;
         let mut warnings = Vec::new();
         let conn = if options.read_only {
             let conn = connection::open_read_only(&path, &options)?;

@@ -46,14 +46,7 @@ pub unsafe extern "C" fn resonance_db_open(
             ..OpenOptions::default()
         };
         if o.busy_timeout_ms != 0 {
-            // SQLite takes an `int`: a larger value would panic in the driver (`RESONANCE_INTERNAL`).
-            if o.busy_timeout_ms > i32::MAX as u32 {
-                return Err(resonance::Error::InvalidArgument(format!(
-                    "busy_timeout_ms must be at most {}, got {}",
-                    i32::MAX,
-                    o.busy_timeout_ms
-                )));
-            }
+            // The range (at most INT32_MAX, SQLite's `int`) is checked by the core's `validate`.
             opts.busy_timeout_ms = o.busy_timeout_ms;
         }
         if o.backup_retention_days != 0 {
