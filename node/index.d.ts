@@ -166,11 +166,11 @@ export interface BatchResult {
 /** Options of `betweenness`. */
 export interface BetweennessOptions {
   /** Normalise by (N−1)(N−2) (default true). */
-  normalized?: boolean
+  normalized?: boolean | null
   /** Sample this many pivots instead of all nodes. */
-  sample?: number
+  sample?: number | null
   /** Seed of the sampling (default 0). */
-  seed?: number
+  seed?: number | null
 }
 
 /** A WAL checkpoint's outcome. */
@@ -194,9 +194,9 @@ export interface Communities {
 /** Options of `communities`. */
 export interface CommunityOptions {
   /** Resolution (default 1). */
-  resolution?: number
+  resolution?: number | null
   /** Seed (default 0); a given seed gives the same partition. */
-  seed?: number
+  seed?: number | null
 }
 
 /** A stored edge. */
@@ -222,13 +222,13 @@ export interface EdgeInput {
   /** Target node id. */
   target: string
   /** Edge type (case-sensitive). */
-  type?: string
+  type?: string | null
   /** Confidence. */
-  confidence?: number
+  confidence?: number | null
   /** Veracity. */
-  veracity?: number
+  veracity?: number | null
   /** Where the edge came from. */
-  contextSource?: string
+  contextSource?: string | null
 }
 
 /** The kind codes an error's `code` can take (design §9), in C status order. */
@@ -340,27 +340,27 @@ export interface LinkCandidate {
 /** Options of `listNodes`. */
 export interface ListOptions {
   /** Only this domain. */
-  domain?: string
+  domain?: string | null
   /** Only this type. */
-  type?: string
+  type?: string | null
   /** At most this many. */
-  limit?: number
+  limit?: number | null
   /** Skip this many (id order). */
-  offset?: number
+  offset?: number | null
   /** Include embeddings. */
-  withEmbeddings?: boolean
+  withEmbeddings?: boolean | null
 }
 
 /** Options of `migrate`. */
 export interface MigrateOptions {
   /** List what would run (with its SQL) and change nothing. */
-  dryRun?: boolean
+  dryRun?: boolean | null
   /** Allow steps marked destructive. */
-  allowDestructive?: boolean
+  allowDestructive?: boolean | null
   /** Back up a non-empty database first (default true). */
-  backup?: boolean
+  backup?: boolean | null
   /** Backup retention in days (default 7). */
-  backupRetentionDays?: number
+  backupRetentionDays?: number | null
 }
 
 /** What a migration did (or would do, for a dry run). */
@@ -423,25 +423,25 @@ export interface NodeInput {
   /** The node id (non-empty). */
   id: string
   /** The node type. */
-  type?: string
+  type?: string | null
   /** Title. */
-  title?: string
+  title?: string | null
   /** Domain (default `"knowledge"`). */
-  domain?: string
+  domain?: string | null
   /** Layer (default `"experience"`). */
-  layer?: string
+  layer?: string | null
   /** Content hash. */
-  hash?: string
+  hash?: string | null
   /** Summary. */
-  summary?: string
+  summary?: string | null
   /** Metadata: any JSON-serialisable value, stored as JSON text. */
   meta?: unknown
   /** Metadata as raw JSON text (validated); wins over `meta` when both are given. */
-  metaJson?: string
+  metaJson?: string | null
   /** Date text. */
-  date?: string
+  date?: string | null
   /** The embedding (normalised before storing; the database's dimension). */
-  embedding?: Float32Array | Array<number>
+  embedding?: Float32Array | Array<number> | null
 }
 
 /**
@@ -456,17 +456,17 @@ export declare function open(path: string, options?: OpenOptions | undefined | n
  */
 export interface OpenOptions {
   /** Open a read-only handle (an existing WAL database at the current schema only). */
-  readOnly?: boolean
+  readOnly?: boolean | null
   /** Bring the database to the current schema on open (default true). */
-  migrate?: boolean
+  migrate?: boolean | null
   /** Allow migrations marked destructive (default false). */
-  allowDestructive?: boolean
+  allowDestructive?: boolean | null
   /** Back up a non-empty database before changing its schema (default true). */
-  backup?: boolean
+  backup?: boolean | null
   /** `PRAGMA busy_timeout` in ms (default 5000, never below 1000). */
-  busyTimeoutMs?: number
+  busyTimeoutMs?: number | null
   /** Backups older than this many days are pruned (default 7; the newest is always kept). */
-  backupRetentionDays?: number
+  backupRetentionDays?: number | null
 }
 
 /** `open`, on the calling thread (blocks while a migration runs). */
@@ -475,11 +475,11 @@ export declare function openSync(path: string, options?: OpenOptions | undefined
 /** Options of `pagerank`. */
 export interface PagerankOptions {
   /** Damping factor (default 0.85). */
-  alpha?: number
+  alpha?: number | null
   /** Convergence tolerance (default 1e-6). */
-  tolerance?: number
+  tolerance?: number | null
   /** Iteration cap (default 100). */
-  maxIterations?: number
+  maxIterations?: number | null
 }
 
 /** A pillar node. */
@@ -495,9 +495,9 @@ export interface Pillar {
 /** Options of `pruneHistory`. */
 export interface PruneOptions {
   /** Delete rows older than this many days. */
-  olderThanDays?: number
+  olderThanDays?: number | null
   /** Keep only the newest this many rows. */
-  keepLast?: number
+  keepLast?: number | null
 }
 
 /** Where the schema stands. */
@@ -519,15 +519,15 @@ export interface SchemaState {
 /** Options of a search. */
 export interface SearchOptions {
   /** How many results at most (default 10; 0 returns none). */
-  k?: number
+  k?: number | null
   /** Only scores ≥ this (default: only scores > 0). */
-  minScore?: number
+  minScore?: number | null
   /** Only nodes of this domain. */
-  domain?: string
+  domain?: string | null
   /** Only nodes of this type. */
-  type?: string
+  type?: string | null
   /** Cap the threads used (default: all cores). */
-  threads?: number
+  threads?: number | null
 }
 
 /** Counts and sizes. */

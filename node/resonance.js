@@ -1,9 +1,12 @@
 'use strict';
-// The package entry: the generated binding (`index.js`) plus one rule napi-rs cannot express. An
-// argument of the wrong JS type is rejected by napi-rs before any Rust code runs, with napi's own
-// status as `err.code` (`StringExpected`, `InvalidArg`, …); here it becomes `invalid_argument`, like
-// every other bad argument (design §9), and napi's status stays in `err.napiStatus`. Errors thrown by
-// the function given to `transaction(fn)` pass through untouched.
+// The package entry: the generated binding (`index.js`) plus two rules napi-rs cannot express.
+// 1. An argument of the wrong JS type is rejected by napi-rs before any Rust code runs, with napi's
+//    own status as `err.code` (`StringExpected`, `InvalidArg`, …); here it becomes
+//    `invalid_argument`, like every other bad argument (design §9), and napi's status stays in
+//    `err.napiStatus`. Errors thrown by the function given to `transaction(fn)` pass through untouched.
+// 2. A string holding a lone UTF-16 surrogate ('\ud800') has no UTF-8 form: napi-rs would replace it
+//    with U+FFFD without a word, so 'x\ud800' and 'x\udc00' would name one node. Such a string, in
+//    any argument (ids, node and edge fields, options, meta at any depth), is `invalid_argument`.
 const native = require('./index.js');
 
 const KINDS = new Set(native.errorCodes());
@@ -16,11 +19,53 @@ function recode(e) {
   return e;
 }
 
+const wellFormed = typeof ''.isWellFormed === 'function'
+  ? (s) => s.isWellFormed()
+  : (s) => !/\p{Cs}/u.test(s); // with the u flag, only a lone surrogate is a code point of category Cs
+
+// Where in `v` a string with a lone surrogate is ('' for `v` itself), or undefined. Typed arrays are
+// skipped; the depth cap only bounds the walk (napi-rs refuses values nested that deep anyway).
+function loneSurrogate(v, depth) {
+  if (typeof v === 'string') return wellFormed(v) ? undefined : '';
+  if (typeof v !== 'object' || v === null || depth > 160 || ArrayBuffer.isView(v)) return undefined;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const x = v[i];
+      if (typeof x === 'number') continue;
+      const at = loneSurrogate(x, depth + 1);
+      if (at !== undefined) return `[${i}]${at}`;
+    }
+    return undefined;
+  }
+  for (const k in v) {
+    if (!wellFormed(k)) return `[${JSON.stringify(k)}] (the key)`;
+    const at = loneSurrogate(v[k], depth + 1);
+    if (at !== undefined) return `.${k}${at}`;
+  }
+  return undefined;
+}
+
+// Throws `invalid_argument` when argument number `n` of `name` holds a string with a lone surrogate.
+function checkStrings(name, n, a) {
+  if (typeof a !== 'string' && (typeof a !== 'object' || a === null)) return;
+  const at = loneSurrogate(a, 0);
+  if (at !== undefined) {
+    const e = new TypeError(`${name}: argument ${n}${at} holds a lone UTF-16 surrogate, which has no UTF-8 form`);
+    e.code = 'invalid_argument';
+    throw e;
+  }
+}
+
 // Fixed arity (no exported function takes more than four arguments): rest parameters and `apply` cost
 // V8 about a microsecond per call; passing `undefined` for a missing argument is the same as omitting it.
 function wrap(fn) {
+  const name = fn.name;
   const wrapped = function (a, b, c, d) {
     try {
+      checkStrings(name, 1, a);
+      checkStrings(name, 2, b);
+      checkStrings(name, 3, c);
+      checkStrings(name, 4, d);
       return fn.call(this, a, b, c, d);
     } catch (e) {
       throw recode(e);

@@ -3,11 +3,53 @@
 
 use std::collections::BTreeMap;
 
-use napi::bindgen_prelude::{Either, Float32Array};
+use napi::bindgen_prelude::{Either, Either3, Float32Array, Null};
 use napi_derive::napi;
 use serde_json::Value;
 
 use crate::error::{invalid, Result};
+
+/// JavaScript's largest exact integer, 2^53 − 1: the cap of a count, limit or seed.
+pub const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
+
+/// A whole-number argument (a count, a limit, a seed, milliseconds…) as JS gives it: a finite
+/// integer from 0 to `max`, else `invalid_argument`. Such arguments are declared `f64` and checked
+/// here because napi-rs' own `u32` conversion wraps `-1` to 4294967295, turns NaN, ±Infinity and
+/// 2^32 into 0 and truncates 1.5 to 1, all without a word.
+pub fn whole(v: f64, what: &str, max: f64) -> Result<u64> {
+    if v.is_finite() && v.fract() == 0.0 && (0.0..=max).contains(&v) {
+        Ok(v as u64)
+    } else {
+        let got = if v.is_infinite() {
+            if v > 0.0 { "Infinity" } else { "-Infinity" }.to_string()
+        } else {
+            v.to_string() // NaN prints as in JS
+        };
+        Err(invalid(format!(
+            "{what} must be a whole number from 0 to {max}, got {got}"
+        )))
+    }
+}
+
+/// The value of an input field that may be absent, `undefined` or `null`: all three mean "not
+/// given". (A plain `Option` field of a napi-rs object refuses `null`, so a node or edge read back,
+/// whose absent fields are `null`, could not be written back.)
+pub fn given<T: Clone>(v: &Option<Either<T, Null>>) -> Option<T> {
+    match v {
+        Some(Either::A(x)) => Some(x.clone()),
+        _ => None,
+    }
+}
+
+/// [`whole`] of an optional argument.
+pub fn opt_whole(v: Option<f64>, what: &str, max: f64) -> Result<Option<u64>> {
+    v.map(|v| whole(v, what, max)).transpose()
+}
+
+/// [`opt_whole`] capped at `u32::MAX` (a core field of type `u32`).
+fn opt_u32(v: Option<f64>, what: &str) -> Result<Option<u32>> {
+    Ok(opt_whole(v, what, f64::from(u32::MAX))?.map(|v| v as u32))
+}
 
 /// How to open a database (every field optional; defaults: read-write, migrating, with backups,
 /// busy timeout 5000 ms).
@@ -15,33 +57,36 @@ use crate::error::{invalid, Result};
 #[derive(Default)]
 pub struct OpenOptions {
     /// Open a read-only handle (an existing WAL database at the current schema only).
-    pub read_only: Option<bool>,
+    pub read_only: Option<Either<bool, Null>>,
     /// Bring the database to the current schema on open (default true).
-    pub migrate: Option<bool>,
+    pub migrate: Option<Either<bool, Null>>,
     /// Allow migrations marked destructive (default false).
-    pub allow_destructive: Option<bool>,
+    pub allow_destructive: Option<Either<bool, Null>>,
     /// Back up a non-empty database before changing its schema (default true).
-    pub backup: Option<bool>,
+    pub backup: Option<Either<bool, Null>>,
     /// `PRAGMA busy_timeout` in ms (default 5000, never below 1000).
-    pub busy_timeout_ms: Option<u32>,
+    pub busy_timeout_ms: Option<Either<f64, Null>>,
     /// Backups older than this many days are pruned (default 7; the newest is always kept).
-    pub backup_retention_days: Option<u32>,
+    pub backup_retention_days: Option<Either<f64, Null>>,
 }
 
 impl OpenOptions {
-    /// The core's options.
-    pub fn to_core(&self) -> resonance::OpenOptions {
+    /// The core's options (`invalid_argument` for a number that is not a whole `u32`).
+    pub fn to_core(&self) -> Result<resonance::OpenOptions> {
         let d = resonance::OpenOptions::default();
-        resonance::OpenOptions {
-            read_only: self.read_only.unwrap_or(d.read_only),
-            migrate: self.migrate.unwrap_or(d.migrate),
-            allow_destructive: self.allow_destructive.unwrap_or(d.allow_destructive),
-            backup: self.backup.unwrap_or(d.backup),
-            busy_timeout_ms: self.busy_timeout_ms.unwrap_or(d.busy_timeout_ms),
-            backup_retention_days: self
-                .backup_retention_days
-                .unwrap_or(d.backup_retention_days),
-        }
+        Ok(resonance::OpenOptions {
+            read_only: given(&self.read_only).unwrap_or(d.read_only),
+            migrate: given(&self.migrate).unwrap_or(d.migrate),
+            allow_destructive: given(&self.allow_destructive).unwrap_or(d.allow_destructive),
+            backup: given(&self.backup).unwrap_or(d.backup),
+            busy_timeout_ms: opt_u32(given(&self.busy_timeout_ms), "busyTimeoutMs")?
+                .unwrap_or(d.busy_timeout_ms),
+            backup_retention_days: opt_u32(
+                given(&self.backup_retention_days),
+                "backupRetentionDays",
+            )?
+            .unwrap_or(d.backup_retention_days),
+        })
     }
 }
 
@@ -64,29 +109,29 @@ pub struct NodeInput {
     pub id: String,
     /// The node type.
     #[napi(js_name = "type")]
-    pub node_type: Option<String>,
+    pub node_type: Option<Either<String, Null>>,
     /// Title.
-    pub title: Option<String>,
+    pub title: Option<Either<String, Null>>,
     /// Domain (default `"knowledge"`).
-    pub domain: Option<String>,
+    pub domain: Option<Either<String, Null>>,
     /// Layer (default `"experience"`).
-    pub layer: Option<String>,
+    pub layer: Option<Either<String, Null>>,
     /// Content hash.
-    pub hash: Option<String>,
+    pub hash: Option<Either<String, Null>>,
     /// Summary.
-    pub summary: Option<String>,
+    pub summary: Option<Either<String, Null>>,
     /// Metadata: any JSON-serialisable value, stored as JSON text.
     #[napi(ts_type = "unknown")]
     pub meta: Option<Value>,
     /// Metadata as raw JSON text (validated); wins over `meta` when both are given.
-    pub meta_json: Option<String>,
+    pub meta_json: Option<Either<String, Null>>,
     /// Date text.
-    pub date: Option<String>,
+    pub date: Option<Either<String, Null>>,
     /// The embedding (normalised before storing; the database's dimension).
-    pub embedding: Option<Either<Float32Array, Vec<f64>>>,
+    pub embedding: Option<Either3<Float32Array, Vec<f64>, Null>>,
 }
 
-/// Serialises a `meta` argument: raw JSON text wins, else the value as JSON.
+/// Serialises a `meta` argument: raw JSON text wins, else the value as JSON (`null`: none).
 pub fn meta_text(meta: &Option<Value>, meta_json: &Option<String>) -> Option<String> {
     match (meta_json, meta) {
         (Some(t), _) => Some(t.clone()),
@@ -100,15 +145,19 @@ impl NodeInput {
     pub fn to_core(&self) -> resonance::NodeInput {
         resonance::NodeInput {
             id: self.id.clone(),
-            node_type: self.node_type.clone(),
-            title: self.title.clone(),
-            domain: self.domain.clone(),
-            layer: self.layer.clone(),
-            hash: self.hash.clone(),
-            summary: self.summary.clone(),
-            meta: meta_text(&self.meta, &self.meta_json),
-            date: self.date.clone(),
-            embedding: self.embedding.as_ref().map(vector),
+            node_type: given(&self.node_type),
+            title: given(&self.title),
+            domain: given(&self.domain),
+            layer: given(&self.layer),
+            hash: given(&self.hash),
+            summary: given(&self.summary),
+            meta: meta_text(&self.meta, &given(&self.meta_json)),
+            date: given(&self.date),
+            embedding: match &self.embedding {
+                Some(Either3::A(a)) => Some(a.to_vec()),
+                Some(Either3::B(b)) => Some(b.iter().map(|x| *x as f32).collect()),
+                Some(Either3::C(Null)) | None => None,
+            },
         }
     }
 }
@@ -174,13 +223,13 @@ pub struct EdgeInput {
     pub target: String,
     /// Edge type (case-sensitive).
     #[napi(js_name = "type")]
-    pub edge_type: Option<String>,
+    pub edge_type: Option<Either<String, Null>>,
     /// Confidence.
-    pub confidence: Option<f64>,
+    pub confidence: Option<Either<f64, Null>>,
     /// Veracity.
-    pub veracity: Option<f64>,
+    pub veracity: Option<Either<f64, Null>>,
     /// Where the edge came from.
-    pub context_source: Option<String>,
+    pub context_source: Option<Either<String, Null>>,
 }
 
 impl EdgeInput {
@@ -189,10 +238,10 @@ impl EdgeInput {
         resonance::EdgeInput {
             source: self.source.clone(),
             target: self.target.clone(),
-            edge_type: self.edge_type.clone(),
-            confidence: self.confidence,
-            veracity: self.veracity,
-            context_source: self.context_source.clone(),
+            edge_type: given(&self.edge_type),
+            confidence: given(&self.confidence),
+            veracity: given(&self.veracity),
+            context_source: given(&self.context_source),
         }
     }
 }
@@ -268,28 +317,28 @@ impl From<resonance::HistoryEntry> for HistoryEntry {
 #[derive(Default)]
 pub struct ListOptions {
     /// Only this domain.
-    pub domain: Option<String>,
+    pub domain: Option<Either<String, Null>>,
     /// Only this type.
     #[napi(js_name = "type")]
-    pub node_type: Option<String>,
+    pub node_type: Option<Either<String, Null>>,
     /// At most this many.
-    pub limit: Option<u32>,
+    pub limit: Option<Either<f64, Null>>,
     /// Skip this many (id order).
-    pub offset: Option<u32>,
+    pub offset: Option<Either<f64, Null>>,
     /// Include embeddings.
-    pub with_embeddings: Option<bool>,
+    pub with_embeddings: Option<Either<bool, Null>>,
 }
 
 impl ListOptions {
     /// The core's options.
-    pub fn to_core(&self) -> resonance::ListOptions {
-        resonance::ListOptions {
-            domain: self.domain.clone(),
-            node_type: self.node_type.clone(),
-            limit: self.limit.map(|l| l as usize),
-            offset: self.offset.unwrap_or(0) as usize,
-            with_embeddings: self.with_embeddings.unwrap_or(false),
-        }
+    pub fn to_core(&self) -> Result<resonance::ListOptions> {
+        Ok(resonance::ListOptions {
+            domain: given(&self.domain),
+            node_type: given(&self.node_type),
+            limit: opt_whole(given(&self.limit), "limit", MAX_SAFE)?.map(|l| l as usize),
+            offset: opt_whole(given(&self.offset), "offset", MAX_SAFE)?.unwrap_or(0) as usize,
+            with_embeddings: given(&self.with_embeddings).unwrap_or(false),
+        })
     }
 }
 
@@ -337,32 +386,32 @@ impl From<resonance::Stats> for Stats {
 #[derive(Default)]
 pub struct SearchOptions {
     /// How many results at most (default 10; 0 returns none).
-    pub k: Option<u32>,
+    pub k: Option<Either<f64, Null>>,
     /// Only scores ≥ this (default: only scores > 0).
-    pub min_score: Option<f64>,
+    pub min_score: Option<Either<f64, Null>>,
     /// Only nodes of this domain.
-    pub domain: Option<String>,
+    pub domain: Option<Either<String, Null>>,
     /// Only nodes of this type.
     #[napi(js_name = "type")]
-    pub node_type: Option<String>,
+    pub node_type: Option<Either<String, Null>>,
     /// Cap the threads used (default: all cores).
-    pub threads: Option<u32>,
+    pub threads: Option<Either<f64, Null>>,
 }
 
 impl SearchOptions {
     /// The core's options.
-    pub fn to_core(o: Option<&SearchOptions>) -> resonance::SearchOptions {
+    pub fn to_core(o: Option<&SearchOptions>) -> Result<resonance::SearchOptions> {
         let d = resonance::SearchOptions::default();
-        match o {
+        Ok(match o {
             None => d,
             Some(o) => resonance::SearchOptions {
-                k: o.k.map_or(d.k, |k| k as usize),
-                min_score: o.min_score.map(|m| m as f32),
-                domain: o.domain.clone(),
-                node_type: o.node_type.clone(),
-                threads: o.threads.map(|t| t as usize),
+                k: opt_whole(given(&o.k), "k", MAX_SAFE)?.map_or(d.k, |k| k as usize),
+                min_score: given(&o.min_score).map(|m| m as f32),
+                domain: given(&o.domain),
+                node_type: given(&o.node_type),
+                threads: opt_whole(given(&o.threads), "threads", MAX_SAFE)?.map(|t| t as usize),
             },
-        }
+        })
     }
 }
 
@@ -452,27 +501,29 @@ pub struct VectorIndexInfo {
 #[derive(Default)]
 pub struct MigrateOptions {
     /// List what would run (with its SQL) and change nothing.
-    pub dry_run: Option<bool>,
+    pub dry_run: Option<Either<bool, Null>>,
     /// Allow steps marked destructive.
-    pub allow_destructive: Option<bool>,
+    pub allow_destructive: Option<Either<bool, Null>>,
     /// Back up a non-empty database first (default true).
-    pub backup: Option<bool>,
+    pub backup: Option<Either<bool, Null>>,
     /// Backup retention in days (default 7).
-    pub backup_retention_days: Option<u32>,
+    pub backup_retention_days: Option<Either<f64, Null>>,
 }
 
 impl MigrateOptions {
     /// The core's options.
-    pub fn to_core(&self) -> resonance::MigrateOptions {
+    pub fn to_core(&self) -> Result<resonance::MigrateOptions> {
         let d = resonance::MigrateOptions::default();
-        resonance::MigrateOptions {
-            dry_run: self.dry_run.unwrap_or(d.dry_run),
-            allow_destructive: self.allow_destructive.unwrap_or(d.allow_destructive),
-            backup: self.backup.unwrap_or(d.backup),
-            backup_retention_days: self
-                .backup_retention_days
-                .unwrap_or(d.backup_retention_days),
-        }
+        Ok(resonance::MigrateOptions {
+            dry_run: given(&self.dry_run).unwrap_or(d.dry_run),
+            allow_destructive: given(&self.allow_destructive).unwrap_or(d.allow_destructive),
+            backup: given(&self.backup).unwrap_or(d.backup),
+            backup_retention_days: opt_u32(
+                given(&self.backup_retention_days),
+                "backupRetentionDays",
+            )?
+            .unwrap_or(d.backup_retention_days),
+        })
     }
 }
 
@@ -713,11 +764,11 @@ pub struct Checkpoint {
 #[derive(Default)]
 pub struct BetweennessOptions {
     /// Normalise by (N−1)(N−2) (default true).
-    pub normalized: Option<bool>,
+    pub normalized: Option<Either<bool, Null>>,
     /// Sample this many pivots instead of all nodes.
-    pub sample: Option<u32>,
+    pub sample: Option<Either<f64, Null>>,
     /// Seed of the sampling (default 0).
-    pub seed: Option<u32>,
+    pub seed: Option<Either<f64, Null>>,
 }
 
 /// Options of `pagerank`.
@@ -725,11 +776,11 @@ pub struct BetweennessOptions {
 #[derive(Default)]
 pub struct PagerankOptions {
     /// Damping factor (default 0.85).
-    pub alpha: Option<f64>,
+    pub alpha: Option<Either<f64, Null>>,
     /// Convergence tolerance (default 1e-6).
-    pub tolerance: Option<f64>,
+    pub tolerance: Option<Either<f64, Null>>,
     /// Iteration cap (default 100).
-    pub max_iterations: Option<u32>,
+    pub max_iterations: Option<Either<f64, Null>>,
 }
 
 /// Options of `communities`.
@@ -737,9 +788,9 @@ pub struct PagerankOptions {
 #[derive(Default)]
 pub struct CommunityOptions {
     /// Resolution (default 1).
-    pub resolution: Option<f64>,
+    pub resolution: Option<Either<f64, Null>>,
     /// Seed (default 0); a given seed gives the same partition.
-    pub seed: Option<u32>,
+    pub seed: Option<Either<f64, Null>>,
 }
 
 /// Louvain communities.
@@ -791,7 +842,17 @@ pub struct GraphStats {
 #[derive(Default)]
 pub struct PruneOptions {
     /// Delete rows older than this many days.
-    pub older_than_days: Option<u32>,
+    pub older_than_days: Option<Either<f64, Null>>,
     /// Keep only the newest this many rows.
-    pub keep_last: Option<i64>,
+    pub keep_last: Option<Either<f64, Null>>,
+}
+
+impl PruneOptions {
+    /// `(older_than_days, keep_last)` for the core.
+    pub fn to_core(&self) -> Result<(Option<u32>, Option<u64>)> {
+        Ok((
+            opt_u32(given(&self.older_than_days), "olderThanDays")?,
+            opt_whole(given(&self.keep_last), "keepLast", MAX_SAFE)?,
+        ))
+    }
 }

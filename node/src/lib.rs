@@ -6,6 +6,9 @@
 //! both exist). Vectors go in and out as `Float32Array`, copied when the call is made. Every export is
 //! `#[napi(catch_unwind)]` and runs its body in a panic guard, so a panic becomes an `Error` with
 //! `code === "internal"`; every core error becomes an `Error` whose `code` is its design §9 kind.
+//! Exports that take objects are also `strict` (an options argument that is not an object is refused,
+//! not read as `{}`); whole-number arguments are taken as `f64` and checked by `convert::whole` (napi's
+//! `u32` would wrap −1 and zero NaN); input fields accept `null` as "not given" (`convert::given`).
 //! This crate must not re-implement a rule of the core.
 
 use std::sync::Arc;
@@ -26,16 +29,18 @@ type Core = resonance::Database;
 
 /// Opens (creating if needed) the database at `path` off the event loop: hardened connection,
 /// recognition of its shape, WAL, then adoption and migrations (`options.migrate`, default true).
-#[napi(catch_unwind)]
-pub fn open(path: String, options: Option<OpenOptions>) -> AsyncTask<OpenTask> {
-    let opts = options.unwrap_or_default().to_core();
-    AsyncTask::new(OpenTask(Work::core(move || open_core(&path, opts))))
+#[napi(catch_unwind, strict)]
+pub fn open(path: String, options: Option<OpenOptions>) -> Result<AsyncTask<OpenTask>> {
+    let opts = options.unwrap_or_default().to_core()?;
+    Ok(AsyncTask::new(OpenTask(Work::core(move || {
+        open_core(&path, opts)
+    }))))
 }
 
 /// `open`, on the calling thread (blocks while a migration runs).
-#[napi(catch_unwind)]
+#[napi(catch_unwind, strict)]
 pub fn open_sync(path: String, options: Option<OpenOptions>) -> Result<Database> {
-    let opts = options.unwrap_or_default().to_core();
+    let opts = options.unwrap_or_default().to_core()?;
     guard(|| open_core(&path, opts)).map(Database::wrap)
 }
 
@@ -228,14 +233,14 @@ impl Database {
     // ---- nodes, edges, history --------------------------------------------------------------
 
     /// Writes a node: the whole row (fields not given become NULL), with its history row.
-    #[napi(catch_unwind)]
+    #[napi(catch_unwind, strict)]
     pub fn upsert_node(&self, node: NodeInput) -> Result<()> {
         let n = node.to_core();
         guard(|| self.inner.upsert_node(&n))
     }
 
     /// Writes many nodes in one transaction (all or nothing) off the event loop; resolves to the count.
-    #[napi(catch_unwind)]
+    #[napi(catch_unwind, strict)]
     pub fn upsert_nodes(&self, nodes: Vec<NodeInput>) -> AsyncTask<CountTask> {
         let nodes: Vec<_> = nodes.iter().map(NodeInput::to_core).collect();
         let db = self.shared();
@@ -261,9 +266,9 @@ impl Database {
     }
 
     /// Lists nodes in id order, filtered and paged.
-    #[napi(catch_unwind)]
+    #[napi(catch_unwind, strict)]
     pub fn list_nodes(&self, options: Option<ListOptions>) -> Result<Vec<Node>> {
-        let o = options.unwrap_or_default().to_core();
+        let o = options.unwrap_or_default().to_core()?;
         guard(|| self.inner.list_nodes(&o)).map(|v| v.into_iter().map(Node::from).collect())
     }
 
@@ -274,14 +279,14 @@ impl Database {
     }
 
     /// Adds an edge unless `(source, target, type)` exists; returns whether it was added.
-    #[napi(catch_unwind)]
+    #[napi(catch_unwind, strict)]
     pub fn add_edge(&self, edge: EdgeInput) -> Result<bool> {
         let e = edge.to_core();
         guard(|| self.inner.add_edge(&e))
     }
 
     /// Adds many edges in one transaction off the event loop; resolves to how many were new.
-    #[napi(catch_unwind)]
+    #[napi(catch_unwind, strict)]
     pub fn add_edges(&self, edges: Vec<EdgeInput>) -> AsyncTask<CountTask> {
         let edges: Vec<_> = edges.iter().map(EdgeInput::to_core).collect();
         let db = self.shared();
@@ -289,7 +294,7 @@ impl Database {
     }
 
     /// Adds an edge or updates its confidence, veracity and context source.
-    #[napi(catch_unwind)]
+    #[napi(catch_unwind, strict)]
     pub fn upsert_edge(&self, edge: EdgeInput) -> Result<()> {
         let e = edge.to_core();
         guard(|| self.inner.upsert_edge(&e))
@@ -343,13 +348,10 @@ impl Database {
     }
 
     /// Retention: deletes history older than `olderThanDays` or beyond the newest `keepLast` rows.
-    #[napi(catch_unwind)]
+    #[napi(catch_unwind, strict)]
     pub fn prune_history(&self, options: PruneOptions) -> Result<u32> {
-        let keep = match options.keep_last {
-            Some(k) if k < 0 => return Err(invalid(format!("keepLast must be ≥ 0, got {k}"))),
-            k => k.map(|k| k as u64),
-        };
-        guard(|| self.inner.prune_history(options.older_than_days, keep)).map(|n| n as u32)
+        let (days, keep) = options.to_core()?;
+        guard(|| self.inner.prune_history(days, keep)).map(|n| n as u32)
     }
 
     /// Counts and sizes, off the event loop.
@@ -368,7 +370,7 @@ impl Database {
     // ---- vectors ----------------------------------------------------------------------------
 
     /// Stores a node's embedding (validated, normalised; `not_found` when the node is missing).
-    #[napi(catch_unwind)]
+    #[napi(catch_unwind, strict)]
     pub fn set_embedding(&self, id: String, vector: Either<Float32Array, Vec<f64>>) -> Result<()> {
         let v = convert::vector(&vector);
         guard(|| self.inner.set_embedding(&id, &v))
@@ -381,40 +383,48 @@ impl Database {
     }
 
     /// Exact top-k by dot product, off the event loop (the query is copied at once).
-    #[napi(catch_unwind)]
+    #[napi(catch_unwind, strict)]
     pub fn search(
         &self,
         vector: Either<Float32Array, Vec<f64>>,
         options: Option<SearchOptions>,
-    ) -> AsyncTask<SearchTask> {
+    ) -> Result<AsyncTask<SearchTask>> {
         let q = convert::vector(&vector);
-        let o = SearchOptions::to_core(options.as_ref());
+        let o = SearchOptions::to_core(options.as_ref())?;
         let db = self.shared();
-        AsyncTask::new(SearchTask(Work::core(move || db.search(&q, &o))))
+        Ok(AsyncTask::new(SearchTask(Work::core(move || {
+            db.search(&q, &o)
+        }))))
     }
 
     /// Exact top-k by dot product, on the calling thread.
-    #[napi(catch_unwind)]
+    #[napi(catch_unwind, strict)]
     pub fn search_sync(
         &self,
         vector: Either<Float32Array, Vec<f64>>,
         options: Option<SearchOptions>,
     ) -> Result<Vec<Hit>> {
         let q = convert::vector(&vector);
-        let o = SearchOptions::to_core(options.as_ref());
+        let o = SearchOptions::to_core(options.as_ref())?;
         guard(|| self.inner.search(&q, &o)).map(hits)
     }
 
     /// The nodes most like `id`'s stored vector (excluding `id`), off the event loop.
-    #[napi(catch_unwind)]
-    pub fn search_like(&self, id: String, options: Option<SearchOptions>) -> AsyncTask<SearchTask> {
-        let o = SearchOptions::to_core(options.as_ref());
+    #[napi(catch_unwind, strict)]
+    pub fn search_like(
+        &self,
+        id: String,
+        options: Option<SearchOptions>,
+    ) -> Result<AsyncTask<SearchTask>> {
+        let o = SearchOptions::to_core(options.as_ref())?;
         let db = self.shared();
-        AsyncTask::new(SearchTask(Work::core(move || db.search_like(&id, &o))))
+        Ok(AsyncTask::new(SearchTask(Work::core(move || {
+            db.search_like(&id, &o)
+        }))))
     }
 
     /// Many queries at once, off the event loop; per query the ids and a `Float32Array` of scores.
-    #[napi(catch_unwind)]
+    #[napi(catch_unwind, strict)]
     pub fn search_batch(
         &self,
         queries: Vec<Either<Float32Array, Vec<f64>>>,
@@ -422,7 +432,7 @@ impl Database {
     ) -> Result<AsyncTask<SearchBatchTask>> {
         let n = queries.len();
         let flat = guard_js(|| convert::flatten(&queries))?;
-        let o = SearchOptions::to_core(options.as_ref());
+        let o = SearchOptions::to_core(options.as_ref())?;
         let db = self.shared();
         Ok(AsyncTask::new(SearchBatchTask(Work::core(move || {
             db.search_batch(&flat, n, &o)
@@ -470,9 +480,10 @@ impl Database {
     }
 
     /// BFS along out-edges from `start` (included), up to `maxDepth` hops.
-    #[napi(catch_unwind)]
-    pub fn traverse(&self, start: String, max_depth: u32) -> Result<Vec<String>> {
-        guard(|| self.inner.traverse(&start, max_depth as usize))
+    #[napi(catch_unwind, strict)]
+    pub fn traverse(&self, start: String, max_depth: f64) -> Result<Vec<String>> {
+        let depth = convert::whole(max_depth, "maxDepth", MAX_SAFE)? as usize;
+        guard(|| self.inner.traverse(&start, depth))
     }
 
     /// Directed unweighted shortest path (`null` when unreachable).
@@ -499,45 +510,49 @@ impl Database {
     }
 
     /// PageRank (node id → score), off the event loop.
-    #[napi(catch_unwind)]
-    pub fn pagerank(&self, options: Option<PagerankOptions>) -> AsyncTask<ScoresTask> {
+    #[napi(catch_unwind, strict)]
+    pub fn pagerank(&self, options: Option<PagerankOptions>) -> Result<AsyncTask<ScoresTask>> {
         let o = options.unwrap_or_default();
-        let alpha = o.alpha.unwrap_or(resonance::graph::DEFAULT_ALPHA);
-        let tol = o.tolerance.unwrap_or(resonance::graph::DEFAULT_TOLERANCE);
-        let iters = o
-            .max_iterations
+        let alpha = given(&o.alpha).unwrap_or(resonance::graph::DEFAULT_ALPHA);
+        let tol = given(&o.tolerance).unwrap_or(resonance::graph::DEFAULT_TOLERANCE);
+        let iters = opt_whole(given(&o.max_iterations), "maxIterations", MAX_SAFE)?
             .map_or(resonance::graph::DEFAULT_MAX_ITERATIONS, |i| i as usize);
         let db = self.shared();
-        AsyncTask::new(ScoresTask(Work::core(move || {
+        Ok(AsyncTask::new(ScoresTask(Work::core(move || {
             db.pagerank(alpha, tol, iters)
-        })))
+        }))))
     }
 
     /// Betweenness centrality (node id → score; exact, or sampled with `sample` pivots), off the
     /// event loop.
-    #[napi(catch_unwind)]
-    pub fn betweenness(&self, options: Option<BetweennessOptions>) -> AsyncTask<ScoresTask> {
+    #[napi(catch_unwind, strict)]
+    pub fn betweenness(
+        &self,
+        options: Option<BetweennessOptions>,
+    ) -> Result<AsyncTask<ScoresTask>> {
         let o = options.unwrap_or_default();
-        let normalized = o.normalized.unwrap_or(true);
-        let sample = o
-            .sample
-            .map(|k| (k as usize, u64::from(o.seed.unwrap_or(0))));
+        let normalized = given(&o.normalized).unwrap_or(true);
+        let seed = opt_whole(given(&o.seed), "seed", MAX_SAFE)?.unwrap_or(0);
+        let sample = opt_whole(given(&o.sample), "sample", MAX_SAFE)?.map(|k| (k as usize, seed));
         let db = self.shared();
-        AsyncTask::new(ScoresTask(Work::core(move || {
+        Ok(AsyncTask::new(ScoresTask(Work::core(move || {
             db.betweenness(normalized, sample)
-        })))
+        }))))
     }
 
     /// Louvain communities (deterministic per seed) and their modularity, off the event loop.
-    #[napi(catch_unwind)]
-    pub fn communities(&self, options: Option<CommunityOptions>) -> AsyncTask<CommunitiesTask> {
+    #[napi(catch_unwind, strict)]
+    pub fn communities(
+        &self,
+        options: Option<CommunityOptions>,
+    ) -> Result<AsyncTask<CommunitiesTask>> {
         let o = options.unwrap_or_default();
-        let resolution = o.resolution.unwrap_or(1.0);
-        let seed = u64::from(o.seed.unwrap_or(0));
+        let resolution = given(&o.resolution).unwrap_or(1.0);
+        let seed = opt_whole(given(&o.seed), "seed", MAX_SAFE)?.unwrap_or(0);
         let db = self.shared();
-        AsyncTask::new(CommunitiesTask(Work::core(move || {
+        Ok(AsyncTask::new(CommunitiesTask(Work::core(move || {
             db.communities(resolution, seed)
-        })))
+        }))))
     }
 
     /// Weakly connected components, largest first, off the event loop.
@@ -548,21 +563,23 @@ impl Database {
     }
 
     /// Two-hop non-adjacent pairs ranked by Adamic-Adar, off the event loop.
-    #[napi(catch_unwind)]
-    pub fn link_candidates(&self, limit: Option<u32>) -> AsyncTask<LinkCandidatesTask> {
-        let limit = limit.unwrap_or(10) as usize;
+    #[napi(catch_unwind, strict)]
+    pub fn link_candidates(&self, limit: Option<f64>) -> Result<AsyncTask<LinkCandidatesTask>> {
+        let limit = opt_whole(limit, "limit", MAX_SAFE)?.unwrap_or(10) as usize;
         let db = self.shared();
-        AsyncTask::new(LinkCandidatesTask(Work::core(move || {
+        Ok(AsyncTask::new(LinkCandidatesTask(Work::core(move || {
             db.link_candidates(limit)
-        })))
+        }))))
     }
 
     /// The top PageRank nodes with their degree, off the event loop.
-    #[napi(catch_unwind)]
-    pub fn pillars(&self, limit: Option<u32>) -> AsyncTask<PillarsTask> {
-        let limit = limit.unwrap_or(10) as usize;
+    #[napi(catch_unwind, strict)]
+    pub fn pillars(&self, limit: Option<f64>) -> Result<AsyncTask<PillarsTask>> {
+        let limit = opt_whole(limit, "limit", MAX_SAFE)?.unwrap_or(10) as usize;
         let db = self.shared();
-        AsyncTask::new(PillarsTask(Work::core(move || db.pillars(limit))))
+        Ok(AsyncTask::new(PillarsTask(Work::core(move || {
+            db.pillars(limit)
+        }))))
     }
 
     // ---- maintenance ------------------------------------------------------------------------
@@ -575,11 +592,13 @@ impl Database {
     }
 
     /// Plans (`dryRun`) or applies migrations explicitly, off the event loop.
-    #[napi(catch_unwind)]
-    pub fn migrate(&self, options: Option<MigrateOptions>) -> AsyncTask<MigrateTask> {
-        let o = options.unwrap_or_default().to_core();
+    #[napi(catch_unwind, strict)]
+    pub fn migrate(&self, options: Option<MigrateOptions>) -> Result<AsyncTask<MigrateTask>> {
+        let o = options.unwrap_or_default().to_core()?;
         let db = self.shared();
-        AsyncTask::new(MigrateTask(Work::core(move || db.migrate(&o))))
+        Ok(AsyncTask::new(MigrateTask(Work::core(move || {
+            db.migrate(&o)
+        }))))
     }
 
     /// Online backup to `dest`, or into `backups/` beside the database; resolves to the path.
