@@ -33,4 +33,8 @@ echo "== Node and Bun: node --test, bun, tsc"
 scripts/test-node.sh
 
 lap
+echo "== Python and Node processes writing one file at once"
+scripts/test-cross.sh
+
+lap
 echo "== all tests passed in $((SECONDS - start)) s"

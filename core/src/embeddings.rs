@@ -374,7 +374,13 @@ impl Database {
         if n == 0 {
             return Ok(Vec::new());
         }
-        if queries.len() % n != 0 || queries.is_empty() {
+        if queries.is_empty() {
+            // Queries of length 0: the same kind as `search` of an empty vector.
+            return Err(Error::InvalidVector(format!(
+                "the {n} queries are empty (0 floats)"
+            )));
+        }
+        if queries.len() % n != 0 {
             return Err(Error::InvalidArgument(format!(
                 "{} floats do not split into {n} queries of equal length",
                 queries.len()

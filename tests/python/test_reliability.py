@@ -568,7 +568,7 @@ def build_cases(env: Env) -> list[Case]:
          Check(f"(2, {NODES}) arrays", lambda r: r[0].shape == (2, NODES) and not np.isnan(r[1]).any())),
         ("db.search_batch(0 rows)", lambda: db.search_batch(np.zeros((0, DIM), np.float32)), empty_batch(0)),
         ("db.search_batch([])", lambda: db.search_batch([]), empty_batch(0)),
-        ("db.search_batch(rows of length 0)", lambda: db.search_batch(np.zeros((2, 0), np.float32)), IA),
+        ("db.search_batch(rows of length 0)", lambda: db.search_batch(np.zeros((2, 0), np.float32)), IV),
         ("db.link_candidates(limit=0)", lambda: db.link_candidates(0), returns([])),
         ("db.pillars(limit=0)", lambda: db.pillars(0), returns([])),
         ("db.list_nodes(limit=0)", lambda: db.list_nodes(limit=0), returns([])),
