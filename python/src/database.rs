@@ -711,9 +711,7 @@ impl Database {
         let m = matrix(vectors, "vectors")?;
         let q = m.data.as_slice();
         let rows = m.rows;
-        if rows > 0 && m.cols == 0 {
-            return Err(invalid("vectors has rows of length 0"));
-        }
+        // Rows of length 0: the core's `invalid_vector`, as for `search` of an empty vector.
         let opts = search_options(k, min_score, domain, r#type, threads);
         let res = run(py, || {
             in_own_pool(threads, |t| {
