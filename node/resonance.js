@@ -76,6 +76,9 @@ function wrap(fn) {
 }
 
 const proto = native.Database.prototype;
+// The raw native point reads, before the loop below wraps them (getNodeSync is rebuilt further down).
+const nodeFields = proto.getNodeFieldsSync;
+const nativeGetNodeSync = proto.getNodeSync;
 for (const name of Object.getOwnPropertyNames(proto)) {
   const d = Object.getOwnPropertyDescriptor(proto, name);
   if (name === 'constructor' || typeof d.value !== 'function') continue;
@@ -93,6 +96,32 @@ for (const name of Object.getOwnPropertyNames(proto)) {
   }
   Object.defineProperty(proto, name, d);
 }
+
+// getNodeSync without the embedding (the common point read): the text columns cross N-API as one
+// array and the object is built here, `meta` parsed by JSON.parse (text that is not JSON stays text,
+// as in the native conversion); the native method stays for `withEmbedding`.
+function parseMeta(m) {
+  if (m === null) return null;
+  try {
+    return JSON.parse(m);
+  } catch {
+    return m;
+  }
+}
+function getNodeSync(id, withEmbedding) {
+  if (withEmbedding) return nativeGetNodeSync.call(this, id, withEmbedding);
+  const f = nodeFields.call(this, id);
+  if (f === null) return null;
+  return {
+    id: f[0], type: f[1], title: f[2], domain: f[3], layer: f[4], hash: f[5], summary: f[6],
+    meta: parseMeta(f[7]), date: f[8], embedding: null,
+  };
+}
+Object.defineProperty(proto, 'getNodeSync', {
+  ...Object.getOwnPropertyDescriptor(proto, 'getNodeSync'),
+  value: wrap(getNodeSync),
+});
+delete proto.getNodeFieldsSync;
 
 module.exports = { ...native };
 for (const name of ['open', 'openSync', 'generateId']) module.exports[name] = wrap(native[name]);

@@ -265,6 +265,29 @@ impl Database {
         .map(|n| n.map(Node::from))
     }
 
+    /// The text columns of a node (`null` when there is none): `[id, type, title, domain, layer, hash,
+    /// summary, meta (JSON text), date]`. Internal: the package entry's `getNodeSync` builds the node
+    /// object from it in JS (an array of strings crosses N-API in about half the time of an object
+    /// with parsed `meta`).
+    #[napi(catch_unwind, skip_typescript)]
+    pub fn get_node_fields_sync(&self, id: String) -> Result<Option<Vec<Option<String>>>> {
+        guard(|| self.inner.get_node(&id)).map(|n| {
+            n.map(|n| {
+                vec![
+                    Some(n.id),
+                    n.node_type,
+                    n.title,
+                    n.domain,
+                    n.layer,
+                    n.hash,
+                    n.summary,
+                    n.meta,
+                    n.date,
+                ]
+            })
+        })
+    }
+
     /// Lists nodes in id order, filtered and paged.
     #[napi(catch_unwind, strict)]
     pub fn list_nodes(&self, options: Option<ListOptions>) -> Result<Vec<Node>> {
