@@ -175,7 +175,9 @@ impl Database {
                     });
                     if now >= deadline {
                         return Err(Error::Busy(format!(
-                            "another thread holds a transaction on {} for longer than the busy timeout",
+                            "a transaction begun on another thread holds {} for longer than the busy timeout \
+                             (an async binding call runs on a worker thread: it waits for the caller's own \
+                             transaction too)",
                             show(&self.path)
                         )));
                     }
