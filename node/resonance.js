@@ -77,7 +77,7 @@ function wrap(fn) {
 
 const proto = native.Database.prototype;
 // The raw native point reads, before the loop below wraps them (getNodeSync is rebuilt further down).
-const nodeFields = proto.getNodeFieldsSync;
+const nodePacked = proto.getNodePackedSync;
 const nativeGetNodeSync = proto.getNodeSync;
 for (const name of Object.getOwnPropertyNames(proto)) {
   const d = Object.getOwnPropertyDescriptor(proto, name);
@@ -97,9 +97,10 @@ for (const name of Object.getOwnPropertyNames(proto)) {
   Object.defineProperty(proto, name, d);
 }
 
-// getNodeSync without the embedding (the common point read): the text columns cross N-API as one
-// array and the object is built here, `meta` parsed by JSON.parse (text that is not JSON stays text,
-// as in the native conversion); the native method stays for `withEmbedding`.
+// getNodeSync without the embedding (the common point read): the text columns cross N-API packed in
+// one string (`pack_fields` in src/lib.rs) and the object is built here, `meta` parsed by JSON.parse
+// (text that is not JSON stays text, as in the native conversion); the native method stays for
+// `withEmbedding`.
 function parseMeta(m) {
   if (m === null) return null;
   try {
@@ -108,10 +109,28 @@ function parseMeta(m) {
     return m;
   }
 }
+// The nine fields of a string packed by `pack_fields`: a header of 9 × 5 characters (6 bits each,
+// '0'-based) holding each field's UTF-16 length plus one (0: null), then the fields.
+function unpackFields(s) {
+  const f = new Array(9);
+  let p = 45;
+  for (let i = 0, b = 0; i < 9; i++, b += 5) {
+    const v = ((s.charCodeAt(b) - 48) << 24) | ((s.charCodeAt(b + 1) - 48) << 18)
+      | ((s.charCodeAt(b + 2) - 48) << 12) | ((s.charCodeAt(b + 3) - 48) << 6) | (s.charCodeAt(b + 4) - 48);
+    if (v === 0) {
+      f[i] = null;
+    } else {
+      f[i] = s.slice(p, p + v - 1);
+      p += v - 1;
+    }
+  }
+  return f;
+}
 function getNodeSync(id, withEmbedding) {
   if (withEmbedding) return nativeGetNodeSync.call(this, id, withEmbedding);
-  const f = nodeFields.call(this, id);
-  if (f === null) return null;
+  const s = nodePacked.call(this, id);
+  if (s === null) return null;
+  const f = unpackFields(s);
   return {
     id: f[0], type: f[1], title: f[2], domain: f[3], layer: f[4], hash: f[5], summary: f[6],
     meta: parseMeta(f[7]), date: f[8], embedding: null,
@@ -121,7 +140,7 @@ Object.defineProperty(proto, 'getNodeSync', {
   ...Object.getOwnPropertyDescriptor(proto, 'getNodeSync'),
   value: wrap(getNodeSync),
 });
-delete proto.getNodeFieldsSync;
+delete proto.getNodePackedSync;
 
 module.exports = { ...native };
 for (const name of ['open', 'openSync', 'generateId']) module.exports[name] = wrap(native[name]);
