@@ -273,19 +273,50 @@ fn node_from_row(r: &Row<'_>, with_embedding: bool) -> rusqlite::Result<Node> {
     })
 }
 
+/// A node as the history records it: keys in sorted order (what serialising through
+/// `serde_json::Value`'s sorted map gave, so rows written before and after read alike), the embedding
+/// by its dimension only. Borrowed, so recording a write copies no field.
+#[derive(Serialize)]
+struct HistoryNode<'a> {
+    date: Option<&'a str>,
+    domain: Option<&'a str>,
+    embedding: Option<HistoryDimension>,
+    hash: Option<&'a str>,
+    id: &'a str,
+    layer: Option<&'a str>,
+    meta: Option<&'a str>,
+    summary: Option<&'a str>,
+    title: Option<&'a str>,
+    #[serde(rename = "type")]
+    node_type: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct HistoryDimension {
+    dimension: usize,
+}
+
+impl HistoryNode<'_> {
+    fn json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| "null".into())
+    }
+}
+
 /// Compact JSON of a node for the history (the embedding by its dimension only).
 fn history_json(n: &Node, dimension: Option<usize>) -> String {
-    let mut v = serde_json::to_value(n).unwrap_or(serde_json::Value::Null);
-    if let serde_json::Value::Object(o) = &mut v {
-        o.insert(
-            "embedding".into(),
-            dimension.map_or(
-                serde_json::Value::Null,
-                |d| serde_json::json!({ "dimension": d }),
-            ),
-        );
+    HistoryNode {
+        date: n.date.as_deref(),
+        domain: n.domain.as_deref(),
+        embedding: dimension.map(|dimension| HistoryDimension { dimension }),
+        hash: n.hash.as_deref(),
+        id: &n.id,
+        layer: n.layer.as_deref(),
+        meta: n.meta.as_deref(),
+        summary: n.summary.as_deref(),
+        title: n.title.as_deref(),
+        node_type: n.node_type.as_deref(),
     }
-    v.to_string()
+    .json()
 }
 
 /// The history JSON of the stored node `id`, if any.
@@ -348,7 +379,7 @@ fn upsert_node_in(
         .layer
         .clone()
         .unwrap_or_else(|| DEFAULT_LAYER.to_string());
-    let blob = unit.as_ref().map(|u| fafcas::encode(u));
+    let blob = unit.as_deref().map(fafcas::as_bytes);
     conn.prepare_cached(
         "INSERT INTO nodes (id, type, title, domain, layer, embedding, hash, meta, date, summary) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
@@ -370,19 +401,21 @@ fn upsert_node_in(
         node.summary
     ])
     .ctx(format_args!("writing node {:?}", node.id))?;
-    let written = Node {
-        id: node.id.clone(),
-        node_type: node.node_type.clone(),
-        title: node.title.clone(),
-        domain: Some(domain.clone()),
-        layer: Some(layer),
-        hash: node.hash.clone(),
-        summary: node.summary.clone(),
-        meta: node.meta.clone(),
-        date: node.date.clone(),
-        embedding: None,
-    };
-    let new = history_json(&written, unit.as_ref().map(Vec::len));
+    let new = HistoryNode {
+        date: node.date.as_deref(),
+        domain: Some(&domain),
+        embedding: unit
+            .as_ref()
+            .map(|u| HistoryDimension { dimension: u.len() }),
+        hash: node.hash.as_deref(),
+        id: &node.id,
+        layer: Some(&layer),
+        meta: node.meta.as_deref(),
+        summary: node.summary.as_deref(),
+        title: node.title.as_deref(),
+        node_type: node.node_type.as_deref(),
+    }
+    .json();
     record(
         conn,
         "node",
@@ -835,5 +868,38 @@ impl Database {
                 .execute_batch("VACUUM")
                 .ctx(format_args!("vacuuming {}", show(self.path())))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The history JSON is what serialising through `serde_json::Value` (sorted keys) gave before.
+    #[test]
+    fn history_json_keeps_the_sorted_value_layout() {
+        let n = Node {
+            id: "a\"b".into(),
+            node_type: Some("note".into()),
+            title: None,
+            domain: Some("knowledge".into()),
+            layer: Some("experience".into()),
+            hash: Some("h".into()),
+            summary: Some("s — ü".into()),
+            meta: Some("{\"k\":1}".into()),
+            date: None,
+            embedding: None,
+        };
+        for dim in [None, Some(384)] {
+            let mut v = serde_json::to_value(&n).unwrap();
+            v.as_object_mut().unwrap().insert(
+                "embedding".into(),
+                dim.map_or(
+                    serde_json::Value::Null,
+                    |d| serde_json::json!({ "dimension": d }),
+                ),
+            );
+            assert_eq!(history_json(&n, dim), v.to_string());
+        }
     }
 }

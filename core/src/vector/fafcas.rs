@@ -19,6 +19,23 @@ pub fn encode(v: &[f32]) -> Vec<u8> {
     out
 }
 
+/// The FAFCAS bytes of `v` without a copy where the machine is little-endian (the stored layout is the
+/// in-memory one), else [`encode`]'s copy.
+pub fn as_bytes(v: &[f32]) -> std::borrow::Cow<'_, [u8]> {
+    #[cfg(target_endian = "little")]
+    {
+        // SAFETY: `f32` has no padding and every byte pattern is a valid `u8`; the length is exact and
+        // `u8` needs no alignment. The slice borrows `v`.
+        std::borrow::Cow::Borrowed(unsafe {
+            std::slice::from_raw_parts(v.as_ptr().cast::<u8>(), std::mem::size_of_val(v))
+        })
+    }
+    #[cfg(not(target_endian = "little"))]
+    {
+        std::borrow::Cow::Owned(encode(v))
+    }
+}
+
 /// Decodes FAFCAS bytes into components.
 ///
 /// Fails with `invalid_vector` when the length is not a multiple of 4 (the message gives the length).
@@ -112,6 +129,13 @@ pub fn check_dimension(expected: usize, got: usize, context: &str) -> Result<()>
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn as_bytes_equals_encode() {
+        let v = [1.0f32, -0.5, 3.25e-7, f32::MIN_POSITIVE];
+        assert_eq!(&*as_bytes(&v), encode(&v).as_slice());
+    }
+
     use super::*;
     use proptest::prelude::*;
 
