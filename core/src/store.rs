@@ -353,6 +353,73 @@ fn record(
     Ok(())
 }
 
+/// Node history rows of a batch write, inserted [`HISTORY_CHUNK`] per statement: one multi-row
+/// `INSERT` instead of one per node (each `INSERT` into the `AUTOINCREMENT` table also rewrites its
+/// `sqlite_sequence` row). Rows keep their order, so their ids follow the nodes' order as before.
+#[derive(Default)]
+struct NodeHistory {
+    /// (node id, action, old JSON, new JSON).
+    rows: Vec<(String, &'static str, Option<String>, String)>,
+}
+
+/// History rows per multi-row `INSERT`.
+const HISTORY_CHUNK: usize = 64;
+
+impl NodeHistory {
+    /// Queues a row; inserts a full chunk.
+    fn push(
+        &mut self,
+        conn: &Connection,
+        id: &str,
+        action: &'static str,
+        old: Option<String>,
+        new: String,
+    ) -> Result<()> {
+        self.rows.push((id.to_owned(), action, old, new));
+        if self.rows.len() == HISTORY_CHUNK {
+            self.flush(conn)?;
+        }
+        Ok(())
+    }
+
+    /// Inserts every queued row.
+    fn flush(&mut self, conn: &Connection) -> Result<()> {
+        if self.rows.len() == HISTORY_CHUNK {
+            static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+            let sql = SQL.get_or_init(|| {
+                let values = vec!["('node', ?, ?, ?, ?)"; HISTORY_CHUNK].join(", ");
+                format!(
+                    "INSERT INTO history (entity_type, entity_id, action, old_value, new_value) VALUES {values}"
+                )
+            });
+            let params: Vec<&dyn rusqlite::ToSql> = self
+                .rows
+                .iter()
+                .flat_map(|(id, action, old, new)| {
+                    [
+                        id as &dyn rusqlite::ToSql,
+                        action as &dyn rusqlite::ToSql,
+                        old as &dyn rusqlite::ToSql,
+                        new as &dyn rusqlite::ToSql,
+                    ]
+                })
+                .collect();
+            conn.prepare_cached(sql)
+                .ctx("recording history")?
+                .execute(params.as_slice())
+                .ctx(format_args!(
+                    "recording the history of {HISTORY_CHUNK} nodes"
+                ))?;
+        } else {
+            for (id, action, old, new) in &self.rows {
+                record(conn, "node", id, action, old.as_deref(), Some(new))?;
+            }
+        }
+        self.rows.clear();
+        Ok(())
+    }
+}
+
 fn edge_key(source: &str, edge_type: &str, target: &str) -> String {
     format!("{source}|{edge_type}|{target}")
 }
@@ -362,6 +429,7 @@ fn upsert_node_in(
     conn: &Connection,
     pending: &mut Pending,
     dims: &mut embeddings::DimensionGuard,
+    history: &mut NodeHistory,
     node: &NodeInput,
 ) -> Result<()> {
     require_id(&node.id, "node id")?;
@@ -416,13 +484,13 @@ fn upsert_node_in(
         node_type: node.node_type.as_deref(),
     }
     .json();
-    record(
+    let inserted = old.is_none();
+    history.push(
         conn,
-        "node",
         &node.id,
-        if old.is_some() { "update" } else { "insert" },
-        old.as_deref(),
-        Some(&new),
+        if inserted { "insert" } else { "update" },
+        old,
+        new,
     )?;
     match unit {
         // The vector cache follows only when it is loaded (a rollback drops it; see `Database::rollback`).
@@ -435,7 +503,7 @@ fn upsert_node_in(
         Some(_) => {}
         None => pending.ops.push(CacheOp::Remove(node.id.clone())),
     }
-    pending.graph_dirty |= old.is_none();
+    pending.graph_dirty |= inserted;
     Ok(())
 }
 
@@ -517,7 +585,9 @@ impl Database {
     pub fn upsert_node(&self, node: &NodeInput) -> Result<()> {
         self.write("upsert_node", |conn, pending, cache| {
             let mut dims = embeddings::DimensionGuard::new(cache);
-            upsert_node_in(conn, pending, &mut dims, node)
+            let mut history = NodeHistory::default();
+            upsert_node_in(conn, pending, &mut dims, &mut history, node)?;
+            history.flush(conn)
         })
     }
 
@@ -525,10 +595,12 @@ impl Database {
     pub fn upsert_nodes(&self, nodes: &[NodeInput]) -> Result<usize> {
         self.write("upsert_nodes", |conn, pending, cache| {
             let mut dims = embeddings::DimensionGuard::new(cache);
+            let mut history = NodeHistory::default();
             for (i, n) in nodes.iter().enumerate() {
-                upsert_node_in(conn, pending, &mut dims, n)
+                upsert_node_in(conn, pending, &mut dims, &mut history, n)
                     .map_err(|e| e.context(format!("node #{i}")))?;
             }
+            history.flush(conn)?;
             Ok(nodes.len())
         })
     }
@@ -901,5 +973,51 @@ mod tests {
             );
             assert_eq!(history_json(&n, dim), v.to_string());
         }
+    }
+
+    /// A batch's history rows are inserted in chunks and keep the nodes' order, a node written twice in
+    /// one batch gets "insert" then "update" with the first write as its old value.
+    #[test]
+    fn batch_history_keeps_order_and_actions() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Database::open(dir.path().join("h.db")).unwrap();
+        let mut nodes: Vec<NodeInput> = (0..150)
+            .map(|i| NodeInput {
+                title: Some(format!("t{i}")),
+                ..NodeInput::new(format!("n{i:03}"))
+            })
+            .collect();
+        nodes.insert(
+            100,
+            NodeInput {
+                title: Some("again".into()),
+                ..NodeInput::new("n007")
+            },
+        );
+        assert_eq!(db.upsert_nodes(&nodes).unwrap(), 151);
+        let all: Vec<(i64, String, String)> = db
+            .with_state(|s| {
+                let mut st = s
+                    .conn
+                    .prepare("SELECT id, entity_id, action FROM history ORDER BY id")
+                    .unwrap();
+                let rows = st
+                    .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                    .unwrap();
+                Ok(rows.map(|r| r.unwrap()).collect())
+            })
+            .unwrap();
+        assert_eq!(all.len(), 151);
+        let ids: Vec<&str> = all.iter().map(|r| r.1.as_str()).collect();
+        let want: Vec<&str> = nodes.iter().map(|n| n.id.as_str()).collect();
+        assert_eq!(ids, want);
+        assert!(all.windows(2).all(|w| w[0].0 < w[1].0));
+        let h = db.history("n007").unwrap();
+        assert_eq!(
+            h.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
+            ["insert", "update"]
+        );
+        assert!(h[1].old_value.as_deref().unwrap().contains("\"t7\""));
+        assert!(h[1].new_value.as_deref().unwrap().contains("\"again\""));
     }
 }
