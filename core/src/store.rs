@@ -438,53 +438,60 @@ fn upsert_node_in(
         Some(v) => Some(dims.accept(conn, v, &node.id, pending)?),
         None => None,
     };
-    let old = node_json(conn, &node.id)?;
-    let domain = node
-        .domain
-        .clone()
-        .unwrap_or_else(|| DEFAULT_DOMAIN.to_string());
-    let layer = node
-        .layer
-        .clone()
-        .unwrap_or_else(|| DEFAULT_LAYER.to_string());
+    let domain: &str = node.domain.as_deref().unwrap_or(DEFAULT_DOMAIN);
+    let layer: &str = node.layer.as_deref().unwrap_or(DEFAULT_LAYER);
     let blob = unit.as_deref().map(fafcas::as_bytes);
-    conn.prepare_cached(
-        "INSERT INTO nodes (id, type, title, domain, layer, embedding, hash, meta, date, summary) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
-         ON CONFLICT(id) DO UPDATE SET type = excluded.type, title = excluded.title, domain = excluded.domain, \
-         layer = excluded.layer, embedding = excluded.embedding, hash = excluded.hash, meta = excluded.meta, \
-         date = excluded.date, summary = excluded.summary",
-    )
-    .ctx("writing a node")?
-    .execute(params![
-        node.id,
-        node.node_type,
-        node.title,
-        domain,
-        layer,
-        blob,
-        node.hash,
-        node.meta,
-        node.date,
-        node.summary
-    ])
-    .ctx(format_args!("writing node {:?}", node.id))?;
+    let values: [&dyn rusqlite::ToSql; 10] = [
+        &node.id,
+        &node.node_type,
+        &node.title,
+        &domain,
+        &layer,
+        &blob,
+        &node.hash,
+        &node.meta,
+        &node.date,
+        &node.summary,
+    ];
+    // A new node costs one statement; an existing one is read first (its history's old value), then
+    // rewritten whole, keeping its rowid.
+    let inserted = conn
+        .prepare_cached(
+            "INSERT INTO nodes (id, type, title, domain, layer, embedding, hash, meta, date, summary) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT(id) DO NOTHING",
+        )
+        .ctx("writing a node")?
+        .execute(&values[..])
+        .ctx(format_args!("writing node {:?}", node.id))?
+        == 1;
+    let old = if inserted {
+        None
+    } else {
+        let old = node_json(conn, &node.id)?;
+        conn.prepare_cached(
+            "UPDATE nodes SET type = ?2, title = ?3, domain = ?4, layer = ?5, embedding = ?6, hash = ?7, \
+             meta = ?8, date = ?9, summary = ?10 WHERE id = ?1",
+        )
+        .ctx("writing a node")?
+        .execute(&values[..])
+        .ctx(format_args!("writing node {:?}", node.id))?;
+        old
+    };
     let new = HistoryNode {
         date: node.date.as_deref(),
-        domain: Some(&domain),
+        domain: Some(domain),
         embedding: unit
             .as_ref()
             .map(|u| HistoryDimension { dimension: u.len() }),
         hash: node.hash.as_deref(),
         id: &node.id,
-        layer: Some(&layer),
+        layer: Some(layer),
         meta: node.meta.as_deref(),
         summary: node.summary.as_deref(),
         title: node.title.as_deref(),
         node_type: node.node_type.as_deref(),
     }
     .json();
-    let inserted = old.is_none();
     history.push(
         conn,
         &node.id,
@@ -497,7 +504,7 @@ fn upsert_node_in(
         Some(unit) if pending.track_vectors => pending.ops.push(CacheOp::Upsert {
             id: node.id.clone(),
             unit,
-            domain: Some(domain),
+            domain: Some(domain.to_owned()),
             node_type: node.node_type.clone(),
         }),
         Some(_) => {}
