@@ -210,14 +210,14 @@ impl Database {
         self.check_writable(what)?;
         self.with_state(|s| {
             s.cache.refresh(&s.conn)?;
+            let mut pending = Pending {
+                track_vectors: s.cache.vectors.is_some(),
+                ..Default::default()
+            };
             if s.tx.is_some() {
                 s.conn
                     .execute_batch("SAVEPOINT resonance_op")
                     .map_err(|e| Error::sqlite(e, what))?;
-                let mut pending = Pending {
-                    track_vectors: s.cache.vectors.is_some(),
-                    ..Default::default()
-                };
                 match f(&s.conn, &mut pending, &mut s.cache) {
                     Ok(v) => {
                         s.conn
@@ -237,10 +237,6 @@ impl Database {
                     }
                 }
             } else {
-                let mut pending = Pending {
-                    track_vectors: s.cache.vectors.is_some(),
-                    ..Default::default()
-                };
                 let cache = &mut s.cache;
                 let v = connection::write_tx(&mut s.conn, what, |tx| f(tx, &mut pending, cache))?;
                 s.cache.apply(pending);

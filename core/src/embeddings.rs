@@ -292,7 +292,7 @@ impl Database {
             let unit = DimensionGuard::new(cache).accept(conn, vector, id, pending)?;
             conn.prepare_cached("UPDATE nodes SET embedding = ?2 WHERE id = ?1")
                 .ctx("writing an embedding")?
-                .execute(params![id, fafcas::encode(&unit)])
+                .execute(params![id, fafcas::as_bytes(&unit)])
                 .ctx(format_args!("writing the embedding of {id:?}"))?;
             let old = old_len.map(|l| serde_json::json!({"embedding": {"dimension": l / 4}}).to_string());
             let new = serde_json::json!({"embedding": {"dimension": unit.len()}}).to_string();
@@ -380,7 +380,7 @@ impl Database {
                 "the {n} queries are empty (0 floats)"
             )));
         }
-        if queries.len() % n != 0 {
+        if !queries.len().is_multiple_of(n) {
             return Err(Error::InvalidArgument(format!(
                 "{} floats do not split into {n} queries of equal length",
                 queries.len()
