@@ -1,4 +1,4 @@
-// Overhead of the Node/Bun addon (issue 7), on a release build of the addon:
+// Overhead of the Node/Bun addon, on a release build of the addon:
 //   1. getNodeSync(id) vs the same row through better-sqlite3's `stmt.get` (Node) or `bun:sqlite` (Bun);
 //      target: within 1.5×.
 //   2. `await db.search(q)` vs the same search in Rust (node/examples/search_timing.rs) plus the

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Overhead of the Python binding (issue 6), release builds only.
+"""Overhead of the Python binding, release builds only.
 
 Measures, on the same data:
   1. `db.get_node(id)` against Python's `sqlite3` fetching the same row with a cached statement;

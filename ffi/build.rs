@@ -4,15 +4,28 @@
 //! exported, or they would interpose (or be interposed by) the host program's own SQLite. rustc's
 //! version script for a cdylib already exports only our `#[no_mangle]` functions; `--exclude-libs,ALL`
 //! also keeps every symbol of the static archives local, whatever the linker does with the script.
+//! zig's linker (the release packages link with `cargo zigbuild` against glibc 2.28) has no
+//! `--exclude-libs`; there the version script alone applies, and `scripts/test-dist.sh` checks with
+//! `nm -D` that no `sqlite3_*` symbol is exported.
+//!
+//! The soname is `libresonance.so.<major>` (`libresonance.so.0` while the version is 0.x): a program
+//! linked against it records that name and loads any later build with the same major version.
+//! `scripts/install-c.sh` installs `libresonance.so.<version>` with the `.so.<major>` and `.so` links;
+//! `scripts/build-c.sh` adds the `.so.<major>` link beside the build output for in-tree programs.
 
 fn main() {
     let os = std::env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
+    let major = std::env::var("CARGO_PKG_VERSION_MAJOR").unwrap_or_else(|_| "0".to_owned());
     if matches!(
         os.as_str(),
         "linux" | "android" | "freebsd" | "netbsd" | "openbsd"
     ) {
-        println!("cargo:rustc-cdylib-link-arg=-Wl,--exclude-libs,ALL");
-        println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libresonance.so");
+        let zig = std::env::var("RUSTC_LINKER").is_ok_and(|l| l.contains("zig"));
+        if !zig {
+            println!("cargo:rustc-cdylib-link-arg=-Wl,--exclude-libs,ALL");
+        }
+        println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libresonance.so.{major}");
     }
     println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-env-changed=RUSTC_LINKER");
 }

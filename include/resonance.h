@@ -10,7 +10,23 @@
  *    RESONANCE_INVALID_ARGUMENT, never a crash; a panic inside the library gives RESONANCE_INTERNAL;
  *  - every returned allocation has exactly one free function, which accepts NULL and ignores a
  *    pointer already freed;
- *  - option structs: zero-initialised (or a NULL pointer) means the defaults.
+ *  - option structs: a NULL pointer means the defaults. resonance_open_options,
+ *    resonance_migrate_options, resonance_search_filter and resonance_list_options: zero-initialised
+ *    means the defaults too.
+ *
+ * Option structs that can grow (the first field is `uint32_t size`: resonance_traverse_options,
+ * resonance_path_options, resonance_pagerank_options, resonance_betweenness_options,
+ * resonance_community_options, resonance_link_candidate_options, resonance_pillar_options):
+ *  - fill one with its resonance_<x>_options_default(), which sets every field to the library's
+ *    default and `size` to sizeof(struct), then change the fields you need; or set `size` to
+ *    sizeof(struct) yourself and every field;
+ *  - the library reads only the fields within `size`; a field past it (one a newer header added)
+ *    keeps the library's default, so a program built against an older header keeps working with a
+ *    newer library. New fields are only ever appended, each at or past the sizeof of every earlier
+ *    version of the struct;
+ *  - `size` 0 or below the struct's first version is RESONANCE_INVALID_ARGUMENT; so is a `size`
+ *    larger than the library's struct when a byte past the library's struct is not zero (a program
+ *    built against a newer header that sets a field this library does not know).
  *
  * Thread-safety: a resonance_db* may be shared between threads. Result structs are owned by the
  * caller, independent of the handle (they stay valid after close/free), and may be used from any
@@ -30,23 +46,23 @@
 #include <stdint.h>
 
 /**
- * PageRank's default damping factor.
+ * `direction` value: along edges (source to target), the default.
  */
-#define RESONANCE_DEFAULT_ALPHA 0.85
+#define RESONANCE_DIRECTION_OUTGOING 0
 
 /**
- * PageRank's default tolerance.
+ * `direction` value: against edges (target to source).
  */
-#define RESONANCE_DEFAULT_TOLERANCE 1e-6
+#define RESONANCE_DIRECTION_INCOMING 1
 
 /**
- * PageRank's default iteration cap.
+ * `direction` value: both ways, as if the graph were undirected.
  */
-#define RESONANCE_DEFAULT_MAX_ITERATIONS 100
+#define RESONANCE_DIRECTION_BOTH 2
 
 /**
  * The status every function returns: `RESONANCE_OK` (0) or the error kind, numbered in the order of
- * the kinds of design §9 (the same numbers as `resonance::ErrorKind::status()` in Rust).
+ * the kinds of docs/errors.md (the same numbers as `resonance::ErrorKind::status()` in Rust).
  * `resonance_status_name` gives the stable snake_case code of each (`"not_found"`, …).
  */
 typedef enum resonance_status {
@@ -124,6 +140,11 @@ typedef enum resonance_status {
    * A caught panic or a broken invariant inside the library.
    */
   RESONANCE_INTERNAL = 17,
+  /**
+   * A call stopped by `resonance_interrupt` (from another thread); the handle stays usable and
+   * a write the call was making is rolled back.
+   */
+  RESONANCE_INTERRUPTED = 18,
 } resonance_status;
 
 /**
@@ -198,7 +219,7 @@ typedef struct resonance_dimension_count {
 } resonance_dimension_count;
 
 /**
- * The health report of design §3; freed by `resonance_health_free`. Every string is non-NULL except
+ * The health report of docs/connections.md; freed by `resonance_health_free`. Every string is non-NULL except
  * `schema_problem`.
  */
 typedef struct resonance_health {
@@ -314,11 +335,16 @@ typedef struct resonance_health {
    * Problems worth attention, for people (empty when healthy).
    */
   struct resonance_strings problems;
+  /**
+   * Content checks (no nodes, embedding coverage or edge density below the library's
+   * thresholds), for people; not problems of the file.
+   */
+  struct resonance_strings content;
 } resonance_health;
 
 /**
  * How to migrate explicitly (`resonance_db_migrate`). Zero-initialised (or NULL) means: apply, no
- * destructive steps, back up first, keep 7 days of backups.
+ * destructive steps, back up first, keep the handle's backup retention.
  */
 typedef struct resonance_migrate_options {
   /**
@@ -334,7 +360,7 @@ typedef struct resonance_migrate_options {
    */
   bool no_backup;
   /**
-   * Backup retention in days; 0 means 7.
+   * Backup retention in days; 0 means the handle's (`resonance_open_options.backup_retention_days`).
    */
   uint32_t backup_retention_days;
 } resonance_migrate_options;
@@ -400,6 +426,60 @@ typedef struct resonance_checkpoint {
 } resonance_checkpoint;
 
 /**
+ * Options of `resonance_graph_traverse`. Fill with `resonance_traverse_options_default()`.
+ */
+typedef struct resonance_traverse_options {
+  /**
+   * `sizeof(resonance_traverse_options)` (see the size rule in the header).
+   */
+  uint32_t size;
+  /**
+   * At most this many hops (default `SIZE_MAX`: no limit; 0 gives only the start).
+   */
+  size_t max_depth;
+  /**
+   * `RESONANCE_DIRECTION_*` (default outgoing). Added in the second version of the struct.
+   */
+  uint32_t direction;
+} resonance_traverse_options;
+
+/**
+ * Options of `resonance_graph_shortest_path`. Fill with `resonance_path_options_default()`.
+ */
+typedef struct resonance_path_options {
+  /**
+   * `sizeof(resonance_path_options)` (see the size rule in the header).
+   */
+  uint32_t size;
+  /**
+   * `RESONANCE_DIRECTION_*` (default outgoing: a directed path).
+   */
+  uint32_t direction;
+} resonance_path_options;
+
+/**
+ * Options of `resonance_graph_pagerank`. Fill with `resonance_pagerank_options_default()`.
+ */
+typedef struct resonance_pagerank_options {
+  /**
+   * `sizeof(resonance_pagerank_options)` (see the size rule in the header).
+   */
+  uint32_t size;
+  /**
+   * Damping factor in [0, 1] (default 0.85).
+   */
+  double alpha;
+  /**
+   * Convergence tolerance, > 0 (default 1e-6).
+   */
+  double tolerance;
+  /**
+   * Iteration cap, ≥ 1 (default 100).
+   */
+  size_t max_iterations;
+} resonance_pagerank_options;
+
+/**
  * A node id and a score.
  */
 typedef struct resonance_ranking {
@@ -426,6 +506,46 @@ typedef struct resonance_rankings {
    */
   size_t len;
 } resonance_rankings;
+
+/**
+ * Options of `resonance_graph_betweenness`. Fill with `resonance_betweenness_options_default()`.
+ */
+typedef struct resonance_betweenness_options {
+  /**
+   * `sizeof(resonance_betweenness_options)` (see the size rule in the header).
+   */
+  uint32_t size;
+  /**
+   * Divide by (N−1)(N−2) (default true).
+   */
+  bool normalized;
+  /**
+   * 0 (the default): exact; otherwise estimate from this many pivots drawn with `seed`.
+   */
+  size_t sample;
+  /**
+   * Seed of the pivot draw (default 0).
+   */
+  uint64_t seed;
+} resonance_betweenness_options;
+
+/**
+ * Options of `resonance_graph_communities`. Fill with `resonance_community_options_default()`.
+ */
+typedef struct resonance_community_options {
+  /**
+   * `sizeof(resonance_community_options)` (see the size rule in the header).
+   */
+  uint32_t size;
+  /**
+   * Modularity resolution, finite and ≥ 0 (default 1).
+   */
+  double resolution;
+  /**
+   * Seed; a seed always gives the same partition (default 0).
+   */
+  uint64_t seed;
+} resonance_community_options;
 
 /**
  * A node and the community it belongs to.
@@ -475,6 +595,21 @@ typedef struct resonance_components {
 } resonance_components;
 
 /**
+ * Options of `resonance_graph_link_candidates`. Fill with
+ * `resonance_link_candidate_options_default()`.
+ */
+typedef struct resonance_link_candidate_options {
+  /**
+   * `sizeof(resonance_link_candidate_options)` (see the size rule in the header).
+   */
+  uint32_t size;
+  /**
+   * At most this many pairs (default 10; 0 gives none).
+   */
+  size_t limit;
+} resonance_link_candidate_options;
+
+/**
  * A suggested edge and its Adamic-Adar score.
  */
 typedef struct resonance_link_candidate {
@@ -505,6 +640,20 @@ typedef struct resonance_link_candidates {
    */
   size_t len;
 } resonance_link_candidates;
+
+/**
+ * Options of `resonance_graph_pillars`. Fill with `resonance_pillar_options_default()`.
+ */
+typedef struct resonance_pillar_options {
+  /**
+   * `sizeof(resonance_pillar_options)` (see the size rule in the header).
+   */
+  uint32_t size;
+  /**
+   * At most this many nodes (default 10; 0 gives none).
+   */
+  size_t limit;
+} resonance_pillar_options;
 
 /**
  * A pillar: a top PageRank node with its degree.
@@ -709,6 +858,92 @@ typedef struct resonance_nodes {
 } resonance_nodes;
 
 /**
+ * The fields of a partial node update (`resonance_node_update`): a field changes only when its
+ * `has_` flag is set, to its value (NULL clears it: `domain`/`layer` go back to their defaults,
+ * `embedding` NULL removes the vector); a zero-initialised struct changes nothing. The strings and
+ * the embedding are read during the call only.
+ */
+typedef struct resonance_node_fields {
+  /**
+   * Whether `node_type` is given.
+   */
+  bool has_node_type;
+  /**
+   * `type`.
+   */
+  const char *node_type;
+  /**
+   * Whether `title` is given.
+   */
+  bool has_title;
+  /**
+   * `title`.
+   */
+  const char *title;
+  /**
+   * Whether `domain` is given.
+   */
+  bool has_domain;
+  /**
+   * `domain` (NULL: `"knowledge"`).
+   */
+  const char *domain;
+  /**
+   * Whether `layer` is given.
+   */
+  bool has_layer;
+  /**
+   * `layer` (NULL: `"experience"`).
+   */
+  const char *layer;
+  /**
+   * Whether `hash` is given.
+   */
+  bool has_hash;
+  /**
+   * `hash` of the document.
+   */
+  const char *hash;
+  /**
+   * Whether `summary` is given.
+   */
+  bool has_summary;
+  /**
+   * `summary`.
+   */
+  const char *summary;
+  /**
+   * Whether `meta` is given.
+   */
+  bool has_meta;
+  /**
+   * `meta`: JSON text (must parse), replaced whole (see `resonance_node_merge_meta`).
+   */
+  const char *meta;
+  /**
+   * Whether `date` is given.
+   */
+  bool has_date;
+  /**
+   * `date`.
+   */
+  const char *date;
+  /**
+   * Whether `embedding` is given.
+   */
+  bool has_embedding;
+  /**
+   * The new embedding (`embedding_len` floats), or NULL to remove it. Validated and normalised
+   * like `resonance_node_upsert`'s.
+   */
+  const float *embedding;
+  /**
+   * Number of floats at `embedding`.
+   */
+  size_t embedding_len;
+} resonance_node_fields;
+
+/**
  * An edge to write. `edge_type` NULL means `"related_to"`; confidence and veracity default to 1
  * unless their `has_` flag is set; `context_source` may be NULL.
  */
@@ -817,7 +1052,8 @@ typedef struct resonance_history_entry {
    */
   char *entity_id;
   /**
-   * `"insert"`, `"update"`, `"delete"`, `"update_meta"` or `"set_embedding"`.
+   * `"insert"`, `"update"` (also `resonance_node_update`), `"delete"`, `"update_meta"` (also
+   * `resonance_node_merge_meta`) or `"set_embedding"`.
    */
   char *action;
   /**
@@ -936,7 +1172,7 @@ extern "C" {
 #endif // __cplusplus
 
 /**
- * The stable snake_case name of a status: `"ok"` for 0, then the error kind codes of design §9
+ * The stable snake_case name of a status: `"ok"` for 0, then the error kind codes of docs/errors.md
  * (`"invalid_argument"`, `"not_found"`, `"closed"`, …), `"unknown"` for any other number.
  *
  * Thread-safe. The returned string is static: never free it.
@@ -959,7 +1195,7 @@ const char *resonance_version(void);
 void resonance_string_free(char *s);
 
 /**
- * Turns `path` (a document path) into a node id with the application's rule (design §6):
+ * Turns `path` (a document path) into a node id with the application's rule (docs/schema.md):
  * `"./docs/README.md"` → `"docs-readme"`. On success `*id_out` is a new string the caller frees with
  * `resonance_string_free`.
  *
@@ -972,16 +1208,6 @@ void resonance_string_free(char *s);
 enum resonance_status resonance_id_generate(const char *path,
                                             char **id_out,
                                             char **err_out);
-
-/**
- * Panics inside the library's guard, on purpose: always returns `RESONANCE_INTERNAL` (with the panic
- * message in `*err_out`). It lets a binding or a test check that a panic never crosses the C
- * boundary; it has no other use.
- *
- * # Safety
- * `err_out` is NULL or writable.
- */
-enum resonance_status resonance_debug_panic(char **err_out);
 
 /**
  * Opens (creating it and its folders if needed) the database at `path` and stores a new handle in
@@ -1015,6 +1241,21 @@ enum resonance_status resonance_db_open(const char *path,
 enum resonance_status resonance_db_close(struct resonance_db *db, char **err_out);
 
 /**
+ * Stops whatever runs on `db` now and returns at once. Callable from any thread, also while other
+ * threads are inside calls on the same handle (it takes none of the handle's locks): the running SQL
+ * statement is interrupted and the library's own loops (graph analytics, batch search, loads) stop
+ * within a few milliseconds of work. Each call stopped returns `RESONANCE_INTERRUPTED`; a write it
+ * was making is rolled back. The handle stays usable: a call that begins after
+ * `resonance_interrupt` returns runs normally. When nothing runs, or on a closed handle, it is a
+ * no-op (`RESONANCE_OK`). A NULL or freed handle is `RESONANCE_INVALID_ARGUMENT`.
+ *
+ * # Safety
+ * `db` is NULL or a handle from `resonance_db_open`; `err_out` is NULL or writable.
+ */
+enum resonance_status resonance_interrupt(struct resonance_db *db,
+                                          char **err_out);
+
+/**
  * Releases a handle (closing it first if `resonance_db_close` was not called; a close error is then
  * ignored: call `resonance_db_close` to see it). NULL is a no-op, and so is a handle already freed
  * (as long as its address was not reused by a newer handle). Calls still running on other threads
@@ -1024,7 +1265,7 @@ enum resonance_status resonance_db_close(struct resonance_db *db, char **err_out
 void resonance_db_free(struct resonance_db *db);
 
 /**
- * Runs the health check of design §3 and stores a new report in `*health_out` (free it with
+ * Runs the health check of docs/connections.md and stores a new report in `*health_out` (free it with
  * `resonance_health_free`).
  *
  * # Safety
@@ -1079,8 +1320,9 @@ enum resonance_status resonance_db_stats(struct resonance_db *db,
                                          char **err_out);
 
 /**
- * `PRAGMA wal_checkpoint(mode)` with `mode` one of `"passive"` (NULL means passive), `"full"`,
- * `"restart"`, `"truncate"`. `checkpoint_out` may be NULL.
+ * `PRAGMA wal_checkpoint(mode)` with `mode` one of `"passive"`, `"full"`, `"restart"`,
+ * `"truncate"` (ASCII case-insensitive); NULL means the default mode (passive). `checkpoint_out`
+ * may be NULL.
  *
  * # Safety
  * `db` is NULL or a handle; `mode` is NULL or a NUL-terminated string; `checkpoint_out` and
@@ -1197,61 +1439,63 @@ enum resonance_status resonance_graph_degree(struct resonance_db *db,
                                              char **err_out);
 
 /**
- * Breadth-first search along out-edges from `start` (included) up to `max_depth` hops, in visit
- * order, into `*ids_out` (free with `resonance_strings_free`).
+ * Breadth-first search from `start` (included) along `options->direction` (outgoing by default) up
+ * to `options->max_depth` hops (no limit by default), in visit order, into `*ids_out` (free with
+ * `resonance_strings_free`). `options` NULL means the defaults.
  *
  * # Safety
- * `db` is NULL or a handle; `start` is a NUL-terminated string; `ids_out` and `err_out` are NULL or
- * writable.
+ * `db` is NULL or a handle; `start` is a NUL-terminated string; `options` is NULL or follows the
+ * size rule; `ids_out` and `err_out` are NULL or writable.
  */
 enum resonance_status resonance_graph_traverse(struct resonance_db *db,
                                                const char *start,
-                                               size_t max_depth,
+                                               const struct resonance_traverse_options *options,
                                                struct resonance_strings **ids_out,
                                                char **err_out);
 
 /**
- * The directed unweighted shortest path from `source` to `target` (both included; `[source]` when
- * they are equal) into `*path_out` (free with `resonance_strings_free`); `*path_out` is NULL, with
- * `RESONANCE_OK`, when `target` is unreachable.
+ * The unweighted shortest path from `source` to `target` along `options->direction` (outgoing by
+ * default: a directed path) (both ends included; `[source]` when they are equal) into `*path_out`
+ * (free with `resonance_strings_free`); `*path_out` is NULL, with `RESONANCE_OK`, when `target` is
+ * unreachable. `options` NULL means the defaults.
  *
  * # Safety
- * `db` is NULL or a handle; `source` and `target` are NUL-terminated strings; `path_out` and
- * `err_out` are NULL or writable.
+ * `db` is NULL or a handle; `source` and `target` are NUL-terminated strings; `options` is NULL or
+ * follows the size rule; `path_out` and `err_out` are NULL or writable.
  */
 enum resonance_status resonance_graph_shortest_path(struct resonance_db *db,
                                                     const char *source,
                                                     const char *target,
+                                                    const struct resonance_path_options *options,
                                                     struct resonance_strings **path_out,
                                                     char **err_out);
 
 /**
- * PageRank (`alpha` in [0, 1], `tolerance` > 0, `max_iterations` ≥ 1; the defaults are
- * `RESONANCE_DEFAULT_ALPHA`, `RESONANCE_DEFAULT_TOLERANCE`, `RESONANCE_DEFAULT_MAX_ITERATIONS`),
- * one score per node in id order, into `*rankings_out` (free with `resonance_rankings_free`).
+ * PageRank (`options`: `alpha` in [0, 1], `tolerance` > 0, `max_iterations` ≥ 1; NULL means the
+ * defaults of `resonance_pagerank_options_default()`), one score per node in id order, into
+ * `*rankings_out` (free with `resonance_rankings_free`).
  *
  * # Safety
- * `db` is NULL or a handle; `rankings_out` and `err_out` are NULL or writable.
+ * `db` is NULL or a handle; `options` is NULL or follows the size rule; `rankings_out` and
+ * `err_out` are NULL or writable.
  */
 enum resonance_status resonance_graph_pagerank(struct resonance_db *db,
-                                               double alpha,
-                                               double tolerance,
-                                               size_t max_iterations,
+                                               const struct resonance_pagerank_options *options,
                                                struct resonance_rankings **rankings_out,
                                                char **err_out);
 
 /**
- * Betweenness centrality (Brandes over directed edges; normalised by (N−1)(N−2) when `normalized`),
- * exact when `sample` is 0, else estimated from `sample` pivots drawn with `seed`; one score per node
- * in id order, into `*rankings_out` (free with `resonance_rankings_free`).
+ * Betweenness centrality (Brandes over directed edges; normalised by (N−1)(N−2) when
+ * `options->normalized`), exact when `options->sample` is 0, else estimated from `sample` pivots
+ * drawn with `options->seed`; one score per node in id order, into `*rankings_out` (free with
+ * `resonance_rankings_free`). `options` NULL means the defaults.
  *
  * # Safety
- * `db` is NULL or a handle; `rankings_out` and `err_out` are NULL or writable.
+ * `db` is NULL or a handle; `options` is NULL or follows the size rule; `rankings_out` and
+ * `err_out` are NULL or writable.
  */
 enum resonance_status resonance_graph_betweenness(struct resonance_db *db,
-                                                  bool normalized,
-                                                  size_t sample,
-                                                  uint64_t seed,
+                                                  const struct resonance_betweenness_options *options,
                                                   struct resonance_rankings **rankings_out,
                                                   char **err_out);
 
@@ -1261,15 +1505,16 @@ enum resonance_status resonance_graph_betweenness(struct resonance_db *db,
 void resonance_rankings_free(struct resonance_rankings *rankings);
 
 /**
- * Louvain communities (directed modularity at `resolution`, 1.0 by default; deterministic for a
- * given `seed`) into `*communities_out` (free with `resonance_communities_free`).
+ * Louvain communities (directed modularity at `options->resolution`; deterministic for a given
+ * `options->seed`; NULL means the defaults) into `*communities_out` (free with
+ * `resonance_communities_free`).
  *
  * # Safety
- * `db` is NULL or a handle; `communities_out` and `err_out` are NULL or writable.
+ * `db` is NULL or a handle; `options` is NULL or follows the size rule; `communities_out` and
+ * `err_out` are NULL or writable.
  */
 enum resonance_status resonance_graph_communities(struct resonance_db *db,
-                                                  double resolution,
-                                                  uint64_t seed,
+                                                  const struct resonance_community_options *options,
                                                   struct resonance_communities **communities_out,
                                                   char **err_out);
 
@@ -1309,14 +1554,15 @@ enum resonance_status resonance_graph_adamic_adar(struct resonance_db *db,
                                                   char **err_out);
 
 /**
- * At most `limit` two-hop non-adjacent pairs ranked by Adamic-Adar, into `*candidates_out` (free
- * with `resonance_link_candidates_free`).
+ * At most `options->limit` two-hop non-adjacent pairs ranked by Adamic-Adar (NULL `options`: the
+ * defaults), into `*candidates_out` (free with `resonance_link_candidates_free`).
  *
  * # Safety
- * `db` is NULL or a handle; `candidates_out` and `err_out` are NULL or writable.
+ * `db` is NULL or a handle; `options` is NULL or follows the size rule; `candidates_out` and
+ * `err_out` are NULL or writable.
  */
 enum resonance_status resonance_graph_link_candidates(struct resonance_db *db,
-                                                      size_t limit,
+                                                      const struct resonance_link_candidate_options *options,
                                                       struct resonance_link_candidates **candidates_out,
                                                       char **err_out);
 
@@ -1326,14 +1572,15 @@ enum resonance_status resonance_graph_link_candidates(struct resonance_db *db,
 void resonance_link_candidates_free(struct resonance_link_candidates *candidates);
 
 /**
- * The `limit` top PageRank nodes with their degree into `*pillars_out` (free with
- * `resonance_pillars_free`).
+ * The `options->limit` top PageRank nodes with their degree (NULL `options`: the defaults) into
+ * `*pillars_out` (free with `resonance_pillars_free`).
  *
  * # Safety
- * `db` is NULL or a handle; `pillars_out` and `err_out` are NULL or writable.
+ * `db` is NULL or a handle; `options` is NULL or follows the size rule; `pillars_out` and
+ * `err_out` are NULL or writable.
  */
 enum resonance_status resonance_graph_pillars(struct resonance_db *db,
-                                              size_t limit,
+                                              const struct resonance_pillar_options *options,
                                               struct resonance_pillars **pillars_out,
                                               char **err_out);
 
@@ -1351,6 +1598,41 @@ void resonance_pillars_free(struct resonance_pillars *pillars);
 enum resonance_status resonance_graph_stats_get(struct resonance_db *db,
                                                 struct resonance_graph_stats *stats_out,
                                                 char **err_out);
+
+/**
+ * The defaults of `resonance_traverse_options`, with `size` set.
+ */
+struct resonance_traverse_options resonance_traverse_options_default(void);
+
+/**
+ * The defaults of `resonance_path_options`, with `size` set.
+ */
+struct resonance_path_options resonance_path_options_default(void);
+
+/**
+ * The defaults of `resonance_pagerank_options`, with `size` set.
+ */
+struct resonance_pagerank_options resonance_pagerank_options_default(void);
+
+/**
+ * The defaults of `resonance_betweenness_options`, with `size` set.
+ */
+struct resonance_betweenness_options resonance_betweenness_options_default(void);
+
+/**
+ * The defaults of `resonance_community_options`, with `size` set.
+ */
+struct resonance_community_options resonance_community_options_default(void);
+
+/**
+ * The defaults of `resonance_link_candidate_options`, with `size` set.
+ */
+struct resonance_link_candidate_options resonance_link_candidate_options_default(void);
+
+/**
+ * The defaults of `resonance_pillar_options`, with `size` set.
+ */
+struct resonance_pillar_options resonance_pillar_options_default(void);
 
 /**
  * Writes one node: the whole row (fields left NULL become NULL; domain and layer default), keeping
@@ -1442,6 +1724,38 @@ enum resonance_status resonance_node_update_meta(struct resonance_db *db,
                                                  const char *id,
                                                  const char *meta,
                                                  char **err_out);
+
+/**
+ * Updates only the fields of node `id` whose `has_` flag is set in `update` (see
+ * `resonance_node_fields`), keeping the others and the embedding; `RESONANCE_NOT_FOUND` when the
+ * node is missing, `RESONANCE_INVALID_ARGUMENT` for bad `meta`. The history row holds the whole row
+ * before and after.
+ *
+ * # Safety
+ * `db` is NULL or a handle; `id` is a NUL-terminated string; `update` is NULL or points to a valid
+ * `resonance_node_fields` whose given strings are NULL or NUL-terminated and whose `embedding` holds
+ * `embedding_len` floats; `err_out` is NULL or writable.
+ */
+enum resonance_status resonance_node_update(struct resonance_db *db,
+                                            const char *id,
+                                            const struct resonance_node_fields *update,
+                                            char **err_out);
+
+/**
+ * Merges `patch`, a JSON merge patch (RFC 7386, JSON text), into node `id`'s `meta`: an object's
+ * keys are set (a `null` value removes its key, nested objects merge); any other value replaces the
+ * meta, `null` clears it. `RESONANCE_NOT_FOUND` when the node is missing,
+ * `RESONANCE_INVALID_ARGUMENT` when `patch` is not JSON. The history row (`update_meta`) holds the
+ * meta before and after.
+ *
+ * # Safety
+ * `db` is NULL or a handle; `id` and `patch` are NUL-terminated strings; `err_out` is NULL or
+ * writable.
+ */
+enum resonance_status resonance_node_merge_meta(struct resonance_db *db,
+                                                const char *id,
+                                                const char *patch,
+                                                char **err_out);
 
 /**
  * Adds an edge, or ignores it when `(source, target, type)` exists. `added_out` (may be NULL)

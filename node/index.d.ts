@@ -11,10 +11,22 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 
 /**
  * An open Resonance database. Share one per file per process; calls from Promises and from the
- * event loop are serialised by the core's internal lock. `close()` is idempotent; any later call
- * throws `code === "closed"`. Supports `using db = openSync(...)` through `Symbol.dispose`.
+ * event loop are serialised by the core's internal lock. A Promise call made while a transaction is
+ * open on the handle (inside `transaction(fn)`, or between `begin()` and `commit()`/`rollback()`)
+ * rejects with `invalid_argument` naming the synchronous form to use: its work would run on a
+ * worker thread outside the transaction. `close()` waits for every Promise call started before it,
+ * then closes; it is idempotent, and any later call fails with `code === "closed"`. Do not open
+ * the same file with another SQLite library (node:sqlite, bun:sqlite, better-sqlite3) in the same
+ * process. Supports `using db = openSync(...)` through `Symbol.dispose`.
  */
 export declare class Database {
+  /**
+   * Stops whatever runs on this handle now (Promise calls included): each stopped call rejects
+   * (or throws) with `code === "interrupted"`, and a write it was making is rolled back. The
+   * handle stays usable; a call made after `interrupt()` runs normally. A no-op when nothing
+   * runs. To stop one call, pass it `{ signal }` (an `AbortSignal`) instead.
+   */
+  interrupt(): void
   /** The database path. */
   get path(): string
   /** Whether this handle is read-only. */
@@ -25,15 +37,22 @@ export declare class Database {
   get inTransaction(): boolean
   /** Warnings from opening (a newer application, pending steps, a stray table…). */
   get warnings(): Array<string>
-  /** Closes the handle (runs `PRAGMA optimize`). Idempotent; a running Promise finishes first. */
+  /**
+   * Closes the handle (runs `PRAGMA optimize`). Idempotent. Every Promise call started on this
+   * handle before `close()` finishes first, as if `close()` came after it (it resolves or rejects
+   * with its own result, never with `closed`): `close()` blocks until their work is done. An open
+   * transaction is rolled back. Calls made after `close()` fail with `closed`.
+   */
   close(): void
   /** `close()`, for `using`. */
   [globalThis.Symbol.dispose](): void
   /**
    * Runs `fn` (synchronous) in one `BEGIN IMMEDIATE` transaction: commits when it returns,
    * rolls back and rethrows when it throws. Returns what `fn` returns. `fn` must not be async
-   * (a returned Promise rolls back and throws `invalid_argument`). Calls made from `fn` join the
-   * transaction; Promises started meanwhile wait for it to end.
+   * (a returned Promise rolls back and throws `invalid_argument`). The synchronous calls made
+   * from `fn` join the transaction (`upsertNodesSync`, `addEdgesSync`, `searchSync`, …); a
+   * Promise call made from `fn` rejects with `invalid_argument` and does nothing. A Promise
+   * call started before the transaction waits for it to end and then runs on its own.
    */
   transaction<T>(fn: () => T): T
   /** Begins an explicit `BEGIN IMMEDIATE` transaction (prefer `transaction(fn)`). */
@@ -45,7 +64,9 @@ export declare class Database {
   /** Writes a node: the whole row (fields not given become NULL), with its history row. */
   upsertNode(node: NodeInput): void
   /** Writes many nodes in one transaction (all or nothing) off the event loop; resolves to the count. */
-  upsertNodes(nodes: Array<NodeInput>): Promise<number>
+  upsertNodes(nodes: Array<NodeInput>, options?: CallOptions | undefined | null): Promise<number>
+  /** `upsertNodes` on the calling thread (the form to use inside a transaction, which it joins). */
+  upsertNodesSync(nodes: Array<NodeInput>): number
   /** Reads a node (`null` when there is none), off the event loop. */
   getNode(id: string, withEmbedding?: boolean | undefined | null): Promise<Node | null>
   /** Reads a node (`null` when there is none). */
@@ -57,7 +78,9 @@ export declare class Database {
   /** Adds an edge unless `(source, target, type)` exists; returns whether it was added. */
   addEdge(edge: EdgeInput): boolean
   /** Adds many edges in one transaction off the event loop; resolves to how many were new. */
-  addEdges(edges: Array<EdgeInput>): Promise<number>
+  addEdges(edges: Array<EdgeInput>, options?: CallOptions | undefined | null): Promise<number>
+  /** `addEdges` on the calling thread (the form to use inside a transaction, which it joins). */
+  addEdgesSync(edges: Array<EdgeInput>): number
   /** Adds an edge or updates its confidence, veracity and context source. */
   upsertEdge(edge: EdgeInput): void
   /** Deletes an edge (`type` defaults to `related_to`; `not_found` when missing). */
@@ -66,17 +89,41 @@ export declare class Database {
   edgesFrom(id: string): Array<Edge>
   /** Edges into `id`, ordered by source then type. */
   edgesTo(id: string): Array<Edge>
-  /** Replaces a node's metadata (any JSON value; `null` clears it; `not_found` when missing). */
+  /**
+   * Replaces a node's metadata (a JSON value, written as `JSON.stringify` writes it and refused
+   * like `NodeInput.meta`; `null` clears it; `not_found` when missing).
+   */
   updateMeta(id: string, meta: unknown): void
   /** Replaces a node's metadata with raw JSON text (validated; `null` clears it). */
   updateMetaJson(id: string, metaJson?: string | undefined | null): void
+  /**
+   * Updates only the fields given in `fields` (see `NodeUpdate`), keeping the others and the
+   * embedding, with its history row (the whole row before and after); `not_found` when missing.
+   */
+  updateNode(id: string, fields: NodeUpdate): void
+  /**
+   * Merges a JSON merge patch (RFC 7386) into a node's metadata: an object's keys are set (a
+   * `null` value removes its key, nested objects merge); any other value replaces the metadata,
+   * `null` clears it. The patch is written as `JSON.stringify` writes it and refused like
+   * `NodeInput.meta`; `not_found` when the node is missing.
+   */
+  mergeMeta(id: string, patch: unknown): void
+  /** `mergeMeta` with the patch as raw JSON text (validated). */
+  mergeMetaJson(id: string, patchJson: string): void
   /** The history of a node id (or `source|type|target` for an edge), oldest first. */
   history(id: string): Array<HistoryEntry>
   /** Retention: deletes history older than `olderThanDays` or beyond the newest `keepLast` rows. */
   pruneHistory(options: PruneOptions): number
-  /** Counts and sizes, off the event loop. */
+  /**
+   * Counts and sizes, off the event loop. Counting reads every table (about a second for 100k
+   * nodes and 1M edges): prefer this form to `statsSync()` on a database of any size.
+   */
   stats(): Promise<Stats>
-  /** Counts and sizes. */
+  /**
+   * Counts and sizes, on the calling thread: it blocks the event loop while it reads every
+   * table (about a second for 100k nodes and 1M edges), so use it on small databases, inside a
+   * transaction, or in scripts; use `await stats()` elsewhere.
+   */
   statsSync(): Stats
   /** Stores a node's embedding (validated, normalised; `not_found` when the node is missing). */
   setEmbedding(id: string, vector: Float32Array | Array<number>): void
@@ -100,10 +147,16 @@ export declare class Database {
   predecessors(id: string): Array<string>
   /** In- plus out-degree. */
   degree(id: string): number
-  /** BFS along out-edges from `start` (included), up to `maxDepth` hops. */
-  traverse(start: string, maxDepth: number): Array<string>
-  /** Directed unweighted shortest path (`null` when unreachable). */
-  shortestPath(source: string, target: string): Array<string> | null
+  /**
+   * BFS from `start` (included), up to `maxDepth` hops (left out: no limit), along out-edges
+   * unless `direction` (`"outgoing"`, the default; `"incoming"`; `"both"`) says otherwise.
+   */
+  traverse(start: string, maxDepth?: number | undefined | null, direction?: string | undefined | null): Array<string>
+  /**
+   * Unweighted shortest path (`null` when unreachable), along edge direction unless `direction`
+   * (`"outgoing"`, the default; `"incoming"`; `"both"`) says otherwise.
+   */
+  shortestPath(source: string, target: string, direction?: string | undefined | null): Array<string> | null
   /** Adamic-Adar index of two nodes. */
   adamicAdar(a: string, b: string): number
   /** Nodes, edges, density and skipped (dangling) edges. */
@@ -118,17 +171,17 @@ export declare class Database {
   /** Louvain communities (deterministic per seed) and their modularity, off the event loop. */
   communities(options?: CommunityOptions | undefined | null): Promise<Communities>
   /** Weakly connected components, largest first, off the event loop. */
-  components(): Promise<Array<Array<string>>>
+  components(options?: CallOptions | undefined | null): Promise<Array<Array<string>>>
   /** Two-hop non-adjacent pairs ranked by Adamic-Adar, off the event loop. */
-  linkCandidates(limit?: number | undefined | null): Promise<Array<LinkCandidate>>
+  linkCandidates(limit?: number | undefined | null, options?: CallOptions | undefined | null): Promise<Array<LinkCandidate>>
   /** The top PageRank nodes with their degree, off the event loop. */
-  pillars(limit?: number | undefined | null): Promise<Array<Pillar>>
-  /** The health report (design §3), off the event loop. */
+  pillars(limit?: number | undefined | null, options?: CallOptions | undefined | null): Promise<Array<Pillar>>
+  /** The health report (docs/connections.md), off the event loop. */
   health(): Promise<HealthReport>
   /** Plans (`dryRun`) or applies migrations explicitly, off the event loop. */
   migrate(options?: MigrateOptions | undefined | null): Promise<MigrationReport>
   /** Online backup to `dest`, or into `backups/` beside the database; resolves to the path. */
-  backup(dest?: string | undefined | null): Promise<string>
+  backup(dest?: string | undefined | null, options?: CallOptions | undefined | null): Promise<string>
   /** `PRAGMA wal_checkpoint(mode)`: `passive` (default), `full`, `restart` or `truncate`. */
   checkpoint(mode?: string | undefined | null): Checkpoint
   /** `PRAGMA optimize` (also run on close). */
@@ -136,12 +189,6 @@ export declare class Database {
   /** `VACUUM`, off the event loop (not inside a transaction). */
   vacuum(): Promise<void>
 }
-
-/**
- * Test support: throws (or, with `inPromise`, rejects with) the error of kind `code` as the binding
- * maps it, or — with `code === "panic"` — panics inside the addon to show the panic guard.
- */
-export declare function _testError(code: string, inPromise?: boolean | undefined | null): Promise<void>
 
 /** An applied Resonance migration. */
 export interface AppliedMigration {
@@ -165,12 +212,23 @@ export interface BatchResult {
 
 /** Options of `betweenness`. */
 export interface BetweennessOptions {
+  /** Aborting it stops the Promise form of the call (rejects with `interrupted`); see `CallOptions`. */
+  signal?: AbortSignal
   /** Normalise by (N−1)(N−2) (default true). */
   normalized?: boolean | null
   /** Sample this many pivots instead of all nodes. */
   sample?: number | null
   /** Seed of the sampling (default 0). */
   seed?: number | null
+}
+
+/** Options of a long Promise call that has no other options. */
+export interface CallOptions {
+  /**
+   * Aborting it stops the call: the Promise rejects with `interrupted` (at once when the signal
+   * is already aborted, without running); the handle stays usable.
+   */
+  signal?: AbortSignal
 }
 
 /** A WAL checkpoint's outcome. */
@@ -193,6 +251,8 @@ export interface Communities {
 
 /** Options of `communities`. */
 export interface CommunityOptions {
+  /** Aborting it stops the Promise form of the call (rejects with `interrupted`); see `CallOptions`. */
+  signal?: AbortSignal
   /** Resolution (default 1). */
   resolution?: number | null
   /** Seed (default 0); a given seed gives the same partition. */
@@ -231,7 +291,7 @@ export interface EdgeInput {
   contextSource?: string | null
 }
 
-/** The kind codes an error's `code` can take (design §9), in C status order. */
+/** The kind codes an error's `code` can take (docs/errors.md), in C status order. */
 export declare function errorCodes(): Array<string>
 
 /** The application's id for a document path (`./docs/README.md` → `docs-readme`). */
@@ -249,7 +309,7 @@ export interface GraphStats {
   skippedEdges: number
 }
 
-/** The health report of design §3. */
+/** The health report of docs/connections.md. */
 export interface HealthReport {
   /** Database path. */
   path: string
@@ -289,6 +349,8 @@ export interface HealthReport {
   writeProbe: string
   /** Problems worth attention (empty when healthy). */
   problems: Array<string>
+  /** Content checks: no nodes, embedding coverage or edge density below the core's thresholds. */
+  content: Array<string>
 }
 
 /** One history row (`oldValue`/`newValue` parsed from their JSON). */
@@ -353,13 +415,15 @@ export interface ListOptions {
 
 /** Options of `migrate`. */
 export interface MigrateOptions {
+  /** Aborting it stops the Promise form of the call (rejects with `interrupted`); see `CallOptions`. */
+  signal?: AbortSignal
   /** List what would run (with its SQL) and change nothing. */
   dryRun?: boolean | null
   /** Allow steps marked destructive. */
   allowDestructive?: boolean | null
   /** Back up a non-empty database first (default true). */
   backup?: boolean | null
-  /** Backup retention in days (default 7). */
+  /** Backup retention in days (default: the handle's). */
   backupRetentionDays?: number | null
 }
 
@@ -407,7 +471,10 @@ export interface Node {
   hash: string | null
   /** Summary. */
   summary: string | null
-  /** Metadata parsed from JSON (the raw text when it is not valid JSON), `null` when absent. */
+  /**
+   * Metadata as `JSON.parse` reads its stored text, at any nesting depth (the raw text when it is
+   * not valid JSON), `null` when absent; the same value from every call that returns a node.
+   */
   meta: any
   /** Date. */
   date: string | null
@@ -434,13 +501,50 @@ export interface NodeInput {
   hash?: string | null
   /** Summary. */
   summary?: string | null
-  /** Metadata: any JSON-serialisable value, stored as JSON text. */
+  /**
+   * Metadata: a JSON value, stored as the text `JSON.stringify` writes (a `Date` as its ISO
+   * string, `toJSON` honoured). A value it would drop or rewrite silently is `invalid_argument`:
+   * Map, Set, WeakMap, WeakSet, BigInt, functions, Symbols, NaN, ±Infinity, undefined in an array,
+   * circular structures.
+   */
   meta?: unknown
   /** Metadata as raw JSON text (validated); wins over `meta` when both are given. */
   metaJson?: string | null
   /** Date text. */
   date?: string | null
   /** The embedding (normalised before storing; the database's dimension). */
+  embedding?: Float32Array | Array<number> | null
+}
+
+/**
+ * A partial update of a node (`updateNode`): a field left out (or `undefined`) keeps its stored
+ * value; `null` clears it (`domain`/`layer` back to their defaults, `embedding: null` removes the
+ * vector). Through the package entry `meta` is a JSON value (`null` clears it); natively, clear it
+ * with `metaJson: null`.
+ */
+export interface NodeUpdate {
+  /** The node type. */
+  type?: string | null
+  /** Title. */
+  title?: string | null
+  /** Domain (`null`: `"knowledge"`). */
+  domain?: string | null
+  /** Layer (`null`: `"experience"`). */
+  layer?: string | null
+  /** Content hash. */
+  hash?: string | null
+  /** Summary. */
+  summary?: string | null
+  /**
+   * Metadata: a JSON value, replaced whole (refused like `NodeInput.meta`; see `mergeMeta` to
+   * merge).
+   */
+  meta?: unknown
+  /** Metadata as raw JSON text (validated; `null` clears it); wins over `meta`. */
+  metaJson?: string | null
+  /** Date text. */
+  date?: string | null
+  /** The new embedding (normalised before storing; the database's dimension); `null` removes it. */
   embedding?: Float32Array | Array<number> | null
 }
 
@@ -467,6 +571,11 @@ export interface OpenOptions {
   busyTimeoutMs?: number | null
   /** Backups older than this many days are pruned (default 7; the newest is always kept). */
   backupRetentionDays?: number | null
+  /**
+   * A time limit for opening in ms (default 60000; 0: none): past it, open rejects with
+   * `interrupted` and leaves the file as it was.
+   */
+  openTimeoutMs?: number | null
 }
 
 /** `open`, on the calling thread (blocks while a migration runs). */
@@ -474,6 +583,8 @@ export declare function openSync(path: string, options?: OpenOptions | undefined
 
 /** Options of `pagerank`. */
 export interface PagerankOptions {
+  /** Aborting it stops the Promise form of the call (rejects with `interrupted`); see `CallOptions`. */
+  signal?: AbortSignal
   /** Damping factor (default 0.85). */
   alpha?: number | null
   /** Convergence tolerance (default 1e-6). */
@@ -518,6 +629,8 @@ export interface SchemaState {
 
 /** Options of a search. */
 export interface SearchOptions {
+  /** Aborting it stops the Promise form of the call (rejects with `interrupted`); see `CallOptions`. */
+  signal?: AbortSignal
   /** How many results at most (default 10; 0 returns none). */
   k?: number | null
   /** Only scores ≥ this (default: only scores > 0). */
@@ -585,3 +698,10 @@ export interface VectorSummary {
   /** Malformed blobs. */
   malformed: number
 }
+
+/**
+ * The package's version (`"0.1.0"`), the workspace version this addon was built from: the same as
+ * the npm package's `version`, the CLI's `--version`, Python's `__version__` and C's
+ * `resonance_version()`.
+ */
+export declare function version(): string

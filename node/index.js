@@ -836,8 +836,8 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.Database = nativeBinding.Database
-module.exports._testError = nativeBinding._testError
 module.exports.errorCodes = nativeBinding.errorCodes
 module.exports.generateId = nativeBinding.generateId
 module.exports.open = nativeBinding.open
 module.exports.openSync = nativeBinding.openSync
+module.exports.version = nativeBinding.version

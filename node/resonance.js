@@ -2,12 +2,20 @@
 // The package entry: the generated binding (`index.js`) plus two rules napi-rs cannot express.
 // 1. An argument of the wrong JS type is rejected by napi-rs before any Rust code runs, with napi's
 //    own status as `err.code` (`StringExpected`, `InvalidArg`, …); here it becomes
-//    `invalid_argument`, like every other bad argument (design §9), and napi's status stays in
+//    `invalid_argument`, like every other bad argument (docs/errors.md), and napi's status stays in
 //    `err.napiStatus`. Errors thrown by the function given to `transaction(fn)` pass through untouched.
-// 2. A string holding a lone UTF-16 surrogate ('\ud800') has no UTF-8 form: napi-rs would replace it
+// 2. Node metadata (`meta` of upsertNode / upsertNodes / upsertNodesSync / updateNode, the value of
+//    updateMeta, the patch of mergeMeta) is
+//    turned into JSON text here, by JSON.stringify (so a Date is stored as its ISO string, a toJSON
+//    method is honoured), and passed on as `metaJson`. A value JSON.stringify would drop or write as
+//    something else without a word is refused with `invalid_argument` instead: a Map, Set, WeakMap or
+//    WeakSet (written as `{}`), a BigInt, a function or a Symbol, NaN and ±Infinity (written as
+//    `null`), undefined in an array, a circular structure. An undefined property is omitted, as
+//    JSON.stringify omits it.
+// 3. A string holding a lone UTF-16 surrogate ('\ud800') has no UTF-8 form: napi-rs would replace it
 //    with U+FFFD without a word, so 'x\ud800' and 'x\udc00' would name one node. Such a string, in
 //    any argument (ids, node and edge fields, options, meta at any depth), is `invalid_argument`.
-const native = require('./index.js');
+const native = require('./load.js'); // index.js, with an error naming a missing platform package
 
 const KINDS = new Set(native.errorCodes());
 
@@ -56,6 +64,63 @@ function checkStrings(name, n, a) {
   }
 }
 
+function metaError(msg) {
+  const e = new TypeError(msg);
+  e.code = 'invalid_argument';
+  return e;
+}
+
+const at = (key) => (key === '' ? '' : ` at key ${JSON.stringify(key)}`);
+
+// The JSON.stringify replacer behind rule 2: it sees each value after its toJSON ran.
+function metaReplacer(key, v) {
+  switch (typeof v) {
+    case 'number':
+      if (!Number.isFinite(v)) throw metaError(`meta: ${v}${at(key)} has no JSON form (JSON.stringify would write null)`);
+      return v;
+    case 'bigint':
+      throw metaError(`meta: a BigInt${at(key)} has no JSON form; convert it to a string or a number first`);
+    case 'function':
+    case 'symbol':
+      throw metaError(`meta: a ${typeof v}${at(key)} has no JSON form`);
+    case 'undefined':
+      if (Array.isArray(this)) throw metaError(`meta: undefined${at(key)} in an array has no JSON form (JSON.stringify would write null)`);
+      return v;
+    case 'object':
+      if (v instanceof Map || v instanceof Set || v instanceof WeakMap || v instanceof WeakSet) {
+        const kind = v instanceof Map ? 'Map' : v instanceof Set ? 'Set' : v instanceof WeakMap ? 'WeakMap' : 'WeakSet';
+        throw metaError(`meta: a ${kind}${at(key)} would be stored as {} by JSON.stringify; convert it first (Object.fromEntries, Array.from)`);
+      }
+      return v;
+    default:
+      return v;
+  }
+}
+
+// The JSON text of a meta value (rule 2); `undefined` only for `undefined` itself.
+function metaJson(v) {
+  if (v === undefined) return undefined;
+  try {
+    return JSON.stringify(v, metaReplacer);
+  } catch (e) {
+    if (e.code === 'invalid_argument') throw e;
+    // A circular structure (TypeError) or one nested past the engine's stack (RangeError).
+    throw metaError(`meta has no JSON form (a circular structure, or nested too deep): ${e.message}`);
+  }
+}
+
+// A node whose `meta` is replaced by its JSON text (rule 2); nodes without meta, or with `metaJson`
+// (which wins), pass unchanged.
+function withMetaJson(node) {
+  if (typeof node !== 'object' || node === null || node.meta === undefined || node.meta === null) return node;
+  if (node.metaJson !== undefined && node.metaJson !== null) return node;
+  // Own properties over the caller's object: its other fields are read through the prototype chain.
+  return Object.create(node, {
+    meta: { value: undefined, enumerable: true },
+    metaJson: { value: metaJson(node.meta), enumerable: true },
+  });
+}
+
 // Fixed arity (no exported function takes more than four arguments): rest parameters and `apply` cost
 // V8 about a microsecond per call; passing `undefined` for a missing argument is the same as omitting it.
 function wrap(fn) {
@@ -79,6 +144,94 @@ const proto = native.Database.prototype;
 // The raw native point reads, before the loop below wraps them (getNodeSync is rebuilt further down).
 const nodePacked = proto.getNodePackedSync;
 const nativeGetNodeSync = proto.getNodeSync;
+
+// Rule 2 on the native calls that take meta values, before the loop below wraps them: so rule 3 is
+// checked on the value as given (its JSON text would carry a lone surrogate as an escape) and a
+// refusal passes through rule 1 like any other error.
+const nativeUpdateMetaJson = proto.updateMetaJson;
+const nativeMergeMetaJson = proto.mergeMetaJson;
+for (const name of ['upsertNode', 'upsertNodes', 'upsertNodesSync', 'updateMeta', 'updateNode', 'mergeMeta']) {
+  const method = proto[name];
+  const value = {
+    upsertNode(node) {
+      return method.call(this, withMetaJson(node));
+    },
+    upsertNodes(nodes, options) {
+      const converted = Array.isArray(nodes) && nodes.some((n) => n?.meta != null) ? nodes.map(withMetaJson) : nodes;
+      return options === undefined ? method.call(this, converted) : method.call(this, converted, options);
+    },
+    updateMeta(id, meta) {
+      if (meta === undefined) return method.call(this, id, meta); // refused by the native call
+      return nativeUpdateMetaJson.call(this, id, meta === null ? null : metaJson(meta));
+    },
+    updateNode(id, fields) {
+      // `meta: null` clears the metadata (natively that is `metaJson: null`); `metaJson` wins.
+      if (typeof fields !== 'object' || fields === null || fields.meta === undefined) return method.call(this, id, fields);
+      if (fields.metaJson !== undefined) return method.call(this, id, fields);
+      return method.call(this, id, Object.create(fields, {
+        meta: { value: undefined, enumerable: true },
+        metaJson: { value: fields.meta === null ? null : metaJson(fields.meta), enumerable: true },
+      }));
+    },
+    mergeMeta(id, patch) {
+      if (patch === undefined) return method.call(this, id, patch); // refused by the native call
+      return nativeMergeMetaJson.call(this, id, patch === null ? 'null' : metaJson(patch));
+    },
+  }[name === 'upsertNodesSync' ? 'upsertNodes' : name];
+  Object.defineProperty(value, 'name', { value: name });
+  Object.defineProperty(proto, name, { ...Object.getOwnPropertyDescriptor(proto, name), value });
+}
+
+// Rule 4: the `signal` option of the long Promise calls (an AbortSignal). An already-aborted signal
+// rejects the Promise with `interrupted` at once, without running anything; otherwise the call runs
+// under a native cancel token (armed on the handle just for this call) that the signal's abort event
+// cancels, so the running work stops and the Promise rejects with `interrupted`.
+const cancelToken = native._cancel;
+const arm = proto._arm;
+const disarm = proto._disarm;
+delete proto._arm;
+delete proto._disarm;
+const SIGNAL_CALLS = {
+  search: 1, searchLike: 1, searchBatch: 1, pagerank: 0, betweenness: 0, communities: 0, components: 0,
+  linkCandidates: 1, pillars: 1, upsertNodes: 1, addEdges: 1, migrate: 0, backup: 1,
+};
+function abortedError(name, signal) {
+  const r = signal.reason;
+  const why = r === undefined ? '' : ` (${r instanceof Error ? r.message : String(r)})`;
+  const e = new Error(`interrupted: ${name}() was not started: its signal was already aborted${why}`);
+  e.code = 'interrupted';
+  return e;
+}
+for (const [name, at] of Object.entries(SIGNAL_CALLS)) {
+  const method = proto[name];
+  const value = function (a, b, c, d) {
+    const opts = at === 0 ? a : b;
+    const signal = typeof opts === 'object' && opts !== null ? opts.signal : undefined;
+    if (signal === undefined || signal === null) return method.call(this, a, b, c, d);
+    if (typeof signal !== 'object' || typeof signal.aborted !== 'boolean' || typeof signal.addEventListener !== 'function') {
+      throw recode(new TypeError(`${name}(): options.signal must be an AbortSignal`));
+    }
+    if (signal.aborted) return Promise.reject(abortedError(name, signal));
+    const token = arm.call(this);
+    const onAbort = () => cancelToken(token);
+    signal.addEventListener('abort', onAbort, { once: true });
+    let p;
+    try {
+      p = method.call(this, a, b, c, d);
+    } catch (e) {
+      signal.removeEventListener('abort', onAbort);
+      throw e;
+    } finally {
+      disarm.call(this);
+    }
+    const done = () => signal.removeEventListener('abort', onAbort);
+    p.then(done, done);
+    return p;
+  };
+  Object.defineProperty(value, 'name', { value: name });
+  Object.defineProperty(proto, name, { ...Object.getOwnPropertyDescriptor(proto, name), value });
+}
+
 for (const name of Object.getOwnPropertyNames(proto)) {
   const d = Object.getOwnPropertyDescriptor(proto, name);
   if (name === 'constructor' || typeof d.value !== 'function') continue;
@@ -143,4 +296,5 @@ Object.defineProperty(proto, 'getNodeSync', {
 delete proto.getNodePackedSync;
 
 module.exports = { ...native };
+delete module.exports._cancel;
 for (const name of ['open', 'openSync', 'generateId']) module.exports[name] = wrap(native[name]);

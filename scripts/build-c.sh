@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Builds libresonance (.so and .a) and writes a pkg-config file for it, so a C program compiles with
 #   cc example.c $(PKG_CONFIG_PATH=target/debug/pkgconfig pkg-config --cflags --libs resonance)
-# Usage: scripts/build-c.sh [--release]     (default: the debug profile)
+# Usage: scripts/build-c.sh [--release] [--test-hooks]   (default: the debug profile, no test hooks)
+#   --test-hooks: with the `test-hooks` feature, the hooks the C suites call (declared in
+#   tests/c/resonance_test_hooks.h, not in include/resonance.h); scripts/test-c.sh builds so. A library
+#   meant for programs is built without it.
 # The .pc file points into this checkout (include/ and target/<profile>/) and adds an rpath, so the
 # program runs without LD_LIBRARY_PATH. For a static link use `pkg-config --static` and
 # target/<profile>/libresonance.a.
@@ -9,17 +12,29 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 profile=debug
 cargo_flags=()
-if [[ "${1:-}" == "--release" ]]; then
-  profile=release
-  cargo_flags+=(--release)
-fi
+for arg in "$@"; do
+  case "$arg" in
+    --release)
+      profile=release
+      cargo_flags+=(--release)
+      ;;
+    --test-hooks) cargo_flags+=(--features test-hooks) ;;
+    *)
+      echo "usage: scripts/build-c.sh [--release] [--test-hooks]" >&2
+      exit 2
+      ;;
+  esac
+done
 cd "$root"
-cargo build -p resonance-ffi "${cargo_flags[@]}"
+cargo build -p resonance-ffi ${cargo_flags[@]+"${cargo_flags[@]}"}
 target_dir="${CARGO_TARGET_DIR:-$root/target}"
 case "$target_dir" in /*) ;; *) target_dir="$root/$target_dir" ;; esac
 libdir="$target_dir/$profile"
 version="$(sed -n 's/^version = "\(.*\)"/\1/p' "$root/Cargo.toml" | head -n1)"
 mkdir -p "$libdir/pkgconfig"
+# The library's soname is libresonance.so.<major> (ffi/build.rs): programs linked against it load that
+# name at run time, so it sits beside the build output too.
+ln -sfn libresonance.so "$libdir/libresonance.so.${version%%.*}"
 cat >"$libdir/pkgconfig/resonance.pc" <<PC
 prefix=$root
 includedir=\${prefix}/include

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The C ABI's test command: builds libresonance (debug) and the CLI, checks the header and the exported
+# The C ABI's test command: builds libresonance (debug, with the `test-hooks` feature: the hooks of
+# tests/c/resonance_test_hooks.h, which no release build has) and the CLI, checks the header and the exported
 # symbols, compiles the C and C++ examples and the C suites against include/resonance.h through
 # pkg-config, and runs them under valgrind (--leak-check=full --error-exitcode=1):
 #   tests/c/test_api.c      every function and every reachable error kind
@@ -66,8 +67,8 @@ record_suite() { # record_suite NAME STATUS OUTPUT_FILE
 }
 
 # ---- build ----
-echo "== building libresonance (debug) and the pkg-config file"
-if ! scripts/build-c.sh; then
+echo "== building libresonance (debug, with the test hooks of tests/c/resonance_test_hooks.h) and the pkg-config file"
+if ! scripts/build-c.sh --test-hooks; then
   echo "FAIL the build"
   echo "0 passed, 1 failed"
   exit 1

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One Python and one Node process write the same fresh database file at once (issue 8): both start
+# One Python and one Node process write the same fresh database file at once: both start
 # together (a start file releases them once both have loaded their binding), both open the file that
 # does not exist yet, and each writes RESONANCE_CROSS_BATCHES (default 1000) batches of nodes, vectors
 # and edges in transactions, under contention. Then tests/cross/check.mjs checks that both sets of

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The Node/Bun addon's test command, from a fresh machine: install the pinned npm tools, build the
-# addon (debug) and the CLI (for the conformance `raw_sql` op), check the committed index.js/index.d.ts
-# are what the build generates, then run the same test files under Node and under Bun, and tsc.
+# addon (debug, with the `test-hooks` feature: the `_testError` hook, which no npm package has) and the
+# CLI (for the conformance `raw_sql` op), check the committed index.js/index.d.ts are what the build
+# generates (the hook is `skip_typescript`: they are the same with and without it), then run the same test files under Node and under Bun, and tsc.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -11,8 +12,8 @@ cd "$root/node"
 echo "== npm ci (node/)"
 npm ci --no-fund --no-audit
 
-echo "== npm run build (debug addon)"
-npm run build
+echo "== npm run build:test (debug addon with the test hooks)"
+npm run build:test
 
 echo "== generated index.js / index.d.ts match the committed ones"
 if git -C "$root" rev-parse --git-dir >/dev/null 2>&1; then

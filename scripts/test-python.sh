@@ -14,8 +14,10 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r python/requirements-dev.txt
 
-echo "test-python: maturin develop (debug build)"
-(cd python && VIRTUAL_ENV="$VENV" "$VENV/bin/maturin" develop --quiet)
+# With the `test-hooks` feature: the private hooks the tests call (python/src/test_hooks.rs), which no
+# wheel has (tests/python/test_stubs.py checks the release configuration leaves them out).
+echo "test-python: maturin develop (debug build, test hooks)"
+(cd python && VIRTUAL_ENV="$VENV" "$VENV/bin/maturin" develop --quiet --features test-hooks)
 
 # The conformance runner's raw_sql op plays "another program wrote this file" through the CLI.
 echo "test-python: building the CLI"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Reliability suite (issue 8, the Rust level): SIGKILL during writes, checkpoints and adoption; reader and
+# Reliability suite (the Rust level): SIGKILL during writes, checkpoints and adoption; reader and
 # writer processes on one file; a disk that fills during an import (a 2 MB tmpfs: needs root); hostile
 # files; a replay of the committed fuzz corpora (fuzz/corpus/, on stable Rust, no cargo-fuzz).
 #

@@ -11,8 +11,13 @@ step=$SECONDS
 # Seconds since the previous step, printed with each step heading (CI keeps the whole run under 25 min).
 lap() { echo "   (previous step: $((SECONDS - step)) s)"; step=$SECONDS; }
 
-echo "== Rust: format, build, tests (core, cli, ffi header check, conformance)"
+echo "== Rust: format, lints, build, tests (core, cli, ffi header check, conformance)"
 cargo fmt --all -- --check
+# Every target (tests, benches, examples) of every crate, the lints of Cargo.toml's [workspace.lints].
+cargo clippy --workspace --all-targets -- -D warnings
+# The bindings' test hooks too (the `test-hooks` feature the C, Python and Node test builds turn on).
+cargo clippy -p resonance-ffi -p resonance-python -p resonance-node \
+  --features resonance-ffi/test-hooks,resonance-python/test-hooks,resonance-node/test-hooks -- -D warnings
 # The ffi crate's lib too: its symbol test inspects target/debug/libresonance.so, which `cargo test`
 # alone leaves in deps/ (cargo copies a cdylib up only when it is built as a top-level target).
 cargo build --workspace --bins --examples

@@ -254,11 +254,20 @@ pub fn run(db_path: &Path) -> Result<()> {
         println!();
     }
     println!("pillars (top PageRank):");
-    for (id, pr, deg) in db.pillars(5)? {
+    let mut five = resonance::PillarOptions::default();
+    five.limit = 5;
+    for resonance::Pillar {
+        id,
+        pagerank: pr,
+        degree: deg,
+    } in db.pillars(&five)?
+    {
         let title = db.get_node(&id)?.and_then(|n| n.title).unwrap_or_default();
         println!("  {pr:.4}  degree {deg:>2}  {title}");
     }
-    let comm = db.communities(1.0, 42)?;
+    let mut seeded = resonance::CommunityOptions::default();
+    seeded.seed = 42;
+    let comm = db.communities(&seeded)?;
     let n_comm = comm
         .partition
         .iter()
@@ -271,7 +280,14 @@ pub fn run(db_path: &Path) -> Result<()> {
         comm.modularity,
         comps.len()
     );
-    if let Some((a, b, score)) = db.link_candidates(1)?.into_iter().next() {
+    let mut one = resonance::LinkCandidateOptions::default();
+    one.limit = 1;
+    if let Some(resonance::LinkCandidate {
+        source: a,
+        target: b,
+        score,
+    }) = db.link_candidates(&one)?.into_iter().next()
+    {
         println!("suggested link: {a} — {b} (Adamic-Adar {score:.3})");
     }
     let h = db.health()?;

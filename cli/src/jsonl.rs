@@ -1,15 +1,22 @@
-//! `resonance import` / `resonance export`: nodes (vectors as float arrays) and edges as JSON lines.
+//! `resonance import` / `resonance export`: nodes and edges as JSON lines.
 //!
-//! One record per line: `{"kind": "node", "id": …, "type": …, "title": …, "domain": …, "layer": …,
-//! "hash": …, "summary": …, "meta": <any JSON>, "date": …, "embedding": [floats] | null}` or
-//! `{"kind": "edge", "source": …, "target": …, "type": …, "confidence": …, "veracity": …,
-//! "context_source": …}`. Import is all-or-nothing (one transaction) and names the line of the first bad
-//! record.
+//! `export` writes the exact format of [`resonance::backup::export_jsonl`]: a header line
+//! `{"kind":"resonance-export","format":2,"dimension":…}`, then every column of every node and edge
+//! (dangling edges included) as stored, byte for byte: meta as its stored text (JSON or not),
+//! embeddings as float arrays or `{"blob":"<hex>"}`, odd values tagged. `import` of such a file writes
+//! the rows back exactly ([`resonance::backup::import_jsonl`]).
+//!
+//! A file without that header is a hand-written (or older) import: one record per line,
+//! `{"kind": "node", "id": …, "type": …, "title": …, "domain": …, "layer": …, "hash": …, "summary": …,
+//! "meta": <any JSON>, "date": …, "embedding": [floats] | null}` or `{"kind": "edge", "source": …,
+//! "target": …, "type": …, "confidence": …, "veracity": …, "context_source": …}`, written through the
+//! engine's API (validated, normalised vectors, history recorded). Either import is all-or-nothing (one
+//! transaction) and names the line of the first bad record.
 
-use std::io::{BufRead, Write};
+use std::io::{BufRead, Read, Write};
 
-use resonance::{Database, EdgeInput, Error, ListOptions, NodeInput, Result};
-use serde_json::{json, Map, Value};
+use resonance::{Database, EdgeInput, Error, NodeInput, Result};
+use serde_json::{Map, Value};
 
 fn opt_str(o: &Map<String, Value>, key: &str, line: usize) -> Result<Option<String>> {
     match o.get(key) {
@@ -108,8 +115,33 @@ pub fn parse_record(text: &str, line: usize) -> Result<Record> {
     }
 }
 
-/// Imports `reader` into `db` in one transaction; `progress` is told each line. Returns (nodes, edges).
+/// Imports `reader` into `db` in one transaction: an exact export (its header on line 1) row for row,
+/// anything else record by record through the API. `progress` is told each line. Returns (nodes, edges).
 pub fn import(
+    db: &Database,
+    mut reader: impl BufRead,
+    progress: impl FnMut(u64),
+) -> Result<(usize, usize)> {
+    let mut first = String::new();
+    reader.read_line(&mut first).map_err(|e| Error::Io {
+        message: format!("reading line 1: {e}"),
+        source: Some(e),
+    })?;
+    let exact = serde_json::from_str::<Value>(first.trim())
+        .ok()
+        .is_some_and(|v| {
+            v.get("kind").and_then(Value::as_str) == Some(resonance::backup::EXPORT_KIND)
+        });
+    let reader = std::io::Cursor::new(first.into_bytes()).chain(reader);
+    if exact {
+        resonance::backup::import_jsonl(db, reader, progress)
+    } else {
+        import_records(db, reader, progress)
+    }
+}
+
+/// Imports hand-written records through the API (validation, history), in one transaction.
+fn import_records(
     db: &Database,
     reader: impl BufRead,
     mut progress: impl FnMut(u64),
@@ -172,35 +204,7 @@ pub fn import(
     })
 }
 
-/// Writes every node (with its vector) and every edge of `db` to `out`. Returns (nodes, edges).
-pub fn export(db: &Database, mut out: impl Write) -> Result<(usize, usize)> {
-    let io = |e: std::io::Error| Error::Io {
-        message: format!("writing the export: {e}"),
-        source: Some(e),
-    };
-    let nodes = db.list_nodes(&ListOptions {
-        with_embeddings: true,
-        ..Default::default()
-    })?;
-    let mut edges = 0;
-    for n in &nodes {
-        let meta: Value = match &n.meta {
-            Some(m) => serde_json::from_str(m).unwrap_or(Value::String(m.clone())),
-            None => Value::Null,
-        };
-        let rec = json!({"kind": "node", "id": n.id, "type": n.node_type, "title": n.title, "domain": n.domain,
-            "layer": n.layer, "hash": n.hash, "summary": n.summary, "meta": meta, "date": n.date,
-            "embedding": n.embedding});
-        writeln!(out, "{rec}").map_err(io)?;
-    }
-    for n in &nodes {
-        for e in db.edges_from(&n.id)? {
-            writeln!(out, "{}", json!({"kind": "edge", "source": e.source, "target": e.target, "type": e.edge_type,
-                "confidence": e.confidence, "veracity": e.veracity, "context_source": e.context_source}))
-            .map_err(io)?;
-            edges += 1;
-        }
-    }
-    out.flush().map_err(io)?;
-    Ok((nodes.len(), edges))
+/// Writes the exact export of `db` to `out`. Returns (nodes, edges).
+pub fn export(db: &Database, out: impl Write) -> Result<(usize, usize)> {
+    resonance::backup::export_jsonl(db, out)
 }

@@ -185,10 +185,13 @@ fn import_export_round_trip_and_all_or_nothing() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(lines.len(), 3);
-    assert_eq!(lines[0]["embedding"], serde_json::json!([0.6f32, 0.8f32]));
-    assert_eq!(lines[0]["meta"], serde_json::json!({"x": 1}));
-    assert_eq!(lines[2]["confidence"], 0.5);
+    assert_eq!(lines.len(), 4, "{exported}");
+    assert_eq!(lines[0]["kind"], "resonance-export");
+    assert_eq!(lines[0]["dimension"], "2");
+    assert_eq!(lines[1]["embedding"], serde_json::json!([0.6, 0.8]));
+    // meta as its stored text.
+    assert_eq!(lines[1]["meta"], "{\"x\":1}");
+    assert_eq!(lines[3]["confidence"], 0.5);
     // Re-importing the export into a fresh database gives the same export.
     let db2 = dir.path().join("b.db");
     assert!(
@@ -228,5 +231,313 @@ fn import_export_round_trip_and_all_or_nothing() {
     assert_eq!(
         sql(&db, "SELECT count(*) AS n FROM nodes").trim(),
         "{\"n\":2}"
+    );
+}
+
+#[test]
+fn sql_on_a_missing_file_fails_and_creates_nothing_unless_create() {
+    let dir = tempfile::tempdir().unwrap();
+    let typo = dir.path().join("tpyo.db");
+    let o = resonance(&["sql", typo.to_str().unwrap(), "SELECT 1 AS x"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("error [io]") && text(&o).contains("does not exist"),
+        "{}",
+        text(&o)
+    );
+    assert!(!typo.exists(), "a mistyped path created a file");
+    let o = resonance(&[
+        "sql",
+        "--create",
+        typo.to_str().unwrap(),
+        "CREATE TABLE t(x)",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(typo.exists());
+}
+
+#[test]
+fn sql_runs_one_statement_unless_script() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("a.db");
+    let o = resonance(&[
+        "sql",
+        "--create",
+        "--script",
+        db.to_str().unwrap(),
+        "CREATE TABLE t(x); INSERT INTO t VALUES (1), (2); SELECT count(*) AS n FROM t;",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "{\"n\":2}");
+    for two in [
+        "SELECT count(*) FROM t; DELETE FROM t",
+        "SELECT 1; SELECT * FROM missing_table",
+        "DELETE FROM t; -- a comment\nSELECT 1",
+    ] {
+        let o = resonance(&["sql", db.to_str().unwrap(), two]);
+        assert_eq!(o.status.code(), Some(1), "{two}: {}", text(&o));
+        assert!(
+            text(&o).contains("invalid_argument") && text(&o).contains("--script"),
+            "{two}: {}",
+            text(&o)
+        );
+        assert!(o.stdout.is_empty(), "{two}: ran something: {}", text(&o));
+    }
+    assert_eq!(sql(&db, "SELECT count(*) AS n FROM t").trim(), "{\"n\":2}");
+    // One statement with a trailing semicolon and comment is one statement.
+    assert_eq!(
+        sql(&db, "SELECT count(*) AS n FROM t; -- done\n").trim(),
+        "{\"n\":2}"
+    );
+    let o = resonance(&["sql", db.to_str().unwrap(), "  -- nothing\n"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("invalid_argument"), "{}", text(&o));
+}
+
+#[test]
+fn sql_connection_is_hardened() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("a.db");
+    let o = resonance(&["sql", "--create", db.to_str().unwrap(), "CREATE TABLE t(x)"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(
+        sql(&db, "PRAGMA trusted_schema").trim(),
+        "{\"trusted_schema\":0}"
+    );
+    // SQLITE_DBCONFIG_DEFENSIVE: the schema cannot be rewritten through writable_schema.
+    let o = resonance(&[
+        "sql",
+        "--script",
+        db.to_str().unwrap(),
+        "PRAGMA writable_schema = ON; UPDATE sqlite_master SET sql = 'CREATE TABLE t(y)' WHERE name = 't'",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        sql(&db, "SELECT sql FROM sqlite_master WHERE name = 't'").contains("t(x)"),
+        "the schema was rewritten"
+    );
+}
+
+/// Every column of every row of nodes and edges, as SQLite quotes it, with its type and hex bytes.
+fn dump(db: &Path) -> Vec<Vec<u8>> {
+    let c = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .unwrap();
+    let mut out = Vec::new();
+    for (table, cols, order) in [
+        (
+            "nodes",
+            &[
+                "id",
+                "type",
+                "title",
+                "domain",
+                "layer",
+                "embedding",
+                "hash",
+                "meta",
+                "date",
+                "summary",
+            ][..],
+            "id",
+        ),
+        (
+            "edges",
+            &[
+                "source",
+                "target",
+                "type",
+                "confidence",
+                "veracity",
+                "context_source",
+            ][..],
+            "source, target, type",
+        ),
+    ] {
+        let expr = cols
+            .iter()
+            .map(|c| format!("typeof({c}) || ':' || quote({c}) || ':' || hex({c})"))
+            .collect::<Vec<_>>()
+            .join(" || '|' || ");
+        let q = format!("SELECT CAST({expr} AS BLOB) FROM {table} ORDER BY {order}");
+        let mut stmt = c.prepare(&q).unwrap();
+        let rows = stmt.query_map([], |r| r.get::<_, Vec<u8>>(0)).unwrap();
+        for r in rows {
+            let mut line = table.as_bytes().to_vec();
+            line.push(b'|');
+            line.extend(r.unwrap());
+            out.push(line);
+        }
+    }
+    out
+}
+
+#[test]
+fn export_then_import_round_trips_every_row_byte_for_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("odd.db");
+    let o = resonance(&["stats", db.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    let deep = format!("{}1{}", "[".repeat(300), "]".repeat(300));
+    // Written by another program through a plain connection.
+    let c = rusqlite::Connection::open(&db).unwrap();
+    c.execute_batch(
+        "INSERT INTO nodes (id, type, title, domain, layer, embedding, hash, meta, date, summary) VALUES
+           ('plain', 'note', 'T', 'd', 'l', x'0000803f00000000', 'h', 'hello', '2026-01-01', 's'),
+           ('bigint', NULL, NULL, NULL, NULL, NULL, NULL, '{\"n\": 123456789012345678901234567890}', NULL, NULL),
+           ('order', NULL, NULL, NULL, NULL, x'000000800000c07f', NULL, '{\"b\":1,\"a\":2,  \"c\" : [ ] }', NULL, NULL),
+           ('inf', NULL, NULL, NULL, NULL, x'0000807f01000000', NULL, '{\"x\": 1e400}', NULL, NULL),
+           ('dup', NULL, NULL, NULL, NULL, x'0000803f0000', NULL, '{\"k\":1,\"k\":2}', NULL, NULL),
+           ('blobs', NULL, NULL, NULL, NULL, 'not a blob', NULL, x'00ff', NULL, x''),
+           ('utf8', 'é', CAST(x'ff41fe' AS TEXT), '', '😀', x'', 'x', '\"\\u0000\"', '  ', 'line\nbreak');
+         INSERT INTO edges (source, target, type, confidence, veracity, context_source) VALUES
+           ('plain', 'ghost', 'cites', 0.1, 0.30000000000000004, NULL),
+           ('ghost1', 'ghost2', 't', -0.0, 1e308, ''),
+           ('plain', 'order', 'odd', 'high', x'01', 'ctx'),
+           ('plain', 'inf', 'big', 1e400, -1e400, NULL),
+           ('plain', 'dup', 'int', 5, 123456789012345678, NULL),
+           ('order', 'plain', 'tiny', 4.9406564584124654e-324, 2.2250738585072014e-308, NULL);",
+    )
+    .unwrap();
+    c.execute("UPDATE nodes SET meta = ?1 WHERE id = 'bigint'", [&deep])
+        .unwrap();
+    drop(c);
+    let before = dump(&db);
+    assert_eq!(before.len(), 13);
+    let out = dir.path().join("out.jsonl");
+    let o = resonance(&["export", db.to_str().unwrap(), out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("exported 7 nodes and 6 edges"),
+        "{}",
+        text(&o)
+    );
+    let db2 = dir.path().join("fresh.db");
+    let o = resonance(&["import", db2.to_str().unwrap(), out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(dump(&db2), before, "the import differs from the source");
+    // Exporting the copy gives the same file.
+    let out2 = dir.path().join("out2.jsonl");
+    let o = resonance(&["export", db2.to_str().unwrap(), out2.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(std::fs::read(&out2).unwrap(), std::fs::read(&out).unwrap());
+}
+
+#[cfg(unix)]
+#[test]
+fn export_never_writes_through_a_planted_name_and_is_no_wider_than_the_database() {
+    use std::os::unix::fs::{symlink, PermissionsExt};
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("a.db");
+    assert!(resonance(&["stats", db.to_str().unwrap()]).status.success());
+    std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let victim = dir.path().join("victim.txt");
+    std::fs::write(&victim, b"precious").unwrap();
+    let nowhere = dir.path().join("nowhere");
+    let folder = dir.path().join("folder");
+    std::fs::create_dir(&folder).unwrap();
+    for (name, target) in [
+        ("to-file", &victim),
+        ("dangling", &nowhere),
+        ("to-dir", &folder),
+    ] {
+        let link = dir.path().join(name);
+        symlink(target, &link).unwrap();
+        let o = resonance(&["export", db.to_str().unwrap(), link.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(1), "{name}: {}", text(&o));
+        assert!(
+            text(&o).contains("invalid_argument"),
+            "{name}: {}",
+            text(&o)
+        );
+    }
+    assert_eq!(std::fs::read(&victim).unwrap(), b"precious");
+    assert!(!nowhere.exists());
+    assert_eq!(std::fs::read_dir(&folder).unwrap().count(), 0);
+    // An existing plain file is not replaced either.
+    let o = resonance(&["export", db.to_str().unwrap(), victim.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert_eq!(std::fs::read(&victim).unwrap(), b"precious");
+    let out = dir.path().join("out.jsonl");
+    let o = resonance(&["export", db.to_str().unwrap(), out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    let mode = std::fs::metadata(&out).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode & 0o077, 0, "export mode {mode:o}");
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("resonance-tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn an_exact_import_is_all_or_nothing_and_names_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("a.db");
+    let file = dir.path().join("in.jsonl");
+    std::fs::write(
+        &file,
+        concat!(
+            "{\"kind\":\"resonance-export\",\"format\":2,\"dimension\":null}\n",
+            "{\"kind\":\"node\",\"id\":\"a\",\"meta\":\"not json\"}\n",
+            "{\"kind\":\"edge\",\"source\":\"a\",\"target\":\"ghost\",\"type\":\"t\"}\n",
+            "{\"kind\":\"node\",\"id\":\"b\",\"embedding\":{\"blob\":\"zz\"}}\n",
+        ),
+    )
+    .unwrap();
+    let o = resonance(&["import", db.to_str().unwrap(), file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("line 4") && text(&o).contains("invalid_argument"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(
+        sql(
+            &db,
+            "SELECT (SELECT count(*) FROM nodes) + (SELECT count(*) FROM edges) AS n"
+        )
+        .trim(),
+        "{\"n\":0}"
+    );
+    // An edge without its type (NOT NULL) is refused with its line too.
+    std::fs::write(
+        &file,
+        concat!(
+            "{\"kind\":\"resonance-export\",\"format\":2,\"dimension\":null}\n",
+            "{\"kind\":\"node\",\"id\":\"a\"}\n",
+            "{\"kind\":\"edge\",\"source\":\"a\",\"target\":\"b\"}\n",
+        ),
+    )
+    .unwrap();
+    let o = resonance(&["import", db.to_str().unwrap(), file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("line 3"), "{}", text(&o));
+    assert_eq!(
+        sql(&db, "SELECT count(*) AS n FROM nodes").trim(),
+        "{\"n\":0}"
+    );
+    // A dimension other than the database's is refused on line 1.
+    let good = dir.path().join("good.jsonl");
+    std::fs::write(
+        &good,
+        "{\"kind\":\"node\",\"id\":\"v\",\"embedding\":[1,0]}\n",
+    )
+    .unwrap();
+    assert!(
+        resonance(&["import", db.to_str().unwrap(), good.to_str().unwrap()])
+            .status
+            .success()
+    );
+    std::fs::write(
+        &file,
+        "{\"kind\":\"resonance-export\",\"format\":2,\"dimension\":\"3\"}\n",
+    )
+    .unwrap();
+    let o = resonance(&["import", db.to_str().unwrap(), file.to_str().unwrap()]);
+    assert!(
+        text(&o).contains("dimension_mismatch") && text(&o).contains("line 1"),
+        "{}",
+        text(&o)
     );
 }

@@ -8,7 +8,7 @@
 #![allow(missing_docs)] // criterion_group! generates an undocumented `pub fn benches`.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
-use resonance::graph::GraphSnapshot;
+use resonance::graph::{Direction, GraphSnapshot};
 
 const NODES: usize = 20_000;
 const EDGES: usize = 150_000;
@@ -79,7 +79,7 @@ fn bench_graph(c: &mut Criterion) {
     let hub = g
         .pillars(1)
         .first()
-        .map(|p| p.0.clone())
+        .map(|p| p.id.clone())
         .expect("non-empty graph");
     let far = g.node_ids()[g.node_count() / 2].clone();
 
@@ -96,11 +96,14 @@ fn bench_graph(c: &mut Criterion) {
     });
     group.bench_function("components", |b| b.iter(|| g.components()));
     group.bench_function("bfs_full", |b| {
-        b.iter(|| g.traverse(black_box(&hub), usize::MAX).expect("bfs"))
+        b.iter(|| {
+            g.traverse(black_box(&hub), usize::MAX, Direction::Outgoing)
+                .expect("bfs")
+        })
     });
     group.bench_function("shortest_path", |b| {
         b.iter(|| {
-            g.shortest_path(black_box(&hub), black_box(&far))
+            g.shortest_path(black_box(&hub), black_box(&far), Direction::Outgoing)
                 .expect("path")
         })
     });

@@ -13,7 +13,7 @@
 
 use std::time::Instant;
 
-use resonance::graph::GraphSnapshot;
+use resonance::graph::{Direction, GraphSnapshot};
 use serde_json::json;
 
 fn ms(t: Instant) -> f64 {
@@ -71,10 +71,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let (components_ms, comps) = best(|| g.components());
 
-    let (bfs_ms, reached) = best(|| g.traverse(&start, usize::MAX));
+    let (bfs_ms, reached) = best(|| g.traverse(&start, usize::MAX, Direction::Outgoing));
     let reached = reached?;
 
-    let (path_ms, path) = best(|| g.shortest_path(&start, &target));
+    let (path_ms, path) = best(|| g.shortest_path(&start, &target, Direction::Outgoing));
     let path = path?;
 
     let (louvain_ms, comm) = best(|| g.communities(1.0, seed));

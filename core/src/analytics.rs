@@ -1,14 +1,19 @@
 //! Graph analytics on a database: the handle's cached [`GraphSnapshot`] (built once, rebuilt after the
-//! handle's own node/edge writes or another connection's commit) and the algorithms of design §8.
+//! handle's own node/edge writes or another connection's commit) and the algorithms of docs/graph.md.
 //!
 //! The snapshot is taken under the handle's lock; every algorithm runs outside it. The algorithms
-//! themselves live in `graph`.
+//! themselves live in `graph`. Each method runs as one call of the handle (`Database::interrupt`
+//! stops it) and under the caller's `CancelToken`, if any: the algorithms check both.
 
 use std::sync::Arc;
 
+use crate::cancel::{self, Context};
 use crate::db::Database;
 use crate::error::Result;
-use crate::graph::{Communities, GraphSnapshot, GraphStats};
+use crate::graph::{
+    BetweennessOptions, Communities, CommunityOptions, GraphSnapshot, GraphStats, LinkCandidate,
+    LinkCandidateOptions, PageRankOptions, PathOptions, Pillar, PillarOptions, TraverseOptions,
+};
 
 impl Database {
     /// The graph snapshot (built if the data changed since the last one).
@@ -44,43 +49,62 @@ impl Database {
         self.graph()?.degree(id)
     }
 
-    /// BFS along out-edges from `start` (included), up to `max_depth` hops.
-    pub fn traverse(&self, start: &str, max_depth: usize) -> Result<Vec<String>> {
-        self.graph()?.traverse(start, max_depth)
+    /// BFS from `start` (included) along `opts.direction`, up to `opts.max_depth` hops, in visiting
+    /// order (see [`GraphSnapshot::traverse`]).
+    pub fn traverse(&self, start: &str, opts: &TraverseOptions) -> Result<Vec<String>> {
+        self.call(|| {
+            let out = self
+                .graph()?
+                .traverse(start, opts.max_depth, opts.direction)?;
+            cancel::check()?;
+            Ok(out)
+        })
     }
 
-    /// Directed unweighted shortest path (`None` when unreachable).
-    pub fn shortest_path(&self, source: &str, target: &str) -> Result<Option<Vec<String>>> {
-        self.graph()?.shortest_path(source, target)
+    /// Unweighted shortest path along `opts.direction` (`None` when unreachable; see
+    /// [`GraphSnapshot::shortest_path`]).
+    pub fn shortest_path(
+        &self,
+        source: &str,
+        target: &str,
+        opts: &PathOptions,
+    ) -> Result<Option<Vec<String>>> {
+        self.call(|| {
+            let out = self
+                .graph()?
+                .shortest_path(source, target, opts.direction)?;
+            cancel::check()?;
+            Ok(out)
+        })
     }
 
     /// PageRank, `(id, score)` in id order.
-    pub fn pagerank(
-        &self,
-        alpha: f64,
-        tolerance: f64,
-        max_iterations: usize,
-    ) -> Result<Vec<(String, f64)>> {
-        self.graph()?.pagerank(alpha, tolerance, max_iterations)
+    pub fn pagerank(&self, opts: &PageRankOptions) -> Result<Vec<(String, f64)>> {
+        self.call(|| {
+            self.graph()?
+                .pagerank(opts.alpha, opts.tolerance, opts.max_iterations)
+        })
     }
 
-    /// Betweenness centrality (exact, or sampled from `k` pivots with a seed).
-    pub fn betweenness(
-        &self,
-        normalized: bool,
-        sample: Option<(usize, u64)>,
-    ) -> Result<Vec<(String, f64)>> {
-        self.graph()?.betweenness(normalized, sample)
+    /// Betweenness centrality, `(id, score)` in id order (exact, or sampled from `opts.sample`
+    /// pivots drawn with `opts.seed`).
+    pub fn betweenness(&self, opts: &BetweennessOptions) -> Result<Vec<(String, f64)>> {
+        let sample = opts.sample.map(|k| (k, opts.seed));
+        self.call(|| self.graph()?.betweenness(opts.normalized, sample))
     }
 
     /// Louvain communities (deterministic per seed) and their modularity.
-    pub fn communities(&self, resolution: f64, seed: u64) -> Result<Communities> {
-        self.graph()?.communities(resolution, seed)
+    pub fn communities(&self, opts: &CommunityOptions) -> Result<Communities> {
+        self.call(|| self.graph()?.communities(opts.resolution, opts.seed))
     }
 
     /// Weakly connected components, largest first.
     pub fn components(&self) -> Result<Vec<Vec<String>>> {
-        Ok(self.graph()?.components())
+        self.call(|| {
+            let out = self.graph()?.components();
+            cancel::check()?;
+            Ok(out)
+        })
     }
 
     /// Adamic-Adar index of two nodes.
@@ -88,14 +112,23 @@ impl Database {
         self.graph()?.adamic_adar(a, b)
     }
 
-    /// Two-hop non-adjacent pairs ranked by Adamic-Adar.
-    pub fn link_candidates(&self, limit: usize) -> Result<Vec<(String, String, f64)>> {
-        Ok(self.graph()?.link_candidates(limit))
+    /// Two-hop non-adjacent pairs ranked by Adamic-Adar (see [`GraphSnapshot::link_candidates`] for
+    /// the cost); stops with `interrupted` when the call is cancelled.
+    pub fn link_candidates(&self, opts: &LinkCandidateOptions) -> Result<Vec<LinkCandidate>> {
+        self.call(|| {
+            let g = self.graph()?;
+            g.link_candidates_in(opts.limit, &Context::current())
+        })
     }
 
-    /// The top PageRank nodes with their degree.
-    pub fn pillars(&self, limit: usize) -> Result<Vec<(String, f64, usize)>> {
-        Ok(self.graph()?.pillars(limit))
+    /// The top `opts.limit` PageRank nodes (default PageRank options) with their degree.
+    pub fn pillars(&self, opts: &PillarOptions) -> Result<Vec<Pillar>> {
+        self.call(|| {
+            let out = self.graph()?.pillars(opts.limit);
+            // PageRank inside stops early (and gives nothing) when the call is stopped.
+            cancel::check()?;
+            Ok(out)
+        })
     }
 
     /// Nodes, edges, density and skipped (dangling) edges.

@@ -23,6 +23,12 @@ pub(crate) enum CacheOp {
         domain: Option<String>,
         node_type: Option<String>,
     },
+    /// A node with a stored vector got a new domain or type (its vector unchanged).
+    Labels {
+        id: String,
+        domain: Option<String>,
+        node_type: Option<String>,
+    },
     /// A node's vector is gone (the node was deleted or re-written without one).
     Remove(String),
     /// The database's dimension was fixed.
@@ -118,6 +124,13 @@ impl Caches {
                         self.vectors = None;
                         return;
                     }
+                }
+                CacheOp::Labels {
+                    id,
+                    domain,
+                    node_type,
+                } => {
+                    m.set_labels(&id, domain.as_deref(), node_type.as_deref());
                 }
                 CacheOp::Remove(id) => {
                     m.remove(&id);

@@ -1,4 +1,4 @@
-//! The one place every SQLite connection is opened and hardened (design §3).
+//! The one place every SQLite connection is opened and hardened (docs/connections.md).
 //!
 //! Owns the pragma canon, the SQLite version gate, the read-only rules (the WAL read-only trap) and the
 //! `BEGIN IMMEDIATE` write-transaction helper. It must not know the schema: shape detection and
@@ -36,7 +36,18 @@ pub struct OpenOptions {
     pub busy_timeout_ms: u32,
     /// Backups older than this many days are pruned (the newest is always kept).
     pub backup_retention_days: u32,
+    /// A time limit for opening, in milliseconds: recognising, converting to WAL, backing up and
+    /// migrating a file (possibly one another program wrote, with a huge or hostile schema) stop
+    /// with `interrupted` past it, leaving the file as it was. Default [`DEFAULT_OPEN_TIMEOUT_MS`]
+    /// (60 s); 0 means no limit.
+    pub open_timeout_ms: u32,
 }
+
+/// The default backup retention in days (of [`OpenOptions`] and so of every handle's migrations).
+pub const DEFAULT_BACKUP_RETENTION_DAYS: u32 = 7;
+
+/// The default time limit for opening, in milliseconds.
+pub const DEFAULT_OPEN_TIMEOUT_MS: u32 = 60_000;
 
 impl Default for OpenOptions {
     fn default() -> Self {
@@ -46,7 +57,8 @@ impl Default for OpenOptions {
             allow_destructive: false,
             backup: true,
             busy_timeout_ms: DEFAULT_BUSY_TIMEOUT_MS,
-            backup_retention_days: 7,
+            backup_retention_days: DEFAULT_BACKUP_RETENTION_DAYS,
+            open_timeout_ms: DEFAULT_OPEN_TIMEOUT_MS,
         }
     }
 }
@@ -67,6 +79,10 @@ impl OpenOptions {
 /// The largest busy timeout SQLite accepts (`sqlite3_busy_timeout` takes a C `int`).
 pub const MAX_BUSY_TIMEOUT_MS: u32 = i32::MAX as u32;
 
+/// `PRAGMA journal_size_limit`: a `-wal` file larger than this is trimmed back to it when the WAL
+/// resets, and the last handle to close leaves it at zero bytes (kept, for read-only handles).
+pub const WAL_SIZE_LIMIT_BYTES: i64 = 64 * 1024 * 1024;
+
 /// Rejects a path no file can have: empty, or holding a NUL byte (`invalid_argument`, not `io`).
 pub(crate) fn check_path(path: &Path, what: &str) -> Result<()> {
     let bytes = path.as_os_str().as_encoded_bytes();
@@ -82,7 +98,7 @@ pub(crate) fn check_path(path: &Path, what: &str) -> Result<()> {
     Ok(())
 }
 
-/// What the file at a path is, judged from its first 100 bytes without opening it with SQLite.
+/// What the file at a path is, judged from its first 100 bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FileState {
     /// No file, or a 0-byte file: a new database.
@@ -96,32 +112,130 @@ pub enum FileState {
     NotSqlite,
 }
 
-/// Reads the header of `path` to classify it (never creates or changes anything).
+/// Classifies the file at `path` (never creates or changes anything).
+///
+/// The header is read through a SQLite connection, never with a plain `open()`/`close()`: POSIX
+/// advisory locks belong to the process, and closing any descriptor of a file drops every lock the
+/// process holds on it, so a handle already open in this process would silently lose its locks and
+/// another process could then believe it is alone (and checkpoint and remove the WAL under it).
+/// SQLite's unix VFS knows the file is in use and keeps its descriptor open until those locks go.
 pub fn file_state(path: &Path) -> Result<FileState> {
-    use std::io::Read;
-    let mut f = match std::fs::File::open(path) {
-        Ok(f) => f,
+    match std::fs::metadata(path) {
+        Ok(_) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(FileState::New),
         Err(e) => return Err(Error::io("cannot open", path, e)),
+    }
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_EXRESCODE;
+    let conn =
+        Connection::open_with_flags(path, flags).ctx(format_args!("opening {}", show(path)))?;
+    header_state(&conn, path)
+}
+
+/// Classifies the main database file of `conn` from its size and first 100 bytes, read through the
+/// connection's own file handle (`SQLITE_FCNTL_FILE_POINTER`, then the VFS's `xFileSize`/`xRead`),
+/// before SQLite has read anything itself. Takes no lock and changes nothing.
+pub(crate) fn header_state(conn: &Connection, path: &Path) -> Result<FileState> {
+    use rusqlite::ffi;
+    let io_err = |what: &str, rc: std::os::raw::c_int| Error::Io {
+        message: format!(
+            "cannot {what} {}: {} (SQLite code {rc})",
+            show(path),
+            ffi::code_to_str(rc)
+        ),
+        source: None,
     };
-    let mut header = [0u8; 100];
-    let mut n = 0;
-    while n < header.len() {
-        match f.read(&mut header[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) => return Err(Error::io("cannot read", path, e)),
+    let mut file: *mut ffi::sqlite3_file = std::ptr::null_mut();
+    // SAFETY: the handle is valid for the connection's life; FILE_POINTER writes a `sqlite3_file *`
+    // that stays valid while the connection is open, and this thread is the connection's only user.
+    unsafe {
+        let rc = ffi::sqlite3_file_control(
+            conn.handle(),
+            c"main".as_ptr(),
+            ffi::SQLITE_FCNTL_FILE_POINTER,
+            (&mut file as *mut *mut ffi::sqlite3_file).cast(),
+        );
+        if rc != ffi::SQLITE_OK || file.is_null() || (*file).pMethods.is_null() {
+            return Err(io_err(
+                "open",
+                if rc == ffi::SQLITE_OK {
+                    ffi::SQLITE_CANTOPEN
+                } else {
+                    rc
+                },
+            ));
         }
+        let methods = &*(*file).pMethods;
+        let (Some(x_size), Some(x_read)) = (methods.xFileSize, methods.xRead) else {
+            return Err(io_err("read", ffi::SQLITE_IOERR));
+        };
+        let mut size: ffi::sqlite3_int64 = 0;
+        let rc = x_size(file, &mut size);
+        if rc != ffi::SQLITE_OK {
+            return Err(io_err("read the size of", rc));
+        }
+        if size <= 1 {
+            // The unix VFS reports a 1-byte file as empty (a workaround for a file system that
+            // cannot hold 0-byte files): tell them apart by reading the byte.
+            let mut b = [0u8; 1];
+            return match x_read(file, b.as_mut_ptr().cast(), 1, 0) {
+                ffi::SQLITE_OK => Ok(FileState::NotSqlite),
+                ffi::SQLITE_IOERR_SHORT_READ => Ok(FileState::New),
+                rc => Err(io_err("read", rc)),
+            };
+        }
+        if size < 100 {
+            return Ok(FileState::NotSqlite);
+        }
+        let mut header = [0u8; 100];
+        let rc = x_read(file, header.as_mut_ptr().cast(), 100, 0);
+        if rc != ffi::SQLITE_OK {
+            return Err(io_err("read", rc));
+        }
+        if &header[..16] != b"SQLite format 3\0" {
+            return Ok(FileState::NotSqlite);
+        }
+        Ok(FileState::Sqlite {
+            wal: header[18] == 2 && header[19] == 2,
+        })
     }
-    if n == 0 {
-        return Ok(FileState::New);
+}
+
+/// Refuses a database file with more than one hard link: SQLite names the `-wal` and `-shm` files
+/// after the name it was opened by, so two names would give two WALs for one file and each would
+/// lose the other's commits. (A symbolic link is fine: SQLite resolves it and uses the target's
+/// name.) Only `stat`s the path.
+#[cfg(unix)]
+pub(crate) fn check_single_link(path: &Path) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_file() && m.nlink() > 1 => Err(Error::InvalidArgument(format!(
+            "{} has {} hard links: SQLite keys its -wal/-shm files by name, so two names would \
+             write two WALs for one database; open it through one name only (remove the other \
+             links, or copy the file)",
+            show(path),
+            m.nlink()
+        ))),
+        _ => Ok(()),
     }
-    if n < 100 || &header[..16] != b"SQLite format 3\0" {
-        return Ok(FileState::NotSqlite);
-    }
-    Ok(FileState::Sqlite {
-        wal: header[18] == 2 && header[19] == 2,
-    })
+}
+
+#[cfg(not(unix))]
+pub(crate) fn check_single_link(_path: &Path) -> Result<()> {
+    Ok(())
+}
+
+/// The identity (device, inode) of the file at `path`, if it exists (`stat` only).
+#[cfg(unix)]
+pub(crate) fn file_id(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+}
+
+#[cfg(not(unix))]
+pub(crate) fn file_id(_path: &Path) -> Option<(u64, u64)> {
+    None
 }
 
 fn sidecar(path: &Path, suffix: &str) -> PathBuf {
@@ -162,18 +276,21 @@ pub(crate) fn open_read_write(path: &Path, opts: &OpenOptions) -> Result<Connect
         std::fs::create_dir_all(parent)
             .map_err(|e| Error::io("cannot create the folder", parent, e))?;
     }
-    if let FileState::NotSqlite = file_state(path)? {
-        return Err(Error::NotADatabase(format!(
-            "{} is not a SQLite database",
-            show(path)
-        )));
-    }
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
         | OpenFlags::SQLITE_OPEN_CREATE
         | OpenFlags::SQLITE_OPEN_NO_MUTEX
         | OpenFlags::SQLITE_OPEN_EXRESCODE;
     let conn =
         Connection::open_with_flags(path, flags).ctx(format_args!("opening {}", show(path)))?;
+    // Classified through the connection's own file handle (see `file_state`); SQLite has read
+    // nothing yet, so a refused file is closed untouched.
+    if let FileState::NotSqlite = header_state(&conn, path)? {
+        return Err(Error::NotADatabase(format!(
+            "{} is not a SQLite database",
+            show(path)
+        )));
+    }
+    check_single_link(path)?;
     harden(&conn, path, opts)?;
     Ok(conn)
 }
@@ -185,20 +302,26 @@ pub(crate) fn open_read_only(path: &Path, opts: &OpenOptions) -> Result<Connecti
     opts.validate()?;
     let why =
         |reason: String| Error::Readonly(format!("cannot open {} read-only: {reason}", show(path)));
-    match file_state(path)? {
+    if !path.exists() {
+        return Err(Error::Io {
+            message: format!(
+                "cannot open {} read-only: the file does not exist",
+                show(path)
+            ),
+            source: None,
+        });
+    }
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_EXRESCODE;
+    let conn =
+        Connection::open_with_flags(path, flags).ctx(format_args!("opening {}", show(path)))?;
+    // Classified through the connection's own file handle (see `file_state`), before SQLite reads.
+    match header_state(&conn, path)? {
         FileState::New => {
-            if path.exists() {
-                return Err(why(
-                    "the file is empty; open it read-write once to create the database".into(),
-                ));
-            }
-            return Err(Error::Io {
-                message: format!(
-                    "cannot open {} read-only: the file does not exist",
-                    show(path)
-                ),
-                source: None,
-            });
+            return Err(why(
+                "the file is empty; open it read-write once to create the database".into(),
+            ));
         }
         FileState::NotSqlite => {
             return Err(Error::NotADatabase(format!(
@@ -213,6 +336,7 @@ pub(crate) fn open_read_only(path: &Path, opts: &OpenOptions) -> Result<Connecti
         }
         FileState::Sqlite { wal: true } => {}
     }
+    check_single_link(path)?;
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -225,11 +349,6 @@ pub(crate) fn open_read_only(path: &Path, opts: &OpenOptions) -> Result<Connecti
             show(dir)
         )));
     }
-    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
-        | OpenFlags::SQLITE_OPEN_NO_MUTEX
-        | OpenFlags::SQLITE_OPEN_EXRESCODE;
-    let conn =
-        Connection::open_with_flags(path, flags).ctx(format_args!("opening {}", show(path)))?;
     harden(&conn, path, opts)?;
     let mode: String = conn
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
@@ -243,19 +362,32 @@ pub(crate) fn open_read_only(path: &Path, opts: &OpenOptions) -> Result<Connecti
 }
 
 fn dir_writable(dir: &Path) -> bool {
-    // Try it: permission bits lie for root and for read-only mounts.
-    let probe = dir.join(format!(".resonance-probe-{}", std::process::id()));
-    match std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&probe)
-    {
-        Ok(_) => {
-            let _ = std::fs::remove_file(&probe);
-            true
+    // Try it: permission bits lie for root and for read-only mounts. A folder is made (never a file
+    // opened: nothing planted at the name is followed or written) under a fresh name; a name someone
+    // else holds is skipped, so a planted entry cannot make a writable folder look read-only.
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    for attempt in 0..16u32 {
+        let name = if attempt == 0 {
+            format!(".resonance-probe-{}", std::process::id())
+        } else {
+            format!(
+                ".resonance-probe-{}-{nanos:x}-{attempt}",
+                std::process::id()
+            )
+        };
+        let probe = dir.join(name);
+        match std::fs::create_dir(&probe) {
+            Ok(()) => {
+                let _ = std::fs::remove_dir(&probe);
+                return true;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(_) => return false,
         }
-        Err(_) => false,
     }
+    false
 }
 
 /// The connection-local part of the canon, busy timeout first.
@@ -273,17 +405,28 @@ fn harden(conn: &Connection, path: &Path, opts: &OpenOptions) -> Result<()> {
         .ctx(at("setting foreign_keys"))?;
     conn.pragma_update(None, "cache_size", -64000)
         .ctx(at("setting cache_size"))?;
+    // With the WAL kept after the last close (`persist_wal`), a non-negative limit makes that close
+    // truncate the `-wal` file to zero bytes after its checkpoint, and a reset WAL larger than the
+    // limit is trimmed back to it while the database is in use.
+    conn.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT_BYTES)
+        .ctx(at("setting journal_size_limit"))?;
     conn.pragma_update(None, "trusted_schema", false)
         .ctx(at("setting trusted_schema"))?;
     conn.set_db_config(DbConfig::SQLITE_DBCONFIG_DEFENSIVE, true)
         .ctx(at("enabling SQLITE_DBCONFIG_DEFENSIVE"))?;
+    // Triggers a file carries (or another program adds later) never run for the engine's writes.
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_TRIGGER, false)
+        .ctx(at("disabling SQLITE_DBCONFIG_ENABLE_TRIGGER"))?;
     conn.set_prepared_statement_cache_capacity(64);
+    crate::cancel::install_progress_handler(conn);
     Ok(())
 }
 
 /// Reads `journal_mode` and switches to WAL only if it is not WAL already (a needless switch takes a
-/// write lock), retrying a lock-upgrade deadlock until `busy_timeout_ms` is spent. Also keeps the `-wal`/`-shm` files after the last close (`SQLITE_FCNTL_PERSIST_WAL`) so
-/// a read-only handle can later open the database in a read-only directory.
+/// write lock), retrying a lock-upgrade deadlock until `busy_timeout_ms` is spent. Also keeps the
+/// `-wal`/`-shm` files after the last close (`SQLITE_FCNTL_PERSIST_WAL`) so a read-only handle can
+/// later open the database in a read-only directory; that close checkpoints and truncates the `-wal`
+/// to zero bytes (see [`WAL_SIZE_LIMIT_BYTES`]).
 pub(crate) fn ensure_wal(conn: &Connection, path: &Path, busy_timeout_ms: u32) -> Result<()> {
     // Two processes switching one rollback-journal file at once can deadlock on the lock upgrade;
     // SQLite then answers SQLITE_BUSY at once without its busy handler, so retry here (re-reading the
@@ -370,6 +513,16 @@ pub(crate) fn pragma_text(conn: &Connection, name: &str) -> Result<String> {
     .ctx(format_args!("reading PRAGMA {name}"))
 }
 
+/// A pragma whose integer value has names (`synchronous`, `temp_store`), read as SQLite spells the
+/// name (`NORMAL`, `MEMORY`); a value without a name is given as its number.
+pub(crate) fn pragma_name(conn: &Connection, name: &str, names: &[&str]) -> Result<String> {
+    let v = pragma_i64(conn, name)?;
+    Ok(usize::try_from(v)
+        .ok()
+        .and_then(|i| names.get(i))
+        .map_or_else(|| v.to_string(), |n| (*n).to_string()))
+}
+
 /// A pragma read as an integer.
 pub(crate) fn pragma_i64(conn: &Connection, name: &str) -> Result<i64> {
     conn.query_row(&format!("PRAGMA {name}"), [], |r| r.get(0))
@@ -387,8 +540,24 @@ mod tests {
         assert_eq!(file_state(&p).unwrap(), FileState::New);
         std::fs::write(&p, b"").unwrap();
         assert_eq!(file_state(&p).unwrap(), FileState::New);
+        std::fs::write(&p, b"x").unwrap();
+        assert_eq!(file_state(&p).unwrap(), FileState::NotSqlite, "1 byte");
         std::fs::write(&p, b"hello, not a database").unwrap();
         assert_eq!(file_state(&p).unwrap(), FileState::NotSqlite);
+        std::fs::write(&p, [b'x'; 4096]).unwrap();
+        assert_eq!(file_state(&p).unwrap(), FileState::NotSqlite);
+        assert_eq!(
+            std::fs::read(&p).unwrap(),
+            [b'x'; 4096],
+            "left byte-identical"
+        );
+        std::fs::remove_file(&p).unwrap();
+        let c = Connection::open(&p).unwrap();
+        c.execute_batch("CREATE TABLE t (x)").unwrap();
+        assert_eq!(file_state(&p).unwrap(), FileState::Sqlite { wal: false });
+        c.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))
+            .unwrap();
+        assert_eq!(file_state(&p).unwrap(), FileState::Sqlite { wal: true });
     }
 
     #[test]

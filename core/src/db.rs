@@ -15,6 +15,7 @@ use crate::cache::{Caches, Pending};
 
 use crate::connection::{self, OpenOptions};
 use crate::error::{show, Error, Result};
+use crate::fork;
 use crate::health::{self, HealthReport};
 use crate::migrate::{self, MigrateOptions, MigrationReport};
 
@@ -33,6 +34,46 @@ pub(crate) struct TxState {
     owner: ThreadId,
 }
 
+/// A transaction or savepoint the engine began by hand (`BEGIN`, `SAVEPOINT`). Dropped without
+/// [`TxGuard::finish`] — an error returned with `?`, or a panic unwinding through the call — it runs
+/// its rollback, so no path leaves the connection inside a transaction it did not mean to keep (a
+/// frozen view, failing writes, a held write lock).
+struct TxGuard<'c> {
+    conn: &'c Connection,
+    rollback: &'static str,
+    armed: bool,
+}
+
+impl<'c> TxGuard<'c> {
+    fn begin(
+        conn: &'c Connection,
+        sql: &str,
+        rollback: &'static str,
+    ) -> rusqlite::Result<TxGuard<'c>> {
+        conn.execute_batch(sql)?;
+        Ok(TxGuard {
+            conn,
+            rollback,
+            armed: true,
+        })
+    }
+
+    /// Ends it with `sql` (`COMMIT`, `RELEASE …`); if that fails, the rollback still runs.
+    fn finish(mut self, sql: &str) -> rusqlite::Result<()> {
+        let r = self.conn.execute_batch(sql);
+        self.armed = r.is_err();
+        r
+    }
+}
+
+impl Drop for TxGuard<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            let _ = self.conn.execute_batch(self.rollback);
+        }
+    }
+}
+
 /// An open Resonance database. `Send + Sync`: share it between threads; calls are serialised on an
 /// internal lock except the pure computation of search and graph analytics, which runs outside it.
 pub struct Database {
@@ -43,6 +84,14 @@ pub struct Database {
     state: Mutex<Option<State>>,
     /// Signalled when an explicit transaction ends (other threads wait for it).
     tx_done: Condvar,
+    /// The identity of the database, `-wal` and `-shm` files when the handle opened (see
+    /// `check_sidecars`).
+    sidecars: [Option<(u64, u64)>; 3],
+    /// The fork generation the handle was opened in: a forked child's copy refuses every call (its
+    /// connection, locks and `-shm` mapping belong to the parent) and never closes it.
+    generation: u64,
+    /// What `interrupt()` bumps (see `cancel`); every call runs in its scope.
+    pub(crate) interrupt: std::sync::Arc<crate::cancel::HandleInterrupt>,
 }
 
 impl std::fmt::Debug for Database {
@@ -63,9 +112,19 @@ impl Database {
     /// Opens the database at `path`: the hardening canon, recognition of its shape (an unknown one is
     /// refused before anything is written), WAL, then adoption and migrations when `options.migrate`.
     /// A read-only handle needs an existing WAL database at the current schema.
+    /// Every statement of the open runs under the `options.open_timeout_ms` limit.
     pub fn open_with(path: impl AsRef<Path>, options: OpenOptions) -> Result<Database> {
-        let path = path.as_ref().to_path_buf();
+        let path = path.as_ref();
+        crate::cancel::open_deadline(path, options.open_timeout_ms, || {
+            Database::open_flow(path, options)
+        })
+    }
+
+    fn open_flow(path: &Path, options: OpenOptions) -> Result<Database> {
+        let path = path.to_path_buf();
         connection::check_path(&path, "database path")?;
+        // Opening uses SQLite throughout (and may migrate): inside the fork gate.
+        let _gate = fork::enter()?;
         let mut warnings = Vec::new();
         let conn = if options.read_only {
             let conn = connection::open_read_only(&path, &options)?;
@@ -99,7 +158,7 @@ impl Database {
                         dry_run: false,
                         allow_destructive: options.allow_destructive,
                         backup: options.backup,
-                        backup_retention_days: options.backup_retention_days,
+                        backup_retention_days: Some(options.backup_retention_days),
                     },
                 )?;
                 warnings.extend(report.warnings);
@@ -116,16 +175,23 @@ impl Database {
             conn
         };
         Ok(Database {
-            path,
             read_only: options.read_only,
             options,
             warnings,
+            interrupt: crate::cancel::HandleInterrupt::new(&conn),
             state: Mutex::new(Some(State {
                 conn,
                 cache: Caches::default(),
                 tx: None,
             })),
             tx_done: Condvar::new(),
+            generation: fork::generation(),
+            sidecars: [
+                connection::file_id(&path),
+                connection::file_id(&connection::wal_path(&path)),
+                connection::file_id(&connection::shm_path(&path)),
+            ],
+            path,
         })
     }
 
@@ -149,14 +215,37 @@ impl Database {
         &self.warnings
     }
 
-    /// Whether [`Database::close`] was called.
+    /// Whether [`Database::close`] was called (always true in a forked child: see [`Database::close`]).
     pub fn is_closed(&self) -> bool {
-        self.lock().is_none()
+        self.inherited() || self.lock().is_none()
+    }
+
+    /// `closed` once [`Database::close`] was called: the first check of a call that could otherwise
+    /// answer without touching the connection (an empty batch, a bad argument).
+    pub(crate) fn check_open(&self) -> Result<()> {
+        if self.is_closed() {
+            return Err(Error::Closed);
+        }
+        Ok(())
+    }
+
+    /// Whether this is a forked child's copy of a parent's handle.
+    fn inherited(&self) -> bool {
+        self.generation != fork::generation()
     }
 
     fn lock(&self) -> MutexGuard<'_, Option<State>> {
-        // A panic inside a call already rolled its transaction back (Drop); the state stays usable.
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        // A panic inside a call already rolled its transaction or savepoint back (the guards' Drop);
+        // the connection stays usable. The caches may hold half of the panicking call's changes, so
+        // they are dropped (and reloaded on demand).
+        self.state.lock().unwrap_or_else(|p| {
+            let mut guard = p.into_inner();
+            if let Some(s) = guard.as_mut() {
+                s.cache.invalidate();
+            }
+            self.state.clear_poison();
+            guard
+        })
     }
 
     /// Locks the open state, waiting (up to the busy timeout) while another thread holds an explicit
@@ -192,11 +281,18 @@ impl Database {
         }
     }
 
-    /// Runs `f` with the open state, or fails with `closed`.
+    /// Runs `f` with the open state, or fails with `closed` (also in a forked child). The call is
+    /// inside the fork gate, entered before the handle's lock is taken and left after it is released.
     pub(crate) fn with_state<T>(&self, f: impl FnOnce(&mut State) -> Result<T>) -> Result<T> {
-        let mut guard = self.lock_open()?;
-        let state = guard.as_mut().ok_or(Error::Closed)?;
-        f(state)
+        if self.inherited() {
+            return Err(Error::Closed);
+        }
+        let _gate = fork::enter()?;
+        self.call(|| {
+            let mut guard = self.lock_open()?;
+            let state = guard.as_mut().ok_or(Error::Closed)?;
+            f(state)
+        })
     }
 
     /// Runs a write: inside the handle's explicit transaction (as a savepoint, so a failed write
@@ -215,27 +311,21 @@ impl Database {
                 ..Default::default()
             };
             if s.tx.is_some() {
-                s.conn
-                    .execute_batch("SAVEPOINT resonance_op")
+                // Rolled back to on an error or a panic, so the explicit transaction is left as it was.
+                let sp = TxGuard::begin(
+                    &s.conn,
+                    "SAVEPOINT resonance_op",
+                    "ROLLBACK TO resonance_op; RELEASE resonance_op",
+                )
+                .map_err(|e| Error::sqlite(e, what))?;
+                let v = f(&s.conn, &mut pending, &mut s.cache)?;
+                sp.finish("RELEASE resonance_op")
                     .map_err(|e| Error::sqlite(e, what))?;
-                match f(&s.conn, &mut pending, &mut s.cache) {
-                    Ok(v) => {
-                        s.conn
-                            .execute_batch("RELEASE resonance_op")
-                            .map_err(|e| Error::sqlite(e, what))?;
-                        // This connection reads its own uncommitted rows: the caches follow them
-                        // at once, so search and graph calls inside the transaction see its writes.
-                        // A rollback, or a COMMIT that fails, drops the caches.
-                        s.cache.apply(pending);
-                        Ok(v)
-                    }
-                    Err(e) => {
-                        let _ = s
-                            .conn
-                            .execute_batch("ROLLBACK TO resonance_op; RELEASE resonance_op");
-                        Err(e)
-                    }
-                }
+                // This connection reads its own uncommitted rows: the caches follow them at once, so
+                // search and graph calls inside the transaction see its writes. A rollback, or a
+                // COMMIT that fails, drops the caches.
+                s.cache.apply(pending);
+                Ok(v)
             } else {
                 let cache = &mut s.cache;
                 let v = connection::write_tx(&mut s.conn, what, |tx| f(tx, &mut pending, cache))?;
@@ -255,12 +345,11 @@ impl Database {
         if !conn.is_autocommit() {
             return f(conn);
         }
-        conn.execute_batch("BEGIN DEFERRED")
+        let tx = TxGuard::begin(conn, "BEGIN DEFERRED", "ROLLBACK")
             .map_err(|e| Error::sqlite(e, "beginning a read transaction"))?;
-        let out = f(conn);
-        let end = conn.execute_batch(if out.is_ok() { "COMMIT" } else { "ROLLBACK" });
-        let out = out?;
-        end.map_err(|e| Error::sqlite(e, "ending a read transaction"))?;
+        let out = f(conn)?;
+        tx.finish("COMMIT")
+            .map_err(|e| Error::sqlite(e, "ending a read transaction"))?;
         Ok(out)
     }
 
@@ -328,7 +417,18 @@ impl Database {
 
     /// Whether an explicit transaction is open.
     pub fn in_transaction(&self) -> bool {
-        self.lock().as_ref().is_some_and(|s| s.tx.is_some())
+        !self.inherited() && self.lock().as_ref().is_some_and(|s| s.tx.is_some())
+    }
+
+    /// Whether an explicit transaction begun on the calling thread is open. Work that must join it
+    /// has to run on this thread: a call made from another thread waits for it to end (a binding that
+    /// moves long calls onto a worker thread, e.g. to watch for Ctrl-C, checks this first).
+    pub fn owns_transaction(&self) -> bool {
+        !self.inherited()
+            && self.lock().as_ref().is_some_and(|s| {
+                s.tx.as_ref()
+                    .is_some_and(|tx| tx.owner == std::thread::current().id())
+            })
     }
 
     /// Runs `f` in one `BEGIN IMMEDIATE` transaction: commit when it returns `Ok`, rollback when it
@@ -351,7 +451,8 @@ impl Database {
         }
     }
 
-    /// Fails with `readonly` on a read-only handle (before any SQL runs).
+    /// Fails with `readonly` on a read-only handle (before any SQL runs), and with `corrupt` when
+    /// the `-wal` or `-shm` file was deleted or replaced under the handle (see `check_sidecars`).
     pub(crate) fn check_writable(&self, what: &str) -> Result<()> {
         if self.read_only {
             return Err(Error::Readonly(format!(
@@ -359,12 +460,57 @@ impl Database {
                 show(&self.path)
             )));
         }
+        self.check_sidecars(what)
+    }
+
+    /// While any connection has a WAL database open, its `-wal` and `-shm` files keep their identity
+    /// (only the last connection to close removes them). A different inode, or none, means someone
+    /// deleted or replaced them under this handle: its commits then live in a file no new connection
+    /// will read, and writing on would split the database in two. Refused before the write
+    /// (`stat` only, once per write transaction).
+    ///
+    /// The database file itself renamed, deleted or replaced: SQLite's rollback-journal mode would
+    /// answer `SQLITE_READONLY_DBMOVED`, but in WAL mode it writes on into the `-wal` under the old
+    /// name, which a new file created there would then pair with. Refused with `readonly`.
+    fn check_sidecars(&self, what: &str) -> Result<()> {
+        if let Some(known) = &self.sidecars[0] {
+            if connection::file_id(&self.path).as_ref() != Some(known) {
+                return Err(Error::Readonly(format!(
+                    "{what}: {} was renamed, deleted or replaced while this handle had it open; \
+                     close the handle and open the database where it now is",
+                    show(&self.path)
+                )));
+            }
+        }
+        let names = [
+            connection::wal_path(&self.path),
+            connection::shm_path(&self.path),
+        ];
+        for (known, name) in self.sidecars[1..].iter().zip(&names) {
+            if let Some(known) = known {
+                if connection::file_id(name).as_ref() != Some(known) {
+                    return Err(Error::Corrupt(format!(
+                        "{what}: {} was deleted or replaced while this handle had it open; \
+                         commits made through it are not in the new file. Stop writing, close \
+                         every handle on {} and check the database (health)",
+                        show(name),
+                        show(&self.path)
+                    )));
+                }
+            }
+        }
         Ok(())
     }
 
     /// Closes the handle: runs `PRAGMA optimize`, closes the connection. Idempotent; a call running
-    /// on another thread finishes first; later calls fail with `closed`.
+    /// on another thread finishes first; later calls fail with `closed`. In a forked child, a handle
+    /// the parent opened fails with `closed` and is left alone (dropping it leaks its connection:
+    /// closing it would checkpoint and unlock files the parent is using).
     pub fn close(&self) -> Result<()> {
+        if self.inherited() {
+            return Err(Error::Closed);
+        }
+        let _gate = fork::enter()?;
         let state = self.lock().take();
         self.tx_done.notify_all();
         if let Some(mut state) = state {
@@ -382,19 +528,27 @@ impl Database {
         Ok(())
     }
 
-    /// The health report (design §3).
+    /// The health report (docs/connections.md).
     pub fn health(&self) -> Result<HealthReport> {
         let path = show(&self.path);
         self.with_state(|s| health::report(&mut s.conn, &path, self.read_only))
     }
 
-    /// Plans or applies migrations explicitly (a dry run changes nothing).
+    /// Plans or applies migrations explicitly (a dry run changes nothing). A retention left `None`
+    /// is the handle's own ([`OpenOptions::backup_retention_days`]).
     pub fn migrate(&self, opts: &MigrateOptions) -> Result<MigrationReport> {
         if !opts.dry_run {
             self.check_writable("migrate")?;
         }
+        let opts = MigrateOptions {
+            backup_retention_days: Some(
+                opts.backup_retention_days
+                    .unwrap_or(self.options.backup_retention_days),
+            ),
+            ..opts.clone()
+        };
         self.with_state(|s| {
-            let report = migrate::migrate(&mut s.conn, &self.path, opts)?;
+            let report = migrate::migrate(&mut s.conn, &self.path, &opts)?;
             if !report.dry_run && !report.steps.is_empty() {
                 s.cache.invalidate();
             }
@@ -418,6 +572,117 @@ impl Database {
 
 impl Drop for Database {
     fn drop(&mut self) {
+        if self.inherited() {
+            // No lock taken: `get_mut` needs none (the parent's threads do not exist here).
+            let state = self.state.get_mut().unwrap_or_else(|p| p.into_inner());
+            std::mem::forget(state.take());
+            return;
+        }
         let _ = self.close();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::NodeInput;
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+
+    /// Another connection to `path` that gives up at once when locked (no busy wait).
+    fn impatient(path: &Path) -> Connection {
+        let c = Connection::open(path).unwrap();
+        c.busy_timeout(Duration::ZERO).unwrap();
+        c
+    }
+
+    fn quiet<R>(f: impl FnOnce() -> R) -> std::thread::Result<R> {
+        catch_unwind(AssertUnwindSafe(f))
+    }
+
+    #[test]
+    fn a_panic_inside_read_consistent_ends_the_read_transaction() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.db");
+        let db = Database::open(&path).unwrap();
+        db.upsert_node(&NodeInput::new("n1")).unwrap();
+        let panicked = db
+            .with_state(|s| {
+                Ok(quiet(|| {
+                    Database::read_consistent(&s.conn, |c| -> Result<()> {
+                        let n: i64 = c
+                            .query_row("SELECT count(*) FROM nodes", [], |r| r.get(0))
+                            .unwrap();
+                        assert_eq!(n, 1);
+                        panic!("inside a read transaction");
+                    })
+                })
+                .is_err())
+            })
+            .unwrap();
+        assert!(panicked);
+        assert!(
+            db.with_state(|s| Ok(s.conn.is_autocommit())).unwrap(),
+            "the read transaction was left open by the panic"
+        );
+        // Another connection writes at once, this handle sees it and writes too.
+        let other = impatient(&path);
+        other
+            .execute("INSERT INTO nodes (id) VALUES ('from-other')", [])
+            .unwrap();
+        assert!(db.get_node("from-other").unwrap().is_some(), "view frozen");
+        db.upsert_node(&NodeInput::new("n2")).unwrap();
+        other.execute_batch("BEGIN IMMEDIATE; COMMIT").unwrap();
+    }
+
+    #[test]
+    fn a_panic_inside_a_write_in_an_explicit_transaction_rolls_its_savepoint_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.db");
+        let db = Database::open(&path).unwrap();
+        db.begin().unwrap();
+        db.upsert_node(&NodeInput::new("kept")).unwrap();
+        let r = quiet(|| {
+            db.write("a panicking write", |conn, _, _| -> Result<()> {
+                conn.execute("INSERT INTO nodes (id) VALUES ('half-done')", [])
+                    .unwrap();
+                panic!("inside the savepoint");
+            })
+        });
+        assert!(r.is_err());
+        assert!(db.in_transaction(), "the explicit transaction stays open");
+        assert!(db.get_node("half-done").unwrap().is_none());
+        db.commit().unwrap();
+        assert!(db.with_state(|s| Ok(s.conn.is_autocommit())).unwrap());
+        assert!(db.get_node("kept").unwrap().is_some());
+        assert!(
+            db.get_node("half-done").unwrap().is_none(),
+            "the panicking write's savepoint was committed with the transaction"
+        );
+        let other = impatient(&path);
+        other
+            .execute_batch("BEGIN IMMEDIATE; INSERT INTO nodes (id) VALUES ('other'); COMMIT")
+            .unwrap();
+    }
+
+    #[test]
+    fn a_panic_inside_a_write_of_its_own_releases_the_write_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.db");
+        let db = Database::open(&path).unwrap();
+        let r = quiet(|| {
+            db.write("a panicking write", |conn, _, _| -> Result<()> {
+                conn.execute("INSERT INTO nodes (id) VALUES ('half-done')", [])
+                    .unwrap();
+                panic!("inside BEGIN IMMEDIATE");
+            })
+        });
+        assert!(r.is_err());
+        assert!(db.with_state(|s| Ok(s.conn.is_autocommit())).unwrap());
+        impatient(&path)
+            .execute_batch("BEGIN IMMEDIATE; INSERT INTO nodes (id) VALUES ('other'); COMMIT")
+            .unwrap();
+        assert!(db.get_node("half-done").unwrap().is_none());
+        assert!(db.get_node("other").unwrap().is_some());
+        db.upsert_node(&NodeInput::new("after")).unwrap();
     }
 }

@@ -1,4 +1,4 @@
-//! FAFCAS vectors on a database (design §7): the one-dimension rule, `set_embedding`/`get_embedding`,
+//! FAFCAS vectors on a database (docs/vectors.md): the one-dimension rule, `set_embedding`/`get_embedding`,
 //! and exact top-k search from the handle's in-memory matrix.
 //!
 //! The matrix is loaded once from SQLite and then kept in step with the handle's writes (see `cache`);
@@ -89,17 +89,53 @@ pub struct VectorIndexInfo {
     pub kernel: &'static str,
 }
 
+/// The largest dimension a database may have: the longest vector whose FAFCAS blob (4 bytes per
+/// component) fits SQLite's default length limit of 1,000,000,000 bytes. A write of a longer vector is
+/// `invalid_vector`; a `resonance_meta.dimension` outside `1..=MAX_DIMENSION` is `corrupt`.
+pub const MAX_DIMENSION: usize = 250_000_000;
+
+/// Reads `resonance_meta.dimension` as written by [`DimensionGuard::accept`]: decimal digits of a
+/// number in `1..=MAX_DIMENSION`. Anything else is `corrupt`, naming the table and the value; nothing
+/// is ever sized from a value outside that range.
+pub(crate) fn parse_recorded_dimension(value: &str) -> Result<usize> {
+    let bad = || {
+        let shown: String = value.chars().take(64).collect();
+        Error::Corrupt(format!(
+            "resonance_meta.dimension is {shown:?}, not a whole number between 1 and {MAX_DIMENSION}"
+        ))
+    };
+    if value.is_empty() || value.len() > 12 || !value.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    match value.parse::<usize>() {
+        Ok(d) if (1..=MAX_DIMENSION).contains(&d) => Ok(d),
+        _ => Err(bad()),
+    }
+}
+
 fn recorded_dimension(conn: &Connection) -> Result<Option<usize>> {
     if !schema::object_names(conn, "table")?.contains("resonance_meta") {
         return Ok(None);
     }
-    let v: Option<String> = conn
+    let v: Option<rusqlite::types::Value> = conn
         .prepare_cached("SELECT value FROM resonance_meta WHERE key = 'dimension'")
         .ctx("reading the dimension")?
         .query_row([], |r| r.get(0))
         .optional()
         .ctx("reading the dimension")?;
-    Ok(v.and_then(|v| v.parse().ok()))
+    use rusqlite::types::Value;
+    match v {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Text(t)) => parse_recorded_dimension(&t).map(Some),
+        Some(Value::Integer(i)) => parse_recorded_dimension(&i.to_string()).map(Some),
+        Some(other) => Err(Error::Corrupt(format!(
+            "resonance_meta.dimension holds a {} value, not a whole number between 1 and {MAX_DIMENSION}",
+            match other {
+                Value::Real(_) => "real",
+                _ => "blob",
+            }
+        ))),
+    }
 }
 
 /// The most common well-formed blob dimension (files written before a dimension was recorded).
@@ -164,6 +200,12 @@ impl<'a> DimensionGuard<'a> {
         id: &str,
         pending: &mut Pending,
     ) -> Result<Vec<f32>> {
+        if v.len() > MAX_DIMENSION {
+            return Err(Error::InvalidVector(format!(
+                "node {id:?}: the vector has {} components, more than the {MAX_DIMENSION} a database allows",
+                v.len()
+            )));
+        }
         let unit =
             fafcas::validate_and_normalize(v).map_err(|e| e.context(format!("node {id:?}")))?;
         match self.current(conn)? {
@@ -185,20 +227,23 @@ impl<'a> DimensionGuard<'a> {
 
 /// Loads every usable vector into a matrix, counting what it skips.
 fn load_matrix(conn: &Connection, dim: usize) -> Result<(VectorMatrix, VectorSkips)> {
+    // Sized from the blobs that are really there (never from the recorded dimension alone): rows of
+    // exactly `dim` components, and the row buffer only once such a blob was read.
+    let bytes = i64::try_from(dim.saturating_mul(4)).unwrap_or(i64::MAX);
     let n: i64 = conn
         .query_row(
-            "SELECT count(*) FROM nodes WHERE embedding IS NOT NULL",
-            [],
+            "SELECT count(*) FROM nodes WHERE typeof(embedding) = 'blob' AND length(embedding) = ?1",
+            [bytes],
             |r| r.get(0),
         )
         .ctx("counting vectors")?;
-    let mut m = VectorMatrix::with_capacity(dim, n as usize);
+    let mut m = VectorMatrix::with_capacity(dim, usize::try_from(n).unwrap_or(0));
     let mut skips = VectorSkips::default();
     let mut stmt = conn
         .prepare("SELECT id, domain, type, embedding FROM nodes WHERE embedding IS NOT NULL")
         .ctx("loading vectors")?;
     let mut rows = stmt.query([]).ctx("loading vectors")?;
-    let mut buf = vec![0f32; dim];
+    let mut buf: Vec<f32> = Vec::new();
     while let Some(row) = rows.next().ctx("loading vectors")? {
         let blob = match row.get_ref(3).ctx("loading vectors")? {
             ValueRef::Blob(b) => b,
@@ -214,6 +259,9 @@ fn load_matrix(conn: &Connection, dim: usize) -> Result<(VectorMatrix, VectorSki
         if blob.len() / 4 != dim {
             skips.wrong_dimension += 1;
             continue;
+        }
+        if buf.len() != dim {
+            buf = vec![0f32; dim];
         }
         if !fafcas::decode_into(blob, &mut buf) || buf.iter().any(|x| !x.is_finite()) {
             skips.malformed += 1;
@@ -336,6 +384,7 @@ impl Database {
 
     /// Exact top-k by dot product with `query` (normalised first): scores descending, ties by id.
     pub fn search(&self, query: &[f32], opts: &SearchOptions) -> Result<Vec<Hit>> {
+        self.check_open()?;
         opts.check()?;
         let q = fafcas::validate_and_normalize(query).map_err(|e| e.context("query"))?;
         let Some(m) = self.matrix()? else {
@@ -364,12 +413,24 @@ impl Database {
     }
 
     /// Many queries at once: `queries` holds `n` row-major vectors of the database's dimension.
+    /// Stops with `interrupted` (within a few milliseconds of scanning) when the call is cancelled.
     pub fn search_batch(
         &self,
         queries: &[f32],
         n: usize,
         opts: &SearchOptions,
     ) -> Result<Vec<Vec<Hit>>> {
+        self.call(|| self.search_batch_in_call(queries, n, opts))
+    }
+
+    fn search_batch_in_call(
+        &self,
+        queries: &[f32],
+        n: usize,
+        opts: &SearchOptions,
+    ) -> Result<Vec<Vec<Hit>>> {
+        // A closed handle is `closed` for every call, also one with nothing to do or bad input.
+        self.check_open()?;
         opts.check()?;
         if n == 0 {
             return Ok(Vec::new());
@@ -398,5 +459,35 @@ impl Database {
         };
         fafcas::check_dimension(m.dim(), dim, "batch queries")?;
         m.search_batch(&unit, &opts.params(None))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_recorded_dimension_is_a_number_in_range_or_corrupt() {
+        assert_eq!(parse_recorded_dimension("8").unwrap(), 8);
+        assert_eq!(
+            parse_recorded_dimension("250000000").unwrap(),
+            MAX_DIMENSION
+        );
+        for bad in [
+            "0",
+            "250000001",
+            "1099511627776",
+            "18446744073709551615",
+            "-1",
+            "+8",
+            " 8",
+            "8.0",
+            "",
+            "abc",
+        ] {
+            let e = parse_recorded_dimension(bad).unwrap_err();
+            assert_eq!(e.code(), "corrupt", "{bad:?}");
+            assert!(e.to_string().contains("resonance_meta.dimension"), "{e}");
+        }
     }
 }

@@ -1,4 +1,4 @@
-//! The one error type of the engine and its stable kind codes (design §9).
+//! The one error type of the engine and its stable kind codes (docs/errors.md).
 //!
 //! Every binding maps [`Error::code`] exactly once: C status `RESONANCE_<KIND>`, Python
 //! `resonance.<Kind>Error`, JS `err.code`. This module owns the mapping from SQLite's result codes to
@@ -43,11 +43,15 @@ pub enum ErrorKind {
     Sqlite,
     /// A caught panic or a broken invariant.
     Internal,
+    /// A call stopped by `Database::interrupt()`, a cancelled `CancelToken`, Ctrl-C in Python or an
+    /// AbortSignal in Node; the handle stays usable and a write it was making is rolled back.
+    Interrupted,
 }
 
 impl ErrorKind {
     /// Every kind, in status-code order.
-    pub const ALL: [ErrorKind; 17] = [
+    /// New kinds go at the end, so the C status numbers of the others never change.
+    pub const ALL: [ErrorKind; 18] = [
         ErrorKind::InvalidArgument,
         ErrorKind::InvalidVector,
         ErrorKind::DimensionMismatch,
@@ -65,6 +69,7 @@ impl ErrorKind {
         ErrorKind::Io,
         ErrorKind::Sqlite,
         ErrorKind::Internal,
+        ErrorKind::Interrupted,
     ];
 
     /// The stable snake_case code shared by every binding.
@@ -87,6 +92,7 @@ impl ErrorKind {
             ErrorKind::Io => "io",
             ErrorKind::Sqlite => "sqlite",
             ErrorKind::Internal => "internal",
+            ErrorKind::Interrupted => "interrupted",
         }
     }
 
@@ -182,6 +188,9 @@ pub enum Error {
     /// See [`ErrorKind::Internal`].
     #[error("internal error: {0}")]
     Internal(String),
+    /// See [`ErrorKind::Interrupted`].
+    #[error("interrupted: {0}")]
+    Interrupted(String),
 }
 
 fn context_suffix(context: &str) -> String {
@@ -216,6 +225,45 @@ impl Error {
             Error::Io { .. } => ErrorKind::Io,
             Error::Sqlite { .. } => ErrorKind::Sqlite,
             Error::Internal(_) => ErrorKind::Internal,
+            Error::Interrupted(_) => ErrorKind::Interrupted,
+        }
+    }
+
+    /// An error of `kind` carrying `message`, for the bindings' tests of their one error mapping
+    /// (each raises one of every kind through it). Only with the `test-hooks` feature: no shipped
+    /// artifact contains it.
+    #[cfg(any(test, feature = "test-hooks"))]
+    pub fn sample(kind: ErrorKind, message: impl Into<String>) -> Error {
+        let message = message.into();
+        match kind {
+            ErrorKind::InvalidArgument => Error::InvalidArgument(message),
+            ErrorKind::InvalidVector => Error::InvalidVector(message),
+            ErrorKind::DimensionMismatch => Error::DimensionMismatch {
+                expected: 3,
+                got: 2,
+                context: message,
+            },
+            ErrorKind::NotFound => Error::NotFound(message),
+            ErrorKind::Busy => Error::Busy(message),
+            ErrorKind::Readonly => Error::Readonly(message),
+            ErrorKind::Corrupt => Error::Corrupt(message),
+            ErrorKind::NotADatabase => Error::NotADatabase(message),
+            ErrorKind::Constraint => Error::Constraint(message),
+            ErrorKind::SchemaUnknown => Error::SchemaUnknown(message),
+            ErrorKind::SchemaTooNew => Error::SchemaTooNew(message),
+            ErrorKind::MigrationFailed => Error::MigrationFailed(message),
+            ErrorKind::DestructiveRefused => Error::DestructiveRefused(message),
+            ErrorKind::Closed => Error::Closed,
+            ErrorKind::Io => Error::Io {
+                message,
+                source: None,
+            },
+            ErrorKind::Sqlite => Error::Sqlite {
+                extended_code: 1,
+                message,
+            },
+            ErrorKind::Internal => Error::Internal(message),
+            ErrorKind::Interrupted => Error::Interrupted(message),
         }
     }
 
@@ -247,6 +295,8 @@ impl Error {
                     C::DatabaseCorrupt => Error::Corrupt(text),
                     C::NotADatabase => Error::NotADatabase(text),
                     C::ConstraintViolation => Error::Constraint(text),
+                    // The progress handler or sqlite3_interrupt stopped the statement.
+                    C::OperationInterrupted => Error::Interrupted(text),
                     C::CannotOpen
                     | C::DiskFull
                     | C::SystemIoFailure
@@ -323,6 +373,7 @@ impl Error {
                 message: p(message),
             },
             Error::Internal(m) => Error::Internal(p(m)),
+            Error::Interrupted(m) => Error::Interrupted(p(m)),
         }
     }
 }
@@ -358,6 +409,20 @@ mod tests {
         }
         assert_eq!(ErrorKind::InvalidArgument.status(), 1);
         assert_eq!(ErrorKind::Internal.status(), 17);
+        // Added last: the numbers before it are unchanged.
+        assert_eq!(ErrorKind::Interrupted.status(), 18);
+        assert_eq!(ErrorKind::Interrupted.code(), "interrupted");
+    }
+
+    #[test]
+    fn a_sample_has_the_kind_asked_for() {
+        for k in ErrorKind::ALL {
+            let e = Error::sample(k, format!("test error of kind {k}"));
+            assert_eq!(e.kind(), k);
+            if k != ErrorKind::Closed {
+                assert!(e.to_string().contains(k.code()), "{e}");
+            }
+        }
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! The health report of design §3: connection settings read back, `quick_check`, schema state, a
+//! The health report of docs/connections.md: connection settings read back, `quick_check`, schema state, a
 //! vector summary, dangling edges and a write probe that leaves no trace.
 //!
 //! Reads only (the probe is a rolled-back transaction). It must not repair anything.
@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use rusqlite::{Connection, TransactionBehavior};
 use serde::Serialize;
 
-use crate::connection::{pragma_i64, pragma_text};
+use crate::connection::{pragma_i64, pragma_name, pragma_text};
 use crate::error::{Error, Result, SqlContext};
 use crate::migrate::{self, AppliedMigration};
 use crate::schema::{self, LedgerRow};
@@ -28,6 +28,8 @@ pub struct VectorSummary {
     pub non_normalised: u64,
     /// Blobs whose length is not a multiple of 4, or holding NaN/Inf.
     pub malformed: u64,
+    /// Why the recorded dimension cannot be used (not a whole number in range), when it cannot.
+    pub recorded_dimension_problem: Option<String>,
 }
 
 /// Where the schema stands.
@@ -58,13 +60,13 @@ pub struct HealthReport {
     pub journal_mode: String,
     /// `PRAGMA busy_timeout`, ms.
     pub busy_timeout_ms: i64,
-    /// `PRAGMA synchronous` (0 off, 1 normal, 2 full, 3 extra).
+    /// `PRAGMA synchronous` by name: `OFF`, `NORMAL`, `FULL` or `EXTRA`.
     pub synchronous: String,
     /// `PRAGMA mmap_size`.
     pub mmap_size: i64,
     /// `PRAGMA foreign_keys`.
     pub foreign_keys: bool,
-    /// `PRAGMA temp_store` (2 = memory).
+    /// `PRAGMA temp_store` by name: `DEFAULT`, `FILE` or `MEMORY`.
     pub temp_store: String,
     /// `PRAGMA cache_size`.
     pub cache_size: i64,
@@ -86,6 +88,41 @@ pub struct HealthReport {
     pub dangling_edges: u64,
     /// `ok`, `skipped (read-only handle)` or the failure.
     pub write_probe: String,
+    /// What the content checks found (see [`content_findings`]): a graph with no nodes, too few
+    /// embeddings, too few edges. Not [`HealthReport::problems`]: the file is sound; `resonance
+    /// doctor` reports both and fails on either.
+    pub content: Vec<String>,
+}
+
+/// The share of nodes with an embedding below which the content checks report.
+pub const MIN_EMBEDDING_COVERAGE: f64 = 0.9;
+/// Edges per node below which the content checks report.
+pub const MIN_EDGE_DENSITY: f64 = 0.1;
+
+/// The content checks of a knowledge graph (the original application's validator): no nodes;
+/// fewer than [`MIN_EMBEDDING_COVERAGE`] of the nodes with an embedding; fewer than
+/// [`MIN_EDGE_DENSITY`] edges per node. One sentence per finding, empty when none applies.
+pub fn content_findings(nodes: u64, edges: u64, vectors: u64) -> Vec<String> {
+    let mut found = Vec::new();
+    if nodes == 0 {
+        found.push("the database has no nodes".to_string());
+        return found;
+    }
+    let coverage = vectors as f64 / nodes as f64;
+    if coverage < MIN_EMBEDDING_COVERAGE {
+        found.push(format!(
+            "embedding coverage {:.0}% is below {:.0}%",
+            coverage * 100.0,
+            MIN_EMBEDDING_COVERAGE * 100.0
+        ));
+    }
+    let density = edges as f64 / nodes as f64;
+    if density < MIN_EDGE_DENSITY {
+        found.push(format!(
+            "edge density {density:.3} edges per node is below {MIN_EDGE_DENSITY}"
+        ));
+    }
+    found
 }
 
 impl HealthReport {
@@ -123,6 +160,9 @@ impl HealthReport {
                 self.vectors.non_normalised
             ));
         }
+        if let Some(problem) = &self.vectors.recorded_dimension_problem {
+            p.push(problem.clone());
+        }
         if self.vectors.dimensions.len() > 1 {
             p.push(format!(
                 "vectors of several dimensions: {:?}",
@@ -151,14 +191,21 @@ pub fn vector_summary(conn: &Connection) -> Result<VectorSummary> {
         return Ok(s);
     }
     if tables.contains("resonance_meta") {
-        s.recorded_dimension = conn
+        let recorded = conn
             .query_row(
-                "SELECT value FROM resonance_meta WHERE key = 'dimension'",
+                "SELECT CAST(value AS TEXT) FROM resonance_meta WHERE key = 'dimension'",
                 [],
-                |r| r.get::<_, String>(0),
+                |r| r.get::<_, Option<String>>(0),
             )
             .ok()
-            .and_then(|v| v.parse().ok());
+            .flatten();
+        if let Some(v) = recorded {
+            // The same rule the engine applies before sizing anything from it.
+            match crate::embeddings::parse_recorded_dimension(&v) {
+                Ok(d) => s.recorded_dimension = Some(d),
+                Err(e) => s.recorded_dimension_problem = Some(e.to_string()),
+            }
+        }
     }
     let mut stmt = conn
         .prepare("SELECT embedding FROM nodes WHERE embedding IS NOT NULL")
@@ -244,6 +291,7 @@ pub fn report(conn: &mut Connection, path: &str, read_only: bool) -> Result<Heal
     } else {
         (0, 0, 0)
     };
+    let vectors = vector_summary(conn)?;
     let write_probe = if read_only {
         "skipped (read-only handle)".to_string()
     } else {
@@ -257,10 +305,10 @@ pub fn report(conn: &mut Connection, path: &str, read_only: bool) -> Result<Heal
         read_only,
         journal_mode: pragma_text(conn, "journal_mode")?,
         busy_timeout_ms: pragma_i64(conn, "busy_timeout")?,
-        synchronous: pragma_text(conn, "synchronous")?,
+        synchronous: pragma_name(conn, "synchronous", &["OFF", "NORMAL", "FULL", "EXTRA"])?,
         mmap_size: pragma_i64(conn, "mmap_size")?,
         foreign_keys: pragma_i64(conn, "foreign_keys")? != 0,
-        temp_store: pragma_text(conn, "temp_store")?,
+        temp_store: pragma_name(conn, "temp_store", &["DEFAULT", "FILE", "MEMORY"])?,
         cache_size: pragma_i64(conn, "cache_size")?,
         query_only: pragma_i64(conn, "query_only")? != 0,
         sqlite_version: rusqlite::version().to_string(),
@@ -273,7 +321,8 @@ pub fn report(conn: &mut Connection, path: &str, read_only: bool) -> Result<Heal
             problem,
             warnings,
         },
-        vectors: vector_summary(conn)?,
+        content: content_findings(nodes, edges, vectors.count),
+        vectors,
         nodes,
         edges,
         dangling_edges,
@@ -303,4 +352,48 @@ fn write_probe(conn: &mut Connection) -> Result<()> {
     }
     tx.rollback().ctx("write probe rollback")?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_findings_follow_the_thresholds() {
+        assert_eq!(content_findings(0, 0, 0), ["the database has no nodes"]);
+        assert!(content_findings(10, 1, 9).is_empty());
+        let low = content_findings(10, 0, 8);
+        assert_eq!(low.len(), 2, "{low:?}");
+        assert!(
+            low[0].starts_with("embedding coverage 80% is below 90%"),
+            "{low:?}"
+        );
+        assert!(
+            low[1].starts_with("edge density 0.000 edges per node is below 0.1"),
+            "{low:?}"
+        );
+    }
+
+    #[test]
+    fn a_crafted_recorded_dimension_is_a_problem_not_a_number() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.db");
+        crate::Database::open(&p).unwrap().close().unwrap();
+        let conn = Connection::open(&p).unwrap();
+        for (value, bad) in [
+            ("384", false),
+            ("1099511627776", true),
+            ("18446744073709551615", true),
+            ("-3", true),
+        ] {
+            conn.execute(
+                "INSERT OR REPLACE INTO resonance_meta(key, value) VALUES ('dimension', ?1)",
+                [value],
+            )
+            .unwrap();
+            let s = vector_summary(&conn).unwrap();
+            assert_eq!(s.recorded_dimension_problem.is_some(), bad, "{value}");
+            assert_eq!(s.recorded_dimension.is_none(), bad, "{value}");
+        }
+    }
 }

@@ -1,4 +1,4 @@
-//! `generate_id`: the application's rule for turning a document path into a node id (design §6).
+//! `generate_id`: the application's rule for turning a document path into a node id (docs/schema.md).
 
 /// Reproduces the application's id rule: strip one leading `./` (or one run of `/`), strip one
 /// case-sensitive `.md`/`.ts`/`.js`/`.json` suffix, lower-case, turn every character outside

@@ -13,10 +13,12 @@
 mod analytics;
 pub mod backup;
 mod cache;
+pub mod cancel;
 pub mod connection;
 mod db;
 mod embeddings;
 pub mod error;
+pub(crate) mod fork;
 pub mod graph;
 pub mod health;
 mod ids;
@@ -26,13 +28,21 @@ mod store;
 pub mod vector;
 
 pub use cache::VectorSkips;
+pub use cancel::CancelToken;
 pub use connection::OpenOptions;
 pub use db::Database;
 pub use embeddings::{SearchOptions, VectorIndexInfo};
 pub use error::{Error, ErrorKind, Result};
-pub use graph::{Communities, GraphSnapshot, GraphStats};
+pub use graph::{
+    BetweennessOptions, Communities, CommunityOptions, Direction, GraphSnapshot, GraphStats,
+    LinkCandidate, LinkCandidateOptions, PageRankOptions, PathOptions, Pillar, PillarOptions,
+    TraverseOptions,
+};
 pub use health::HealthReport;
 pub use ids::generate_id;
 pub use migrate::{MigrateOptions, MigrationPlan, MigrationReport};
-pub use store::{Checkpoint, Edge, EdgeInput, HistoryEntry, ListOptions, Node, NodeInput, Stats};
+pub use store::{
+    json_merge_patch, Checkpoint, CheckpointMode, Edge, EdgeInput, HistoryEntry, ListOptions, Node,
+    NodeInput, NodeUpdate, Stats,
+};
 pub use vector::matrix::Hit;

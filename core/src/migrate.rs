@@ -1,5 +1,5 @@
-//! Adoption of every database shape of design §4 and Resonance's own versioned migrations (refinery),
-//! with backups, dry runs, the destructive-step guard and drift detection (design §5).
+//! Adoption of every database shape of docs/schema.md and Resonance's own versioned migrations (refinery),
+//! with backups, dry runs, the destructive-step guard and drift detection (docs/schema.md).
 //!
 //! Everything a plan changes commits in one `BEGIN IMMEDIATE` transaction whose plan is re-read after
 //! the lock is taken: two processes adopting one file apply each step once, and a failure leaves the
@@ -99,8 +99,12 @@ pub struct MigrateOptions {
     pub allow_destructive: bool,
     /// Back up a non-empty database first.
     pub backup: bool,
-    /// Backup retention in days.
-    pub backup_retention_days: u32,
+    /// Backup retention in days. `None` (the default) means the handle's
+    /// [`OpenOptions::backup_retention_days`](crate::OpenOptions::backup_retention_days) for
+    /// [`Database::migrate`](crate::Database::migrate), and
+    /// [`DEFAULT_BACKUP_RETENTION_DAYS`](crate::connection::DEFAULT_BACKUP_RETENTION_DAYS) for the
+    /// free functions of this module.
+    pub backup_retention_days: Option<u32>,
 }
 
 impl Default for MigrateOptions {
@@ -109,7 +113,7 @@ impl Default for MigrateOptions {
             dry_run: false,
             allow_destructive: false,
             backup: true,
-            backup_retention_days: 7,
+            backup_retention_days: None,
         }
     }
 }
@@ -245,10 +249,150 @@ fn quote_ident(name: &str) -> String {
 /// A column of a canonical table: name, declared type, default, NOT NULL.
 type Canon = (&'static str, &'static str, Option<&'static str>, bool);
 
+/// Refuses a legacy table the rebuild cannot reproduce: `why` names the table and column.
+fn refuse_rebuild(table: &str, why: impl std::fmt::Display) -> Error {
+    Error::SchemaUnknown(format!(
+        "cannot adopt this legacy database: table {table} {why}; Resonance rebuilds legacy tables \
+         from parts it can check and will not drop or guess at them; nothing was changed"
+    ))
+}
+
+/// The collations every SQLite has, written back as these constants (never the file's text).
+const BUILTIN_COLLATIONS: [&str; 3] = ["BINARY", "NOCASE", "RTRIM"];
+
+/// Foreign-key actions as `pragma_foreign_key_list` reports them, written back as these constants.
+const FK_ACTIONS: [&str; 5] = [
+    "NO ACTION",
+    "RESTRICT",
+    "SET NULL",
+    "SET DEFAULT",
+    "CASCADE",
+];
+
+/// The `REFERENCES` clause of `column` rebuilt from `pragma_foreign_key_list` (quoted names, actions
+/// from [`FK_ACTIONS`]).
+fn references_clause(conn: &Connection, table: &str, column: &str) -> Result<String> {
+    let mut stmt = conn
+        .prepare(
+            "SELECT id, seq, \"table\", \"to\", on_update, on_delete, \"match\" \
+             FROM pragma_foreign_key_list(?1) WHERE \"from\" = ?2",
+        )
+        .ctx(format_args!("reading the foreign keys of {table}"))?;
+    type Fk = (i64, i64, String, Option<String>, String, String, String);
+    let fks: Vec<Fk> = stmt
+        .query_map([table, column], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+            ))
+        })
+        .ctx(format_args!("reading the foreign keys of {table}"))?
+        .collect::<std::result::Result<_, _>>()
+        .ctx(format_args!("reading the foreign keys of {table}"))?;
+    let col = quote_ident(column);
+    let [(_, 0, parent, to, on_update, on_delete, matching)] = fks.as_slice() else {
+        return Err(refuse_rebuild(
+            table,
+            format_args!("column {col} has a foreign key this rebuild cannot read back"),
+        ));
+    };
+    let action = |a: &str| {
+        FK_ACTIONS
+            .iter()
+            .find(|k| k.eq_ignore_ascii_case(a))
+            .copied()
+            .ok_or_else(|| {
+                refuse_rebuild(
+                    table,
+                    format_args!("column {col} has a foreign-key action {a:?}"),
+                )
+            })
+    };
+    if !matching.eq_ignore_ascii_case("NONE") {
+        return Err(refuse_rebuild(
+            table,
+            format_args!("column {col} has a foreign key with MATCH {matching:?}"),
+        ));
+    }
+    let mut out = format!(" REFERENCES {}", quote_ident(parent));
+    if let Some(to) = to {
+        out.push_str(&format!("({})", quote_ident(to)));
+    }
+    out.push_str(&format!(
+        " ON DELETE {} ON UPDATE {}",
+        action(on_delete)?,
+        action(on_update)?
+    ));
+    Ok(out)
+}
+
+/// The definition of a kept (non-canonical) column, from parts each checked on its own.
+fn extra_column_def(
+    conn: &Connection,
+    table: &str,
+    c: &schema::ColumnInfo,
+    extras: &legacy_ddl::ColumnExtras,
+) -> Result<String> {
+    let col = quote_ident(&c.name);
+    if !legacy_ddl::plain_type(&c.decl_type) {
+        return Err(refuse_rebuild(
+            table,
+            format_args!(
+                "column {col} has the declared type {:?}, which is not a plain type name (words of \
+                 A-Z, a-z, 0-9 and _ with an optional (n) or (n, m))",
+                c.decl_type
+            ),
+        ));
+    }
+    let mut d = col.clone();
+    if !c.decl_type.is_empty() {
+        d.push(' ');
+        d.push_str(&c.decl_type);
+    }
+    if c.not_null {
+        d.push_str(" NOT NULL");
+    }
+    if let Some(v) = &c.default {
+        let v = legacy_ddl::checked_default(v).map_err(|why| {
+            refuse_rebuild(
+                table,
+                format_args!("column {col} has a default SQLite does not read as one plain expression: {why}"),
+            )
+        })?;
+        d.push_str(" DEFAULT ");
+        d.push_str(&v);
+    }
+    if let Some(name) = &extras.collate {
+        let Some(k) = BUILTIN_COLLATIONS
+            .iter()
+            .find(|k| k.eq_ignore_ascii_case(name))
+        else {
+            return Err(refuse_rebuild(
+                table,
+                format_args!(
+                    "column {col} uses the collation {name:?}, not one of SQLite's built-in ones"
+                ),
+            ));
+        };
+        d.push_str(" COLLATE ");
+        d.push_str(k);
+    }
+    if extras.references {
+        d.push_str(&references_clause(conn, table, &c.name)?);
+    }
+    Ok(d)
+}
+
 /// The statements that rebuild `table` into the canonical columns `canon` (the first `must_match` of
 /// them are checked), keeping every rowid, row and extra column (appended), or none when the first
-/// `must_match` columns already match. `inline_pk` puts `PRIMARY KEY` on the first column, otherwise
-/// `pk` is a table constraint.
+/// `must_match` columns already match. A single-column `pk` is written inline, otherwise as a table
+/// constraint. No text read from the file reaches the statements unchecked (see [`legacy_ddl`]); what
+/// cannot be kept is refused here, before anything is written.
 fn rebuild_statements(
     conn: &Connection,
     table: &str,
@@ -272,6 +416,77 @@ fn rebuild_statements(
     if matches {
         return Ok(Vec::new());
     }
+    let create_sql: Option<String> = conn
+        .query_row(
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?1",
+            [table],
+            |r| r.get(0),
+        )
+        .optional()
+        .ctx(format_args!("reading the definition of {table}"))?
+        .flatten();
+    let def = create_sql
+        .as_deref()
+        .and_then(legacy_ddl::parse_create_table)
+        .ok_or_else(|| refuse_rebuild(table, "has a definition this rebuild cannot read"))?;
+    if let Some(why) = def.refused.first() {
+        return Err(refuse_rebuild(table, format_args!("has {why}")));
+    }
+    let hidden: Vec<(String, i64)> = conn
+        .prepare("SELECT name, hidden FROM pragma_table_xinfo(?1) WHERE hidden <> 0")
+        .and_then(|mut s| {
+            s.query_map([table], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<std::result::Result<_, _>>()
+        })
+        .ctx(format_args!("reading the hidden columns of {table}"))?;
+    if let Some((name, _)) = hidden.first() {
+        return Err(refuse_rebuild(
+            table,
+            format_args!(
+                "column {} is generated (GENERATED ALWAYS AS); its expression is not copied",
+                quote_ident(name)
+            ),
+        ));
+    }
+    let extras_of = |name: &str| {
+        def.columns
+            .iter()
+            .find(|e| e.name.eq_ignore_ascii_case(name))
+            .ok_or_else(|| {
+                refuse_rebuild(
+                    table,
+                    format_args!(
+                        "column {} is missing from the definition this rebuild read",
+                        quote_ident(name)
+                    ),
+                )
+            })
+    };
+    for c in &cols {
+        let e = extras_of(&c.name)?;
+        if let Some(why) = e.refused.first() {
+            return Err(refuse_rebuild(
+                table,
+                format_args!("column {} has {why}", quote_ident(&c.name)),
+            ));
+        }
+        let canonical = canon.iter().any(|(n, ..)| *n == c.name);
+        if canonical && (e.collate.is_some() || e.references) {
+            return Err(refuse_rebuild(
+                table,
+                format_args!(
+                    "column {} has a COLLATE or REFERENCES clause the current schema does not have",
+                    quote_ident(&c.name)
+                ),
+            ));
+        }
+        if !canonical && c.pk > 0 {
+            return Err(refuse_rebuild(
+                table,
+                format_args!("column {} is part of its primary key", quote_ident(&c.name)),
+            ));
+        }
+    }
     let tmp = format!("{table}__resonance_rebuild");
     let extra: Vec<&schema::ColumnInfo> = cols
         .iter()
@@ -293,13 +508,9 @@ fn rebuild_statements(
             d
         })
         .collect();
-    defs.extend(extra.iter().map(|c| {
-        let mut d = format!("{} {}", quote_ident(&c.name), c.decl_type);
-        if let Some(v) = &c.default {
-            d.push_str(&format!(" DEFAULT {v}"));
-        }
-        d
-    }));
+    for c in &extra {
+        defs.push(extra_column_def(conn, table, c, extras_of(&c.name)?)?);
+    }
     if pk.len() > 1 {
         defs.push(format!(
             "PRIMARY KEY({})",
@@ -317,12 +528,15 @@ fn rebuild_statements(
         .chain(extra.iter().map(|c| quote_ident(&c.name)))
         .collect::<Vec<_>>()
         .join(", ");
+    let create = format!(
+        "CREATE TABLE {} (\n\t{}\n)",
+        quote_ident(&tmp),
+        defs.join(",\n\t")
+    );
+    legacy_ddl::trial_create(&create)
+        .map_err(|e| refuse_rebuild(table, format_args!("cannot be rebuilt as checked: {e}")))?;
     let mut out = vec![
-        format!(
-            "CREATE TABLE {} (\n\t{}\n)",
-            quote_ident(&tmp),
-            defs.join(",\n\t")
-        ),
+        create,
         format!(
             "INSERT INTO {} (rowid, {list}) SELECT rowid, {list} FROM {}",
             quote_ident(&tmp),
@@ -336,6 +550,82 @@ fn rebuild_statements(
         ),
     ];
     out.extend(indexes.iter().map(|s| s.to_string()));
+    out.extend(kept_indexes(conn, table, indexes)?);
+    Ok(out)
+}
+
+/// The file's own indexes on `table` (besides the canonical `indexes`), rebuilt from
+/// `pragma_index_list`/`pragma_index_xinfo`: quoted names, `UNIQUE`, `DESC` and built-in collations.
+/// An index on an expression or a partial one cannot be rebuilt without the file's text: refused.
+fn kept_indexes(conn: &Connection, table: &str, canonical: &[&str]) -> Result<Vec<String>> {
+    let list: Vec<(String, bool, String, bool)> = conn
+        .prepare(
+            "SELECT name, \"unique\", origin, partial FROM pragma_index_list(?1) ORDER BY seq DESC",
+        )
+        .and_then(|mut s| {
+            s.query_map([table], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })?
+            .collect::<std::result::Result<_, _>>()
+        })
+        .ctx(format_args!("reading the indexes of {table}"))?;
+    let mut out = Vec::new();
+    for (name, unique, origin, partial) in list {
+        if origin != "c" || canonical.iter().any(|c| c.contains(&format!("`{name}`"))) {
+            continue;
+        }
+        let idx = quote_ident(&name);
+        if partial {
+            return Err(refuse_rebuild(
+                table,
+                format_args!(
+                    "has the partial index {idx} (… WHERE …), which a rebuild cannot copy"
+                ),
+            ));
+        }
+        let cols: Vec<(i64, Option<String>, bool, Option<String>)> = conn
+            .prepare("SELECT cid, name, \"desc\", coll FROM pragma_index_xinfo(?1) WHERE key = 1 ORDER BY seqno")
+            .and_then(|mut s| {
+                s.query_map([&name], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+                    .collect::<std::result::Result<_, _>>()
+            })
+            .ctx(format_args!("reading the index {idx}"))?;
+        let mut parts = Vec::new();
+        for (cid, col, desc, coll) in cols {
+            let Some(col) = col.filter(|_| cid >= 0) else {
+                return Err(refuse_rebuild(
+                    table,
+                    format_args!(
+                        "has the index {idx} on an expression, which a rebuild cannot copy"
+                    ),
+                ));
+            };
+            let mut p = quote_ident(&col);
+            if let Some(coll) = coll {
+                let Some(k) = BUILTIN_COLLATIONS
+                    .iter()
+                    .find(|k| k.eq_ignore_ascii_case(&coll))
+                else {
+                    return Err(refuse_rebuild(
+                        table,
+                        format_args!("has the index {idx} with the collation {coll:?}"),
+                    ));
+                };
+                p.push_str(" COLLATE ");
+                p.push_str(k);
+            }
+            if desc {
+                p.push_str(" DESC");
+            }
+            parts.push(p);
+        }
+        out.push(format!(
+            "CREATE {}INDEX {idx} ON {} ({})",
+            if unique { "UNIQUE " } else { "" },
+            quote_ident(table),
+            parts.join(", ")
+        ));
+    }
     Ok(out)
 }
 
@@ -365,7 +655,7 @@ const EDGE_CANON: [Canon; 6] = [
 fn legacy_statements(conn: &Connection) -> Result<Vec<String>> {
     let mut sql = Vec::new();
     let triggers = schema::object_names(conn, "trigger")?;
-    for t in ["nodes_ai", "nodes_ad", "nodes_au"] {
+    for t in LEGACY_FTS_TRIGGERS {
         if triggers.contains(t) {
             sql.push(format!("DROP TRIGGER {}", quote_ident(t)));
         }
@@ -420,24 +710,75 @@ fn legacy_statements(conn: &Connection) -> Result<Vec<String>> {
     Ok(sql)
 }
 
+/// The legacy full-text triggers adoption drops (with `nodes_fts`).
+const LEGACY_FTS_TRIGGERS: [&str; 3] = ["nodes_ai", "nodes_ad", "nodes_au"];
+
+/// Whether `table` is one the engine writes: a trigger on it would run for the engine's writes.
+fn is_engine_table(table: &str) -> bool {
+    let t = table.to_ascii_lowercase();
+    ["nodes", "edges", "history", "__drizzle_migrations"].contains(&t.as_str())
+        || t.starts_with("resonance_")
+}
+
+/// Triggers on the engine's tables that it did not create (the legacy full-text ones excepted when
+/// `legacy`, as adoption drops them), as `name on table`.
+pub fn unknown_triggers(conn: &Connection, legacy: bool) -> Result<Vec<String>> {
+    let mut stmt = conn
+        .prepare("SELECT name, tbl_name FROM sqlite_master WHERE type = 'trigger' ORDER BY name")
+        .ctx("reading the triggers")?;
+    let all: Vec<(String, String)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .ctx("reading the triggers")?
+        .collect::<std::result::Result<_, _>>()
+        .ctx("reading the triggers")?;
+    Ok(all
+        .into_iter()
+        .filter(|(name, table)| {
+            is_engine_table(table) && !(legacy && LEGACY_FTS_TRIGGERS.contains(&name.as_str()))
+        })
+        .map(|(name, table)| format!("{} on {}", quote_ident(&name), quote_ident(&table)))
+        .collect())
+}
+
+/// Refuses a file whose engine tables carry triggers the engine did not create. The engine's
+/// connections never fire triggers (`SQLITE_DBCONFIG_ENABLE_TRIGGER` off), so such a trigger would
+/// silently stop doing whatever its author meant; the file is refused before anything is written.
+fn check_triggers(conn: &Connection, legacy: bool) -> Result<()> {
+    let unknown = unknown_triggers(conn, legacy)?;
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    Err(Error::SchemaUnknown(format!(
+        "unknown trigger(s) {} on Resonance's tables: Resonance never runs triggers for its writes and \
+         refuses a file that has them (drop them with another tool); nothing was changed",
+        unknown.join(", ")
+    )))
+}
+
 /// Plans what `conn`'s database needs, using Resonance's migrations `migrations`. Reads only.
 pub fn plan_with(conn: &Connection, migrations: &[ResonanceMigration]) -> Result<MigrationPlan> {
     let shape = schema::detect_shape(conn)?;
     let mut steps = Vec::new();
     let mut warnings = Vec::new();
+    if let Shape::Unknown { found } = &shape {
+        return Err(Error::SchemaUnknown(format!(
+            "this is not a database Resonance or the application made ({found}); nothing was changed"
+        )));
+    }
+    check_triggers(conn, matches!(shape, Shape::Legacy { .. }))?;
     match &shape {
-        Shape::Unknown { found } => {
-            return Err(Error::SchemaUnknown(format!(
-                "this is not a database Resonance or the application made ({found}); nothing was changed"
-            )))
-        }
+        Shape::Unknown { .. } => {}
         Shape::NewerApp { created_at } => {
             warnings.push(format!(
                 "the application's ledger has a step created at {created_at}, newer than the newest this \
                  library knows ({}): opened without schema changes",
                 schema::NEWEST_KNOWN_CREATED_AT
             ));
-            return Ok(MigrationPlan { shape, steps, warnings });
+            return Ok(MigrationPlan {
+                shape,
+                steps,
+                warnings,
+            });
         }
         Shape::Empty => {
             for step in &DRIZZLE_STEPS {
@@ -477,7 +818,10 @@ pub fn plan_with(conn: &Connection, migrations: &[ResonanceMigration]) -> Result
                 });
             }
         }
-        Shape::Legacy { version, failed_upgrade } => {
+        Shape::Legacy {
+            version,
+            failed_upgrade,
+        } => {
             let mut sql = legacy_statements(conn)?;
             sql.push(schema::CREATE_DRIZZLE_LEDGER.to_string());
             sql.extend(DRIZZLE_STEPS.iter().map(|s| ledger_insert(s, false)));
@@ -651,7 +995,8 @@ pub fn migrate_with(
             conn,
             path,
             &label,
-            opts.backup_retention_days,
+            opts.backup_retention_days
+                .unwrap_or(crate::connection::DEFAULT_BACKUP_RETENTION_DAYS),
         )?)
     } else {
         None
@@ -664,21 +1009,28 @@ pub fn migrate_with(
         // A no-op inside a transaction: set outside, checked before commit, restored after.
         conn.pragma_update(None, "foreign_keys", false)
             .ctx("turning foreign_keys off for a rebuild")?;
+        // The rename of the rebuilt table must not re-check the file's views (one naming the table
+        // would fail while it is dropped); they name the same table and columns after the rebuild.
+        conn.pragma_update(None, "legacy_alter_table", true)
+            .ctx("turning legacy_alter_table on for a rebuild")?;
     }
     let result = write_tx(conn, &format!("migrating {}", show(path)), |tx| {
         let plan = plan_with(tx, migrations)?;
         check_destructive(&plan, opts.allow_destructive)?;
         for step in plan.steps.iter().filter(|s| s.kind != StepKind::Resonance) {
             for (i, q) in step.sql.iter().enumerate() {
-                tx.execute_batch(q).map_err(|e| {
-                    let err = Error::sqlite(e, format!("step {} statement {}", step.id, i + 1));
-                    match err.kind() {
-                        crate::ErrorKind::Busy
-                        | crate::ErrorKind::Io
-                        | crate::ErrorKind::Corrupt => err,
-                        _ => Error::MigrationFailed(format!("{err}; nothing was changed")),
-                    }
-                })?;
+                // One statement each (prepare refuses a second one): never a batch of built text.
+                tx.prepare(q)
+                    .and_then(|mut s| s.raw_execute())
+                    .map_err(|e| {
+                        let err = Error::sqlite(e, format!("step {} statement {}", step.id, i + 1));
+                        match err.kind() {
+                            crate::ErrorKind::Busy
+                            | crate::ErrorKind::Io
+                            | crate::ErrorKind::Corrupt => err,
+                            _ => Error::MigrationFailed(format!("{err}; nothing was changed")),
+                        }
+                    })?;
             }
         }
         if plan.steps.iter().any(|s| s.kind == StepKind::Resonance) {
@@ -700,6 +1052,8 @@ pub fn migrate_with(
     if rebuilds {
         conn.pragma_update(None, "foreign_keys", true)
             .ctx("restoring foreign_keys")?;
+        conn.pragma_update(None, "legacy_alter_table", false)
+            .ctx("restoring legacy_alter_table")?;
     }
     let plan = result?;
     Ok(MigrationReport {
@@ -757,10 +1111,502 @@ pub fn migrate(
     migrate_with(conn, path, opts, RESONANCE_MIGRATIONS)
 }
 
+/// Reading a legacy table's definition without ever pasting its text into SQL.
+///
+/// The rebuild of a legacy table writes each kept column from parts checked one by one: the name
+/// quoted, the declared type only when it is plain words with an optional `(n)` / `(n, m)`, the
+/// default only when SQLite itself prepares it as one expression on a private connection, a
+/// collation only when it is built in, a `REFERENCES` clause from `pragma_foreign_key_list` with its
+/// actions taken from a fixed list. Anything else on a column (CHECK, UNIQUE, GENERATED, a conflict
+/// clause, DEFERRABLE, an unknown collation) or on the table (a CHECK, UNIQUE or FOREIGN KEY table
+/// constraint, WITHOUT ROWID, STRICT) refuses the plan before anything is written.
+mod legacy_ddl {
+    use std::os::raw::{c_char, c_int, c_void};
+
+    use rusqlite::Connection;
+
+    use crate::error::{Error, Result};
+
+    /// A token of SQLite's SQL: just enough to split a definition and balance parentheses.
+    #[derive(Debug, Clone, PartialEq)]
+    pub(super) enum Tok {
+        /// A bare word (identifier or keyword), as written.
+        Word(String),
+        /// A quoted identifier (`"x"`, `` `x` ``, `[x]`), dequoted.
+        Quoted(String),
+        /// A string literal, dequoted.
+        Str(String),
+        /// A number.
+        Num,
+        LParen,
+        RParen,
+        Comma,
+        Semi,
+        Comment,
+        /// Any other operator character.
+        Op,
+    }
+
+    /// The tokens of `sql`, or `None` when a quote or comment is not closed.
+    pub(super) fn tokens(sql: &str) -> Option<Vec<Tok>> {
+        let b: Vec<char> = sql.chars().collect();
+        let mut i = 0;
+        let mut out = Vec::new();
+        let quoted = |i: &mut usize, close: char, doubled: bool| -> Option<String> {
+            let mut s = String::new();
+            *i += 1;
+            loop {
+                let c = *b.get(*i)?;
+                *i += 1;
+                if c == close {
+                    if doubled && b.get(*i) == Some(&close) {
+                        s.push(close);
+                        *i += 1;
+                        continue;
+                    }
+                    return Some(s);
+                }
+                s.push(c);
+            }
+        };
+        while i < b.len() {
+            let c = b[i];
+            match c {
+                c if c.is_whitespace() => i += 1,
+                '-' if b.get(i + 1) == Some(&'-') => {
+                    while i < b.len() && b[i] != '\n' {
+                        i += 1;
+                    }
+                    out.push(Tok::Comment);
+                }
+                '/' if b.get(i + 1) == Some(&'*') => {
+                    i += 2;
+                    loop {
+                        if i + 1 >= b.len() {
+                            return None;
+                        }
+                        if b[i] == '*' && b[i + 1] == '/' {
+                            i += 2;
+                            break;
+                        }
+                        i += 1;
+                    }
+                    out.push(Tok::Comment);
+                }
+                '\'' => out.push(Tok::Str(quoted(&mut i, '\'', true)?)),
+                '"' => out.push(Tok::Quoted(quoted(&mut i, '"', true)?)),
+                '`' => out.push(Tok::Quoted(quoted(&mut i, '`', true)?)),
+                '[' => out.push(Tok::Quoted(quoted(&mut i, ']', false)?)),
+                '(' => {
+                    out.push(Tok::LParen);
+                    i += 1;
+                }
+                ')' => {
+                    out.push(Tok::RParen);
+                    i += 1;
+                }
+                ',' => {
+                    out.push(Tok::Comma);
+                    i += 1;
+                }
+                ';' => {
+                    out.push(Tok::Semi);
+                    i += 1;
+                }
+                c if c.is_ascii_digit()
+                    || (c == '.' && b.get(i + 1).is_some_and(|d| d.is_ascii_digit())) =>
+                {
+                    while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == '.') {
+                        i += 1;
+                    }
+                    out.push(Tok::Num);
+                }
+                c if c.is_alphanumeric() || c == '_' || c == '$' || !c.is_ascii() => {
+                    let start = i;
+                    while i < b.len()
+                        && (b[i].is_alphanumeric()
+                            || b[i] == '_'
+                            || b[i] == '$'
+                            || !b[i].is_ascii())
+                    {
+                        i += 1;
+                    }
+                    out.push(Tok::Word(b[start..i].iter().collect()));
+                }
+                _ => {
+                    out.push(Tok::Op);
+                    i += 1;
+                }
+            }
+        }
+        Some(out)
+    }
+
+    fn is_kw(t: &Tok, kw: &str) -> bool {
+        matches!(t, Tok::Word(w) if w.eq_ignore_ascii_case(kw))
+    }
+
+    /// What a column's definition carries besides its name, type, default and NOT NULL.
+    #[derive(Debug, Default, Clone, PartialEq)]
+    pub(super) struct ColumnExtras {
+        /// The column's name as written (dequoted).
+        pub name: String,
+        /// Things no rebuild keeps (`CHECK`, `UNIQUE`, `GENERATED`, a conflict clause, …).
+        pub refused: Vec<&'static str>,
+        /// The collation name after `COLLATE`, if any.
+        pub collate: Option<String>,
+        /// A `REFERENCES` clause is present.
+        pub references: bool,
+    }
+
+    /// The parts of a `CREATE TABLE` statement: its columns and what stops a rebuild at table level.
+    #[derive(Debug, Default)]
+    pub(super) struct TableDef {
+        pub columns: Vec<ColumnExtras>,
+        /// Table constraints and options no rebuild keeps.
+        pub refused: Vec<String>,
+    }
+
+    /// Splits the `CREATE TABLE` text `sql` (read from the file, only inspected) into columns.
+    pub(super) fn parse_create_table(sql: &str) -> Option<TableDef> {
+        let toks = tokens(sql)?;
+        let open = toks.iter().position(|t| *t == Tok::LParen)?;
+        let mut depth = 0usize;
+        let mut parts: Vec<Vec<Tok>> = vec![Vec::new()];
+        let mut close = None;
+        for (k, t) in toks.iter().enumerate().skip(open + 1) {
+            match t {
+                Tok::LParen => depth += 1,
+                Tok::RParen if depth == 0 => {
+                    close = Some(k);
+                    break;
+                }
+                Tok::RParen => depth -= 1,
+                Tok::Comma if depth == 0 => {
+                    parts.push(Vec::new());
+                    continue;
+                }
+                Tok::Comment => continue,
+                _ => {}
+            }
+            parts.last_mut()?.push(t.clone());
+        }
+        let close = close?;
+        let mut def = TableDef::default();
+        if toks[close + 1..]
+            .iter()
+            .any(|t| !matches!(t, Tok::Comment | Tok::Semi))
+        {
+            def.refused
+                .push("table options (WITHOUT ROWID or STRICT)".to_string());
+        }
+        for part in parts {
+            let first = part.first()?;
+            if ["CONSTRAINT", "UNIQUE", "CHECK", "FOREIGN"]
+                .iter()
+                .any(|k| is_kw(first, k))
+            {
+                def.refused
+                    .push("a table constraint (CHECK, UNIQUE or FOREIGN KEY)".into());
+                continue;
+            }
+            if is_kw(first, "PRIMARY") {
+                // The rebuild writes the canonical primary key.
+                continue;
+            }
+            let name = match first {
+                Tok::Word(w) => w.clone(),
+                Tok::Quoted(s) | Tok::Str(s) => s.clone(),
+                _ => return None,
+            };
+            let mut col = ColumnExtras {
+                name,
+                ..Default::default()
+            };
+            let mut depth = 0usize;
+            let mut in_references = false;
+            let mut k = 1;
+            while k < part.len() {
+                let t = &part[k];
+                match t {
+                    Tok::LParen => depth += 1,
+                    Tok::RParen => depth = depth.saturating_sub(1),
+                    _ if depth > 0 => {}
+                    t if is_kw(t, "CHECK") => col.refused.push("a CHECK constraint"),
+                    t if is_kw(t, "UNIQUE") => col.refused.push("a UNIQUE constraint"),
+                    t if is_kw(t, "GENERATED") || is_kw(t, "AS") => {
+                        col.refused.push("a generated value (GENERATED ALWAYS AS)")
+                    }
+                    t if is_kw(t, "DEFERRABLE") => col.refused.push("a DEFERRABLE clause"),
+                    t if is_kw(t, "COLLATE") => {
+                        k += 1;
+                        col.collate = Some(match part.get(k) {
+                            Some(Tok::Word(w)) => w.clone(),
+                            Some(Tok::Quoted(s)) | Some(Tok::Str(s)) => s.clone(),
+                            _ => return None,
+                        });
+                    }
+                    t if is_kw(t, "REFERENCES") => {
+                        col.references = true;
+                        in_references = true;
+                    }
+                    t if is_kw(t, "ON") && !in_references => {
+                        col.refused.push("a conflict clause (ON CONFLICT)")
+                    }
+                    t if is_kw(t, "DEFAULT") || is_kw(t, "NOT") || is_kw(t, "NULL") => {
+                        in_references = false
+                    }
+                    _ => {}
+                }
+                k += 1;
+            }
+            col.refused.dedup();
+            def.columns.push(col);
+        }
+        Some(def)
+    }
+
+    /// Words SQLite's grammar reads as the start of a constraint: never part of a type kept here.
+    const CONSTRAINT_WORDS: [&str; 15] = [
+        "CONSTRAINT",
+        "PRIMARY",
+        "NOT",
+        "NULL",
+        "UNIQUE",
+        "CHECK",
+        "DEFAULT",
+        "COLLATE",
+        "REFERENCES",
+        "GENERATED",
+        "AS",
+        "ON",
+        "KEY",
+        "FOREIGN",
+        "DEFERRABLE",
+    ];
+
+    /// Whether `ty` is a plain type name: words of `[A-Za-z0-9_]` separated by single spaces, then
+    /// optionally `(n)` or `(n, m)` with signed integers. The empty type is plain.
+    pub(super) fn plain_type(ty: &str) -> bool {
+        let (words, args) = match ty.find('(') {
+            Some(p) => (ty[..p].trim_end(), Some(&ty[p..])),
+            None => (ty, None),
+        };
+        let word_ok = |w: &str| {
+            !w.is_empty()
+                && w.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_')
+                && !CONSTRAINT_WORDS.iter().any(|k| w.eq_ignore_ascii_case(k))
+        };
+        if words.is_empty() {
+            return args.is_none();
+        }
+        if !words.split(' ').all(word_ok) {
+            return false;
+        }
+        let Some(args) = args else { return true };
+        let Some(inner) = args.strip_prefix('(').and_then(|a| a.strip_suffix(')')) else {
+            return false;
+        };
+        let nums: Vec<&str> = inner.split(',').map(str::trim).collect();
+        nums.len() <= 2
+            && nums.iter().all(|n| {
+                let d = n.strip_prefix(['+', '-']).unwrap_or(n);
+                !d.is_empty() && d.len() <= 18 && d.bytes().all(|c| c.is_ascii_digit())
+            })
+    }
+
+    const SQLITE_OK: c_int = 0;
+    const SQLITE_DENY: c_int = 1;
+    const SQLITE_SELECT: c_int = 21;
+    const SQLITE_FUNCTION: c_int = 31;
+    const SQLITE_ATTACH: c_int = 24;
+    const SQLITE_DETACH: c_int = 25;
+
+    /// Authorizer of a default's trial: only a SELECT and calls of the (built-in) functions of a fresh
+    /// connection.
+    extern "C" fn expression_only(
+        _: *mut c_void,
+        action: c_int,
+        _: *const c_char,
+        _: *const c_char,
+        _: *const c_char,
+        _: *const c_char,
+    ) -> c_int {
+        if action == SQLITE_SELECT || action == SQLITE_FUNCTION {
+            SQLITE_OK
+        } else {
+            SQLITE_DENY
+        }
+    }
+
+    /// Authorizer of the rebuilt table's trial: anything on the private in-memory database except
+    /// reaching another file.
+    extern "C" fn no_attach(
+        _: *mut c_void,
+        action: c_int,
+        _: *const c_char,
+        _: *const c_char,
+        _: *const c_char,
+        _: *const c_char,
+    ) -> c_int {
+        if action == SQLITE_ATTACH || action == SQLITE_DETACH {
+            SQLITE_DENY
+        } else {
+            SQLITE_OK
+        }
+    }
+
+    type AuthFn = extern "C" fn(
+        *mut c_void,
+        c_int,
+        *const c_char,
+        *const c_char,
+        *const c_char,
+        *const c_char,
+    ) -> c_int;
+
+    fn sandbox(auth: AuthFn) -> Result<Connection> {
+        let c = Connection::open_in_memory()
+            .map_err(|e| Error::Internal(format!("opening a private in-memory database: {e}")))?;
+        // SAFETY: the handle is valid for the connection's life and the callback is a plain function
+        // that keeps no state (its user-data pointer is null and never read).
+        let rc = unsafe {
+            rusqlite::ffi::sqlite3_set_authorizer(c.handle(), Some(auth), std::ptr::null_mut())
+        };
+        if rc != SQLITE_OK {
+            return Err(Error::Internal(format!(
+                "setting an authorizer failed with code {rc}"
+            )));
+        }
+        Ok(c)
+    }
+
+    /// `dflt` (a default as `pragma_table_info` reports it) parenthesised, when it is exactly one
+    /// expression SQLite prepares with nothing but built-in functions; otherwise why not.
+    pub(super) fn checked_default(dflt: &str) -> std::result::Result<String, String> {
+        let toks = tokens(dflt).ok_or("an unterminated quote or comment")?;
+        if toks.is_empty() {
+            return Err("an empty expression".into());
+        }
+        let mut depth = 0i64;
+        for t in &toks {
+            match t {
+                Tok::Comment => return Err("a comment".into()),
+                Tok::Semi => return Err("a `;`".into()),
+                Tok::LParen => depth += 1,
+                Tok::RParen => {
+                    depth -= 1;
+                    if depth < 0 {
+                        return Err("unbalanced parentheses".into());
+                    }
+                }
+                _ => {}
+            }
+        }
+        if depth != 0 {
+            return Err("unbalanced parentheses".into());
+        }
+        let c = sandbox(expression_only).map_err(|e| e.to_string())?;
+        let stmt = c
+            .prepare(&format!("SELECT ({dflt})"))
+            .map_err(|e| format!("not one plain expression ({e})"))?;
+        if stmt.column_count() != 1 {
+            return Err("not one expression".into());
+        }
+        Ok(format!("({dflt})"))
+    }
+
+    /// Runs the built `create` on a private in-memory database (nothing else there to reach) to find
+    /// what SQLite refuses (a default that is not constant, …) before the real file is touched.
+    pub(super) fn trial_create(create: &str) -> std::result::Result<(), String> {
+        let c = sandbox(no_attach).map_err(|e| e.to_string())?;
+        c.prepare(create)
+            .and_then(|mut s| s.raw_execute())
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::connection::{open_read_write, OpenOptions};
+    #[test]
+    fn plain_types_are_words_with_an_optional_size() {
+        for ok in [
+            "",
+            "text",
+            "varchar(20)",
+            "numeric(10, 2)",
+            "unsigned big int",
+            "int(-3)",
+            "x_1",
+        ] {
+            assert!(legacy_ddl::plain_type(ok), "{ok:?}");
+        }
+        for bad in [
+            "a); attach database 'x' as pw; --",
+            "text default 1",
+            "int check",
+            "text(1",
+            "text (1, 2, 3)",
+            "\"text\"",
+            "text  int",
+            "text(a)",
+            "t\u{e9}xt",
+            "(1)",
+        ] {
+            assert!(!legacy_ddl::plain_type(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_default_is_kept_only_as_one_expression_sqlite_prepares() {
+        assert_eq!(
+            legacy_ddl::checked_default("datetime('now')").unwrap(),
+            "(datetime('now'))"
+        );
+        assert_eq!(legacy_ddl::checked_default("'a)b'").unwrap(), "('a)b')");
+        assert_eq!(legacy_ddl::checked_default("-1.5").unwrap(), "(-1.5)");
+        for bad in [
+            "1); attach 'x' as y; --",
+            "1) , (2",
+            "1), 2 AS (3",
+            "(SELECT name FROM sqlite_master)",
+            "1 -- comment",
+            "1 /* c */",
+            "nosuchfn(1)",
+            "x",
+            "1; SELECT 2",
+            "'open",
+            ")(",
+        ] {
+            assert!(legacy_ddl::checked_default(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_create_table_is_split_into_columns_and_what_a_rebuild_refuses() {
+        let d = legacy_ddl::parse_create_table(
+            "CREATE TABLE \"nodes\" (id TEXT PRIMARY KEY, [odd, name] int COLLATE nocase, \
+             p text REFERENCES nodes(id) ON DELETE CASCADE, c int CHECK (c > 0), \
+             g AS (c + 1), n int NOT NULL ON CONFLICT REPLACE, 'q''s' text DEFAULT ('x,y'))",
+        )
+        .unwrap();
+        let names: Vec<&str> = d.columns.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["id", "odd, name", "p", "c", "g", "n", "q's"]);
+        assert!(d.refused.is_empty());
+        assert_eq!(d.columns[1].collate.as_deref(), Some("nocase"));
+        assert!(d.columns[2].references && d.columns[2].refused.is_empty());
+        assert_eq!(d.columns[3].refused, ["a CHECK constraint"]);
+        assert!(d.columns[4].refused[0].contains("generated"));
+        assert!(d.columns[5].refused[0].contains("conflict"));
+        assert!(d.columns[6].refused.is_empty());
+        let t = legacy_ddl::parse_create_table("CREATE TABLE t (a, b, UNIQUE (a)) WITHOUT ROWID")
+            .unwrap();
+        assert_eq!(t.refused.len(), 2, "{:?}", t.refused);
+        assert!(legacy_ddl::parse_create_table("CREATE TABLE t (a 'open").is_none());
+    }
 
     fn two_step_db(path: &Path) -> Connection {
         let conn = Connection::open(path).unwrap();

@@ -1,4 +1,4 @@
-//! The schema facts of design §4: the current DDL (as Drizzle writes it), the Drizzle ledger steps, and
+//! The schema facts of docs/schema.md: the current DDL (as Drizzle writes it), the Drizzle ledger steps, and
 //! the recognition of every database shape found in the wild.
 //!
 //! This module only reads. It must not change a database: `migrate` turns a [`Shape`] into a plan.
@@ -98,7 +98,7 @@ pub const EDGE_COLUMNS: [(&str, &str, Option<&str>); 6] = [
 /// Tables that belong to the application's schema.
 pub const APP_TABLES: [&str; 4] = ["nodes", "edges", "ember_state", "history"];
 
-/// The shape of a database file (design §4).
+/// The shape of a database file (docs/schema.md).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "shape", rename_all = "snake_case")]
 pub enum Shape {

@@ -1,4 +1,4 @@
-//! Nodes, edges and the audit history (design §6), stats and maintenance.
+//! Nodes, edges and the audit history (docs/schema.md), stats and maintenance.
 //!
 //! Every write goes through `Database::write` (one `BEGIN IMMEDIATE` transaction, or a savepoint inside
 //! an explicit one) and records its history row in the same transaction. Vector validation and the
@@ -52,6 +52,61 @@ impl NodeInput {
         NodeInput {
             id: id.into(),
             ..Default::default()
+        }
+    }
+}
+
+/// A partial update of a stored node ([`Database::update_node`]). A field left `None` keeps its stored
+/// value; `Some(None)` clears it (`domain` and `layer` go back to their defaults, as for a node written
+/// without them); `Some(Some(v))` sets it. The embedding is kept unless given.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NodeUpdate {
+    /// `type`.
+    pub node_type: Option<Option<String>>,
+    /// `title`.
+    pub title: Option<Option<String>>,
+    /// `domain` (cleared: `knowledge`).
+    pub domain: Option<Option<String>>,
+    /// `layer` (cleared: `experience`).
+    pub layer: Option<Option<String>>,
+    /// `hash` of the document.
+    pub hash: Option<Option<String>>,
+    /// `summary`.
+    pub summary: Option<Option<String>>,
+    /// `meta`, JSON text (must parse); replaced whole (see [`Database::merge_meta`] to merge).
+    pub meta: Option<Option<String>>,
+    /// `date`.
+    pub date: Option<Option<String>>,
+    /// The embedding (validated and normalised before it is stored); `Some(None)` removes it.
+    pub embedding: Option<Option<Vec<f32>>>,
+}
+
+impl NodeUpdate {
+    /// Whether no field is given (the update changes nothing).
+    pub fn is_empty(&self) -> bool {
+        *self == NodeUpdate::default()
+    }
+}
+
+/// Applies a JSON merge patch (RFC 7386) to `target`: an object patch merges key by key (a `null`
+/// value removes the key, a non-object target counts as `{}`); any other patch replaces the target.
+pub fn json_merge_patch(target: &mut serde_json::Value, patch: &serde_json::Value) {
+    use serde_json::Value;
+    let Value::Object(patch) = patch else {
+        *target = patch.clone();
+        return;
+    };
+    if !target.is_object() {
+        *target = Value::Object(serde_json::Map::new());
+    }
+    let Value::Object(map) = target else {
+        return;
+    };
+    for (k, v) in patch {
+        if v.is_null() {
+            map.remove(k);
+        } else {
+            json_merge_patch(map.entry(k.clone()).or_insert(Value::Null), v);
         }
     }
 }
@@ -141,7 +196,8 @@ pub struct HistoryEntry {
     pub entity_type: String,
     /// The node id, or `source|type|target` for an edge.
     pub entity_id: String,
-    /// `insert`, `update`, `delete` or `update_meta`.
+    /// `insert`, `update` (also a partial `update_node`), `delete`, or `update_meta` (also
+    /// `merge_meta`).
     pub action: String,
     /// Compact JSON of the row before (embeddings by dimension only).
     pub old_value: Option<String>,
@@ -187,6 +243,64 @@ pub struct Stats {
     pub wal_bytes: u64,
     /// Both.
     pub size_bytes: u64,
+}
+
+/// How much a WAL checkpoint may wait for and do (SQLite's `wal_checkpoint` modes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum CheckpointMode {
+    /// Copy what it can without waiting for readers or writers (the default).
+    #[default]
+    Passive,
+    /// Wait for writers, then copy everything.
+    Full,
+    /// As `Full`, then wait until readers are done with the WAL so it restarts from the beginning.
+    Restart,
+    /// As `Restart`, then truncate the WAL file to zero bytes.
+    Truncate,
+}
+
+impl CheckpointMode {
+    /// The name used by every binding: `"passive"`, `"full"`, `"restart"` or `"truncate"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckpointMode::Passive => "passive",
+            CheckpointMode::Full => "full",
+            CheckpointMode::Restart => "restart",
+            CheckpointMode::Truncate => "truncate",
+        }
+    }
+
+    fn sql(self) -> &'static str {
+        match self {
+            CheckpointMode::Passive => "PASSIVE",
+            CheckpointMode::Full => "FULL",
+            CheckpointMode::Restart => "RESTART",
+            CheckpointMode::Truncate => "TRUNCATE",
+        }
+    }
+}
+
+impl std::fmt::Display for CheckpointMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for CheckpointMode {
+    type Err = Error;
+
+    /// A mode's name, ASCII case-insensitive; anything else is `InvalidArgument`.
+    fn from_str(s: &str) -> Result<CheckpointMode> {
+        match s.to_ascii_lowercase().as_str() {
+            "passive" => Ok(CheckpointMode::Passive),
+            "full" => Ok(CheckpointMode::Full),
+            "restart" => Ok(CheckpointMode::Restart),
+            "truncate" => Ok(CheckpointMode::Truncate),
+            _ => Err(Error::InvalidArgument(format!(
+                "checkpoint mode {s:?}: expected passive, full, restart or truncate"
+            ))),
+        }
+    }
 }
 
 /// SQLite's answer to a checkpoint.
@@ -514,6 +628,24 @@ fn upsert_node_in(
     Ok(())
 }
 
+/// The stored `meta` of node `id` (`None`: no such node).
+fn read_meta(conn: &Connection, id: &str) -> Result<Option<Option<String>>> {
+    conn.prepare_cached("SELECT meta FROM nodes WHERE id = ?1")
+        .ctx("reading meta")?
+        .query_row([id], |r| r.get(0))
+        .optional()
+        .ctx(format_args!("reading the meta of {id:?}"))
+}
+
+/// Stores a node's new `meta` and its `update_meta` history row.
+fn write_meta(conn: &Connection, id: &str, old: Option<&str>, new: Option<&str>) -> Result<()> {
+    conn.prepare_cached("UPDATE nodes SET meta = ?2 WHERE id = ?1")
+        .ctx("updating meta")?
+        .execute(params![id, new])
+        .ctx(format_args!("updating the meta of {id:?}"))?;
+    record(conn, "node", id, "update_meta", old, new)
+}
+
 fn edge_params(e: &EdgeInput) -> Result<(String, f64, f64)> {
     require_id(&e.source, "edge source")?;
     require_id(&e.target, "edge target")?;
@@ -585,7 +717,160 @@ fn edge_from_row(r: &Row<'_>) -> rusqlite::Result<Edge> {
     })
 }
 
+/// Applies a partial update inside the caller's transaction.
+fn update_node_in(
+    conn: &Connection,
+    pending: &mut Pending,
+    dims: &mut embeddings::DimensionGuard,
+    id: &str,
+    upd: &NodeUpdate,
+) -> Result<()> {
+    let stored: Option<(Node, Option<i64>)> = conn
+        .prepare_cached(concat!(
+            "SELECT ",
+            node_cols!(),
+            ", length(embedding) FROM nodes WHERE id = ?1"
+        ))
+        .ctx("reading a node")?
+        .query_row([id], |r| Ok((node_from_row(r, false)?, r.get(9)?)))
+        .optional()
+        .ctx(format_args!("reading node {id:?}"))?;
+    let Some((old, old_len)) = stored else {
+        return Err(Error::NotFound(format!("node {id:?}")));
+    };
+    let old_dim = old_len.map(|l| l as usize / 4);
+    let old_json = history_json(&old, old_dim);
+    let mut new = old.clone();
+    let set = |field: &mut Option<String>, given: &Option<Option<String>>| {
+        if let Some(v) = given {
+            field.clone_from(v);
+        }
+    };
+    set(&mut new.node_type, &upd.node_type);
+    set(&mut new.title, &upd.title);
+    set(&mut new.hash, &upd.hash);
+    set(&mut new.summary, &upd.summary);
+    set(&mut new.meta, &upd.meta);
+    set(&mut new.date, &upd.date);
+    if let Some(d) = &upd.domain {
+        new.domain = Some(d.clone().unwrap_or_else(|| DEFAULT_DOMAIN.to_string()));
+    }
+    if let Some(l) = &upd.layer {
+        new.layer = Some(l.clone().unwrap_or_else(|| DEFAULT_LAYER.to_string()));
+    }
+    let fields: [&dyn rusqlite::ToSql; 9] = [
+        &new.id,
+        &new.node_type,
+        &new.title,
+        &new.domain,
+        &new.layer,
+        &new.hash,
+        &new.meta,
+        &new.date,
+        &new.summary,
+    ];
+    let new_dim = match &upd.embedding {
+        None => {
+            conn.prepare_cached(
+                "UPDATE nodes SET type = ?2, title = ?3, domain = ?4, layer = ?5, hash = ?6, \
+                 meta = ?7, date = ?8, summary = ?9 WHERE id = ?1",
+            )
+            .ctx("updating a node")?
+            .execute(&fields[..])
+            .ctx(format_args!("updating node {id:?}"))?;
+            let relabelled = new.domain != old.domain || new.node_type != old.node_type;
+            if relabelled && old_len.is_some() && pending.track_vectors {
+                pending.ops.push(CacheOp::Labels {
+                    id: id.to_string(),
+                    domain: new.domain.clone(),
+                    node_type: new.node_type.clone(),
+                });
+            }
+            old_dim
+        }
+        Some(embedding) => {
+            let unit = match embedding {
+                Some(v) => Some(dims.accept(conn, v, id, pending)?),
+                None => None,
+            };
+            let blob = unit.as_deref().map(fafcas::as_bytes);
+            let mut with_blob: Vec<&dyn rusqlite::ToSql> = fields.to_vec();
+            with_blob.push(&blob);
+            conn.prepare_cached(
+                "UPDATE nodes SET type = ?2, title = ?3, domain = ?4, layer = ?5, hash = ?6, \
+                 meta = ?7, date = ?8, summary = ?9, embedding = ?10 WHERE id = ?1",
+            )
+            .ctx("updating a node")?
+            .execute(with_blob.as_slice())
+            .ctx(format_args!("updating node {id:?}"))?;
+            let dim = unit.as_ref().map(Vec::len);
+            match unit {
+                Some(unit) if pending.track_vectors => pending.ops.push(CacheOp::Upsert {
+                    id: id.to_string(),
+                    unit,
+                    domain: new.domain.clone(),
+                    node_type: new.node_type.clone(),
+                }),
+                Some(_) => {}
+                None => pending.ops.push(CacheOp::Remove(id.to_string())),
+            }
+            dim
+        }
+    };
+    record(
+        conn,
+        "node",
+        id,
+        "update",
+        Some(&old_json),
+        Some(&history_json(&new, new_dim)),
+    )
+}
+
 impl Database {
+    /// Updates the fields of an existing node that `update` gives, keeping the others (and the
+    /// embedding, unless given) — unlike [`Database::upsert_node`], which rewrites the whole row.
+    /// Validates `meta` and the embedding like `upsert_node`; `not_found` when the node is missing.
+    /// The history row (`update`) holds the whole row before and after.
+    pub fn update_node(&self, id: &str, update: &NodeUpdate) -> Result<()> {
+        require_id(id, "node id")?;
+        if let Some(meta) = &update.meta {
+            validate_meta(meta, id)?;
+        }
+        self.write("update_node", |conn, pending, cache| {
+            let mut dims = embeddings::DimensionGuard::new(cache);
+            update_node_in(conn, pending, &mut dims, id, update)
+        })
+    }
+
+    /// Merges a JSON merge patch (RFC 7386, JSON text) into a node's `meta`: keys of an object patch
+    /// are set, a `null` removes its key, nested objects merge; a patch that is not an object replaces
+    /// the meta, and a result of `null` clears it. `invalid_argument` when the patch (or the stored
+    /// meta, when the patch must merge into it) is not JSON; `not_found` when the node is missing. The
+    /// history row (`update_meta`) holds the meta before and after.
+    pub fn merge_meta(&self, id: &str, patch: &str) -> Result<()> {
+        let patch: serde_json::Value = serde_json::from_str(patch).map_err(|e| {
+            Error::InvalidArgument(format!("meta patch for node {id:?} is not valid JSON: {e}"))
+        })?;
+        self.write("merge_meta", |conn, _, _| {
+            let Some(old) = read_meta(conn, id)? else {
+                return Err(Error::NotFound(format!("node {id:?}")));
+            };
+            let mut merged = match (&old, patch.is_object()) {
+                (Some(text), true) => serde_json::from_str(text).map_err(|e| {
+                    Error::InvalidArgument(format!(
+                        "the stored meta of node {id:?} is not valid JSON ({e}), so a patch cannot \
+                         merge into it; replace it with update_meta"
+                    ))
+                })?,
+                _ => serde_json::Value::Null,
+            };
+            json_merge_patch(&mut merged, &patch);
+            let new = (!merged.is_null()).then(|| merged.to_string());
+            write_meta(conn, id, old.as_deref(), new.as_deref())
+        })
+    }
+
     /// Writes a node: the whole row (fields not given become NULL; `domain`/`layer` default), keeping
     /// its rowid; validates `meta` (JSON) and the embedding (FAFCAS, the database's dimension); records
     /// the history row in the same transaction.
@@ -737,8 +1022,10 @@ impl Database {
         })
     }
 
-    /// Deletes an edge (`not_found` when missing).
-    pub fn delete_edge(&self, source: &str, target: &str, edge_type: &str) -> Result<()> {
+    /// Deletes an edge (`not_found` when missing); `edge_type` `None` means the default type
+    /// ([`DEFAULT_EDGE_TYPE`], as for [`EdgeInput::edge_type`]).
+    pub fn delete_edge(&self, source: &str, target: &str, edge_type: Option<&str>) -> Result<()> {
+        let edge_type = edge_type.unwrap_or(DEFAULT_EDGE_TYPE);
         self.write("delete_edge", |conn, pending, _| {
             let Some(old) = read_edge(conn, source, target, edge_type)? else {
                 return Err(Error::NotFound(format!(
@@ -791,26 +1078,16 @@ impl Database {
         })
     }
 
-    /// Replaces a node's `meta` (JSON text; `not_found` when the node is missing).
+    /// Replaces a node's `meta` (JSON text; `not_found` when the node is missing). See
+    /// [`Database::merge_meta`] to change some keys only.
     pub fn update_meta(&self, id: &str, meta: Option<&str>) -> Result<()> {
         let owned = meta.map(str::to_string);
         validate_meta(&owned, id)?;
         self.write("update_meta", |conn, _, _| {
-            let old: Option<Option<String>> = conn
-                .prepare_cached("SELECT meta FROM nodes WHERE id = ?1")
-                .ctx("reading meta")?
-                .query_row([id], |r| r.get(0))
-                .optional()
-                .ctx("reading meta")?;
-            let Some(old) = old else {
+            let Some(old) = read_meta(conn, id)? else {
                 return Err(Error::NotFound(format!("node {id:?}")));
             };
-            conn.prepare_cached("UPDATE nodes SET meta = ?2 WHERE id = ?1")
-                .ctx("updating meta")?
-                .execute(params![id, meta])
-                .ctx(format_args!("updating the meta of {id:?}"))?;
-            record(conn, "node", id, "update_meta", old.as_deref(), meta)?;
-            Ok(())
+            write_meta(conn, id, old.as_deref(), meta)
         })
     }
 
@@ -898,19 +1175,10 @@ impl Database {
         })
     }
 
-    /// `PRAGMA wal_checkpoint(mode)`: `passive`, `full`, `restart` or `truncate`.
-    pub fn checkpoint(&self, mode: &str) -> Result<Checkpoint> {
-        let m = match mode.to_ascii_lowercase().as_str() {
-            "passive" => "PASSIVE",
-            "full" => "FULL",
-            "restart" => "RESTART",
-            "truncate" => "TRUNCATE",
-            other => {
-                return Err(Error::InvalidArgument(format!(
-                    "checkpoint mode {other:?}: expected passive, full, restart or truncate"
-                )))
-            }
-        };
+    /// `PRAGMA wal_checkpoint(mode)` (see [`CheckpointMode`]; the default is passive).
+    pub fn checkpoint(&self, mode: CheckpointMode) -> Result<Checkpoint> {
+        let m = mode.sql();
+        self.check_writable("checkpoint")?;
         self.with_state(|s| {
             s.conn
                 .query_row(&format!("PRAGMA wal_checkpoint({m})"), [], |r| {

@@ -1,4 +1,4 @@
-//! Adoption of every database shape of design §4, read-only handles, the hardening canon read back,
+//! Adoption of every database shape of docs/schema.md, read-only handles, the hardening canon read back,
 //! concurrent adoption by two processes, and SIGKILL during adoption.
 
 mod common;
@@ -262,10 +262,10 @@ fn pragmas_read_back_after_open() {
     let h = db.health().unwrap();
     assert_eq!(h.journal_mode, "wal");
     assert_eq!(h.busy_timeout_ms, 5000);
-    assert_eq!(h.synchronous, "1", "NORMAL");
+    assert_eq!(h.synchronous, "NORMAL");
     assert_eq!(h.mmap_size, 0);
     assert!(h.foreign_keys);
-    assert_eq!(h.temp_store, "2", "MEMORY");
+    assert_eq!(h.temp_store, "MEMORY");
     assert_eq!(h.cache_size, -64000);
     assert_eq!(h.quick_check, "ok");
     assert_eq!(h.write_probe, "ok");
@@ -617,4 +617,350 @@ fn sigkill_during_adoption_leaves_old_or_new_state() {
         Database::open(&p).unwrap().close().unwrap();
     }
     eprintln!("sigkill: {seen_old} rounds left the old state, {seen_new} the new (full adoption {full} ms)");
+}
+
+/// Every row of `before` is in `after` with the same values (rowids included).
+fn assert_rows_kept(before: &common::Snapshot, after: &common::Snapshot, what: &str) {
+    for (table, rows) in before {
+        if table == "__drizzle_migrations" {
+            continue;
+        }
+        let a = after
+            .get(table)
+            .unwrap_or_else(|| panic!("{what}: {table} lost"));
+        assert_eq!(rows.len(), a.len(), "{what}: row count of {table}");
+        for (rowid, cols) in rows {
+            let got = a
+                .get(rowid)
+                .unwrap_or_else(|| panic!("{what}: {table} rowid {rowid} lost"));
+            for (col, v) in cols {
+                assert_eq!(got.get(col), Some(v), "{what}: {table} {rowid} {col}");
+            }
+        }
+    }
+}
+
+fn table_names(path: &Path) -> Vec<String> {
+    let c = Connection::open(path).unwrap();
+    let mut st = c
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        .unwrap();
+    st.query_map([], |r| r.get(0))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect()
+}
+
+#[test]
+fn adoption_never_runs_sql_carried_by_a_declared_type() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("resonance.db");
+    let marker = dir.path().join("marker.db");
+    // A quoted type name is dequoted by SQLite: `pragma_table_info` reports the payload verbatim.
+    let payload = format!(
+        "a); attach database '{}' as pw; create table pw.owned(x); create table main.owned_here(y); --",
+        marker.display()
+    );
+    common::build_legacy_v8_nodes(
+        &path,
+        &format!(", x \"{}\"", payload.replace('"', "\"\"")),
+        5,
+    );
+    let hash = file_hash(&path);
+    let err = Database::open(&path).unwrap_err();
+    assert_eq!(err.code(), "schema_unknown", "{err}");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("nodes") && msg.contains("\"x\""),
+        "names table and column: {msg}"
+    );
+    assert!(!marker.exists(), "the payload attached {marker:?}");
+    assert_eq!(file_hash(&path), hash, "refused before any change");
+    assert!(!table_names(&path).iter().any(|t| t.starts_with("owned")));
+    assert!(backups(&path).is_empty());
+}
+
+#[test]
+fn plain_declared_types_of_extra_columns_are_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("resonance.db");
+    common::build_legacy_v8_nodes(
+        &path,
+        ", score NUMERIC(10, 2), label VARCHAR(20), flag unsigned big int, \"odd \"\"name\"\"\" text",
+        6,
+    );
+    let before = snapshot(&Connection::open(&path).unwrap(), &TABLES);
+    Database::open(&path).unwrap().close().unwrap();
+    let c = Connection::open(&path).unwrap();
+    assert_rows_kept(&before, &snapshot(&c, &TABLES), "plain types");
+    let cols = schema::table_columns(&c, "nodes").unwrap();
+    let ty = |n: &str| cols.iter().find(|c| c.name == n).unwrap().decl_type.clone();
+    assert_eq!(ty("score"), "numeric(10, 2)");
+    assert_eq!(ty("label"), "varchar(20)");
+    assert_eq!(ty("flag"), "unsigned big int");
+    assert_eq!(ty("odd \"name\""), "text");
+}
+
+#[test]
+fn an_extra_columns_default_expression_is_kept_and_still_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("resonance.db");
+    common::build_legacy_v8_nodes(
+        &path,
+        ", created text DEFAULT (datetime('now')), n2 integer DEFAULT (1 + 2), label text DEFAULT 'it''s', neg real DEFAULT -1.5",
+        8,
+    );
+    let before = snapshot(&Connection::open(&path).unwrap(), &TABLES);
+    Database::open(&path)
+        .unwrap_or_else(|e| panic!("adoption refused: {e}"))
+        .close()
+        .unwrap();
+    assert_rows_kept(
+        &before,
+        &snapshot(&Connection::open(&path).unwrap(), &TABLES),
+        "defaults",
+    );
+    let db = Database::open(&path).unwrap();
+    db.upsert_node(&resonance::NodeInput::new("new-node"))
+        .unwrap();
+    db.close().unwrap();
+    let c = Connection::open(&path).unwrap();
+    let (created, n2, label, neg): (Option<String>, i64, String, f64) = c
+        .query_row(
+            "SELECT created, n2, label, neg FROM nodes WHERE id = 'new-node'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .unwrap();
+    assert!(
+        created.is_some_and(|s| s.len() == 19),
+        "datetime('now') default applied"
+    );
+    assert_eq!((n2, label.as_str(), neg), (3, "it's", -1.5));
+}
+
+#[test]
+fn generated_check_and_unique_extra_columns_are_refused_untouched() {
+    let cases = [
+        (
+            ", g text GENERATED ALWAYS AS (upper(title)) VIRTUAL",
+            "\"g\"",
+        ),
+        (", g2 text AS (title || 'x') STORED", "\"g2\""),
+        (", c integer CHECK (c IS NULL OR c > 0)", "\"c\""),
+        (", u text UNIQUE", "\"u\""),
+        (", CONSTRAINT k CHECK (length(id) > 0)", "table constraint"),
+        (", t2 text, CHECK (t2 <> 'x')", "table constraint"),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for (i, (extra, named)) in cases.iter().enumerate() {
+        let path = dir.path().join(format!("{i}.db"));
+        common::build_legacy_v8_nodes(&path, extra, 4);
+        let hash = file_hash(&path);
+        let err = Database::open(&path).unwrap_err();
+        assert_eq!(err.code(), "schema_unknown", "{extra}: {err}");
+        assert!(
+            err.to_string().contains(named) && err.to_string().contains("nodes"),
+            "{extra}: the error names {named}: {err}"
+        );
+        assert_eq!(file_hash(&path), hash, "{extra}: file untouched");
+    }
+}
+
+#[test]
+fn references_and_collations_of_extra_columns_are_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("resonance.db");
+    common::build_legacy_v8_nodes(
+        &path,
+        ", parent text REFERENCES nodes(id) ON DELETE SET NULL, tag text COLLATE NOCASE",
+        5,
+    );
+    {
+        let c = Connection::open(&path).unwrap();
+        c.execute_batch(
+            "UPDATE nodes SET tag = 'Alpha', parent = 'node-0000' WHERE id = 'node-0001'",
+        )
+        .unwrap();
+    }
+    let before = snapshot(&Connection::open(&path).unwrap(), &TABLES);
+    Database::open(&path)
+        .unwrap_or_else(|e| panic!("adoption refused: {e}"))
+        .close()
+        .unwrap();
+    let c = Connection::open(&path).unwrap();
+    assert_rows_kept(&before, &snapshot(&c, &TABLES), "references/collate");
+    let fk: (String, String, String, String) = c
+        .query_row(
+            "SELECT \"table\", \"from\", \"to\", on_delete FROM pragma_foreign_key_list('nodes')",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        fk,
+        (
+            "nodes".into(),
+            "parent".into(),
+            "id".into(),
+            "SET NULL".into()
+        )
+    );
+    let n: i64 = c
+        .query_row("SELECT count(*) FROM nodes WHERE tag = 'ALPHA'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(n, 1, "COLLATE NOCASE kept");
+}
+
+#[test]
+fn planted_triggers_on_engine_tables_are_refused_before_anything_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [(Fixture, &str, &str); 5] = [
+        (
+            Fixture::FailedUpgrade,
+            "ledger_hook",
+            "CREATE TRIGGER ledger_hook AFTER INSERT ON \"__drizzle_migrations\" BEGIN \
+             DELETE FROM nodes WHERE id = 'node-0001'; INSERT INTO nodes (id) VALUES ('planted'); END",
+        ),
+        (
+            Fixture::Current,
+            "nodes_spy",
+            "CREATE TRIGGER nodes_spy AFTER INSERT ON nodes BEGIN INSERT INTO nodes (id) VALUES ('planted'); END",
+        ),
+        (
+            Fixture::TwoSteps,
+            "edges_spy",
+            "CREATE TRIGGER edges_spy BEFORE DELETE ON edges BEGIN SELECT 1; END",
+        ),
+        (
+            Fixture::LegacyV8,
+            "history_spy",
+            "CREATE TRIGGER history_spy AFTER INSERT ON history BEGIN DELETE FROM nodes; END",
+        ),
+        (
+            Fixture::Current,
+            "meta_spy",
+            "CREATE TABLE resonance_meta (key text PRIMARY KEY NOT NULL, value text NOT NULL); \
+             CREATE TRIGGER meta_spy AFTER INSERT ON resonance_meta BEGIN DELETE FROM nodes; END",
+        ),
+    ];
+    for (i, (fixture, name, sql)) in cases.iter().enumerate() {
+        let path = dir.path().join(format!("{i}.db"));
+        build(&path, *fixture, 10);
+        Connection::open(&path).unwrap().execute_batch(sql).unwrap();
+        let hash = file_hash(&path);
+        let err = Database::open(&path).unwrap_err();
+        assert_eq!(err.code(), "schema_unknown", "{name}: {err}");
+        assert!(err.to_string().contains(name), "{name}: {err}");
+        assert_eq!(file_hash(&path), hash, "{name}: file untouched");
+        assert!(backups(&path).is_empty(), "{name}: no backup either");
+    }
+}
+
+#[test]
+fn a_trigger_created_after_open_never_fires_for_engine_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("resonance.db");
+    build(&path, Fixture::Current, 10);
+    let db = Database::open(&path).unwrap();
+    let q = [1.0f32, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+    // Warm the cache, then let another program plant triggers.
+    db.search(&q, &resonance::SearchOptions::default()).unwrap();
+    Connection::open(&path)
+        .unwrap()
+        .execute_batch(
+            "CREATE TRIGGER late_insert AFTER INSERT ON nodes BEGIN INSERT INTO nodes (id) VALUES ('planted'); END;
+             CREATE TRIGGER late_vector AFTER UPDATE ON nodes BEGIN
+               UPDATE nodes SET embedding = zeroblob(32) WHERE id = new.id; END;",
+        )
+        .unwrap();
+    let mut n = resonance::NodeInput::new("x");
+    n.embedding = Some(q.to_vec());
+    db.upsert_node(&n).unwrap();
+    db.upsert_node(&n).unwrap();
+    assert!(
+        db.get_node("planted").unwrap().is_none(),
+        "late_insert fired"
+    );
+    let stored = db.get_embedding("x").unwrap().unwrap();
+    assert_eq!(stored, q.to_vec(), "late_vector fired");
+    let hits = db.search(&q, &resonance::SearchOptions::default()).unwrap();
+    assert_eq!(hits[0].id, "x");
+    assert!((hits[0].score - 1.0).abs() < 1e-5);
+    let problems = db.health().unwrap().problems().join("; ");
+    assert!(
+        problems.contains("late_insert") && problems.contains("late_vector"),
+        "health names the unknown triggers: {problems}"
+    );
+    db.close().unwrap();
+}
+
+#[test]
+fn a_rebuild_keeps_plain_indexes_and_views_and_refuses_expression_indexes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kept.db");
+    common::build_legacy_v8_nodes(&path, ", tag text", 6);
+    Connection::open(&path)
+        .unwrap()
+        .execute_batch(
+            "CREATE INDEX ix_title ON nodes(title COLLATE NOCASE DESC, tag);
+             CREATE UNIQUE INDEX ix_hash ON nodes(hash);
+             CREATE VIEW titles AS SELECT id, title, tag FROM nodes;",
+        )
+        .unwrap();
+    let before = snapshot(&Connection::open(&path).unwrap(), &TABLES);
+    Database::open(&path)
+        .unwrap_or_else(|e| panic!("adoption refused: {e}"))
+        .close()
+        .unwrap();
+    let c = Connection::open(&path).unwrap();
+    assert_rows_kept(&before, &snapshot(&c, &TABLES), "indexes/views");
+    let idx: Vec<(String, i64, String)> = c
+        .prepare(
+            "SELECT il.name, il.\"unique\", group_concat(ix.name || ':' || ix.\"desc\" || ':' || ix.coll, ',') \
+             FROM pragma_index_list('nodes') il, pragma_index_xinfo(il.name) ix \
+             WHERE il.origin = 'c' AND ix.key = 1 GROUP BY il.name ORDER BY il.name",
+        )
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect();
+    assert_eq!(
+        idx,
+        [
+            ("ix_hash".to_string(), 1, "hash:0:BINARY".to_string()),
+            (
+                "ix_title".to_string(),
+                0,
+                "title:1:NOCASE,tag:0:BINARY".to_string()
+            ),
+        ]
+    );
+    let n: i64 = c
+        .query_row("SELECT count(*) FROM titles", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 6, "the view still reads the rebuilt table");
+
+    for (i, sql) in [
+        "CREATE INDEX ix_expr ON nodes(lower(title))",
+        "CREATE INDEX ix_part ON nodes(title) WHERE title IS NOT NULL",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let path = dir.path().join(format!("refused-{i}.db"));
+        common::build_legacy_v8_nodes(&path, "", 4);
+        Connection::open(&path).unwrap().execute_batch(sql).unwrap();
+        let hash = file_hash(&path);
+        let err = Database::open(&path).unwrap_err();
+        assert_eq!(err.code(), "schema_unknown", "{sql}: {err}");
+        assert!(
+            err.to_string().contains("\"ix_"),
+            "{sql}: names the index: {err}"
+        );
+        assert_eq!(file_hash(&path), hash, "{sql}: file untouched");
+    }
 }

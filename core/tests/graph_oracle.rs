@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
-use resonance::graph::GraphSnapshot;
+use resonance::graph::{Direction, GraphSnapshot};
 use serde_json::{json, Value};
 
 const TOL: f64 = 1e-5;
@@ -102,8 +102,12 @@ fn run(g: &GraphSnapshot, op: &str, a: &Value) -> Result<Value, String> {
         "successors" => json!(g.successors(s("id")).map_err(code)?),
         "predecessors" => json!(g.predecessors(s("id")).map_err(code)?),
         "degree" => json!(g.degree(s("id")).map_err(code)?),
-        "traverse" => json!(g.traverse(s("start"), u("max_depth")).map_err(code)?),
-        "shortest_path" => json!(g.shortest_path(s("source"), s("target")).map_err(code)?),
+        "traverse" => json!(g
+            .traverse(s("start"), u("max_depth"), Direction::Outgoing)
+            .map_err(code)?),
+        "shortest_path" => json!(g
+            .shortest_path(s("source"), s("target"), Direction::Outgoing)
+            .map_err(code)?),
         "pagerank" => scores(
             g.pagerank(f("alpha"), f("tolerance"), u("max_iterations"))
                 .map_err(code)?,
@@ -135,13 +139,13 @@ fn run(g: &GraphSnapshot, op: &str, a: &Value) -> Result<Value, String> {
         "link_candidates" => Value::Array(
             g.link_candidates(u("limit"))
                 .into_iter()
-                .map(|(a, b, x)| json!({"source": a, "target": b, "score": x}))
+                .map(|c| json!({"source": c.source, "target": c.target, "score": c.score}))
                 .collect(),
         ),
         "pillars" => Value::Array(
             g.pillars(u("limit"))
                 .into_iter()
-                .map(|(id, pr, d)| json!({"id": id, "pagerank": pr, "degree": d}))
+                .map(|p| json!({"id": p.id, "pagerank": p.pagerank, "degree": p.degree}))
                 .collect(),
         ),
         "graph_stats" => {

@@ -1,4 +1,4 @@
-//! Reliability suite (issue 8, the Rust-level part): SIGKILL during writes, checkpoints and adoption;
+//! Reliability suite (the Rust-level part): SIGKILL during writes, checkpoints and adoption;
 //! readers and writers in separate processes on one file; a disk that fills during an import; hostile
 //! files; and a replay of the committed fuzz corpora.
 //!
@@ -90,7 +90,7 @@ fn child_crash_writer(kind: &str) {
             "checkpoint" => {
                 db.upsert_nodes(&crash_batch(b, 50)).unwrap();
                 ack(&log, b);
-                db.checkpoint("truncate").unwrap();
+                db.checkpoint(resonance::CheckpointMode::Truncate).unwrap();
                 continue;
             }
             other => panic!("unknown crash kind {other}"),
@@ -285,7 +285,7 @@ fn child_conc_reader(role: u64) {
                 min_score: Some(-2.0),
                 ..Default::default()
             };
-            match db.search(&vec![1.0; DIM], &opts) {
+            match db.search(&[1.0; DIM], &opts) {
                 Ok(h) => {
                     t.ok += 1;
                     whole_batches(&mut t, "search", h.iter().map(|h| h.id.as_str()));
@@ -338,7 +338,7 @@ fn child_conc_reader(role: u64) {
                 Err(e) => t.err("graph", &e),
             }
             if iter % 4 == 1 {
-                match db.pagerank(0.85, 1e-6, 100) {
+                match db.pagerank(&Default::default()) {
                     Ok(pr) => {
                         t.ok += 1;
                         whole_batches(&mut t, "pagerank", pr.iter().map(|p| p.0.as_str()));
@@ -440,7 +440,7 @@ fn child_hostile() {
             };
             out.insert(
                 "search".into(),
-                json!(code(db.search(&vec![1.0; DIM], &opts).map(|_| ()))),
+                json!(code(db.search(&[1.0; DIM], &opts).map(|_| ()))),
             );
             out.insert(
                 "get_node".into(),
@@ -462,7 +462,7 @@ fn child_hostile() {
             );
             out.insert(
                 "pagerank".into(),
-                json!(code(db.pagerank(0.85, 1e-6, 100).map(|_| ()))),
+                json!(code(db.pagerank(&Default::default()).map(|_| ()))),
             );
             out.insert("stats".into(), json!(code(db.stats().map(|_| ()))));
             out.insert(
@@ -948,7 +948,7 @@ fn concurrency_read_then_write_writers_exact_counts() {
     );
 }
 
-/// Known core bug (see the final report of issue 8): `GraphSnapshot::load` reads `nodes` and `edges`
+/// A core bug this pins: `GraphSnapshot::load` read `nodes` and `edges`
 /// with two autocommit SELECTs, so a commit landing between them gave a snapshot whose edges name
 /// nodes it does not hold (counted as dangling/skipped although the file has none). Fixed: the load
 /// runs in one read transaction.
@@ -1157,7 +1157,7 @@ fn disk_full_import_is_io_and_all_or_nothing() {
         }
         assert_eq!(db.health().unwrap().quick_check, "ok");
         // A small write on the still-full disk: done, or the same typed io error — never corrupt.
-        let _ = db.checkpoint("truncate");
+        let _ = db.checkpoint(resonance::CheckpointMode::Truncate);
         match db.upsert_node(&NodeInput::new("after-full")) {
             Ok(()) => after_full.0 += 1,
             Err(e) => {
@@ -1606,10 +1606,13 @@ fn invalid_utf8_text_is_a_typed_error() {
 // 5. Fuzz corpora replay (stable Rust, no cargo-fuzz)
 // =====================================================================================================
 
+/// A fuzz target's body: one input, a panic on a finding.
+type Target = fn(&[u8]);
+
 #[test]
 fn fuzz_corpora_replay() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus");
-    let targets: [(&str, fn(&[u8])); 3] = [
+    let targets: [(&str, Target); 3] = [
         ("fafcas", fuzz_targets::fafcas),
         ("jsonl", fuzz_targets::jsonl),
         ("ops", fuzz_targets::ops),

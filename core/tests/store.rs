@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use resonance::{Database, EdgeInput, NodeInput, OpenOptions, SearchOptions};
+use resonance::{CheckpointMode, Database, EdgeInput, NodeInput, OpenOptions, SearchOptions};
 use rusqlite::Connection;
 
 /// A digest of every row of every table (the database's content, independent of page layout).
@@ -58,7 +58,7 @@ fn bad_input_leaves_the_database_unchanged() {
     ])
     .unwrap();
     db.add_edge(&EdgeInput::new("a", "b")).unwrap();
-    db.checkpoint("truncate").unwrap();
+    db.checkpoint(CheckpointMode::Truncate).unwrap();
     let before = content_hash(&p);
     let nan = f32::NAN;
     let attempts: Vec<(&str, resonance::Error)> = vec![
@@ -174,7 +174,7 @@ fn bad_input_leaves_the_database_unchanged() {
         dm.contains('3') && dm.contains('4') && dm.contains("\"c\""),
         "names sizes and id: {dm}"
     );
-    db.checkpoint("truncate").unwrap();
+    db.checkpoint(CheckpointMode::Truncate).unwrap();
     assert_eq!(
         content_hash(&p),
         before,
@@ -354,5 +354,309 @@ fn another_thread_waits_for_an_explicit_transaction() {
         t.join().unwrap(),
         Ok(true),
         "it waited for the commit and saw it"
+    );
+}
+
+/// A partial update changes only the fields given: a rename keeps the embedding, the type and the
+/// meta; `Some(None)` clears a field (domain and layer go back to their defaults); the history row
+/// holds the whole row before and after.
+#[test]
+fn update_node_changes_only_the_fields_given() {
+    use resonance::NodeUpdate;
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path().join("a.db")).unwrap();
+    db.upsert_node(&NodeInput {
+        node_type: Some("note".into()),
+        title: Some("old".into()),
+        domain: Some("work".into()),
+        meta: Some(r#"{"k":1}"#.into()),
+        embedding: Some(vec![3.0, 4.0]),
+        ..NodeInput::new("a")
+    })
+    .unwrap();
+    db.update_node(
+        "a",
+        &NodeUpdate {
+            title: Some(Some("new".into())),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let n = db.get_node_with("a", true).unwrap().unwrap();
+    assert_eq!(n.title.as_deref(), Some("new"));
+    assert_eq!(n.node_type.as_deref(), Some("note"));
+    assert_eq!(n.domain.as_deref(), Some("work"));
+    assert_eq!(n.meta.as_deref(), Some(r#"{"k":1}"#));
+    assert_eq!(n.embedding, Some(vec![0.6, 0.8]), "the embedding was kept");
+    let h = db.history("a").unwrap();
+    assert_eq!(h.len(), 2);
+    assert_eq!(h[1].action, "update");
+    let old: serde_json::Value = serde_json::from_str(h[1].old_value.as_deref().unwrap()).unwrap();
+    let new: serde_json::Value = serde_json::from_str(h[1].new_value.as_deref().unwrap()).unwrap();
+    assert_eq!(old["title"], "old");
+    assert_eq!(new["title"], "new");
+    assert_eq!(new["type"], "note");
+    assert_eq!(new["embedding"], serde_json::json!({"dimension": 2}));
+
+    // Clearing: a field given as None.
+    db.update_node(
+        "a",
+        &NodeUpdate {
+            node_type: Some(None),
+            domain: Some(None),
+            embedding: Some(None),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let n = db.get_node_with("a", true).unwrap().unwrap();
+    assert_eq!(n.node_type, None);
+    assert_eq!(
+        n.domain.as_deref(),
+        Some("knowledge"),
+        "cleared to the default"
+    );
+    assert_eq!(n.title.as_deref(), Some("new"));
+    assert_eq!(n.embedding, None);
+    assert!(db
+        .search(&[1.0, 0.0], &SearchOptions::default())
+        .unwrap()
+        .is_empty());
+
+    // A new embedding follows the dimension rule and reaches the search cache.
+    db.update_node(
+        "a",
+        &NodeUpdate {
+            embedding: Some(Some(vec![0.0, 2.0])),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let hits = db.search(&[0.0, 1.0], &SearchOptions::default()).unwrap();
+    assert_eq!(hits.len(), 1);
+    let wrong_dim = NodeUpdate {
+        embedding: Some(Some(vec![1.0, 0.0, 0.0])),
+        ..Default::default()
+    };
+    assert_eq!(
+        db.update_node("a", &wrong_dim).unwrap_err().code(),
+        "dimension_mismatch"
+    );
+}
+
+/// A node's domain or type changed by `update_node` (embedding kept) moves it in the search filters
+/// of a handle whose vector cache is loaded; bad input and a missing node change nothing.
+#[test]
+fn update_node_keeps_the_search_filters_and_refuses_bad_input() {
+    use resonance::NodeUpdate;
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("a.db");
+    let db = Database::open(&p).unwrap();
+    db.upsert_node(&node("a", Some(vec![1.0, 0.0]))).unwrap();
+    let in_domain = |d: &str| SearchOptions {
+        domain: Some(d.into()),
+        ..Default::default()
+    };
+    assert!(db
+        .search(&[1.0, 0.0], &in_domain("work"))
+        .unwrap()
+        .is_empty());
+    db.update_node(
+        "a",
+        &NodeUpdate {
+            domain: Some(Some("work".into())),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(db.search(&[1.0, 0.0], &in_domain("work")).unwrap().len(), 1);
+    assert!(db
+        .search(&[1.0, 0.0], &in_domain("knowledge"))
+        .unwrap()
+        .is_empty());
+
+    let before = content_hash(&p);
+    let bad_meta = NodeUpdate {
+        meta: Some(Some("{not json".into())),
+        ..Default::default()
+    };
+    assert_eq!(
+        db.update_node("a", &bad_meta).unwrap_err().code(),
+        "invalid_argument"
+    );
+    let title = NodeUpdate {
+        title: Some(Some("t".into())),
+        ..Default::default()
+    };
+    assert_eq!(
+        db.update_node("missing", &title).unwrap_err().code(),
+        "not_found"
+    );
+    assert_eq!(
+        db.update_node("", &title).unwrap_err().code(),
+        "invalid_argument"
+    );
+    let nan = NodeUpdate {
+        embedding: Some(Some(vec![f32::NAN, 0.0])),
+        ..Default::default()
+    };
+    assert_eq!(
+        db.update_node("a", &nan).unwrap_err().code(),
+        "invalid_vector"
+    );
+    assert_eq!(content_hash(&p), before);
+}
+
+/// `merge_meta` applies a JSON merge patch (RFC 7386) and records the old and new meta.
+#[test]
+fn merge_meta_applies_a_json_merge_patch() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("a.db");
+    let db = Database::open(&p).unwrap();
+    db.upsert_node(&NodeInput {
+        meta: Some(r#"{"a":1,"b":{"c":2,"x":0},"keep":[1,2]}"#.into()),
+        embedding: Some(vec![1.0, 0.0]),
+        ..NodeInput::new("n")
+    })
+    .unwrap();
+    db.merge_meta("n", r#"{"b":{"c":null,"d":3},"e":"new","a":null}"#)
+        .unwrap();
+    let meta: serde_json::Value =
+        serde_json::from_str(&db.get_node("n").unwrap().unwrap().meta.unwrap()).unwrap();
+    assert_eq!(
+        meta,
+        serde_json::json!({"b": {"x": 0, "d": 3}, "keep": [1, 2], "e": "new"})
+    );
+    assert!(db
+        .get_node_with("n", true)
+        .unwrap()
+        .unwrap()
+        .embedding
+        .is_some());
+    let h = db.history("n").unwrap();
+    let last = h.last().unwrap();
+    assert_eq!(last.action, "update_meta");
+    assert_eq!(
+        last.old_value.as_deref(),
+        Some(r#"{"a":1,"b":{"c":2,"x":0},"keep":[1,2]}"#)
+    );
+    let new: serde_json::Value = serde_json::from_str(last.new_value.as_deref().unwrap()).unwrap();
+    assert_eq!(new, meta);
+
+    // No meta yet: the patch applies to nothing; a patch that is not an object replaces the meta.
+    db.upsert_node(&NodeInput::new("m")).unwrap();
+    db.merge_meta("m", r#"{"k":{"z":null,"y":1}}"#).unwrap();
+    assert_eq!(
+        db.get_node("m").unwrap().unwrap().meta.as_deref(),
+        Some(r#"{"k":{"y":1}}"#)
+    );
+    db.merge_meta("m", "[1]").unwrap();
+    assert_eq!(
+        db.get_node("m").unwrap().unwrap().meta.as_deref(),
+        Some("[1]")
+    );
+    db.merge_meta("m", "null").unwrap();
+    assert_eq!(db.get_node("m").unwrap().unwrap().meta, None);
+
+    let before = content_hash(&p);
+    assert_eq!(
+        db.merge_meta("n", "{oops").unwrap_err().code(),
+        "invalid_argument"
+    );
+    assert_eq!(db.merge_meta("nope", "{}").unwrap_err().code(), "not_found");
+    assert_eq!(content_hash(&p), before);
+}
+
+/// `checkpoint` on a read-only handle says `readonly`, like `optimize` and `vacuum`.
+#[test]
+fn checkpoint_on_a_read_only_handle_is_readonly() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("a.db");
+    let rw = Database::open(&p).unwrap();
+    rw.upsert_node(&NodeInput::new("a")).unwrap();
+    let ro = Database::open_with(
+        &p,
+        OpenOptions {
+            read_only: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    for mode in ["passive", "full", "restart", "truncate"] {
+        assert_eq!(
+            ro.checkpoint(mode.parse().unwrap()).unwrap_err().code(),
+            "readonly",
+            "{mode}"
+        );
+    }
+    assert_eq!(ro.optimize().unwrap_err().code(), "readonly");
+    rw.checkpoint(resonance::CheckpointMode::Passive).unwrap();
+}
+
+/// The last handle to close leaves the `-wal` file in place but empty, and a read-only handle can
+/// open the database afterwards.
+#[test]
+fn the_wal_is_empty_after_the_last_handle_closes() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("a.db");
+    let wal = dir.path().join("a.db-wal");
+    let db = Database::open(&p).unwrap();
+    let nodes: Vec<NodeInput> = (0..2000)
+        .map(|i| NodeInput {
+            summary: Some("x".repeat(200)),
+            ..NodeInput::new(format!("n{i}"))
+        })
+        .collect();
+    db.upsert_nodes(&nodes).unwrap();
+    assert!(std::fs::metadata(&wal).unwrap().len() > 0);
+    let second = Database::open(&p).unwrap();
+    db.close().unwrap();
+    assert!(
+        std::fs::metadata(&wal).unwrap().len() > 0,
+        "another handle is open"
+    );
+    second.close().unwrap();
+    assert_eq!(
+        std::fs::metadata(&wal).unwrap().len(),
+        0,
+        "the WAL is kept, empty"
+    );
+    let ro = Database::open_with(
+        &p,
+        OpenOptions {
+            read_only: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(ro.stats().unwrap().nodes, 2000);
+}
+
+/// A backup is a file the read-only rules accept: opened read-only at once, with every row.
+#[test]
+fn a_fresh_backup_opens_read_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path().join("a.db")).unwrap();
+    db.upsert_node(&node("a", Some(vec![1.0, 0.0]))).unwrap();
+    let dest = dir.path().join("copy.db");
+    db.backup(Some(&dest)).unwrap();
+    assert!(
+        !dir.path().join("copy.db-wal").exists(),
+        "one self-contained file"
+    );
+    let ro = Database::open_with(
+        &dest,
+        OpenOptions {
+            read_only: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(ro.stats().unwrap().nodes, 1);
+    assert_eq!(
+        ro.search(&[1.0, 0.0], &SearchOptions::default())
+            .unwrap()
+            .len(),
+        1
     );
 }

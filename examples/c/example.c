@@ -65,11 +65,12 @@ int main(int argc, char **argv) {
         printf("hit %zu: %s (score %.3f)\n", i + 1, hits->items[i].id, hits->items[i].score);
     resonance_hits_free(hits);
 
-    /* 5. PageRank over the graph, with the default parameters. */
+    /* 5. PageRank over the graph: the library's defaults with a damping factor of our own. Options
+     * structs start from their _default() (which sets `size`); NULL means every default. */
+    resonance_pagerank_options pr = resonance_pagerank_options_default();
+    pr.alpha = 0.9;
     resonance_rankings *ranks = NULL;
-    if (failed("pagerank", resonance_graph_pagerank(db, RESONANCE_DEFAULT_ALPHA, RESONANCE_DEFAULT_TOLERANCE,
-                                                    RESONANCE_DEFAULT_MAX_ITERATIONS, &ranks, &err), err))
-        goto out;
+    if (failed("pagerank", resonance_graph_pagerank(db, &pr, &ranks, &err), err)) goto out;
     for (size_t i = 0; i < ranks->len; i++)
         printf("pagerank %s = %.4f\n", ranks->items[i].id, ranks->items[i].score);
     resonance_rankings_free(ranks);

@@ -104,21 +104,22 @@ class Database {
     Rankings pagerank() {
         resonance_rankings *out = nullptr;
         check([&](char **err) {
-            return resonance_graph_pagerank(db_, RESONANCE_DEFAULT_ALPHA, RESONANCE_DEFAULT_TOLERANCE,
-                                            RESONANCE_DEFAULT_MAX_ITERATIONS, &out, err);
+            return resonance_graph_pagerank(db_, nullptr, &out, err);  // nullptr: the defaults
         });
         return Rankings(out);
     }
 
-    Communities communities(uint64_t seed = 0) {
+    Communities communities(uint64_t seed) {
+        resonance_community_options o = resonance_community_options_default();
+        o.seed = seed;
         resonance_communities *out = nullptr;
-        check([&](char **err) { return resonance_graph_communities(db_, 1.0, seed, &out, err); });
+        check([&](char **err) { return resonance_graph_communities(db_, &o, &out, err); });
         return Communities(out);
     }
 
     Strings shortest_path(const std::string &from, const std::string &to) {
         resonance_strings *out = nullptr;
-        check([&](char **err) { return resonance_graph_shortest_path(db_, from.c_str(), to.c_str(), &out, err); });
+        check([&](char **err) { return resonance_graph_shortest_path(db_, from.c_str(), to.c_str(), nullptr, &out, err); });
         return Strings(out);  // empty (nullptr) when unreachable
     }
 
@@ -145,7 +146,7 @@ int main(int argc, char **argv) {
         auto ranks = db.pagerank();
         for (size_t i = 0; i < ranks->len; i++) std::printf("pagerank %s %.4f\n", ranks->items[i].id, ranks->items[i].score);
 
-        auto comms = db.communities();
+        auto comms = db.communities(7);
         std::printf("%zu nodes in communities, modularity %.4f\n", comms->len, comms->modularity);
 
         auto path_ = db.shortest_path("rust", "sqlite");

@@ -74,6 +74,27 @@ pub unsafe extern "C" fn resonance_db_close(
     guard!(err_out, { handle(db)?.close() })
 }
 
+/// Stops whatever runs on `db` now and returns at once. Callable from any thread, also while other
+/// threads are inside calls on the same handle (it takes none of the handle's locks): the running SQL
+/// statement is interrupted and the library's own loops (graph analytics, batch search, loads) stop
+/// within a few milliseconds of work. Each call stopped returns `RESONANCE_INTERRUPTED`; a write it
+/// was making is rolled back. The handle stays usable: a call that begins after
+/// `resonance_interrupt` returns runs normally. When nothing runs, or on a closed handle, it is a
+/// no-op (`RESONANCE_OK`). A NULL or freed handle is `RESONANCE_INVALID_ARGUMENT`.
+///
+/// # Safety
+/// `db` is NULL or a handle from `resonance_db_open`; `err_out` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn resonance_interrupt(
+    db: *mut resonance_db,
+    err_out: *mut *mut c_char,
+) -> resonance_status {
+    guard!(err_out, {
+        handle(db)?.interrupt();
+        Ok(())
+    })
+}
+
 /// Releases a handle (closing it first if `resonance_db_close` was not called; a close error is then
 /// ignored: call `resonance_db_close` to see it). NULL is a no-op, and so is a handle already freed
 /// (as long as its address was not reused by a newer handle). Calls still running on other threads
@@ -88,7 +109,7 @@ pub extern "C" fn resonance_db_free(db: *mut resonance_db) {
     });
 }
 
-/// Runs the health check of design §3 and stores a new report in `*health_out` (free it with
+/// Runs the health check of docs/connections.md and stores a new report in `*health_out` (free it with
 /// `resonance_health_free`).
 ///
 /// # Safety
@@ -133,15 +154,13 @@ pub unsafe extern "C" fn resonance_db_migrate(
         crate::write_opt(steps_out, std::ptr::null_mut());
         // SAFETY: NULL or a valid struct (documented).
         let o = unsafe { options.as_ref() }.copied().unwrap_or_default();
-        let mut opts = MigrateOptions {
+        let opts = MigrateOptions {
             dry_run: o.dry_run,
             allow_destructive: o.allow_destructive,
             backup: !o.no_backup,
-            ..MigrateOptions::default()
+            backup_retention_days: (o.backup_retention_days != 0)
+                .then_some(o.backup_retention_days),
         };
-        if o.backup_retention_days != 0 {
-            opts.backup_retention_days = o.backup_retention_days;
-        }
         let report = handle(db)?.migrate(&opts)?;
         let ids: Vec<&str> = report.steps.iter().map(|s| s.id.as_str()).collect();
         crate::write_opt(
@@ -210,8 +229,9 @@ pub unsafe extern "C" fn resonance_db_stats(
     })
 }
 
-/// `PRAGMA wal_checkpoint(mode)` with `mode` one of `"passive"` (NULL means passive), `"full"`,
-/// `"restart"`, `"truncate"`. `checkpoint_out` may be NULL.
+/// `PRAGMA wal_checkpoint(mode)` with `mode` one of `"passive"`, `"full"`, `"restart"`,
+/// `"truncate"` (ASCII case-insensitive); NULL means the default mode (passive). `checkpoint_out`
+/// may be NULL.
 ///
 /// # Safety
 /// `db` is NULL or a handle; `mode` is NULL or a NUL-terminated string; `checkpoint_out` and
@@ -224,7 +244,10 @@ pub unsafe extern "C" fn resonance_db_checkpoint(
     err_out: *mut *mut c_char,
 ) -> resonance_status {
     guard!(err_out, {
-        let mode = opt_str(mode, "mode")?.unwrap_or("passive");
+        let mode = match opt_str(mode, "mode")? {
+            Some(m) => m.parse()?,
+            None => resonance::CheckpointMode::default(),
+        };
         let c = handle(db)?.checkpoint(mode)?;
         crate::write_opt(
             checkpoint_out,

@@ -1,19 +1,13 @@
-//! Graph analytics (design §8) on the handle's cached snapshot. Unknown ids are `RESONANCE_NOT_FOUND`;
+//! Graph analytics (docs/graph.md) on the handle's cached snapshot. Unknown ids are `RESONANCE_NOT_FOUND`;
 //! an empty graph gives empty results.
 
 use std::ffi::c_char;
 
 use resonance::Error;
 
+use crate::options::*;
 use crate::types::*;
 use crate::{arg_str, guard, handle, out_ptr, publish, reclaim, resonance_status};
-
-/// PageRank's default damping factor.
-pub const RESONANCE_DEFAULT_ALPHA: f64 = 0.85;
-/// PageRank's default tolerance.
-pub const RESONANCE_DEFAULT_TOLERANCE: f64 = 1e-6;
-/// PageRank's default iteration cap.
-pub const RESONANCE_DEFAULT_MAX_ITERATIONS: usize = 100;
 
 fn publish_strings(
     out: *mut *mut resonance_strings,
@@ -95,39 +89,44 @@ pub unsafe extern "C" fn resonance_graph_degree(
     })
 }
 
-/// Breadth-first search along out-edges from `start` (included) up to `max_depth` hops, in visit
-/// order, into `*ids_out` (free with `resonance_strings_free`).
+/// Breadth-first search from `start` (included) along `options->direction` (outgoing by default) up
+/// to `options->max_depth` hops (no limit by default), in visit order, into `*ids_out` (free with
+/// `resonance_strings_free`). `options` NULL means the defaults.
 ///
 /// # Safety
-/// `db` is NULL or a handle; `start` is a NUL-terminated string; `ids_out` and `err_out` are NULL or
-/// writable.
+/// `db` is NULL or a handle; `start` is a NUL-terminated string; `options` is NULL or follows the
+/// size rule; `ids_out` and `err_out` are NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn resonance_graph_traverse(
     db: *mut resonance_db,
     start: *const c_char,
-    max_depth: usize,
+    options: *const resonance_traverse_options,
     ids_out: *mut *mut resonance_strings,
     err_out: *mut *mut c_char,
 ) -> resonance_status {
     guard!(err_out, {
         publish_strings(ids_out, || {
-            handle(db)?.traverse(arg_str(start, "start")?, max_depth)
+            // SAFETY: NULL or a struct of the size rule (documented).
+            let o = unsafe { read_options(options) }?.to_core()?;
+            handle(db)?.traverse(arg_str(start, "start")?, &o)
         })
     })
 }
 
-/// The directed unweighted shortest path from `source` to `target` (both included; `[source]` when
-/// they are equal) into `*path_out` (free with `resonance_strings_free`); `*path_out` is NULL, with
-/// `RESONANCE_OK`, when `target` is unreachable.
+/// The unweighted shortest path from `source` to `target` along `options->direction` (outgoing by
+/// default: a directed path) (both ends included; `[source]` when they are equal) into `*path_out`
+/// (free with `resonance_strings_free`); `*path_out` is NULL, with `RESONANCE_OK`, when `target` is
+/// unreachable. `options` NULL means the defaults.
 ///
 /// # Safety
-/// `db` is NULL or a handle; `source` and `target` are NUL-terminated strings; `path_out` and
-/// `err_out` are NULL or writable.
+/// `db` is NULL or a handle; `source` and `target` are NUL-terminated strings; `options` is NULL or
+/// follows the size rule; `path_out` and `err_out` are NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn resonance_graph_shortest_path(
     db: *mut resonance_db,
     source: *const c_char,
     target: *const c_char,
+    options: *const resonance_path_options,
     path_out: *mut *mut resonance_strings,
     err_out: *mut *mut c_char,
 ) -> resonance_status {
@@ -136,7 +135,9 @@ pub unsafe extern "C" fn resonance_graph_shortest_path(
         *out = std::ptr::null_mut();
         let s = arg_str(source, "source")?;
         let t = arg_str(target, "target")?;
-        if let Some(path) = handle(db)?.shortest_path(s, t)? {
+        // SAFETY: NULL or a struct of the size rule (documented).
+        let o = unsafe { read_options(options) }?.to_core()?;
+        if let Some(path) = handle(db)?.shortest_path(s, t, &o)? {
             *out = publish(resonance_strings::from_vec(&path), "strings");
         }
         Ok(())
@@ -154,46 +155,49 @@ fn publish_rankings(
     Ok(())
 }
 
-/// PageRank (`alpha` in [0, 1], `tolerance` > 0, `max_iterations` ≥ 1; the defaults are
-/// `RESONANCE_DEFAULT_ALPHA`, `RESONANCE_DEFAULT_TOLERANCE`, `RESONANCE_DEFAULT_MAX_ITERATIONS`),
-/// one score per node in id order, into `*rankings_out` (free with `resonance_rankings_free`).
+/// PageRank (`options`: `alpha` in [0, 1], `tolerance` > 0, `max_iterations` ≥ 1; NULL means the
+/// defaults of `resonance_pagerank_options_default()`), one score per node in id order, into
+/// `*rankings_out` (free with `resonance_rankings_free`).
 ///
 /// # Safety
-/// `db` is NULL or a handle; `rankings_out` and `err_out` are NULL or writable.
+/// `db` is NULL or a handle; `options` is NULL or follows the size rule; `rankings_out` and
+/// `err_out` are NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn resonance_graph_pagerank(
     db: *mut resonance_db,
-    alpha: f64,
-    tolerance: f64,
-    max_iterations: usize,
+    options: *const resonance_pagerank_options,
     rankings_out: *mut *mut resonance_rankings,
     err_out: *mut *mut c_char,
 ) -> resonance_status {
     guard!(err_out, {
         publish_rankings(rankings_out, || {
-            handle(db)?.pagerank(alpha, tolerance, max_iterations)
+            // SAFETY: NULL or a struct of the size rule (documented).
+            let o = unsafe { read_options(options) }?.to_core();
+            handle(db)?.pagerank(&o)
         })
     })
 }
 
-/// Betweenness centrality (Brandes over directed edges; normalised by (N−1)(N−2) when `normalized`),
-/// exact when `sample` is 0, else estimated from `sample` pivots drawn with `seed`; one score per node
-/// in id order, into `*rankings_out` (free with `resonance_rankings_free`).
+/// Betweenness centrality (Brandes over directed edges; normalised by (N−1)(N−2) when
+/// `options->normalized`), exact when `options->sample` is 0, else estimated from `sample` pivots
+/// drawn with `options->seed`; one score per node in id order, into `*rankings_out` (free with
+/// `resonance_rankings_free`). `options` NULL means the defaults.
 ///
 /// # Safety
-/// `db` is NULL or a handle; `rankings_out` and `err_out` are NULL or writable.
+/// `db` is NULL or a handle; `options` is NULL or follows the size rule; `rankings_out` and
+/// `err_out` are NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn resonance_graph_betweenness(
     db: *mut resonance_db,
-    normalized: bool,
-    sample: usize,
-    seed: u64,
+    options: *const resonance_betweenness_options,
     rankings_out: *mut *mut resonance_rankings,
     err_out: *mut *mut c_char,
 ) -> resonance_status {
     guard!(err_out, {
         publish_rankings(rankings_out, || {
-            handle(db)?.betweenness(normalized, (sample != 0).then_some((sample, seed)))
+            // SAFETY: NULL or a struct of the size rule (documented).
+            let o = unsafe { read_options(options) }?.to_core();
+            handle(db)?.betweenness(&o)
         })
     })
 }
@@ -204,23 +208,26 @@ pub extern "C" fn resonance_rankings_free(rankings: *mut resonance_rankings) {
     let _ = std::panic::catch_unwind(|| drop(reclaim(rankings, "rankings")));
 }
 
-/// Louvain communities (directed modularity at `resolution`, 1.0 by default; deterministic for a
-/// given `seed`) into `*communities_out` (free with `resonance_communities_free`).
+/// Louvain communities (directed modularity at `options->resolution`; deterministic for a given
+/// `options->seed`; NULL means the defaults) into `*communities_out` (free with
+/// `resonance_communities_free`).
 ///
 /// # Safety
-/// `db` is NULL or a handle; `communities_out` and `err_out` are NULL or writable.
+/// `db` is NULL or a handle; `options` is NULL or follows the size rule; `communities_out` and
+/// `err_out` are NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn resonance_graph_communities(
     db: *mut resonance_db,
-    resolution: f64,
-    seed: u64,
+    options: *const resonance_community_options,
     communities_out: *mut *mut resonance_communities,
     err_out: *mut *mut c_char,
 ) -> resonance_status {
     guard!(err_out, {
         let out = out_ptr(communities_out, "communities_out")?;
         *out = std::ptr::null_mut();
-        let c = handle(db)?.communities(resolution, seed)?;
+        // SAFETY: NULL or a struct of the size rule (documented).
+        let o = unsafe { read_options(options) }?.to_core();
+        let c = handle(db)?.communities(&o)?;
         let (items, len) = crate::into_array(
             c.partition
                 .into_iter()
@@ -301,28 +308,31 @@ pub unsafe extern "C" fn resonance_graph_adamic_adar(
     })
 }
 
-/// At most `limit` two-hop non-adjacent pairs ranked by Adamic-Adar, into `*candidates_out` (free
-/// with `resonance_link_candidates_free`).
+/// At most `options->limit` two-hop non-adjacent pairs ranked by Adamic-Adar (NULL `options`: the
+/// defaults), into `*candidates_out` (free with `resonance_link_candidates_free`).
 ///
 /// # Safety
-/// `db` is NULL or a handle; `candidates_out` and `err_out` are NULL or writable.
+/// `db` is NULL or a handle; `options` is NULL or follows the size rule; `candidates_out` and
+/// `err_out` are NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn resonance_graph_link_candidates(
     db: *mut resonance_db,
-    limit: usize,
+    options: *const resonance_link_candidate_options,
     candidates_out: *mut *mut resonance_link_candidates,
     err_out: *mut *mut c_char,
 ) -> resonance_status {
     guard!(err_out, {
         let out = out_ptr(candidates_out, "candidates_out")?;
         *out = std::ptr::null_mut();
-        let v = handle(db)?.link_candidates(limit)?;
+        // SAFETY: NULL or a struct of the size rule (documented).
+        let o = unsafe { read_options(options) }?.to_core();
+        let v = handle(db)?.link_candidates(&o)?;
         let (items, len) = crate::into_array(
             v.into_iter()
-                .map(|(s, t, score)| resonance_link_candidate {
-                    source: crate::c_string(&s),
-                    target: crate::c_string(&t),
-                    score,
+                .map(|c| resonance_link_candidate {
+                    source: crate::c_string(&c.source),
+                    target: crate::c_string(&c.target),
+                    score: c.score,
                 })
                 .collect(),
         );
@@ -337,28 +347,31 @@ pub extern "C" fn resonance_link_candidates_free(candidates: *mut resonance_link
     let _ = std::panic::catch_unwind(|| drop(reclaim(candidates, "link_candidates")));
 }
 
-/// The `limit` top PageRank nodes with their degree into `*pillars_out` (free with
-/// `resonance_pillars_free`).
+/// The `options->limit` top PageRank nodes with their degree (NULL `options`: the defaults) into
+/// `*pillars_out` (free with `resonance_pillars_free`).
 ///
 /// # Safety
-/// `db` is NULL or a handle; `pillars_out` and `err_out` are NULL or writable.
+/// `db` is NULL or a handle; `options` is NULL or follows the size rule; `pillars_out` and
+/// `err_out` are NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn resonance_graph_pillars(
     db: *mut resonance_db,
-    limit: usize,
+    options: *const resonance_pillar_options,
     pillars_out: *mut *mut resonance_pillars,
     err_out: *mut *mut c_char,
 ) -> resonance_status {
     guard!(err_out, {
         let out = out_ptr(pillars_out, "pillars_out")?;
         *out = std::ptr::null_mut();
-        let v = handle(db)?.pillars(limit)?;
+        // SAFETY: NULL or a struct of the size rule (documented).
+        let o = unsafe { read_options(options) }?.to_core();
+        let v = handle(db)?.pillars(&o)?;
         let (items, len) = crate::into_array(
             v.into_iter()
-                .map(|(id, pagerank, degree)| resonance_pillar {
-                    id: crate::c_string(&id),
-                    pagerank,
-                    degree,
+                .map(|p| resonance_pillar {
+                    id: crate::c_string(&p.id),
+                    pagerank: p.pagerank,
+                    degree: p.degree,
                 })
                 .collect(),
         );

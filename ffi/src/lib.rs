@@ -4,7 +4,7 @@
 //! the engine. It owns the ABI conventions:
 //!
 //! * Every function returns a [`resonance_status`] (`RESONANCE_OK` = 0, then one status per error kind
-//!   of design §9, numbered as `resonance::ErrorKind::status()`), and takes an optional
+//!   of docs/errors.md, numbered as `resonance::ErrorKind::status()`), and takes an optional
 //!   `char **err_out`: when it is not NULL it is set to NULL on success and to a message on failure,
 //!   which the caller frees with `resonance_string_free`.
 //! * Every body runs inside [`guard!`] (a `catch_unwind`): a panic becomes `RESONANCE_INTERNAL`, never
@@ -29,18 +29,24 @@ use resonance::{Database, Error, ErrorKind};
 
 mod db;
 mod graph;
+mod options;
 mod store;
+#[cfg(feature = "test-hooks")]
+mod test_hooks;
 mod types;
 mod vector;
 
 pub use db::*;
 pub use graph::*;
+pub use options::*;
 pub use store::*;
+#[cfg(feature = "test-hooks")]
+pub use test_hooks::*;
 pub use types::*;
 pub use vector::*;
 
 /// The status every function returns: `RESONANCE_OK` (0) or the error kind, numbered in the order of
-/// the kinds of design §9 (the same numbers as `resonance::ErrorKind::status()` in Rust).
+/// the kinds of docs/errors.md (the same numbers as `resonance::ErrorKind::status()` in Rust).
 /// `resonance_status_name` gives the stable snake_case code of each (`"not_found"`, …).
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,6 +89,9 @@ pub enum resonance_status {
     RESONANCE_SQLITE = 16,
     /// A caught panic or a broken invariant inside the library.
     RESONANCE_INTERNAL = 17,
+    /// A call stopped by `resonance_interrupt` (from another thread); the handle stays usable and
+    /// a write the call was making is rolled back.
+    RESONANCE_INTERRUPTED = 18,
 }
 
 use resonance_status::*;
@@ -107,11 +116,12 @@ pub(crate) fn status_of(kind: ErrorKind) -> resonance_status {
         ErrorKind::Io => RESONANCE_IO,
         ErrorKind::Sqlite => RESONANCE_SQLITE,
         ErrorKind::Internal => RESONANCE_INTERNAL,
+        ErrorKind::Interrupted => RESONANCE_INTERRUPTED,
     }
 }
 
 /// NUL-terminated names, indexed by status.
-const STATUS_NAMES: [&CStr; 18] = [
+const STATUS_NAMES: [&CStr; 19] = [
     c"ok",
     c"invalid_argument",
     c"invalid_vector",
@@ -130,6 +140,7 @@ const STATUS_NAMES: [&CStr; 18] = [
     c"io",
     c"sqlite",
     c"internal",
+    c"interrupted",
 ];
 
 /// Wraps an exported body: clears `*err_out`, runs the body (a `Result<(), resonance::Error>` block)
@@ -380,7 +391,7 @@ pub(crate) fn free_array<T>(p: *mut T, len: usize) {
 // ---------------------------------------------------------------------------------------------
 // Library-wide functions.
 
-/// The stable snake_case name of a status: `"ok"` for 0, then the error kind codes of design §9
+/// The stable snake_case name of a status: `"ok"` for 0, then the error kind codes of docs/errors.md
 /// (`"invalid_argument"`, `"not_found"`, `"closed"`, …), `"unknown"` for any other number.
 ///
 /// Thread-safe. The returned string is static: never free it.
@@ -419,7 +430,7 @@ pub extern "C" fn resonance_string_free(s: *mut c_char) {
     });
 }
 
-/// Turns `path` (a document path) into a node id with the application's rule (design §6):
+/// Turns `path` (a document path) into a node id with the application's rule (docs/schema.md):
 /// `"./docs/README.md"` → `"docs-readme"`. On success `*id_out` is a new string the caller frees with
 /// `resonance_string_free`.
 ///
@@ -438,22 +449,6 @@ pub unsafe extern "C" fn resonance_id_generate(
         let path = arg_str(path, "path")?;
         let out = out_ptr(id_out, "id_out")?;
         *out = new_string(resonance::generate_id(path));
-        Ok(())
-    })
-}
-
-/// Panics inside the library's guard, on purpose: always returns `RESONANCE_INTERNAL` (with the panic
-/// message in `*err_out`). It lets a binding or a test check that a panic never crosses the C
-/// boundary; it has no other use.
-///
-/// # Safety
-/// `err_out` is NULL or writable.
-#[no_mangle]
-pub unsafe extern "C" fn resonance_debug_panic(err_out: *mut *mut c_char) -> resonance_status {
-    guard!(err_out, {
-        if std::hint::black_box(true) {
-            panic!("resonance_debug_panic was called");
-        }
         Ok(())
     })
 }
@@ -487,10 +482,15 @@ mod tests {
     #[test]
     fn a_panic_becomes_internal() {
         let mut err: *mut c_char = ptr::null_mut();
-        let s = unsafe { resonance_debug_panic(&mut err) };
+        let s = guard!(&mut err, {
+            if std::hint::black_box(true) {
+                panic!("a deliberate test panic");
+            }
+            Ok(())
+        });
         assert_eq!(s, RESONANCE_INTERNAL);
         let msg = unsafe { CStr::from_ptr(err) }.to_str().unwrap().to_string();
-        assert!(msg.contains("resonance_debug_panic"), "{msg}");
+        assert!(msg.contains("a deliberate test panic"), "{msg}");
         resonance_string_free(err);
         resonance_string_free(err);
     }
@@ -595,7 +595,7 @@ mod string_inputs {
             prop_assert!(hits.is_null());
             let mut path: *mut resonance_strings = ptr::null_mut();
             let st = unsafe {
-                resonance_graph_shortest_path(db.db, s.as_ptr(), s.as_ptr(), &mut path, ptr::null_mut())
+                resonance_graph_shortest_path(db.db, s.as_ptr(), s.as_ptr(), ptr::null(), &mut path, ptr::null_mut())
             };
             prop_assert!(matches!(
                 st,

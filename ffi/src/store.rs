@@ -1,8 +1,8 @@
-//! Nodes, edges and the audit history (design §6).
+//! Nodes, edges and the audit history (docs/schema.md).
 
 use std::ffi::c_char;
 
-use resonance::{EdgeInput, Error, ListOptions, NodeInput};
+use resonance::{EdgeInput, Error, ListOptions, NodeInput, NodeUpdate};
 
 use crate::types::*;
 use crate::{
@@ -34,6 +34,40 @@ fn node_input(n: &resonance_node_input, what: &str) -> Result<NodeInput, Error> 
         summary: f(n.summary, "summary")?,
         meta: f(n.meta, "meta")?,
         date: f(n.date, "date")?,
+        embedding,
+    })
+}
+
+fn node_update(u: &resonance_node_fields) -> Result<NodeUpdate, Error> {
+    let f = |given: bool, p, field: &str| -> Result<Option<Option<String>>, Error> {
+        given
+            .then(|| opt_string(p, &format!("update.{field}")))
+            .transpose()
+    };
+    let embedding = if !u.has_embedding {
+        None
+    } else if u.embedding.is_null() {
+        if u.embedding_len != 0 {
+            return Err(Error::InvalidArgument(format!(
+                "update.embedding is NULL with embedding_len {}",
+                u.embedding_len
+            )));
+        }
+        Some(None)
+    } else {
+        Some(Some(
+            arg_floats(u.embedding, u.embedding_len, "embedding")?.to_vec(),
+        ))
+    };
+    Ok(NodeUpdate {
+        node_type: f(u.has_node_type, u.node_type, "node_type")?,
+        title: f(u.has_title, u.title, "title")?,
+        domain: f(u.has_domain, u.domain, "domain")?,
+        layer: f(u.has_layer, u.layer, "layer")?,
+        hash: f(u.has_hash, u.hash, "hash")?,
+        summary: f(u.has_summary, u.summary, "summary")?,
+        meta: f(u.has_meta, u.meta, "meta")?,
+        date: f(u.has_date, u.date, "date")?,
         embedding,
     })
 }
@@ -208,6 +242,55 @@ pub unsafe extern "C" fn resonance_node_update_meta(
     })
 }
 
+/// Updates only the fields of node `id` whose `has_` flag is set in `update` (see
+/// `resonance_node_fields`), keeping the others and the embedding; `RESONANCE_NOT_FOUND` when the
+/// node is missing, `RESONANCE_INVALID_ARGUMENT` for bad `meta`. The history row holds the whole row
+/// before and after.
+///
+/// # Safety
+/// `db` is NULL or a handle; `id` is a NUL-terminated string; `update` is NULL or points to a valid
+/// `resonance_node_fields` whose given strings are NULL or NUL-terminated and whose `embedding` holds
+/// `embedding_len` floats; `err_out` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn resonance_node_update(
+    db: *mut resonance_db,
+    id: *const c_char,
+    update: *const resonance_node_fields,
+    err_out: *mut *mut c_char,
+) -> resonance_status {
+    guard!(err_out, {
+        let id = arg_str(id, "id")?;
+        // SAFETY: NULL or valid (documented).
+        let u = unsafe { update.as_ref() }
+            .ok_or_else(|| Error::InvalidArgument("update is NULL".into()))?;
+        let update = node_update(u)?;
+        handle(db)?.update_node(id, &update)
+    })
+}
+
+/// Merges `patch`, a JSON merge patch (RFC 7386, JSON text), into node `id`'s `meta`: an object's
+/// keys are set (a `null` value removes its key, nested objects merge); any other value replaces the
+/// meta, `null` clears it. `RESONANCE_NOT_FOUND` when the node is missing,
+/// `RESONANCE_INVALID_ARGUMENT` when `patch` is not JSON. The history row (`update_meta`) holds the
+/// meta before and after.
+///
+/// # Safety
+/// `db` is NULL or a handle; `id` and `patch` are NUL-terminated strings; `err_out` is NULL or
+/// writable.
+#[no_mangle]
+pub unsafe extern "C" fn resonance_node_merge_meta(
+    db: *mut resonance_db,
+    id: *const c_char,
+    patch: *const c_char,
+    err_out: *mut *mut c_char,
+) -> resonance_status {
+    guard!(err_out, {
+        let id = arg_str(id, "id")?;
+        let patch = arg_str(patch, "patch")?;
+        handle(db)?.merge_meta(id, patch)
+    })
+}
+
 /// Adds an edge, or ignores it when `(source, target, type)` exists. `added_out` (may be NULL)
 /// receives whether it was added.
 ///
@@ -293,7 +376,7 @@ pub unsafe extern "C" fn resonance_edge_delete(
     guard!(err_out, {
         let s = arg_str(source, "source")?;
         let t = arg_str(target, "target")?;
-        let ty = opt_str(edge_type, "edge_type")?.unwrap_or("related_to");
+        let ty = opt_str(edge_type, "edge_type")?;
         handle(db)?.delete_edge(s, t, ty)
     })
 }

@@ -1,5 +1,6 @@
-//! The `#[repr(C)]` structs of the ABI: option structs the caller fills (zero-initialised means
-//! "defaults" for every one of them), result structs the library allocates (each freed by exactly one
+//! The `#[repr(C)]` structs of the ABI: option structs the caller fills (here zero-initialised means
+//! "defaults" for every one of them; the structs that grow, with a `size` first, are in `options`),
+//! result structs the library allocates (each freed by exactly one
 //! `resonance_*_free` function that accepts NULL), and plain value structs the caller provides storage
 //! for (`resonance_stats`, `resonance_graph_stats`, `resonance_checkpoint`: nothing to free).
 //!
@@ -43,7 +44,7 @@ pub struct resonance_open_options {
 }
 
 /// How to migrate explicitly (`resonance_db_migrate`). Zero-initialised (or NULL) means: apply, no
-/// destructive steps, back up first, keep 7 days of backups.
+/// destructive steps, back up first, keep the handle's backup retention.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default)]
 pub struct resonance_migrate_options {
@@ -53,7 +54,7 @@ pub struct resonance_migrate_options {
     pub allow_destructive: bool,
     /// Do not back a non-empty database up first.
     pub no_backup: bool,
-    /// Backup retention in days; 0 means 7.
+    /// Backup retention in days; 0 means the handle's (`resonance_open_options.backup_retention_days`).
     pub backup_retention_days: u32,
 }
 
@@ -82,6 +83,54 @@ pub struct resonance_node_input {
     pub date: *const c_char,
     /// The embedding (`embedding_len` floats), or NULL for none. Validated and normalised before it
     /// is stored; the first vector of a database fixes its dimension.
+    pub embedding: *const f32,
+    /// Number of floats at `embedding`.
+    pub embedding_len: usize,
+}
+
+/// The fields of a partial node update (`resonance_node_update`): a field changes only when its
+/// `has_` flag is set, to its value (NULL clears it: `domain`/`layer` go back to their defaults,
+/// `embedding` NULL removes the vector); a zero-initialised struct changes nothing. The strings and
+/// the embedding are read during the call only.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct resonance_node_fields {
+    /// Whether `node_type` is given.
+    pub has_node_type: bool,
+    /// `type`.
+    pub node_type: *const c_char,
+    /// Whether `title` is given.
+    pub has_title: bool,
+    /// `title`.
+    pub title: *const c_char,
+    /// Whether `domain` is given.
+    pub has_domain: bool,
+    /// `domain` (NULL: `"knowledge"`).
+    pub domain: *const c_char,
+    /// Whether `layer` is given.
+    pub has_layer: bool,
+    /// `layer` (NULL: `"experience"`).
+    pub layer: *const c_char,
+    /// Whether `hash` is given.
+    pub has_hash: bool,
+    /// `hash` of the document.
+    pub hash: *const c_char,
+    /// Whether `summary` is given.
+    pub has_summary: bool,
+    /// `summary`.
+    pub summary: *const c_char,
+    /// Whether `meta` is given.
+    pub has_meta: bool,
+    /// `meta`: JSON text (must parse), replaced whole (see `resonance_node_merge_meta`).
+    pub meta: *const c_char,
+    /// Whether `date` is given.
+    pub has_date: bool,
+    /// `date`.
+    pub date: *const c_char,
+    /// Whether `embedding` is given.
+    pub has_embedding: bool,
+    /// The new embedding (`embedding_len` floats), or NULL to remove it. Validated and normalised
+    /// like `resonance_node_upsert`'s.
     pub embedding: *const f32,
     /// Number of floats at `embedding`.
     pub embedding_len: usize,
@@ -306,7 +355,8 @@ pub struct resonance_history_entry {
     pub entity_type: *mut c_char,
     /// The node id, or `"source|type|target"` for an edge.
     pub entity_id: *mut c_char,
-    /// `"insert"`, `"update"`, `"delete"`, `"update_meta"` or `"set_embedding"`.
+    /// `"insert"`, `"update"` (also `resonance_node_update`), `"delete"`, `"update_meta"` (also
+    /// `resonance_node_merge_meta`) or `"set_embedding"`.
     pub action: *mut c_char,
     /// JSON of the row before, or NULL.
     pub old_value: *mut c_char,
@@ -680,7 +730,7 @@ pub struct resonance_dimension_count {
     pub count: u64,
 }
 
-/// The health report of design §3; freed by `resonance_health_free`. Every string is non-NULL except
+/// The health report of docs/connections.md; freed by `resonance_health_free`. Every string is non-NULL except
 /// `schema_problem`.
 #[repr(C)]
 #[derive(Debug)]
@@ -741,6 +791,9 @@ pub struct resonance_health {
     pub write_probe: *mut c_char,
     /// Problems worth attention, for people (empty when healthy).
     pub problems: resonance_strings,
+    /// Content checks (no nodes, embedding coverage or edge density below the library's
+    /// thresholds), for people; not problems of the file.
+    pub content: resonance_strings,
 }
 
 impl resonance_health {
@@ -788,6 +841,7 @@ impl resonance_health {
             dangling_edges: h.dangling_edges,
             write_probe: c_string(&h.write_probe),
             problems: resonance_strings::from_vec(&problems),
+            content: resonance_strings::from_vec(&h.content),
         }
     }
 }

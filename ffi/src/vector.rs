@@ -1,4 +1,4 @@
-//! Embeddings and exact top-k search (design §7).
+//! Embeddings and exact top-k search (docs/vectors.md).
 
 use std::ffi::c_char;
 
@@ -145,7 +145,6 @@ pub unsafe extern "C" fn resonance_vector_search_like(
 /// `db` is NULL or a handle; `queries` holds `n_queries * dim` floats; `filter` is NULL or valid;
 /// `batch_out` and `err_out` are NULL or writable.
 #[no_mangle]
-#[allow(clippy::too_many_arguments)]
 pub unsafe extern "C" fn resonance_vector_search_batch(
     db: *mut resonance_db,
     queries: *const f32,

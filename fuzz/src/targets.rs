@@ -1,30 +1,28 @@
-//! Fuzz target bodies (issue 8): FAFCAS blob decoding + search, the JSONL importer, and an interpreter
+//! Fuzz target bodies: FAFCAS blob decoding + search, the JSONL importer, and an interpreter
 //! of the conformance ops over `resonance::Database`.
 //!
 //! This file is compiled twice: by the cargo-fuzz crate in `fuzz/` (the `fuzz_target!`s call these
 //! functions) and by `core/tests/reliability.rs` (`#[path]`-included), which replays every committed
 //! corpus file through the same functions on stable Rust. It may therefore use only crates that both
-//! have: `resonance`, `serde_json`, `tempfile` and std.
+//! have: `resonance`, `resonance-testkit` (the conformance-op interpreter, shared with the conformance
+//! runner), `serde_json`, `tempfile` and std.
 //!
 //! Each function panics (a fuzz finding) when an invariant breaks: a panic inside the engine, an
 //! `internal` error, an error of the wrong kind, a non-atomic import, a search result that is not the
 //! exact top-k, or a handle whose caches disagree with a fresh handle on the same file.
 
-#![allow(dead_code)]
-
 use std::sync::Mutex;
 
 use resonance::vector::fafcas;
 use resonance::vector::matrix::{SearchParams, VectorMatrix};
-use resonance::{
-    Database, EdgeInput, Error, ListOptions, MigrateOptions, NodeInput, OpenOptions, SearchOptions,
-};
+use resonance::{Database, Error, ListOptions, OpenOptions, SearchOptions};
+use resonance_testkit::{Interpreter, Mode};
 use serde_json::{json, Map, Value};
 
 /// The JSONL importer of the `resonance` command, compiled from its source (it is a private module
-/// of the CLI binary, so it cannot be reached as a library).
+/// of the CLI binary, so it cannot be reached as a library). Its export half is not fuzzed: unused here.
 #[path = "../../cli/src/jsonl.rs"]
-#[allow(dead_code, missing_docs)]
+#[allow(dead_code)]
 mod jsonl_importer;
 
 fn no_internal(e: &Error, what: &str) {
@@ -53,7 +51,10 @@ pub fn fafcas(data: &[u8]) {
     let v = match fafcas::decode(body) {
         Err(e) => {
             assert_eq!(e.code(), "invalid_vector", "{e}");
-            assert!(body.len() % 4 != 0, "a whole number of floats was refused");
+            assert!(
+                !body.len().is_multiple_of(4),
+                "a whole number of floats was refused"
+            );
             let mut out = vec![0f32; body.len() / 4];
             assert!(!fafcas::decode_into(body, &mut out));
             return;
@@ -78,7 +79,11 @@ pub fn fafcas(data: &[u8]) {
                 assert_eq!(unit.len(), dim);
                 let n = fafcas::l2_norm(&unit);
                 assert!((n - 1.0).abs() < 1e-3, "normalised norm {n}");
-                let domain = if i % 3 == 0 { Some("d0") } else { None };
+                let domain = if i.is_multiple_of(3) {
+                    Some("d0")
+                } else {
+                    None
+                };
                 m.upsert(&id, &unit, domain, None).unwrap();
                 rows.retain(|(r, _)| *r != id);
                 rows.push((id, unit));
@@ -386,16 +391,20 @@ pub fn steps_from_bytes(data: &[u8]) -> Vec<Value> {
         let v = vector(c, d);
         let t = TYPES[(c % 4) as usize];
         let step = match b % 40 {
-            0 => json!({"op": "open", "args": {"read_only": c % 7 == 0, "migrate": c % 5 != 0}}),
+            0 => {
+                json!({"op": "open", "args": {"read_only": c.is_multiple_of(7), "migrate": !c.is_multiple_of(5)}})
+            }
             1 => json!({"op": "close"}),
             2 | 3 => {
-                json!({"op": "upsert_node", "args": {"id": id1, "type": t, "domain": if c % 2 == 0 {"knowledge"} else {"other"},
-                "meta": if d % 3 == 0 { json!({"k": c}) } else { Value::Null }, "embedding": if d % 4 == 0 { Value::Null } else { v }}})
+                json!({"op": "upsert_node", "args": {"id": id1, "type": t, "domain": if c.is_multiple_of(2) {"knowledge"} else {"other"},
+                "meta": if d.is_multiple_of(3) { json!({"k": c}) } else { Value::Null }, "embedding": if d.is_multiple_of(4) { Value::Null } else { v }}})
             }
             4 => {
                 json!({"op": "upsert_nodes", "args": {"nodes": [{"id": id1, "embedding": v}, {"id": id2, "embedding": vector(d, c)}]}})
             }
-            5 => json!({"op": "get_node", "args": {"id": id1, "with_embedding": c % 2 == 0}}),
+            5 => {
+                json!({"op": "get_node", "args": {"id": id1, "with_embedding": c.is_multiple_of(2)}})
+            }
             6 => {
                 json!({"op": "list_nodes", "args": {"limit": (c % 5) as u64, "offset": (d % 3) as u64}})
             }
@@ -409,10 +418,10 @@ pub fn steps_from_bytes(data: &[u8]) -> Vec<Value> {
             }
             12 => json!({"op": "delete_edge", "args": {"source": id1, "target": id2, "type": t}}),
             13 => {
-                json!({"op": if c % 2 == 0 {"edges_from"} else {"edges_to"}, "args": {"id": id1}})
+                json!({"op": if c.is_multiple_of(2) {"edges_from"} else {"edges_to"}, "args": {"id": id1}})
             }
             14 => {
-                json!({"op": "update_meta", "args": {"id": id1, "meta": if c % 3 == 0 { json!("not json") } else { json!({"m": d}) }}})
+                json!({"op": "update_meta", "args": {"id": id1, "meta": if c.is_multiple_of(3) { json!("not json") } else { json!({"m": d}) }}})
             }
             15 => json!({"op": "history", "args": {"id": id1}}),
             16 => json!({"op": "stats"}),
@@ -422,7 +431,7 @@ pub fn steps_from_bytes(data: &[u8]) -> Vec<Value> {
             20 | 21 => json!({"op": "set_embedding", "args": {"id": id1, "vector": v}}),
             22 => json!({"op": "get_embedding", "args": {"id": id1}}),
             23 | 24 => json!({"op": "search", "args": {"vector": v, "k": (d % 6) as u64,
-                "min_score": if c % 3 == 0 { json!(-1.0) } else { Value::Null }, "domain": if c % 5 == 0 { json!("knowledge") } else { Value::Null }}}),
+                "min_score": if c.is_multiple_of(3) { json!(-1.0) } else { Value::Null }, "domain": if c.is_multiple_of(5) { json!("knowledge") } else { Value::Null }}}),
             25 => json!({"op": "search_like", "args": {"id": id1, "k": (d % 6) as u64}}),
             26 => json!({"op": "search_batch", "args": {"vectors": [v, vector(d, c)], "k": 3}}),
             27 => json!({"op": "health"}),
@@ -435,14 +444,14 @@ pub fn steps_from_bytes(data: &[u8]) -> Vec<Value> {
             30 => json!({"op": "traverse", "args": {"start": id1, "max_depth": (c % 4) as u64}}),
             31 => json!({"op": "shortest_path", "args": {"source": id1, "target": id2}}),
             32 => json!({"op": "pagerank"}),
-            33 => json!({"op": "betweenness", "args": {"normalized": c % 2 == 0}}),
+            33 => json!({"op": "betweenness", "args": {"normalized": c.is_multiple_of(2)}}),
             34 => json!({"op": "communities", "args": {"seed": c as u64}}),
             35 => json!({"op": "components"}),
             36 => json!({"op": "adamic_adar", "args": {"a": id1, "b": id2}}),
             37 => json!({"op": "link_candidates", "args": {"limit": (c % 5) as u64}}),
             38 => json!({"op": "pillars", "args": {"limit": (c % 5) as u64}}),
             _ => {
-                json!({"op": if c % 2 == 0 { "graph_stats" } else { "migrate" }, "args": {"dry_run": true}})
+                json!({"op": if c.is_multiple_of(2) { "graph_stats" } else { "migrate" }, "args": {"dry_run": true}})
             }
         };
         steps.push(step);
@@ -450,349 +459,20 @@ pub fn steps_from_bytes(data: &[u8]) -> Vec<Value> {
     steps
 }
 
-fn s(a: &Map<String, Value>, k: &str) -> Option<String> {
-    a.get(k).and_then(Value::as_str).map(str::to_string)
-}
-
-fn req(a: &Map<String, Value>, k: &str) -> Result<String, Error> {
-    s(a, k).ok_or_else(|| Error::InvalidArgument(format!("argument `{k}` missing")))
-}
-
-fn f64_of(a: &Map<String, Value>, k: &str) -> Option<f64> {
-    a.get(k).and_then(Value::as_f64)
-}
-
-fn usize_of(a: &Map<String, Value>, k: &str) -> Option<usize> {
-    a.get(k).and_then(Value::as_u64).map(|v| v as usize)
-}
-
-fn floats(v: &Value) -> Vec<f32> {
-    v.as_array()
-        .map(|a| {
-            a.iter()
-                .take(4096)
-                .map(|x| x.as_f64().unwrap_or(f64::NAN) as f32)
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn meta_text(v: Option<&Value>) -> Option<String> {
-    match v {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(s.clone()),
-        Some(other) => Some(other.to_string()),
-    }
-}
-
-fn node_input(a: &Map<String, Value>) -> Result<NodeInput, Error> {
-    Ok(NodeInput {
-        id: req(a, "id")?,
-        node_type: s(a, "type"),
-        title: s(a, "title"),
-        domain: s(a, "domain"),
-        layer: s(a, "layer"),
-        hash: s(a, "hash"),
-        summary: s(a, "summary"),
-        meta: meta_text(a.get("meta")),
-        date: s(a, "date"),
-        embedding: a.get("embedding").filter(|v| !v.is_null()).map(floats),
-    })
-}
-
-fn edge_input(a: &Map<String, Value>) -> Result<EdgeInput, Error> {
-    Ok(EdgeInput {
-        source: req(a, "source")?,
-        target: req(a, "target")?,
-        edge_type: s(a, "type"),
-        confidence: f64_of(a, "confidence"),
-        veracity: f64_of(a, "veracity"),
-        context_source: s(a, "context_source"),
-    })
-}
-
-fn search_opts(a: &Map<String, Value>) -> SearchOptions {
-    SearchOptions {
-        k: usize_of(a, "k").unwrap_or(10).min(1000),
-        min_score: f64_of(a, "min_score").map(|x| x as f32),
-        domain: s(a, "domain"),
-        node_type: s(a, "type"),
-        threads: None,
-    }
-}
-
-fn hits(h: &[resonance::Hit]) -> Value {
-    Value::Array(
-        h.iter()
-            .map(|h| json!({"id": h.id, "score": h.score}))
-            .collect(),
-    )
-}
-
-struct Interp {
-    dir: tempfile::TempDir,
-    db: Option<Database>,
-}
-
-/// Paths a case may name: only these two, inside the run's own folder.
-fn case_path(a: &Map<String, Value>) -> &'static str {
-    match s(a, "path").as_deref() {
-        Some("other.sqlite") => "other.sqlite",
-        _ => "db.sqlite",
-    }
-}
-
-impl Interp {
-    fn db(&self) -> Result<&Database, Error> {
-        self.db
-            .as_ref()
-            .ok_or_else(|| Error::InvalidArgument("no database is open".into()))
-    }
-
-    fn run(&mut self, op: &str, a: &Map<String, Value>) -> Result<Value, Error> {
-        Ok(match op {
-            "open" => {
-                if let Some(old) = self.db.take() {
-                    old.close()?;
-                }
-                let d = OpenOptions::default();
-                let opts = OpenOptions {
-                    read_only: a.get("read_only").and_then(Value::as_bool).unwrap_or(false),
-                    migrate: a.get("migrate").and_then(Value::as_bool).unwrap_or(true),
-                    allow_destructive: a
-                        .get("allow_destructive")
-                        .and_then(Value::as_bool)
-                        .unwrap_or(false),
-                    backup: a.get("backup").and_then(Value::as_bool).unwrap_or(true),
-                    busy_timeout_ms: a
-                        .get("busy_timeout_ms")
-                        .and_then(Value::as_u64)
-                        .map_or(d.busy_timeout_ms, |v| v.min(10_000) as u32),
-                    ..d
-                };
-                self.db = Some(Database::open_with(
-                    self.dir.path().join(case_path(a)),
-                    opts,
-                )?);
-                Value::Null
+/// Invariants of one op's value that hold for any input.
+fn check_value(op: &str, v: &Value) {
+    match op {
+        "health" => assert_eq!(
+            v["quick_check"], "ok",
+            "quick_check failed on a database only the engine wrote"
+        ),
+        "pagerank" => {
+            if let Some(r) = v.as_object().filter(|r| !r.is_empty()) {
+                let sum: f64 = r.values().filter_map(Value::as_f64).sum();
+                assert!((sum - 1.0).abs() < 1e-3, "pagerank sums to {sum}");
             }
-            "close" => {
-                self.db()?.close()?;
-                Value::Null
-            }
-            "generate_id" => json!(resonance::generate_id(&req(a, "path")?)),
-            "upsert_node" => {
-                self.db()?.upsert_node(&node_input(a)?)?;
-                Value::Null
-            }
-            "upsert_nodes" => {
-                let nodes = a
-                    .get("nodes")
-                    .and_then(Value::as_array)
-                    .cloned()
-                    .unwrap_or_default();
-                let inputs = nodes
-                    .iter()
-                    .take(256)
-                    .map(|n| node_input(n.as_object().unwrap_or(&Map::new())))
-                    .collect::<Result<Vec<_>, _>>()?;
-                json!(self.db()?.upsert_nodes(&inputs)?)
-            }
-            "get_node" => {
-                let with = a
-                    .get("with_embedding")
-                    .and_then(Value::as_bool)
-                    .unwrap_or(false);
-                self.db()?
-                    .get_node_with(&req(a, "id")?, with)?
-                    .map_or(Value::Null, |n| json!(n.id))
-            }
-            "list_nodes" => {
-                let o = ListOptions {
-                    domain: s(a, "domain"),
-                    node_type: s(a, "type"),
-                    limit: usize_of(a, "limit"),
-                    offset: usize_of(a, "offset").unwrap_or(0),
-                    with_embeddings: a
-                        .get("with_embeddings")
-                        .and_then(Value::as_bool)
-                        .unwrap_or(false),
-                };
-                json!(self.db()?.list_nodes(&o)?.len())
-            }
-            "delete_node" => {
-                self.db()?.delete_node(&req(a, "id")?)?;
-                Value::Null
-            }
-            "add_edge" => json!(self.db()?.add_edge(&edge_input(a)?)?),
-            "add_edges" => {
-                let edges = a
-                    .get("edges")
-                    .and_then(Value::as_array)
-                    .cloned()
-                    .unwrap_or_default();
-                let inputs = edges
-                    .iter()
-                    .take(256)
-                    .map(|e| edge_input(e.as_object().unwrap_or(&Map::new())))
-                    .collect::<Result<Vec<_>, _>>()?;
-                json!(self.db()?.add_edges(&inputs)?)
-            }
-            "upsert_edge" => {
-                self.db()?.upsert_edge(&edge_input(a)?)?;
-                Value::Null
-            }
-            "delete_edge" => {
-                let t = s(a, "type").unwrap_or_else(|| "related_to".into());
-                self.db()?
-                    .delete_edge(&req(a, "source")?, &req(a, "target")?, &t)?;
-                Value::Null
-            }
-            "edges_from" => json!(self.db()?.edges_from(&req(a, "id")?)?.len()),
-            "edges_to" => json!(self.db()?.edges_to(&req(a, "id")?)?.len()),
-            "update_meta" => {
-                self.db()?
-                    .update_meta(&req(a, "id")?, meta_text(a.get("meta")).as_deref())?;
-                Value::Null
-            }
-            "history" => json!(self.db()?.history(&req(a, "id")?)?.len()),
-            "stats" => {
-                let st = self.db()?.stats()?;
-                json!([st.nodes, st.edges, st.vectors, st.dimension])
-            }
-            "begin" => {
-                self.db()?.begin()?;
-                Value::Null
-            }
-            "commit" => {
-                self.db()?.commit()?;
-                Value::Null
-            }
-            "rollback" => {
-                self.db()?.rollback()?;
-                Value::Null
-            }
-            "set_embedding" => {
-                self.db()?.set_embedding(
-                    &req(a, "id")?,
-                    &floats(a.get("vector").unwrap_or(&Value::Null)),
-                )?;
-                Value::Null
-            }
-            "get_embedding" => json!(self.db()?.get_embedding(&req(a, "id")?)?),
-            "search" => hits(&self.db()?.search(
-                &floats(a.get("vector").unwrap_or(&Value::Null)),
-                &search_opts(a),
-            )?),
-            "search_like" => hits(&self.db()?.search_like(&req(a, "id")?, &search_opts(a))?),
-            "search_batch" => {
-                let qs: Vec<Vec<f32>> = a
-                    .get("vectors")
-                    .and_then(Value::as_array)
-                    .map(|v| v.iter().take(64).map(floats).collect())
-                    .unwrap_or_default();
-                let dim = qs.first().map_or(0, Vec::len);
-                if qs.iter().any(|q| q.len() != dim) {
-                    return Err(Error::InvalidArgument(
-                        "queries of different lengths".into(),
-                    ));
-                }
-                let flat: Vec<f32> = qs.concat();
-                Value::Array(
-                    self.db()?
-                        .search_batch(&flat, qs.len(), &search_opts(a))?
-                        .iter()
-                        .map(|h| hits(h))
-                        .collect(),
-                )
-            }
-            "health" => {
-                let h = self.db()?.health()?;
-                assert_eq!(
-                    h.quick_check, "ok",
-                    "quick_check failed on a database only the engine wrote"
-                );
-                json!({"journal_mode": h.journal_mode, "quick_check": h.quick_check})
-            }
-            "migrate" => {
-                let o = MigrateOptions {
-                    dry_run: a.get("dry_run").and_then(Value::as_bool).unwrap_or(true),
-                    allow_destructive: false,
-                    backup: a.get("backup").and_then(Value::as_bool).unwrap_or(true),
-                    backup_retention_days: 7,
-                };
-                json!(self.db()?.migrate(&o)?.steps.len())
-            }
-            "checkpoint" => {
-                let c = self
-                    .db()?
-                    .checkpoint(&s(a, "mode").unwrap_or_else(|| "passive".into()))?;
-                json!([c.busy, c.log, c.checkpointed])
-            }
-            "neighbors" => json!(self.db()?.neighbors(&req(a, "id")?)?),
-            "successors" => json!(self.db()?.successors(&req(a, "id")?)?),
-            "predecessors" => json!(self.db()?.predecessors(&req(a, "id")?)?),
-            "degree" => json!(self.db()?.degree(&req(a, "id")?)?),
-            "traverse" => json!(self.db()?.traverse(
-                &req(a, "start")?,
-                usize_of(a, "max_depth").unwrap_or(1).min(16)
-            )?),
-            "shortest_path" => {
-                json!(self
-                    .db()?
-                    .shortest_path(&req(a, "source")?, &req(a, "target")?)?)
-            }
-            "pagerank" => {
-                let r = self.db()?.pagerank(
-                    f64_of(a, "alpha").unwrap_or(0.85),
-                    f64_of(a, "tolerance").unwrap_or(1e-6),
-                    usize_of(a, "max_iterations").unwrap_or(100).min(1000),
-                )?;
-                if !r.is_empty() {
-                    let sum: f64 = r.iter().map(|x| x.1).sum();
-                    assert!((sum - 1.0).abs() < 1e-3, "pagerank sums to {sum}");
-                }
-                json!(r.len())
-            }
-            "betweenness" => {
-                let sample = usize_of(a, "sample")
-                    .map(|k| (k, a.get("seed").and_then(Value::as_u64).unwrap_or(0)));
-                json!(self
-                    .db()?
-                    .betweenness(
-                        a.get("normalized").and_then(Value::as_bool).unwrap_or(true),
-                        sample
-                    )?
-                    .len())
-            }
-            "communities" => {
-                let c = self.db()?.communities(
-                    f64_of(a, "resolution").unwrap_or(1.0),
-                    a.get("seed").and_then(Value::as_u64).unwrap_or(0),
-                )?;
-                json!(c.partition.len())
-            }
-            "components" => json!(self.db()?.components()?),
-            "adamic_adar" => json!(self.db()?.adamic_adar(&req(a, "a")?, &req(a, "b")?)?),
-            "link_candidates" => {
-                json!(self
-                    .db()?
-                    .link_candidates(usize_of(a, "limit").unwrap_or(10).min(1000))?
-                    .len())
-            }
-            "pillars" => {
-                json!(self
-                    .db()?
-                    .pillars(usize_of(a, "limit").unwrap_or(10).min(1000))?
-                    .len())
-            }
-            "graph_stats" => {
-                let g = self.db()?.graph_stats()?;
-                json!([g.nodes, g.edges, g.skipped_edges])
-            }
-            // raw_sql (a second connection writing arbitrary SQL) and unknown ops are skipped.
-            _ => Value::Null,
-        })
+        }
+        _ => {}
     }
 }
 
@@ -845,12 +525,10 @@ fn fresh_database() -> &'static [u8] {
 /// `integrity_check`, and reopening must work.
 pub fn ops(data: &[u8]) {
     let steps = steps_from_bytes(data);
-    let mut it = Interp {
-        dir: tempfile::tempdir().expect("tempdir"),
-        db: None,
-    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut it = Interpreter::new(dir.path(), Mode::Fuzz);
     // Start from a copy of a freshly created database (creating one per input is most of the cost).
-    std::fs::write(it.dir.path().join("db.sqlite"), fresh_database()).expect("template copy");
+    std::fs::write(dir.path().join("db.sqlite"), fresh_database()).expect("template copy");
     let empty = Map::new();
     let trace = std::env::var_os("RESONANCE_FUZZ_TRACE").is_some();
     for step in steps.iter().take(200) {
@@ -871,11 +549,12 @@ pub fn ops(data: &[u8]) {
                 }
             );
         }
-        if let Err(e) = r {
-            no_internal(&e, op);
+        match r {
+            Err(e) => no_internal(&e, op),
+            Ok(v) => check_value(op, &v),
         }
     }
-    let Some(db) = it.db.take() else {
+    let Some(db) = it.take_db() else {
         return;
     };
     if db.is_closed() {

@@ -342,17 +342,13 @@ describe('maintenance', () => {
 });
 
 describe('close and dispose', () => {
-  test('close() waits for a running Promise, is idempotent, later calls throw closed', async () => {
+  test('close() waits for a pending Promise, is idempotent, later calls throw closed', async () => {
     const db = resonance.openSync(path.join(tempDir(), 'c.db'));
     db.upsertNode({ id: 'a', embedding: [1, 0] });
     const pending = db.search([1, 0]);
     db.close();
-    // The search either finished before the close or fails cleanly with `closed`.
-    try {
-      assert.equal((await pending)[0].id, 'a');
-    } catch (e) {
-      assert.equal(e.code, 'closed');
-    }
+    // close() waited for the search started before it (promises.test.mjs runs this 200 times).
+    assert.equal((await pending)[0].id, 'a');
     db.close();
     assert.equal(db.closed, true);
     await expectCode(() => db.listNodes(), 'closed', assert);

@@ -120,7 +120,7 @@ class Runner {
         this.h.close();
         return null;
       case 'raw_sql':
-        execFileSync(cliPath(), ['sql', path.join(this.dir, a.path ?? 'db.sqlite'), a.sql], { stdio: 'pipe' });
+        execFileSync(cliPath(), ['sql', '--create', '--script', path.join(this.dir, a.path ?? 'db.sqlite'), a.sql], { stdio: 'pipe' });
         return null;
       case 'generate_id':
         return resonance.generateId(a.path);
@@ -165,12 +165,27 @@ class Runner {
         db().upsertEdge(edgeInput(a));
         return null;
       case 'delete_edge':
-        db().deleteEdge(a.source, a.target, a.type ?? 'related_to');
+        db().deleteEdge(a.source, a.target, a.type);
         return null;
       case 'edges_from':
         return db().edgesFrom(a.id).map(edgeOut);
       case 'edges_to':
         return db().edgesTo(a.id).map(edgeOut);
+      case 'update_node': {
+        const fields = {};
+        for (const k of ['type', 'title', 'domain', 'layer', 'hash', 'summary', 'date']) if (k in a) fields[k] = a[k];
+        if ('meta' in a) {
+          if (typeof a.meta === 'string') fields.metaJson = a.meta; // raw JSON text
+          else fields.meta = a.meta; // null clears
+        }
+        if ('embedding' in a) fields.embedding = a.embedding === null ? null : vec(a.embedding);
+        db().updateNode(a.id, fields);
+        return null;
+      }
+      case 'merge_meta':
+        if (typeof a.patch === 'string') db().mergeMetaJson(a.id, a.patch);
+        else db().mergeMeta(a.id, a.patch ?? null);
+        return null;
       case 'update_meta':
         if (typeof a.meta === 'string') db().updateMetaJson(a.id, a.meta);
         else db().updateMeta(a.id, a.meta ?? null);
@@ -218,6 +233,7 @@ class Runner {
           journal_mode: h.journalMode, busy_timeout_ms: h.busyTimeoutMs, foreign_keys: h.foreignKeys,
           quick_check: h.quickCheck, schema_shape: h.schema.shape, pending: h.schema.pending,
           dangling_edges: h.danglingEdges, vector_count: h.vectors.count, write_probe: h.writeProbe,
+          content: h.content,
         };
       }
       case 'migrate': {
@@ -229,7 +245,7 @@ class Runner {
         return { steps: r.steps.map((s) => s.id) };
       }
       case 'checkpoint': {
-        const c = db().checkpoint(a.mode ?? 'passive');
+        const c = db().checkpoint(a.mode);
         return { busy: c.busy, log: c.log, checkpointed: c.checkpointed };
       }
       case 'neighbors':
@@ -241,9 +257,9 @@ class Runner {
       case 'degree':
         return db().degree(a.id);
       case 'traverse':
-        return db().traverse(a.start, a.max_depth);
+        return db().traverse(a.start, a.max_depth, a.direction);
       case 'shortest_path':
-        return db().shortestPath(a.source, a.target);
+        return db().shortestPath(a.source, a.target, a.direction);
       case 'pagerank': {
         const o = {};
         if ('alpha' in a) o.alpha = a.alpha;
@@ -269,9 +285,9 @@ class Runner {
       case 'adamic_adar':
         return db().adamicAdar(a.a, a.b);
       case 'link_candidates':
-        return (await db().linkCandidates(a.limit ?? 10)).map(({ source, target, score }) => ({ source, target, score }));
+        return (await db().linkCandidates(a.limit)).map(({ source, target, score }) => ({ source, target, score }));
       case 'pillars':
-        return (await db().pillars(a.limit ?? 10)).map(({ id, pagerank, degree }) => ({ id, pagerank, degree }));
+        return (await db().pillars(a.limit)).map(({ id, pagerank, degree }) => ({ id, pagerank, degree }));
       case 'graph_stats': {
         const s = db().graphStats();
         return { nodes: s.nodes, edges: s.edges, density: s.density, skipped_edges: s.skippedEdges };

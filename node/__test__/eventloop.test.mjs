@@ -79,7 +79,7 @@ async function bestOf3(measure) {
   return best;
 }
 
-test('a timer keeps firing while a long search runs', async () => {
+test('a timer keeps firing while a long search runs', { timeout: 120_000 }, async () => {
   const r = rng(11);
   const queries = [];
   for (let i = 0; i < 16; i++) {
@@ -100,7 +100,7 @@ test('a timer keeps firing while a long search runs', async () => {
   console.log(`search batch: ${m.elapsed.toFixed(1)} ms, ${m.ticks} ticks, worst drift ${m.worst.toFixed(2)} ms`);
 });
 
-test('a timer keeps firing while a long PageRank runs', async () => {
+test('a timer keeps firing while a long PageRank runs', { timeout: 120_000 }, async () => {
   let pr;
   const m = await bestOf3(() => driftDuring(async () => {
     // The first call builds the graph snapshot too (in the pool task); a tiny tolerance runs many iterations.
@@ -113,4 +113,24 @@ test('a timer keeps firing while a long PageRank runs', async () => {
   assert.ok(m.ticks >= Math.floor(m.elapsed / 5 / 3), `the timer fired ${m.ticks} times in ${m.elapsed.toFixed(1)} ms`);
   assert.ok(m.worst < 20, `timer drift ${m.worst.toFixed(1)} ms during a ${m.elapsed.toFixed(1)} ms PageRank`);
   console.log(`pagerank: ${m.elapsed.toFixed(1)} ms, ${m.ticks} ticks, worst drift ${m.worst.toFixed(2)} ms`);
+});
+
+test('a timer keeps firing while stats() counts (statsSync() would block)', { timeout: 120_000 }, async () => {
+  // stats() reads every table; several calls in a row make the work long enough to measure. They
+  // queue on the handle's lock in the pool, so the event loop has nothing to do but the timer.
+  let all;
+  const m = await bestOf3(() => driftDuring(async () => {
+    all = await Promise.all(Array.from({ length: 8 }, () => db.stats()));
+  }));
+  for (const s of all) {
+    assert.equal(s.nodes, ROWS);
+    assert.equal(s.edges, all[0].edges);
+  }
+  const t0 = performance.now();
+  db.statsSync();
+  const sync = performance.now() - t0;
+  assert.ok(m.elapsed >= 60, `stats() should take a while to make the test meaningful (${m.elapsed.toFixed(1)} ms)`);
+  assert.ok(m.ticks >= Math.floor(m.elapsed / 5 / 3), `the timer fired ${m.ticks} times in ${m.elapsed.toFixed(1)} ms`);
+  assert.ok(m.worst < 20, `timer drift ${m.worst.toFixed(1)} ms during ${m.elapsed.toFixed(1)} ms of stats()`);
+  console.log(`stats() x8: ${m.elapsed.toFixed(1)} ms, ${m.ticks} ticks, worst drift ${m.worst.toFixed(2)} ms; one statsSync(): ${sync.toFixed(1)} ms on the loop`);
 });

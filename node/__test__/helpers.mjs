@@ -7,8 +7,13 @@ import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const require = createRequire(import.meta.url);
+/** The package under test: $RESONANCE_NODE_PACKAGE when set (an installed copy such as
+ *  node_modules/resonance: scripts/test-dist.sh runs the suite that way), else this checkout's node/. */
+export const packageDir = process.env.RESONANCE_NODE_PACKAGE
+  ? path.resolve(process.env.RESONANCE_NODE_PACKAGE)
+  : path.resolve(here, '..');
 /** The addon, loaded through the package entry exactly as users load it. */
-export const resonance = require('..');
+export const resonance = require(packageDir);
 export const repoRoot = path.resolve(here, '..', '..');
 export const isBun = typeof globalThis.Bun !== 'undefined';
 

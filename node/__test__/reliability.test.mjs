@@ -1,10 +1,10 @@
-// The bad-input matrix (issue 8): every public function and method of the package entry that takes
+// The bad-input matrix: every public function and method of the package entry that takes
 // arguments, called with undefined and null in each argument position and in each field of its input
 // objects, with arguments of the wrong JS type, degenerate vectors (NaN, ±Infinity, all-zero, empty,
 // wrong dimension), out-of-range whole numbers (k, limits, depths, seeds, timeouts), SQL
 // metacharacters, NUL, lone surrogates and 1 MB strings, on an open and on a closed handle, in the
 // Sync and the Promise forms. Each case is named and gets an `Error` whose `code` is exactly the
-// design §9 kind it names, or, when the input is legitimately fine (k > N, an unknown id, null for an
+// docs/errors.md kind it names, or, when the input is legitimately fine (k > N, an unknown id, null for an
 // optional field), the correct result. After each case the process is alive, no transaction is left
 // open, and the main database is unchanged: a sha256 of its content, read in a child process by the
 // CLI (`resonance sql`), is compared with the one taken before the matrix after every case of a
@@ -180,8 +180,8 @@ const SPECS = [
   ['successors', () => ['a'], ['id']],
   ['predecessors', () => ['b'], ['id']],
   ['degree', () => ['a'], ['id']],
-  ['traverse', () => ['a', 2], ['id', 'whole']],
-  ['shortestPath', () => ['a', 'c'], ['id', 'id']],
+  ['traverse', () => ['a', 2, 'both'], ['id', 'whole?', 'str?']],
+  ['shortestPath', () => ['a', 'c', 'outgoing'], ['id', 'id', 'str?']],
   ['adamicAdar', () => ['a', 'c'], ['id', 'id']],
   ['pagerank', () => [{ alpha: 0.85 }], ['opts?']],
   ['betweenness', () => [{ normalized: true }], ['opts?']],
@@ -486,6 +486,10 @@ for (const m of [...METAS, BIG]) {
 }
 for (const [label, value] of [['0', () => 0], ['2**53-1', () => 2 ** 53 - 1]]) {
   add(`traverse: maxDepth ${label}`, 'main', 'traverse', () => ['a', value()], ok((v) => assert.deepEqual(v, label === '0' ? ['a'] : ['a', 'b', 'd', 'c'])));
+}
+for (const [label, value] of [['"sideways"', () => 'sideways'], ['""', () => ''], ['"BOTH "', () => 'BOTH ']]) {
+  add(`traverse: direction ${label}`, 'main', 'traverse', () => ['a', 2, value()], 'invalid_argument');
+  add(`shortestPath: direction ${label}`, 'main', 'shortestPath', () => ['a', 'c', value()], 'invalid_argument');
 }
 for (const method of ['linkCandidates', 'pillars']) {
   add(`${method}: limit 0 returns nothing`, 'main', method, () => [0], ok((v) => assert.deepEqual(v, [])));

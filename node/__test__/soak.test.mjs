@@ -1,4 +1,4 @@
-// Soak (issue 8): open / query / close cycles on one small database, 20,000 by default and 1,000,000
+// Soak: open / query / close cycles on one small database, 20,000 by default and 1,000,000
 // with RESONANCE_SOAK=1. A cycle is openSync, getNodeSync, a small searchSync, statsSync and close().
 // The resident memory at the end (after a full garbage collection) may exceed the one after a warm-up
 // of 10% of the cycles (after one too) by at most 5%: a handle, a statement or a buffer leaked per

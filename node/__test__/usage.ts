@@ -51,6 +51,11 @@ async function main(): Promise<void> {
   });
 
   const pr: Record<string, number> = await db.pagerank({ alpha: 0.85 });
+  const ac = new AbortController();
+  const pairs = await db.linkCandidates(10, { signal: ac.signal });
+  const upserted: number = await db.upsertNodes([{ id: 'x', meta: { at: new Date() } }], { signal: ac.signal });
+  const inTx: number = db.transaction(() => db.upsertNodesSync([{ id: 'y' }]) + db.addEdgesSync([]));
+  db.interrupt();
   const comm = await db.communities({ seed: 1 });
   const m: number = comm.modularity;
   const health: HealthReport = await db.health();

@@ -3,7 +3,11 @@
 
 use std::collections::BTreeMap;
 
-use napi::bindgen_prelude::{Either, Either3, Float32Array, Null};
+use napi::bindgen_prelude::{
+    Either, Either3, Env, Float32Array, FromNapiValue, Function, JsObjectValue, Null, Object,
+    ToNapiValue, TypeName, Unknown, ValidateNapiValue, ValueType,
+};
+use napi::{sys, JsValue};
 use napi_derive::napi;
 use serde_json::Value;
 
@@ -68,6 +72,9 @@ pub struct OpenOptions {
     pub busy_timeout_ms: Option<Either<f64, Null>>,
     /// Backups older than this many days are pruned (default 7; the newest is always kept).
     pub backup_retention_days: Option<Either<f64, Null>>,
+    /// A time limit for opening in ms (default 60000; 0: none): past it, open rejects with
+    /// `interrupted` and leaves the file as it was.
+    pub open_timeout_ms: Option<Either<f64, Null>>,
 }
 
 impl OpenOptions {
@@ -86,6 +93,8 @@ impl OpenOptions {
                 "backupRetentionDays",
             )?
             .unwrap_or(d.backup_retention_days),
+            open_timeout_ms: opt_u32(given(&self.open_timeout_ms), "openTimeoutMs")?
+                .unwrap_or(d.open_timeout_ms),
         })
     }
 }
@@ -120,7 +129,10 @@ pub struct NodeInput {
     pub hash: Option<Either<String, Null>>,
     /// Summary.
     pub summary: Option<Either<String, Null>>,
-    /// Metadata: any JSON-serialisable value, stored as JSON text.
+    /// Metadata: a JSON value, stored as the text `JSON.stringify` writes (a `Date` as its ISO
+    /// string, `toJSON` honoured). A value it would drop or rewrite silently is `invalid_argument`:
+    /// Map, Set, WeakMap, WeakSet, BigInt, functions, Symbols, NaN, ±Infinity, undefined in an array,
+    /// circular structures.
     #[napi(ts_type = "unknown")]
     pub meta: Option<Value>,
     /// Metadata as raw JSON text (validated); wins over `meta` when both are given.
@@ -129,6 +141,70 @@ pub struct NodeInput {
     pub date: Option<Either<String, Null>>,
     /// The embedding (normalised before storing; the database's dimension).
     pub embedding: Option<Either3<Float32Array, Vec<f64>, Null>>,
+}
+
+/// A partial update of a node (`updateNode`): a field left out (or `undefined`) keeps its stored
+/// value; `null` clears it (`domain`/`layer` back to their defaults, `embedding: null` removes the
+/// vector). Through the package entry `meta` is a JSON value (`null` clears it); natively, clear it
+/// with `metaJson: null`.
+#[napi(object)]
+pub struct NodeUpdate {
+    /// The node type.
+    #[napi(js_name = "type")]
+    pub node_type: Option<Either<String, Null>>,
+    /// Title.
+    pub title: Option<Either<String, Null>>,
+    /// Domain (`null`: `"knowledge"`).
+    pub domain: Option<Either<String, Null>>,
+    /// Layer (`null`: `"experience"`).
+    pub layer: Option<Either<String, Null>>,
+    /// Content hash.
+    pub hash: Option<Either<String, Null>>,
+    /// Summary.
+    pub summary: Option<Either<String, Null>>,
+    /// Metadata: a JSON value, replaced whole (refused like `NodeInput.meta`; see `mergeMeta` to
+    /// merge).
+    #[napi(ts_type = "unknown")]
+    pub meta: Option<Value>,
+    /// Metadata as raw JSON text (validated; `null` clears it); wins over `meta`.
+    pub meta_json: Option<Either<String, Null>>,
+    /// Date text.
+    pub date: Option<Either<String, Null>>,
+    /// The new embedding (normalised before storing; the database's dimension); `null` removes it.
+    pub embedding: Option<Either3<Float32Array, Vec<f64>, Null>>,
+}
+
+/// A field of a partial update: absent is `None`, `null` is `Some(None)`.
+fn change<T: Clone>(v: &Option<Either<T, Null>>) -> Option<Option<T>> {
+    v.as_ref().map(|e| match e {
+        Either::A(x) => Some(x.clone()),
+        Either::B(Null) => None,
+    })
+}
+
+impl NodeUpdate {
+    /// The core's update (the embedding copied).
+    pub fn to_core(&self) -> resonance::NodeUpdate {
+        resonance::NodeUpdate {
+            node_type: change(&self.node_type),
+            title: change(&self.title),
+            domain: change(&self.domain),
+            layer: change(&self.layer),
+            hash: change(&self.hash),
+            summary: change(&self.summary),
+            meta: match (&self.meta_json, &self.meta) {
+                (Some(_), _) => change(&self.meta_json),
+                (None, Some(v)) => Some(meta_text(&Some(v.clone()), &None)),
+                (None, None) => None,
+            },
+            date: change(&self.date),
+            embedding: self.embedding.as_ref().map(|e| match e {
+                Either3::A(a) => Some(a.to_vec()),
+                Either3::B(b) => Some(b.iter().map(|x| *x as f32).collect()),
+                Either3::C(Null) => None,
+            }),
+        }
+    }
 }
 
 /// Serialises a `meta` argument: raw JSON text wins, else the value as JSON (`null`: none).
@@ -162,8 +238,41 @@ impl NodeInput {
     }
 }
 
+/// The `signal` option of a long Promise call: an `AbortSignal`. The package entry
+/// (`resonance.js`) reads it and connects it to the call's cancel token; here the value is only
+/// accepted, never read.
+pub struct SignalOption;
+
+impl TypeName for SignalOption {
+    fn type_name() -> &'static str {
+        "AbortSignal"
+    }
+
+    fn value_type() -> ValueType {
+        ValueType::Object
+    }
+}
+
+impl FromNapiValue for SignalOption {
+    unsafe fn from_napi_value(_env: sys::napi_env, _value: sys::napi_value) -> napi::Result<Self> {
+        Ok(SignalOption)
+    }
+}
+
+impl ValidateNapiValue for SignalOption {}
+
+/// Options of a long Promise call that has no other options.
+#[napi(object, object_to_js = false)]
+#[derive(Default)]
+pub struct CallOptions {
+    /// Aborting it stops the call: the Promise rejects with `interrupted` (at once when the signal
+    /// is already aborted, without running); the handle stays usable.
+    #[napi(ts_type = "AbortSignal")]
+    pub signal: Option<SignalOption>,
+}
+
 /// A stored node (`meta` parsed from its JSON text; absent values are `null`).
-#[napi(object, use_nullable = true)]
+#[napi(object, object_from_js = false, use_nullable = true)]
 pub struct Node {
     /// Id.
     pub id: String,
@@ -180,13 +289,51 @@ pub struct Node {
     pub hash: Option<String>,
     /// Summary.
     pub summary: Option<String>,
-    /// Metadata parsed from JSON (the raw text when it is not valid JSON), `null` when absent.
+    /// Metadata as `JSON.parse` reads its stored text, at any nesting depth (the raw text when it is
+    /// not valid JSON), `null` when absent; the same value from every call that returns a node.
     #[napi(ts_type = "any")]
-    pub meta: Value,
+    pub meta: Meta,
     /// Date.
     pub date: Option<String>,
     /// The embedding, when asked for and present.
     pub embedding: Option<Float32Array>,
+}
+
+/// A node's stored meta text, handed to JS as `JSON.parse` reads it (text that is not JSON stays a
+/// string; none is `null`). Every read of a node builds its `meta` this way, as the package entry's
+/// `getNodeSync` does, so one stored text gives one value whatever the call and the nesting depth
+/// (serde_json stops at 128 levels; V8's and JavaScriptCore's `JSON.parse` do not).
+pub struct Meta(pub Option<String>);
+
+impl TypeName for Meta {
+    fn type_name() -> &'static str {
+        "any"
+    }
+
+    fn value_type() -> ValueType {
+        ValueType::Unknown
+    }
+}
+
+impl ToNapiValue for Meta {
+    unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> napi::Result<sys::napi_value> {
+        let Some(text) = val.0 else {
+            // SAFETY: `env` is the live environment napi-rs hands this conversion.
+            return unsafe { Null::to_napi_value(env, Null) };
+        };
+        // SAFETY: as above.
+        let js_text = unsafe { String::to_napi_value(env, text)? };
+        let parse = || -> napi::Result<sys::napi_value> {
+            let e = Env::from_raw(env);
+            let json: Object = e.get_global()?.get_named_property("JSON")?;
+            let parse: Function<Unknown, Unknown> = json.get_named_property("parse")?;
+            // SAFETY: `js_text` is a string value just created in `env`.
+            let arg = unsafe { Unknown::from_raw_unchecked(env, js_text) };
+            Ok(parse.call(arg)?.raw())
+        };
+        // A parse failure (text that is not JSON) is caught and cleared by `call`: keep the text.
+        Ok(parse().unwrap_or(js_text))
+    }
 }
 
 /// Parses stored JSON text (keeping text that is not JSON as a string).
@@ -207,7 +354,7 @@ impl From<resonance::Node> for Node {
             layer: n.layer,
             hash: n.hash,
             summary: n.summary,
-            meta: parse_json(n.meta),
+            meta: Meta(n.meta),
             date: n.date,
             embedding: n.embedding.map(Float32Array::new),
         }
@@ -382,9 +529,12 @@ impl From<resonance::Stats> for Stats {
 }
 
 /// Options of a search.
-#[napi(object)]
+#[napi(object, object_to_js = false)]
 #[derive(Default)]
 pub struct SearchOptions {
+    /// Aborting it stops the Promise form of the call (rejects with `interrupted`); see `CallOptions`.
+    #[napi(ts_type = "AbortSignal")]
+    pub signal: Option<SignalOption>,
     /// How many results at most (default 10; 0 returns none).
     pub k: Option<Either<f64, Null>>,
     /// Only scores ≥ this (default: only scores > 0).
@@ -497,16 +647,19 @@ pub struct VectorIndexInfo {
 }
 
 /// Options of `migrate`.
-#[napi(object)]
+#[napi(object, object_to_js = false)]
 #[derive(Default)]
 pub struct MigrateOptions {
+    /// Aborting it stops the Promise form of the call (rejects with `interrupted`); see `CallOptions`.
+    #[napi(ts_type = "AbortSignal")]
+    pub signal: Option<SignalOption>,
     /// List what would run (with its SQL) and change nothing.
     pub dry_run: Option<Either<bool, Null>>,
     /// Allow steps marked destructive.
     pub allow_destructive: Option<Either<bool, Null>>,
     /// Back up a non-empty database first (default true).
     pub backup: Option<Either<bool, Null>>,
-    /// Backup retention in days (default 7).
+    /// Backup retention in days (default: the handle's).
     pub backup_retention_days: Option<Either<f64, Null>>,
 }
 
@@ -522,7 +675,7 @@ impl MigrateOptions {
                 given(&self.backup_retention_days),
                 "backupRetentionDays",
             )?
-            .unwrap_or(d.backup_retention_days),
+            .or(d.backup_retention_days),
         })
     }
 }
@@ -640,7 +793,7 @@ pub struct VectorSummary {
     pub malformed: i64,
 }
 
-/// The health report of design §3.
+/// The health report of docs/connections.md.
 #[napi(object)]
 pub struct HealthReport {
     /// Database path.
@@ -681,6 +834,8 @@ pub struct HealthReport {
     pub write_probe: String,
     /// Problems worth attention (empty when healthy).
     pub problems: Vec<String>,
+    /// Content checks: no nodes, embedding coverage or edge density below the core's thresholds.
+    pub content: Vec<String>,
 }
 
 impl From<resonance::HealthReport> for HealthReport {
@@ -744,6 +899,7 @@ impl From<resonance::HealthReport> for HealthReport {
             dangling_edges: h.dangling_edges as i64,
             write_probe: h.write_probe,
             problems,
+            content: h.content,
         }
     }
 }
@@ -760,9 +916,12 @@ pub struct Checkpoint {
 }
 
 /// Options of `betweenness`.
-#[napi(object)]
+#[napi(object, object_to_js = false)]
 #[derive(Default)]
 pub struct BetweennessOptions {
+    /// Aborting it stops the Promise form of the call (rejects with `interrupted`); see `CallOptions`.
+    #[napi(ts_type = "AbortSignal")]
+    pub signal: Option<SignalOption>,
     /// Normalise by (N−1)(N−2) (default true).
     pub normalized: Option<Either<bool, Null>>,
     /// Sample this many pivots instead of all nodes.
@@ -772,9 +931,12 @@ pub struct BetweennessOptions {
 }
 
 /// Options of `pagerank`.
-#[napi(object)]
+#[napi(object, object_to_js = false)]
 #[derive(Default)]
 pub struct PagerankOptions {
+    /// Aborting it stops the Promise form of the call (rejects with `interrupted`); see `CallOptions`.
+    #[napi(ts_type = "AbortSignal")]
+    pub signal: Option<SignalOption>,
     /// Damping factor (default 0.85).
     pub alpha: Option<Either<f64, Null>>,
     /// Convergence tolerance (default 1e-6).
@@ -784,9 +946,12 @@ pub struct PagerankOptions {
 }
 
 /// Options of `communities`.
-#[napi(object)]
+#[napi(object, object_to_js = false)]
 #[derive(Default)]
 pub struct CommunityOptions {
+    /// Aborting it stops the Promise form of the call (rejects with `interrupted`); see `CallOptions`.
+    #[napi(ts_type = "AbortSignal")]
+    pub signal: Option<SignalOption>,
     /// Resolution (default 1).
     pub resolution: Option<Either<f64, Null>>,
     /// Seed (default 0); a given seed gives the same partition.

@@ -1,11 +1,11 @@
-//! The one mapping from `resonance::Error` to a JS `Error` whose `code` is the kind of design §9, and the
+//! The one mapping from `resonance::Error` to a JS `Error` whose `code` is the kind of docs/errors.md, and the
 //! panic guard every export runs its body in (a panic becomes code `internal`; the process lives).
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use napi::bindgen_prelude::{Env, JsError};
 
-/// A design §9 kind code, used as the `code` of the JS error (napi-rs sets `err.code` to it).
+/// A docs/errors.md kind code, used as the `code` of the JS error (napi-rs sets `err.code` to it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Code(pub &'static str);
 

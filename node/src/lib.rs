@@ -5,15 +5,16 @@
 //! computed on the libuv thread pool (`AsyncTask`); cheap ones are synchronous (`…Sync` twins where
 //! both exist). Vectors go in and out as `Float32Array`, copied when the call is made. Every export is
 //! `#[napi(catch_unwind)]` and runs its body in a panic guard, so a panic becomes an `Error` with
-//! `code === "internal"`; every core error becomes an `Error` whose `code` is its design §9 kind.
+//! `code === "internal"`; every core error becomes an `Error` whose `code` is its docs/errors.md kind.
 //! Exports that take objects are also `strict` (an options argument that is not an object is refused,
 //! not read as `{}`); whole-number arguments are taken as `f64` and checked by `convert::whole` (napi's
 //! `u32` would wrap −1 and zero NaN); input fields accept `null` as "not given" (`convert::given`).
 //! This crate must not re-implement a rule of the core.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use napi::bindgen_prelude::{AsyncTask, Either, Env, Float32Array, Function, Unknown};
+use napi::bindgen_prelude::{AsyncTask, Either, Env, External, Float32Array, Function, Unknown};
 use napi::JsValue;
 use napi_derive::napi;
 
@@ -55,7 +56,15 @@ pub fn generate_id(path: String) -> Result<String> {
     guard(|| Ok(resonance::generate_id(&path)))
 }
 
-/// The kind codes an error's `code` can take (design §9), in C status order.
+/// The package's version (`"0.1.0"`), the workspace version this addon was built from: the same as
+/// the npm package's `version`, the CLI's `--version`, Python's `__version__` and C's
+/// `resonance_version()`.
+#[napi(catch_unwind)]
+pub fn version() -> String {
+    env!("CARGO_PKG_VERSION").to_owned()
+}
+
+/// The kind codes an error's `code` can take (docs/errors.md), in C status order.
 #[napi(catch_unwind)]
 pub fn error_codes() -> Vec<String> {
     resonance::ErrorKind::ALL
@@ -64,43 +73,22 @@ pub fn error_codes() -> Vec<String> {
         .collect()
 }
 
-/// Test support: throws (or, with `inPromise`, rejects with) the error of kind `code` as the binding
-/// maps it, or — with `code === "panic"` — panics inside the addon to show the panic guard.
-#[napi(catch_unwind, js_name = "_testError")]
+/// Test support, only in a build with the `test-hooks` feature (`scripts/test-node.sh` builds so, no
+/// npm package has it): throws (or, with `inPromise`, rejects with) the error of kind `code` as the
+/// binding maps it, or — with `code === "panic"` — panics inside the addon to show the panic guard.
+/// Left out of index.d.ts and index.js (`skip_typescript`), which are therefore the same whether
+/// the hook is built or not; the package entry passes every export of the addon on, so the tests
+/// reach it as `resonance._testError`.
+#[cfg(feature = "test-hooks")]
+#[napi(catch_unwind, js_name = "_testError", skip_typescript)]
 pub fn test_error(code: String, in_promise: Option<bool>) -> Result<AsyncTask<UnitTask>> {
     let make = move || -> resonance::Result<()> {
-        use resonance::Error as E;
-        let m = || format!("test error of kind {code}");
-        Err(match code.as_str() {
-            "panic" => panic!("deliberate test panic"),
-            "invalid_argument" => E::InvalidArgument(m()),
-            "invalid_vector" => E::InvalidVector(m()),
-            "dimension_mismatch" => E::DimensionMismatch {
-                expected: 3,
-                got: 2,
-                context: m(),
-            },
-            "not_found" => E::NotFound(m()),
-            "busy" => E::Busy(m()),
-            "readonly" => E::Readonly(m()),
-            "corrupt" => E::Corrupt(m()),
-            "not_a_database" => E::NotADatabase(m()),
-            "constraint" => E::Constraint(m()),
-            "schema_unknown" => E::SchemaUnknown(m()),
-            "schema_too_new" => E::SchemaTooNew(m()),
-            "migration_failed" => E::MigrationFailed(m()),
-            "destructive_refused" => E::DestructiveRefused(m()),
-            "closed" => E::Closed,
-            "io" => E::Io {
-                message: m(),
-                source: None,
-            },
-            "sqlite" => E::Sqlite {
-                extended_code: 1,
-                message: m(),
-            },
-            "internal" => E::Internal(m()),
-            other => E::InvalidArgument(format!("no error kind {other:?}")),
+        if code == "panic" {
+            panic!("deliberate test panic");
+        }
+        Err(match resonance::ErrorKind::from_code(&code) {
+            Some(kind) => resonance::Error::sample(kind, format!("test error of kind {code}")),
+            None => resonance::Error::InvalidArgument(format!("no error kind {code:?}")),
         })
     };
     if in_promise.unwrap_or(false) {
@@ -111,27 +99,180 @@ pub fn test_error(code: String, in_promise: Option<bool>) -> Result<AsyncTask<Un
 }
 
 /// An open Resonance database. Share one per file per process; calls from Promises and from the
-/// event loop are serialised by the core's internal lock. `close()` is idempotent; any later call
-/// throws `code === "closed"`. Supports `using db = openSync(...)` through `Symbol.dispose`.
+/// event loop are serialised by the core's internal lock. A Promise call made while a transaction is
+/// open on the handle (inside `transaction(fn)`, or between `begin()` and `commit()`/`rollback()`)
+/// rejects with `invalid_argument` naming the synchronous form to use: its work would run on a
+/// worker thread outside the transaction. `close()` waits for every Promise call started before it,
+/// then closes; it is idempotent, and any later call fails with `code === "closed"`. Do not open
+/// the same file with another SQLite library (node:sqlite, bun:sqlite, better-sqlite3) in the same
+/// process. Supports `using db = openSync(...)` through `Symbol.dispose`.
 #[napi]
 pub struct Database {
     inner: Arc<Core>,
+    /// The Promise calls started on this handle and not finished yet (`close()` waits for them).
+    pending: Arc<InFlight>,
+    /// Whether an explicit transaction is open, kept by `begin_tx` / `end_tx` (the only way this
+    /// binding opens or ends one). Read without the core's lock, which a running Promise call holds:
+    /// starting a Promise call must not wait for another one to finish.
+    tx_open: AtomicBool,
+    /// The cancel token the package entry armed for the next Promise call (its `signal` option);
+    /// taken by `task`.
+    armed: std::sync::Mutex<Option<resonance::CancelToken>>,
 }
 
 impl Database {
     fn wrap(inner: Arc<Core>) -> Database {
-        Database { inner }
+        Database {
+            inner,
+            pending: Arc::default(),
+            tx_open: AtomicBool::new(false),
+            armed: std::sync::Mutex::new(None),
+        }
     }
 
-    /// A clone of the shared handle for a pool task.
-    fn shared(&self) -> Arc<Core> {
-        self.inner.clone()
+    fn tx_open(&self) -> bool {
+        self.tx_open.load(Ordering::SeqCst)
     }
+
+    fn begin_tx(&self) -> resonance::Result<()> {
+        self.inner.begin()?;
+        self.tx_open.store(true, Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// Commits or rolls back; either way no transaction is open afterwards (the core ends it even
+    /// when COMMIT fails).
+    fn end_tx(&self, commit: bool) -> resonance::Result<()> {
+        let r = if commit {
+            self.inner.commit()
+        } else {
+            self.inner.rollback()
+        };
+        self.tx_open.store(false, Ordering::SeqCst);
+        r
+    }
+
+    /// The pool work of the Promise call `name`: `f` over the shared handle, counted as pending
+    /// until it returns. Every Promise call of a handle is made here (the handle is reachable from
+    /// pool work only through this function). While a transaction is open on the handle the call is
+    /// refused instead: its work would run on a worker thread, which the core makes wait for the
+    /// transaction's end, and would then commit outside it. `sync` names the form to use inside
+    /// the transaction.
+    fn task<O>(
+        &self,
+        name: &'static str,
+        sync: Option<&'static str>,
+        f: impl FnOnce(&Core) -> resonance::Result<O> + Send + 'static,
+    ) -> Work<O> {
+        let token = self.disarm();
+        if self.tx_open() {
+            let instead = match sync {
+                Some(s) => format!("use {s}() inside the transaction"),
+                None => "it has no synchronous form: call it before begin() or after commit() / rollback()".to_string(),
+            };
+            return Work::failed(invalid(format!(
+                "{name}() was called while a transaction is open on this handle ({}): a Promise call \
+                 runs on a worker thread and cannot join the transaction; {instead}",
+                self.inner.path().display()
+            )));
+        }
+        let ticket = self.pending.enter();
+        let db = self.inner.clone();
+        Work::core(move || {
+            let _ticket = ticket;
+            match token {
+                Some(t) => t.scope(|| f(&db)),
+                None => f(&db),
+            }
+        })
+    }
+
+    /// Takes the armed cancel token, if any.
+    fn disarm(&self) -> Option<resonance::CancelToken> {
+        self.armed.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
+
+    /// Closes the handle once every Promise call started before now has finished: an open
+    /// transaction is rolled back first (a pending call may be waiting for it to end), then this
+    /// waits for the pending calls, then the core closes the connection.
+    fn close_after_pending(&self) -> Result<()> {
+        if self.tx_open() {
+            let _ = self.end_tx(false);
+        }
+        self.pending.wait_idle();
+        guard(|| self.inner.close())
+    }
+}
+
+/// A count of pending pool work with a condition variable signalled when it drops to zero.
+#[derive(Default)]
+struct InFlight {
+    count: std::sync::Mutex<usize>,
+    idle: std::sync::Condvar,
+}
+
+/// One pending call of an [`InFlight`] count; dropping it (when the work returns, or is dropped
+/// without running) ends the call.
+struct Ticket(Arc<InFlight>);
+
+impl InFlight {
+    fn enter(self: &Arc<Self>) -> Ticket {
+        *self.count.lock().unwrap_or_else(|p| p.into_inner()) += 1;
+        Ticket(self.clone())
+    }
+
+    fn wait_idle(&self) {
+        let mut n = self.count.lock().unwrap_or_else(|p| p.into_inner());
+        while *n > 0 {
+            n = self.idle.wait(n).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        let mut n = self.0.count.lock().unwrap_or_else(|p| p.into_inner());
+        *n -= 1;
+        if *n == 0 {
+            self.0.idle.notify_all();
+        }
+    }
+}
+
+/// Cancels a token made by `Database._arm` (the package entry calls it from the `abort` event of
+/// a call's `signal`): the call running under it rejects with `interrupted`. Internal.
+#[napi(catch_unwind, js_name = "_cancel", skip_typescript)]
+pub fn cancel_token(token: &External<resonance::CancelToken>) {
+    token.cancel();
 }
 
 #[napi]
 impl Database {
     // ---- life cycle -------------------------------------------------------------------------
+
+    /// Stops whatever runs on this handle now (Promise calls included): each stopped call rejects
+    /// (or throws) with `code === "interrupted"`, and a write it was making is rolled back. The
+    /// handle stays usable; a call made after `interrupt()` runs normally. A no-op when nothing
+    /// runs. To stop one call, pass it `{ signal }` (an `AbortSignal`) instead.
+    #[napi(catch_unwind)]
+    pub fn interrupt(&self) {
+        self.inner.interrupt();
+    }
+
+    /// Arms a new cancel token for the next Promise call made on this handle and returns it (the
+    /// package entry does this for a call's `signal` option; `_cancel` cancels it). Internal.
+    #[napi(catch_unwind, js_name = "_arm", skip_typescript)]
+    pub fn arm(&self) -> External<resonance::CancelToken> {
+        let token = resonance::CancelToken::new();
+        *self.armed.lock().unwrap_or_else(|p| p.into_inner()) = Some(token.clone());
+        External::new(token)
+    }
+
+    /// Drops an armed token the call did not take (it failed before starting). Internal.
+    #[napi(catch_unwind, js_name = "_disarm", skip_typescript)]
+    pub fn disarm_js(&self) {
+        self.disarm();
+    }
 
     /// The database path.
     #[napi(getter, catch_unwind)]
@@ -154,7 +295,7 @@ impl Database {
     /// Whether an explicit transaction is open.
     #[napi(getter, catch_unwind)]
     pub fn in_transaction(&self) -> bool {
-        self.inner.in_transaction()
+        self.tx_open()
     }
 
     /// Warnings from opening (a newer application, pending steps, a stray table…).
@@ -163,24 +304,29 @@ impl Database {
         self.inner.warnings().to_vec()
     }
 
-    /// Closes the handle (runs `PRAGMA optimize`). Idempotent; a running Promise finishes first.
+    /// Closes the handle (runs `PRAGMA optimize`). Idempotent. Every Promise call started on this
+    /// handle before `close()` finishes first, as if `close()` came after it (it resolves or rejects
+    /// with its own result, never with `closed`): `close()` blocks until their work is done. An open
+    /// transaction is rolled back. Calls made after `close()` fail with `closed`.
     #[napi(catch_unwind)]
     pub fn close(&self) -> Result<()> {
-        guard(|| self.inner.close())
+        self.close_after_pending()
     }
 
     /// `close()`, for `using`.
     #[napi(catch_unwind, well_known_symbol = "dispose")]
     pub fn dispose(&self) -> Result<()> {
-        guard(|| self.inner.close())
+        self.close_after_pending()
     }
 
     // ---- transactions -----------------------------------------------------------------------
 
     /// Runs `fn` (synchronous) in one `BEGIN IMMEDIATE` transaction: commits when it returns,
     /// rolls back and rethrows when it throws. Returns what `fn` returns. `fn` must not be async
-    /// (a returned Promise rolls back and throws `invalid_argument`). Calls made from `fn` join the
-    /// transaction; Promises started meanwhile wait for it to end.
+    /// (a returned Promise rolls back and throws `invalid_argument`). The synchronous calls made
+    /// from `fn` join the transaction (`upsertNodesSync`, `addEdgesSync`, `searchSync`, …); a
+    /// Promise call made from `fn` rejects with `invalid_argument` and does nothing. A Promise
+    /// call started before the transaction waits for it to end and then runs on its own.
     #[napi(
         catch_unwind,
         ts_generic_types = "T",
@@ -193,20 +339,20 @@ impl Database {
         f: Function<'e, (), Unknown<'e>>,
     ) -> napi::Result<Unknown<'e>> {
         let coded = |e: napi::Error<Code>| error::into_status_error(env, e);
-        guard(|| self.inner.begin()).map_err(coded)?;
+        guard(|| self.begin_tx()).map_err(coded)?;
         match f.call(()) {
             Ok(v) => {
                 if v.is_promise().unwrap_or(false) {
-                    let _ = self.inner.rollback();
+                    let _ = self.end_tx(false);
                     return Err(coded(invalid(
                         "transaction(fn): fn returned a Promise; it must be synchronous (rolled back)",
                     )));
                 }
-                guard(|| self.inner.commit()).map_err(coded)?;
+                guard(|| self.end_tx(true)).map_err(coded)?;
                 Ok(v)
             }
             Err(e) => {
-                let _ = self.inner.rollback();
+                let _ = self.end_tx(false);
                 Err(e)
             }
         }
@@ -215,19 +361,19 @@ impl Database {
     /// Begins an explicit `BEGIN IMMEDIATE` transaction (prefer `transaction(fn)`).
     #[napi(catch_unwind)]
     pub fn begin(&self) -> Result<()> {
-        guard(|| self.inner.begin())
+        guard(|| self.begin_tx())
     }
 
     /// Commits the explicit transaction.
     #[napi(catch_unwind)]
     pub fn commit(&self) -> Result<()> {
-        guard(|| self.inner.commit())
+        guard(|| self.end_tx(true))
     }
 
     /// Rolls the explicit transaction back.
     #[napi(catch_unwind)]
     pub fn rollback(&self) -> Result<()> {
-        guard(|| self.inner.rollback())
+        guard(|| self.end_tx(false))
     }
 
     // ---- nodes, edges, history --------------------------------------------------------------
@@ -241,18 +387,35 @@ impl Database {
 
     /// Writes many nodes in one transaction (all or nothing) off the event loop; resolves to the count.
     #[napi(catch_unwind, strict)]
-    pub fn upsert_nodes(&self, nodes: Vec<NodeInput>) -> AsyncTask<CountTask> {
+    pub fn upsert_nodes(
+        &self,
+        nodes: Vec<NodeInput>,
+        _options: Option<CallOptions>,
+    ) -> AsyncTask<CountTask> {
         let nodes: Vec<_> = nodes.iter().map(NodeInput::to_core).collect();
-        let db = self.shared();
-        AsyncTask::new(CountTask(Work::core(move || db.upsert_nodes(&nodes))))
+        AsyncTask::new(CountTask(self.task(
+            "upsertNodes",
+            Some("upsertNodesSync"),
+            move |db| db.upsert_nodes(&nodes),
+        )))
+    }
+
+    /// `upsertNodes` on the calling thread (the form to use inside a transaction, which it joins).
+    #[napi(catch_unwind, strict)]
+    pub fn upsert_nodes_sync(&self, nodes: Vec<NodeInput>) -> Result<u32> {
+        let nodes: Vec<_> = nodes.iter().map(NodeInput::to_core).collect();
+        guard(|| self.inner.upsert_nodes(&nodes)).map(|n| n as u32)
     }
 
     /// Reads a node (`null` when there is none), off the event loop.
     #[napi(catch_unwind)]
     pub fn get_node(&self, id: String, with_embedding: Option<bool>) -> AsyncTask<NodeTask> {
-        let db = self.shared();
         let w = with_embedding.unwrap_or(false);
-        AsyncTask::new(NodeTask(Work::core(move || db.get_node_with(&id, w))))
+        AsyncTask::new(NodeTask(self.task(
+            "getNode",
+            Some("getNodeSync"),
+            move |db| db.get_node_with(&id, w),
+        )))
     }
 
     /// Reads a node (`null` when there is none).
@@ -309,10 +472,24 @@ impl Database {
 
     /// Adds many edges in one transaction off the event loop; resolves to how many were new.
     #[napi(catch_unwind, strict)]
-    pub fn add_edges(&self, edges: Vec<EdgeInput>) -> AsyncTask<CountTask> {
+    pub fn add_edges(
+        &self,
+        edges: Vec<EdgeInput>,
+        _options: Option<CallOptions>,
+    ) -> AsyncTask<CountTask> {
         let edges: Vec<_> = edges.iter().map(EdgeInput::to_core).collect();
-        let db = self.shared();
-        AsyncTask::new(CountTask(Work::core(move || db.add_edges(&edges))))
+        AsyncTask::new(CountTask(self.task(
+            "addEdges",
+            Some("addEdgesSync"),
+            move |db| db.add_edges(&edges),
+        )))
+    }
+
+    /// `addEdges` on the calling thread (the form to use inside a transaction, which it joins).
+    #[napi(catch_unwind, strict)]
+    pub fn add_edges_sync(&self, edges: Vec<EdgeInput>) -> Result<u32> {
+        let edges: Vec<_> = edges.iter().map(EdgeInput::to_core).collect();
+        guard(|| self.inner.add_edges(&edges)).map(|n| n as u32)
     }
 
     /// Adds an edge or updates its confidence, veracity and context source.
@@ -330,8 +507,10 @@ impl Database {
         target: String,
         edge_type: Option<String>,
     ) -> Result<()> {
-        let t = edge_type.unwrap_or_else(|| "related_to".to_string());
-        guard(|| self.inner.delete_edge(&source, &target, &t))
+        guard(|| {
+            self.inner
+                .delete_edge(&source, &target, edge_type.as_deref())
+        })
     }
 
     /// Edges out of `id`, ordered by target then type.
@@ -346,7 +525,8 @@ impl Database {
         guard(|| self.inner.edges_to(&id)).map(|v| v.into_iter().map(Edge::from).collect())
     }
 
-    /// Replaces a node's metadata (any JSON value; `null` clears it; `not_found` when missing).
+    /// Replaces a node's metadata (a JSON value, written as `JSON.stringify` writes it and refused
+    /// like `NodeInput.meta`; `null` clears it; `not_found` when missing).
     #[napi(catch_unwind)]
     pub fn update_meta(
         &self,
@@ -363,6 +543,34 @@ impl Database {
         guard(|| self.inner.update_meta(&id, meta_json.as_deref()))
     }
 
+    /// Updates only the fields given in `fields` (see `NodeUpdate`), keeping the others and the
+    /// embedding, with its history row (the whole row before and after); `not_found` when missing.
+    #[napi(catch_unwind, strict)]
+    pub fn update_node(&self, id: String, fields: NodeUpdate) -> Result<()> {
+        let update = fields.to_core();
+        guard(|| self.inner.update_node(&id, &update))
+    }
+
+    /// Merges a JSON merge patch (RFC 7386) into a node's metadata: an object's keys are set (a
+    /// `null` value removes its key, nested objects merge); any other value replaces the metadata,
+    /// `null` clears it. The patch is written as `JSON.stringify` writes it and refused like
+    /// `NodeInput.meta`; `not_found` when the node is missing.
+    #[napi(catch_unwind)]
+    pub fn merge_meta(
+        &self,
+        id: String,
+        #[napi(ts_arg_type = "unknown")] patch: serde_json::Value,
+    ) -> Result<()> {
+        let text = patch.to_string();
+        guard(|| self.inner.merge_meta(&id, &text))
+    }
+
+    /// `mergeMeta` with the patch as raw JSON text (validated).
+    #[napi(catch_unwind)]
+    pub fn merge_meta_json(&self, id: String, patch_json: String) -> Result<()> {
+        guard(|| self.inner.merge_meta(&id, &patch_json))
+    }
+
     /// The history of a node id (or `source|type|target` for an edge), oldest first.
     #[napi(catch_unwind)]
     pub fn history(&self, id: String) -> Result<Vec<HistoryEntry>> {
@@ -376,14 +584,20 @@ impl Database {
         guard(|| self.inner.prune_history(days, keep)).map(|n| n as u32)
     }
 
-    /// Counts and sizes, off the event loop.
+    /// Counts and sizes, off the event loop. Counting reads every table (about a second for 100k
+    /// nodes and 1M edges): prefer this form to `statsSync()` on a database of any size.
     #[napi(catch_unwind)]
     pub fn stats(&self) -> AsyncTask<StatsTask> {
-        let db = self.shared();
-        AsyncTask::new(StatsTask(Work::core(move || db.stats())))
+        AsyncTask::new(StatsTask(self.task(
+            "stats",
+            Some("statsSync"),
+            move |db| db.stats(),
+        )))
     }
 
-    /// Counts and sizes.
+    /// Counts and sizes, on the calling thread: it blocks the event loop while it reads every
+    /// table (about a second for 100k nodes and 1M edges), so use it on small databases, inside a
+    /// transaction, or in scripts; use `await stats()` elsewhere.
     #[napi(catch_unwind)]
     pub fn stats_sync(&self) -> Result<Stats> {
         guard(|| self.inner.stats()).map(Stats::from)
@@ -413,10 +627,11 @@ impl Database {
     ) -> Result<AsyncTask<SearchTask>> {
         let q = convert::vector(&vector);
         let o = SearchOptions::to_core(options.as_ref())?;
-        let db = self.shared();
-        Ok(AsyncTask::new(SearchTask(Work::core(move || {
-            db.search(&q, &o)
-        }))))
+        Ok(AsyncTask::new(SearchTask(self.task(
+            "search",
+            Some("searchSync"),
+            move |db| db.search(&q, &o),
+        ))))
     }
 
     /// Exact top-k by dot product, on the calling thread.
@@ -439,10 +654,11 @@ impl Database {
         options: Option<SearchOptions>,
     ) -> Result<AsyncTask<SearchTask>> {
         let o = SearchOptions::to_core(options.as_ref())?;
-        let db = self.shared();
-        Ok(AsyncTask::new(SearchTask(Work::core(move || {
-            db.search_like(&id, &o)
-        }))))
+        Ok(AsyncTask::new(SearchTask(self.task(
+            "searchLike",
+            None,
+            move |db| db.search_like(&id, &o),
+        ))))
     }
 
     /// Many queries at once, off the event loop; per query the ids and a `Float32Array` of scores.
@@ -455,10 +671,11 @@ impl Database {
         let n = queries.len();
         let flat = guard_js(|| convert::flatten(&queries))?;
         let o = SearchOptions::to_core(options.as_ref())?;
-        let db = self.shared();
-        Ok(AsyncTask::new(SearchBatchTask(Work::core(move || {
-            db.search_batch(&flat, n, &o)
-        }))))
+        Ok(AsyncTask::new(SearchBatchTask(self.task(
+            "searchBatch",
+            None,
+            move |db| db.search_batch(&flat, n, &o),
+        ))))
     }
 
     /// What the in-memory vector matrix holds (loading it if needed) and what it skipped.
@@ -501,17 +718,39 @@ impl Database {
         guard(|| self.inner.degree(&id)).map(|d| d as u32)
     }
 
-    /// BFS along out-edges from `start` (included), up to `maxDepth` hops.
+    /// BFS from `start` (included), up to `maxDepth` hops (left out: no limit), along out-edges
+    /// unless `direction` (`"outgoing"`, the default; `"incoming"`; `"both"`) says otherwise.
     #[napi(catch_unwind, strict)]
-    pub fn traverse(&self, start: String, max_depth: f64) -> Result<Vec<String>> {
-        let depth = convert::whole(max_depth, "maxDepth", MAX_SAFE)? as usize;
-        guard(|| self.inner.traverse(&start, depth))
+    pub fn traverse(
+        &self,
+        start: String,
+        max_depth: Option<f64>,
+        direction: Option<String>,
+    ) -> Result<Vec<String>> {
+        let mut o = resonance::TraverseOptions::default();
+        if let Some(d) = opt_whole(max_depth, "maxDepth", MAX_SAFE)? {
+            o.max_depth = d as usize;
+        }
+        if let Some(d) = direction {
+            o.direction = d.parse().map_err(to_js)?;
+        }
+        guard(|| self.inner.traverse(&start, &o))
     }
 
-    /// Directed unweighted shortest path (`null` when unreachable).
+    /// Unweighted shortest path (`null` when unreachable), along edge direction unless `direction`
+    /// (`"outgoing"`, the default; `"incoming"`; `"both"`) says otherwise.
     #[napi(catch_unwind)]
-    pub fn shortest_path(&self, source: String, target: String) -> Result<Option<Vec<String>>> {
-        guard(|| self.inner.shortest_path(&source, &target))
+    pub fn shortest_path(
+        &self,
+        source: String,
+        target: String,
+        direction: Option<String>,
+    ) -> Result<Option<Vec<String>>> {
+        let mut o = resonance::PathOptions::default();
+        if let Some(d) = direction {
+            o.direction = d.parse().map_err(to_js)?;
+        }
+        guard(|| self.inner.shortest_path(&source, &target, &o))
     }
 
     /// Adamic-Adar index of two nodes.
@@ -535,14 +774,17 @@ impl Database {
     #[napi(catch_unwind, strict)]
     pub fn pagerank(&self, options: Option<PagerankOptions>) -> Result<AsyncTask<ScoresTask>> {
         let o = options.unwrap_or_default();
-        let alpha = given(&o.alpha).unwrap_or(resonance::graph::DEFAULT_ALPHA);
-        let tol = given(&o.tolerance).unwrap_or(resonance::graph::DEFAULT_TOLERANCE);
-        let iters = opt_whole(given(&o.max_iterations), "maxIterations", MAX_SAFE)?
-            .map_or(resonance::graph::DEFAULT_MAX_ITERATIONS, |i| i as usize);
-        let db = self.shared();
-        Ok(AsyncTask::new(ScoresTask(Work::core(move || {
-            db.pagerank(alpha, tol, iters)
-        }))))
+        let mut p = resonance::PageRankOptions::default();
+        p.alpha = given(&o.alpha).unwrap_or(p.alpha);
+        p.tolerance = given(&o.tolerance).unwrap_or(p.tolerance);
+        if let Some(i) = opt_whole(given(&o.max_iterations), "maxIterations", MAX_SAFE)? {
+            p.max_iterations = i as usize;
+        }
+        Ok(AsyncTask::new(ScoresTask(self.task(
+            "pagerank",
+            None,
+            move |db| db.pagerank(&p),
+        ))))
     }
 
     /// Betweenness centrality (node id → score; exact, or sampled with `sample` pivots), off the
@@ -553,13 +795,15 @@ impl Database {
         options: Option<BetweennessOptions>,
     ) -> Result<AsyncTask<ScoresTask>> {
         let o = options.unwrap_or_default();
-        let normalized = given(&o.normalized).unwrap_or(true);
-        let seed = opt_whole(given(&o.seed), "seed", MAX_SAFE)?.unwrap_or(0);
-        let sample = opt_whole(given(&o.sample), "sample", MAX_SAFE)?.map(|k| (k as usize, seed));
-        let db = self.shared();
-        Ok(AsyncTask::new(ScoresTask(Work::core(move || {
-            db.betweenness(normalized, sample)
-        }))))
+        let mut b = resonance::BetweennessOptions::default();
+        b.normalized = given(&o.normalized).unwrap_or(b.normalized);
+        b.seed = opt_whole(given(&o.seed), "seed", MAX_SAFE)?.unwrap_or(b.seed);
+        b.sample = opt_whole(given(&o.sample), "sample", MAX_SAFE)?.map(|k| k as usize);
+        Ok(AsyncTask::new(ScoresTask(self.task(
+            "betweenness",
+            None,
+            move |db| db.betweenness(&b),
+        ))))
     }
 
     /// Louvain communities (deterministic per seed) and their modularity, off the event loop.
@@ -569,65 +813,87 @@ impl Database {
         options: Option<CommunityOptions>,
     ) -> Result<AsyncTask<CommunitiesTask>> {
         let o = options.unwrap_or_default();
-        let resolution = given(&o.resolution).unwrap_or(1.0);
-        let seed = opt_whole(given(&o.seed), "seed", MAX_SAFE)?.unwrap_or(0);
-        let db = self.shared();
-        Ok(AsyncTask::new(CommunitiesTask(Work::core(move || {
-            db.communities(resolution, seed)
-        }))))
+        let mut c = resonance::CommunityOptions::default();
+        c.resolution = given(&o.resolution).unwrap_or(c.resolution);
+        c.seed = opt_whole(given(&o.seed), "seed", MAX_SAFE)?.unwrap_or(c.seed);
+        Ok(AsyncTask::new(CommunitiesTask(self.task(
+            "communities",
+            None,
+            move |db| db.communities(&c),
+        ))))
     }
 
     /// Weakly connected components, largest first, off the event loop.
     #[napi(catch_unwind)]
-    pub fn components(&self) -> AsyncTask<ComponentsTask> {
-        let db = self.shared();
-        AsyncTask::new(ComponentsTask(Work::core(move || db.components())))
+    pub fn components(&self, _options: Option<CallOptions>) -> AsyncTask<ComponentsTask> {
+        AsyncTask::new(ComponentsTask(
+            self.task("components", None, move |db| db.components()),
+        ))
     }
 
     /// Two-hop non-adjacent pairs ranked by Adamic-Adar, off the event loop.
     #[napi(catch_unwind, strict)]
-    pub fn link_candidates(&self, limit: Option<f64>) -> Result<AsyncTask<LinkCandidatesTask>> {
-        let limit = opt_whole(limit, "limit", MAX_SAFE)?.unwrap_or(10) as usize;
-        let db = self.shared();
-        Ok(AsyncTask::new(LinkCandidatesTask(Work::core(move || {
-            db.link_candidates(limit)
-        }))))
+    pub fn link_candidates(
+        &self,
+        limit: Option<f64>,
+        _options: Option<CallOptions>,
+    ) -> Result<AsyncTask<LinkCandidatesTask>> {
+        let mut o = resonance::LinkCandidateOptions::default();
+        if let Some(l) = opt_whole(limit, "limit", MAX_SAFE)? {
+            o.limit = l as usize;
+        }
+        Ok(AsyncTask::new(LinkCandidatesTask(self.task(
+            "linkCandidates",
+            None,
+            move |db| db.link_candidates(&o),
+        ))))
     }
 
     /// The top PageRank nodes with their degree, off the event loop.
     #[napi(catch_unwind, strict)]
-    pub fn pillars(&self, limit: Option<f64>) -> Result<AsyncTask<PillarsTask>> {
-        let limit = opt_whole(limit, "limit", MAX_SAFE)?.unwrap_or(10) as usize;
-        let db = self.shared();
-        Ok(AsyncTask::new(PillarsTask(Work::core(move || {
-            db.pillars(limit)
-        }))))
+    pub fn pillars(
+        &self,
+        limit: Option<f64>,
+        _options: Option<CallOptions>,
+    ) -> Result<AsyncTask<PillarsTask>> {
+        let mut o = resonance::PillarOptions::default();
+        if let Some(l) = opt_whole(limit, "limit", MAX_SAFE)? {
+            o.limit = l as usize;
+        }
+        Ok(AsyncTask::new(PillarsTask(self.task(
+            "pillars",
+            None,
+            move |db| db.pillars(&o),
+        ))))
     }
 
     // ---- maintenance ------------------------------------------------------------------------
 
-    /// The health report (design §3), off the event loop.
+    /// The health report (docs/connections.md), off the event loop.
     #[napi(catch_unwind)]
     pub fn health(&self) -> AsyncTask<HealthTask> {
-        let db = self.shared();
-        AsyncTask::new(HealthTask(Work::core(move || db.health())))
+        AsyncTask::new(HealthTask(self.task("health", None, move |db| db.health())))
     }
 
     /// Plans (`dryRun`) or applies migrations explicitly, off the event loop.
     #[napi(catch_unwind, strict)]
     pub fn migrate(&self, options: Option<MigrateOptions>) -> Result<AsyncTask<MigrateTask>> {
         let o = options.unwrap_or_default().to_core()?;
-        let db = self.shared();
-        Ok(AsyncTask::new(MigrateTask(Work::core(move || {
-            db.migrate(&o)
-        }))))
+        Ok(AsyncTask::new(MigrateTask(self.task(
+            "migrate",
+            None,
+            move |db| db.migrate(&o),
+        ))))
     }
 
     /// Online backup to `dest`, or into `backups/` beside the database; resolves to the path.
     #[napi(catch_unwind)]
-    pub fn backup(&self, dest: Option<String>) -> AsyncTask<StringTask> {
-        let db = self.shared();
-        AsyncTask::new(StringTask(Work::core(move || {
+    pub fn backup(
+        &self,
+        dest: Option<String>,
+        _options: Option<CallOptions>,
+    ) -> AsyncTask<StringTask> {
+        AsyncTask::new(StringTask(self.task("backup", None, move |db| {
             db.backup(dest.as_deref().map(std::path::Path::new))
                 .map(|p| p.display().to_string())
         })))
@@ -636,8 +902,11 @@ impl Database {
     /// `PRAGMA wal_checkpoint(mode)`: `passive` (default), `full`, `restart` or `truncate`.
     #[napi(catch_unwind)]
     pub fn checkpoint(&self, mode: Option<String>) -> Result<Checkpoint> {
-        let mode = mode.unwrap_or_else(|| "passive".to_string());
-        guard(|| self.inner.checkpoint(&mode)).map(|c| Checkpoint {
+        let mode = match mode {
+            Some(m) => m.parse().map_err(to_js)?,
+            None => resonance::CheckpointMode::default(),
+        };
+        guard(|| self.inner.checkpoint(mode)).map(|c| Checkpoint {
             busy: c.busy,
             log: c.log,
             checkpointed: c.checkpointed,
@@ -653,17 +922,15 @@ impl Database {
     /// `VACUUM`, off the event loop (not inside a transaction).
     #[napi(catch_unwind)]
     pub fn vacuum(&self) -> AsyncTask<UnitTask> {
-        let db = self.shared();
-        AsyncTask::new(UnitTask(Work::core(move || db.vacuum())))
+        AsyncTask::new(UnitTask(self.task("vacuum", None, move |db| db.vacuum())))
     }
 }
 
-#[allow(dead_code)]
-fn _assert_send_sync() {
+/// The core handle is shared between the event loop and the libuv pool's threads.
+const _: fn() = || {
     fn is<T: Send + Sync>() {}
     is::<Core>();
-    let _ = to_js;
-}
+};
 
 /// Packs up to nine optional strings into one: a header of five ASCII characters per field (`'0'`
 /// plus six bits each, most significant first) holding the field's length in UTF-16 code units plus

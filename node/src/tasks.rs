@@ -33,6 +33,14 @@ impl<O> Work<O> {
         }
     }
 
+    /// A job that fails with `e` without touching any database (a call refused when it was made).
+    pub fn failed(e: napi::Error<Code>) -> Work<O> {
+        Work {
+            job: Some(Box::new(move || Err(e))),
+            failure: None,
+        }
+    }
+
     fn compute(&mut self) -> napi::Result<O> {
         let job = self
             .job
@@ -144,17 +152,17 @@ task!(
 );
 task!(
     /// Predicted links.
-    LinkCandidatesTask, Vec<(String, String, f64)>, Vec<convert::LinkCandidate>,
+    LinkCandidatesTask, Vec<resonance::LinkCandidate>, Vec<convert::LinkCandidate>,
     |o| o
         .into_iter()
-        .map(|(source, target, score)| convert::LinkCandidate { source, target, score })
+        .map(|c| convert::LinkCandidate { source: c.source, target: c.target, score: c.score })
         .collect()
 );
 task!(
     /// Pillar nodes.
-    PillarsTask, Vec<(String, f64, usize)>, Vec<convert::Pillar>,
+    PillarsTask, Vec<resonance::Pillar>, Vec<convert::Pillar>,
     |o| o
         .into_iter()
-        .map(|(id, pagerank, degree)| convert::Pillar { id, pagerank, degree: degree as u32 })
+        .map(|p| convert::Pillar { id: p.id, pagerank: p.pagerank, degree: p.degree as u32 })
         .collect()
 );

@@ -17,10 +17,19 @@ Any other float32 buffer (``array.array('f')``, ``memoryview``) is read through 
 lists are accepted but copied (slower). Any other dtype or layout raises :class:`InvalidArgumentError`
 (convert with ``arr.astype(np.float32)`` / ``np.ascontiguousarray``) — nothing is converted silently.
 
-Every error is a :class:`Error` subclass with a stable ``code`` (design §9). Every call that touches
+Every error is a :class:`Error` subclass with a stable ``code`` (docs/errors.md). Every call that touches
 SQLite, the vector matrix or the graph runs with the GIL released; a handle may be shared between
 threads. After ``os.fork()`` a handle opened by the parent raises :class:`ClosedError` in the child:
 open the database again there.
+
+Long calls (graph analytics, ``search_batch``, bulk writes, ``migrate``, ``backup``, opening a file
+that needs migrating) stop within milliseconds of Ctrl-C and raise ``KeyboardInterrupt``; a write
+they were making is rolled back and the handle stays usable. ``db.interrupt()``, from any thread,
+stops whatever runs on the handle; the stopped call raises ``resonance.InterruptedError``. That class
+is a :class:`Error` like every other kind, not the builtin ``InterruptedError`` (an ``OSError`` meaning
+"a system call saw EINTR, retry it"): an ``except OSError`` must not swallow it, and a retry would be
+wrong. For the same reason it is left out of ``__all__``, so ``from resonance import *`` does not
+shadow the builtin; write ``resonance.InterruptedError``.
 """
 
 from __future__ import annotations
@@ -46,14 +55,17 @@ from ._native import (
     HistoryEntry,
     Hit,
     InternalError,
+    InterruptedError,
     InvalidArgumentError,
     InvalidVectorError,
     IoError,
+    LinkCandidate,
     MigrationFailedError,
     MigrationReport,
     Node,
     NotADatabaseError,
     NotFoundError,
+    Pillar,
     ReadonlyError,
     SchemaTooNewError,
     SchemaUnknownError,
@@ -80,6 +92,8 @@ __all__ = [
     "Checkpoint",
     "GraphStats",
     "Communities",
+    "LinkCandidate",
+    "Pillar",
     "HealthReport",
     "MigrationReport",
     "Error",
@@ -112,6 +126,7 @@ def open(
     backup: bool = True,
     busy_timeout_ms: int = 5000,
     backup_retention_days: int = 7,
+    open_timeout_ms: int = 60000,
 ) -> Database:
     """Opens (creating if needed) the Resonance database at ``path``.
 
@@ -119,6 +134,8 @@ def open(
     recognised (an unknown one raises :class:`SchemaUnknownError` and is left untouched), and, when
     ``migrate``, adopted and migrated after a checked backup (``backup``). A ``read_only`` handle needs
     an existing WAL database at the current schema. Use it as a context manager to close it.
+    ``open_timeout_ms`` bounds the open (recognition, backup, migrations) in time: past it the open
+    raises ``resonance.InterruptedError`` and a migration it ran is rolled back (0: no limit).
     """
     return _native.open(
         path,
@@ -128,4 +145,5 @@ def open(
         backup=backup,
         busy_timeout_ms=busy_timeout_ms,
         backup_retention_days=backup_retention_days,
+        open_timeout_ms=open_timeout_ms,
     )

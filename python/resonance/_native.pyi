@@ -2,7 +2,7 @@
 
 import os
 from pathlib import Path
-from typing import Any, Iterator, final, ClassVar, Dict, List, Literal, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Iterator, NamedTuple, final, ClassVar, Dict, List, Literal, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -25,14 +25,17 @@ __all__ = [
     "HistoryEntry",
     "Hit",
     "InternalError",
+    "InterruptedError",
     "InvalidArgumentError",
     "InvalidVectorError",
     "IoError",
+    "LinkCandidate",
     "MigrationFailedError",
     "MigrationReport",
     "Node",
     "NotADatabaseError",
     "NotFoundError",
+    "Pillar",
     "ReadonlyError",
     "SchemaTooNewError",
     "SchemaUnknownError",
@@ -52,6 +55,7 @@ __all__ = [
 _Vector = Union[npt.NDArray[np.float32], Sequence[float], memoryview, Any]
 _Matrix = Union[npt.NDArray[np.float32], Sequence[Sequence[float]], Any]
 _Path = Union[str, "os.PathLike[str]"]
+_Direction = Literal["outgoing", "incoming", "both"]
 _Edge = Union[Mapping[str, Any], Tuple[str, str], Tuple[str, str, str]]
 
 class Error(Exception):
@@ -84,9 +88,29 @@ class SqliteError(Error):
 
 class InternalError(Error): ...
 
+class InterruptedError(Error):
+    """A call stopped by ``db.interrupt()``; the handle stays usable. Not the builtin
+    ``InterruptedError`` (an ``OSError`` for EINTR): Ctrl-C raises ``KeyboardInterrupt``."""
+
 @final
 class Node:
-    """A stored node (frozen). ``meta`` is parsed from ``meta_json`` on first access."""
+    """A stored node (frozen). ``meta`` is parsed from ``meta_json`` on first access. Pickles and
+    compares by value; unhashable (``meta`` is a dict, ``embedding`` an array)."""
+
+    def __new__(
+        cls,
+        id: str,
+        type: Optional[str] = None,
+        title: Optional[str] = None,
+        domain: Optional[str] = None,
+        layer: Optional[str] = None,
+        hash: Optional[str] = None,
+        summary: Optional[str] = None,
+        meta_json: Optional[str] = None,
+        date: Optional[str] = None,
+        embedding: Optional[_Vector] = None,
+    ) -> "Node": ...
+    def __reduce__(self) -> Tuple[Any, ...]: ...
 
     @property
     def id(self) -> str: ...
@@ -114,7 +138,19 @@ class Node:
 
 @final
 class Edge:
-    """An edge (frozen)."""
+    """An edge (frozen). Pickles, compares and hashes by value."""
+
+    def __new__(
+        cls,
+        source: str,
+        target: str,
+        type: str,
+        confidence: Optional[float] = None,
+        veracity: Optional[float] = None,
+        context_source: Optional[str] = None,
+    ) -> "Edge": ...
+    def __reduce__(self) -> Tuple[Any, ...]: ...
+    def __hash__(self) -> int: ...
 
     @property
     def source(self) -> str: ...
@@ -130,21 +166,55 @@ class Edge:
     def context_source(self) -> Optional[str]: ...
     def to_dict(self) -> Dict[str, Any]: ...
 
-@final
-class Hit:
-    """A search result; unpacks as ``id, score = hit``."""
+class Hit(NamedTuple):
+    """A search result: a typed pair (``id, score = hit``, ``hit[0]``, ``hit.score``) that compares,
+    hashes and pickles by value."""
 
-    def __new__(cls, id: str, score: float) -> "Hit": ...
+    id: str
+    score: float
+
+@final
+class LinkCandidate:
+    """A suggested edge and its Adamic-Adar index; unpacks as ``source, target, score = c``."""
+
     @property
-    def id(self) -> str: ...
+    def source(self) -> str: ...
+    @property
+    def target(self) -> str: ...
     @property
     def score(self) -> float: ...
     def __iter__(self) -> Iterator[Union[str, float]]: ...
     def __len__(self) -> int: ...
 
 @final
+class Pillar:
+    """A top PageRank node with its degree; unpacks as ``id, pagerank, degree = p``."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def pagerank(self) -> float: ...
+    @property
+    def degree(self) -> int: ...
+    def __iter__(self) -> Iterator[Union[str, float, int]]: ...
+    def __len__(self) -> int: ...
+
+@final
 class HistoryEntry:
-    """A history row; ``old_value``/``new_value`` are parsed from JSON."""
+    """A history row; ``old_value``/``new_value`` are parsed from JSON. Pickles and compares by
+    value; unhashable (the values may be dicts)."""
+
+    def __new__(
+        cls,
+        id: int,
+        entity_type: str,
+        entity_id: str,
+        action: str,
+        old_value: Any,
+        new_value: Any,
+        timestamp: Optional[str],
+    ) -> "HistoryEntry": ...
+    def __reduce__(self) -> Tuple[Any, ...]: ...
 
     @property
     def id(self) -> int: ...
@@ -163,6 +233,8 @@ class HistoryEntry:
 
 @final
 class Stats:
+    def __new__(cls, fields: Dict[str, Any]) -> "Stats": ...
+    def __reduce__(self) -> Tuple[Any, ...]: ...
     nodes: int
     edges: int
     vectors: int
@@ -176,6 +248,8 @@ class Stats:
 
 @final
 class Checkpoint:
+    def __new__(cls, fields: Dict[str, Any]) -> "Checkpoint": ...
+    def __reduce__(self) -> Tuple[Any, ...]: ...
     busy: int
     log: int
     checkpointed: int
@@ -183,6 +257,8 @@ class Checkpoint:
 
 @final
 class GraphStats:
+    def __new__(cls, fields: Dict[str, Any]) -> "GraphStats": ...
+    def __reduce__(self) -> Tuple[Any, ...]: ...
     nodes: int
     edges: int
     density: float
@@ -191,12 +267,16 @@ class GraphStats:
 
 @final
 class Communities:
+    def __new__(cls, fields: Dict[str, Any]) -> "Communities": ...
+    def __reduce__(self) -> Tuple[Any, ...]: ...
     partition: Dict[str, int]
     modularity: float
     def to_dict(self) -> Dict[str, Any]: ...
 
 @final
 class HealthReport:
+    def __new__(cls, fields: Dict[str, Any]) -> "HealthReport": ...
+    def __reduce__(self) -> Tuple[Any, ...]: ...
     path: str
     read_only: bool
     journal_mode: str
@@ -216,10 +296,13 @@ class HealthReport:
     dangling_edges: int
     write_probe: str
     problems: List[str]
+    content: List[str]
     def to_dict(self) -> Dict[str, Any]: ...
 
 @final
 class MigrationReport:
+    def __new__(cls, fields: Dict[str, Any]) -> "MigrationReport": ...
+    def __reduce__(self) -> Tuple[Any, ...]: ...
     shape_before: str
     steps: List[Dict[str, Any]]
     dry_run: bool
@@ -249,6 +332,7 @@ class Database:
     @property
     def warnings(self) -> List[str]: ...
     def close(self) -> None: ...
+    def interrupt(self) -> None: ...
     def __enter__(self) -> "Database": ...
     def __exit__(self, *_args: Any) -> bool: ...
     def begin(self) -> None: ...
@@ -283,6 +367,21 @@ class Database:
         with_embeddings: bool = False,
     ) -> List[Node]: ...
     def delete_node(self, id: str) -> None: ...
+    def update_node(
+        self,
+        id: str,
+        *,
+        type: Optional[str] = ...,
+        title: Optional[str] = ...,
+        domain: Optional[str] = ...,
+        layer: Optional[str] = ...,
+        hash: Optional[str] = ...,
+        summary: Optional[str] = ...,
+        meta: Any = ...,
+        date: Optional[str] = ...,
+        embedding: Optional[_Vector] = ...,
+    ) -> None: ...
+    def merge_meta(self, id: str, patch: Any) -> None: ...
     def update_meta(self, id: str, meta: Any) -> None: ...
     def history(self, entity_id: str) -> List[HistoryEntry]: ...
     def prune_history(
@@ -310,7 +409,7 @@ class Database:
         veracity: Optional[float] = None,
         context_source: Optional[str] = None,
     ) -> None: ...
-    def delete_edge(self, source: str, target: str, type: str = "related_to") -> None: ...
+    def delete_edge(self, source: str, target: str, type: Optional[str] = None) -> None: ...
     def edges_from(self, id: str) -> List[Edge]: ...
     def edges_to(self, id: str) -> List[Edge]: ...
     def set_embedding(self, id: str, vector: _Vector) -> None: ...
@@ -318,7 +417,7 @@ class Database:
     def search(
         self,
         vector: _Vector,
-        k: int = 10,
+        k: Optional[int] = None,
         *,
         min_score: Optional[float] = None,
         domain: Optional[str] = None,
@@ -328,7 +427,7 @@ class Database:
     def search_like(
         self,
         id: str,
-        k: int = 10,
+        k: Optional[int] = None,
         *,
         min_score: Optional[float] = None,
         domain: Optional[str] = None,
@@ -338,7 +437,7 @@ class Database:
     def search_batch(
         self,
         vectors: _Matrix,
-        k: int = 10,
+        k: Optional[int] = None,
         *,
         min_score: Optional[float] = None,
         domain: Optional[str] = None,
@@ -350,27 +449,44 @@ class Database:
     def successors(self, id: str) -> List[str]: ...
     def predecessors(self, id: str) -> List[str]: ...
     def degree(self, id: str) -> int: ...
-    def traverse(self, start: str, max_depth: int = ...) -> List[str]: ...
-    def shortest_path(self, source: str, target: str) -> Optional[List[str]]: ...
+    def traverse(
+        self, start: str, max_depth: Optional[int] = None, *, direction: Optional[_Direction] = None
+    ) -> List[str]: ...
+    def shortest_path(
+        self, source: str, target: str, *, direction: Optional[_Direction] = None
+    ) -> Optional[List[str]]: ...
     def pagerank(
-        self, alpha: float = 0.85, tolerance: float = 1e-06, max_iterations: int = 100
+        self,
+        alpha: Optional[float] = None,
+        tolerance: Optional[float] = None,
+        max_iterations: Optional[int] = None,
     ) -> Dict[str, float]: ...
     def betweenness(
-        self, normalized: bool = True, sample: Optional[int] = None, seed: int = 0
+        self,
+        normalized: Optional[bool] = None,
+        sample: Optional[int] = None,
+        seed: Optional[int] = None,
     ) -> Dict[str, float]: ...
-    def communities(self, resolution: float = 1.0, seed: int = 0) -> Communities: ...
+    def communities(
+        self, resolution: Optional[float] = None, seed: Optional[int] = None
+    ) -> Communities: ...
     def components(self) -> List[List[str]]: ...
     def adamic_adar(self, a: str, b: str) -> float: ...
-    def link_candidates(self, limit: int = 10) -> List[Tuple[str, str, float]]: ...
-    def pillars(self, limit: int = 10) -> List[Tuple[str, float, int]]: ...
+    def link_candidates(self, limit: Optional[int] = None) -> List[LinkCandidate]: ...
+    def pillars(self, limit: Optional[int] = None) -> List[Pillar]: ...
     def graph_stats(self) -> GraphStats: ...
     def health(self) -> HealthReport: ...
     def migrate(
-        self, *, dry_run: bool = False, allow_destructive: bool = False, backup: bool = True
+        self,
+        *,
+        dry_run: Optional[bool] = None,
+        allow_destructive: Optional[bool] = None,
+        backup: Optional[bool] = None,
+        backup_retention_days: Optional[int] = None,
     ) -> MigrationReport: ...
     def backup(self, dest: Optional[_Path] = None) -> Path: ...
     def checkpoint(
-        self, mode: Literal["passive", "full", "restart", "truncate"] = "passive"
+        self, mode: Optional[Literal["passive", "full", "restart", "truncate"]] = None
     ) -> Checkpoint: ...
     def optimize(self) -> None: ...
     def vacuum(self) -> None: ...
@@ -384,10 +500,7 @@ def open(
     backup: bool = True,
     busy_timeout_ms: int = 5000,
     backup_retention_days: int = 7,
+    open_timeout_ms: int = 60000,
 ) -> Database: ...
 def generate_id(path: str) -> str: ...
 def error_codes() -> List[str]: ...
-def _raise_engine_error(code: str) -> None: ...
-def _panic_in_engine() -> None: ...
-def _vector_address(v: _Vector) -> int: ...
-def _matrix_address(v: _Matrix) -> int: ...

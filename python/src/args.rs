@@ -84,6 +84,14 @@ pub fn boolean(o: &Bound<'_, PyAny>) -> PyResult<bool> {
     extract(o, "a bool (True or False)")
 }
 
+/// `True`, `False` or `None`.
+pub fn opt_boolean(o: &Bound<'_, PyAny>) -> PyResult<Option<bool>> {
+    if o.is_none() {
+        return Ok(None);
+    }
+    boolean(o).map(Some)
+}
+
 /// A non-negative integer that fits a `usize`.
 pub fn count(o: &Bound<'_, PyAny>) -> PyResult<usize> {
     extract(o, "a non-negative int")

@@ -11,13 +11,17 @@ use std::sync::Arc;
 use numpy::{IntoPyArray, PyArray1, PyArray2};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple, PyType};
-use resonance::{EdgeInput, ErrorKind, ListOptions, MigrateOptions, NodeInput, SearchOptions};
+use resonance::{
+    BetweennessOptions, CheckpointMode, CommunityOptions, Direction, EdgeInput, ErrorKind,
+    LinkCandidateOptions, ListOptions, MigrateOptions, NodeInput, NodeUpdate, PageRankOptions,
+    PathOptions, PillarOptions, SearchOptions, TraverseOptions,
+};
 
 use crate::args;
 use crate::convert::{matrix, meta_arg, vector};
 use crate::errors::{invalid, new_err};
-use crate::types::{self, Edge, HistoryEntry, Hit, Node};
-use crate::{in_own_pool, run};
+use crate::types::{self, Edge, HistoryEntry, Node};
+use crate::{in_own_pool, run, run_long_on};
 
 /// An open Resonance database (see `resonance.open`). Thread-safe: share one handle between threads.
 #[pyclass(frozen, module = "resonance", name = "Database")]
@@ -225,15 +229,17 @@ fn edge_from_obj(o: &Bound<'_, PyAny>, what: &str) -> PyResult<EdgeInput> {
     )))
 }
 
+/// Search options from the keyword arguments; `k` None is the engine's default.
 fn search_options(
-    k: usize,
+    k: Option<usize>,
     min_score: Option<f32>,
     domain: Option<String>,
     node_type: Option<String>,
     threads: Option<usize>,
 ) -> SearchOptions {
+    let d = SearchOptions::default();
     SearchOptions {
-        k,
+        k: k.unwrap_or(d.k),
         min_score,
         domain,
         node_type,
@@ -241,8 +247,16 @@ fn search_options(
     }
 }
 
-fn hits(v: Vec<resonance::Hit>) -> Vec<Hit> {
-    v.into_iter().map(Hit::from).collect()
+/// A `direction` argument parsed by the engine (`None`: `default`).
+fn parse_direction(d: Option<String>, default: Direction) -> PyResult<Direction> {
+    match d {
+        Some(d) => d.parse().map_err(crate::errors::to_py),
+        None => Ok(default),
+    }
+}
+
+fn hits(py: Python<'_>, v: Vec<resonance::Hit>) -> PyResult<Vec<Bound<'_, PyAny>>> {
+    types::hits(py, v)
 }
 
 fn ranking<'py>(py: Python<'py>, v: Vec<(String, f64)>) -> PyResult<Bound<'py, PyDict>> {
@@ -307,8 +321,21 @@ impl Database {
         run(py, || db.close())
     }
 
-    fn __enter__(slf: Py<Self>) -> Py<Self> {
-        slf
+    /// Stops whatever runs on this handle now, from any thread (it does not wait for the call it
+    /// stops, nor for the GIL to be given up by it): the stopped call raises `InterruptedError` and a
+    /// write it was making is rolled back. The handle stays usable: a call that begins after
+    /// `interrupt()` returns runs normally. A no-op when nothing runs or once closed.
+    fn interrupt(&self) -> PyResult<()> {
+        self.db()?.interrupt();
+        Ok(())
+    }
+
+    /// `with db:` — raises `ClosedError` on a closed handle (the block would fail at its first call).
+    fn __enter__(slf: Py<Self>) -> PyResult<Py<Self>> {
+        if slf.get().db()?.is_closed() {
+            return Err(crate::errors::to_py(resonance::Error::Closed));
+        }
+        Ok(slf)
     }
 
     #[pyo3(signature = (*_args))]
@@ -420,7 +447,7 @@ impl Database {
                 node.embedding = Some(data[i * m.cols..(i + 1) * m.cols].to_vec());
             }
         }
-        run(py, || db.upsert_nodes(&inputs))
+        run_long_on(py, db, || db.upsert_nodes(&inputs))
     }
 
     /// Reads a node (`None` when there is none), with its embedding when `with_embedding`.
@@ -467,6 +494,63 @@ impl Database {
     ) -> PyResult<()> {
         let db = self.db()?;
         run(py, || db.delete_node(&id))
+    }
+
+    /// Updates only the fields given as keyword arguments (`type`, `title`, `domain`, `layer`,
+    /// `hash`, `summary`, `meta`, `date`, `embedding`), keeping the others and the embedding; `None`
+    /// clears a field (`domain`/`layer` back to their defaults, `embedding=None` removes the vector).
+    /// `NotFoundError` when the node is missing.
+    #[pyo3(signature = (id, **fields))]
+    fn update_node(
+        &self,
+        py: Python<'_>,
+        #[pyo3(from_py_with = args::string)] id: String,
+        fields: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<()> {
+        let db = self.db()?;
+        let mut update = NodeUpdate::default();
+        for (k, v) in fields.into_iter().flat_map(|d| d.iter()) {
+            let key: String = k.extract()?;
+            let text = |v: &Bound<'_, PyAny>| str_value(v, &key, "update_node");
+            match key.as_str() {
+                "type" => update.node_type = Some(text(&v)?),
+                "title" => update.title = Some(text(&v)?),
+                "domain" => update.domain = Some(text(&v)?),
+                "layer" => update.layer = Some(text(&v)?),
+                "hash" => update.hash = Some(text(&v)?),
+                "summary" => update.summary = Some(text(&v)?),
+                "date" => update.date = Some(text(&v)?),
+                "meta" => update.meta = Some(meta_arg(Some(&v))?),
+                "embedding" => {
+                    update.embedding = Some(if v.is_none() {
+                        None
+                    } else {
+                        Some(vector(&v, "embedding")?.as_slice().to_vec())
+                    })
+                }
+                _ => {
+                    return Err(invalid(format!(
+                        "update_node: unknown field {key:?} (allowed: {})",
+                        NODE_KEYS[1..].join(", ")
+                    )))
+                }
+            }
+        }
+        run(py, || db.update_node(&id, &update))
+    }
+
+    /// Merges a JSON merge patch (RFC 7386: a dict, any JSON value, or JSON text) into a node's
+    /// `meta`: keys set, a `None` value removes its key, nested dicts merge; a patch that is not a
+    /// dict replaces the meta. `NotFoundError` when the node is missing.
+    fn merge_meta(
+        &self,
+        py: Python<'_>,
+        #[pyo3(from_py_with = args::string)] id: String,
+        patch: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let db = self.db()?;
+        let patch = meta_arg(Some(patch))?.unwrap_or_else(|| "null".to_string());
+        run(py, || db.merge_meta(&id, &patch))
     }
 
     /// Replaces a node's `meta` (a dict, any JSON value, JSON text, or None).
@@ -551,7 +635,7 @@ impl Database {
             .enumerate()
             .map(|(i, o)| edge_from_obj(o, &format!("edges[{i}]")))
             .collect::<PyResult<Vec<_>>>()?;
-        run(py, || db.add_edges(&inputs))
+        run_long_on(py, db, || db.add_edges(&inputs))
     }
 
     /// Adds an edge or, when it exists, sets its confidence, veracity and context source.
@@ -580,16 +664,16 @@ impl Database {
     }
 
     /// Deletes an edge (`NotFoundError` when missing).
-    #[pyo3(signature = (source, target, r#type=String::from("related_to")), text_signature = "($self, source, target, type=\"related_to\")")]
+    #[pyo3(signature = (source, target, r#type=None))]
     fn delete_edge(
         &self,
         py: Python<'_>,
         #[pyo3(from_py_with = args::string)] source: String,
         #[pyo3(from_py_with = args::string)] target: String,
-        #[pyo3(from_py_with = args::string)] r#type: String,
+        #[pyo3(from_py_with = args::opt_string)] r#type: Option<String>,
     ) -> PyResult<()> {
         let db = self.db()?;
-        run(py, || db.delete_edge(&source, &target, &r#type))
+        run(py, || db.delete_edge(&source, &target, r#type.as_deref()))
     }
 
     /// Edges out of `id`, ordered by target then type.
@@ -647,61 +731,63 @@ impl Database {
 
     /// Exact top-k by cosine: hits sorted by score descending, ties by id. By default only scores
     /// > 0; `min_score` changes that. `threads` caps the threads used (None: all cores).
-    #[pyo3(signature = (vector, k=10, *, min_score=None, domain=None, r#type=None, threads=None))]
+    #[pyo3(signature = (vector, k=None, *, min_score=None, domain=None, r#type=None, threads=None))]
     #[allow(clippy::too_many_arguments)]
-    fn search(
+    fn search<'py>(
         &self,
-        py: Python<'_>,
+        py: Python<'py>,
         vector: &Bound<'_, PyAny>,
-        #[pyo3(from_py_with = args::count)] k: usize,
+        #[pyo3(from_py_with = args::opt_count)] k: Option<usize>,
         #[pyo3(from_py_with = args::opt_float32)] min_score: Option<f32>,
         #[pyo3(from_py_with = args::opt_string)] domain: Option<String>,
         #[pyo3(from_py_with = args::opt_string)] r#type: Option<String>,
         #[pyo3(from_py_with = args::opt_count)] threads: Option<usize>,
-    ) -> PyResult<Vec<Hit>> {
+    ) -> PyResult<Vec<Bound<'py, PyAny>>> {
         let db = self.db()?;
         let v = crate::convert::vector(vector, "vector")?;
         let q = v.as_slice();
         let opts = search_options(k, min_score, domain, r#type, threads);
-        Ok(hits(run(py, || {
+        let found = run(py, || {
             in_own_pool(threads, |t| {
                 db.search(q, &SearchOptions { threads: t, ..opts })
             })
-        })?))
+        })?;
+        hits(py, found)
     }
 
     /// Top-k of the nodes most like `id`'s stored vector, excluding `id`.
-    #[pyo3(signature = (id, k=10, *, min_score=None, domain=None, r#type=None, threads=None))]
+    #[pyo3(signature = (id, k=None, *, min_score=None, domain=None, r#type=None, threads=None))]
     #[allow(clippy::too_many_arguments)]
-    fn search_like(
+    fn search_like<'py>(
         &self,
-        py: Python<'_>,
+        py: Python<'py>,
         #[pyo3(from_py_with = args::string)] id: String,
-        #[pyo3(from_py_with = args::count)] k: usize,
+        #[pyo3(from_py_with = args::opt_count)] k: Option<usize>,
         #[pyo3(from_py_with = args::opt_float32)] min_score: Option<f32>,
         #[pyo3(from_py_with = args::opt_string)] domain: Option<String>,
         #[pyo3(from_py_with = args::opt_string)] r#type: Option<String>,
         #[pyo3(from_py_with = args::opt_count)] threads: Option<usize>,
-    ) -> PyResult<Vec<Hit>> {
+    ) -> PyResult<Vec<Bound<'py, PyAny>>> {
         let db = self.db()?;
         let opts = search_options(k, min_score, domain, r#type, threads);
-        Ok(hits(run(py, || {
+        let found = run(py, || {
             in_own_pool(threads, |t| {
                 db.search_like(&id, &SearchOptions { threads: t, ..opts })
             })
-        })?))
+        })?;
+        hits(py, found)
     }
 
     /// Many queries at once: `vectors` is a 2-D float32 array `(n, dim)`. Returns `(ids, scores)`:
     /// `ids` an object array `(n, m)` of str (None where a row has fewer hits), `scores` a float32
     /// array `(n, m)` (NaN there), `m` the largest number of hits of any row (at most `k`).
-    #[pyo3(signature = (vectors, k=10, *, min_score=None, domain=None, r#type=None, threads=None))]
+    #[pyo3(signature = (vectors, k=None, *, min_score=None, domain=None, r#type=None, threads=None))]
     #[allow(clippy::too_many_arguments)]
     fn search_batch<'py>(
         &self,
         py: Python<'py>,
         vectors: &Bound<'py, PyAny>,
-        #[pyo3(from_py_with = args::count)] k: usize,
+        #[pyo3(from_py_with = args::opt_count)] k: Option<usize>,
         #[pyo3(from_py_with = args::opt_float32)] min_score: Option<f32>,
         #[pyo3(from_py_with = args::opt_string)] domain: Option<String>,
         #[pyo3(from_py_with = args::opt_string)] r#type: Option<String>,
@@ -713,7 +799,7 @@ impl Database {
         let rows = m.rows;
         // Rows of length 0: the core's `invalid_vector`, as for `search` of an empty vector.
         let opts = search_options(k, min_score, domain, r#type, threads);
-        let res = run(py, || {
+        let res = run_long_on(py, db, || {
             in_own_pool(threads, |t| {
                 db.search_batch(q, rows, &SearchOptions { threads: t, ..opts })
             })
@@ -794,82 +880,97 @@ impl Database {
         run(py, || db.degree(&id))
     }
 
-    /// BFS along out-edges from `start` (included), up to `max_depth` hops.
-    #[pyo3(signature = (start, max_depth=usize::MAX))]
+    /// BFS from `start` (included), up to `max_depth` hops (None: no limit), along `direction`
+    /// (`"outgoing"`, `"incoming"` or `"both"`; None: outgoing).
+    #[pyo3(signature = (start, max_depth=None, *, direction=None))]
     fn traverse(
         &self,
         py: Python<'_>,
         #[pyo3(from_py_with = args::string)] start: String,
-        #[pyo3(from_py_with = args::count)] max_depth: usize,
+        #[pyo3(from_py_with = args::opt_count)] max_depth: Option<usize>,
+        #[pyo3(from_py_with = args::opt_string)] direction: Option<String>,
     ) -> PyResult<Vec<String>> {
         let db = self.db()?;
-        run(py, || db.traverse(&start, max_depth))
+        let mut o = TraverseOptions::default();
+        o.max_depth = max_depth.unwrap_or(o.max_depth);
+        o.direction = parse_direction(direction, o.direction)?;
+        run_long_on(py, db, || db.traverse(&start, &o))
     }
 
-    /// Directed unweighted shortest path (`None` when unreachable).
+    /// Unweighted shortest path along `direction` (None: outgoing, a directed path); `None` when
+    /// unreachable.
+    #[pyo3(signature = (source, target, *, direction=None))]
     fn shortest_path(
         &self,
         py: Python<'_>,
         #[pyo3(from_py_with = args::string)] source: String,
         #[pyo3(from_py_with = args::string)] target: String,
+        #[pyo3(from_py_with = args::opt_string)] direction: Option<String>,
     ) -> PyResult<Option<Vec<String>>> {
         let db = self.db()?;
-        run(py, || db.shortest_path(&source, &target))
+        let mut o = PathOptions::default();
+        o.direction = parse_direction(direction, o.direction)?;
+        run_long_on(py, db, || db.shortest_path(&source, &target, &o))
     }
 
-    /// PageRank: dict id → score.
-    #[pyo3(signature = (alpha=0.85, tolerance=1e-6, max_iterations=100))]
+    /// PageRank: dict id → score. An argument left None is the engine's default.
+    #[pyo3(signature = (alpha=None, tolerance=None, max_iterations=None))]
     fn pagerank<'py>(
         &self,
         py: Python<'py>,
-        #[pyo3(from_py_with = args::float)] alpha: f64,
-        #[pyo3(from_py_with = args::float)] tolerance: f64,
-        #[pyo3(from_py_with = args::count)] max_iterations: usize,
+        #[pyo3(from_py_with = args::opt_float)] alpha: Option<f64>,
+        #[pyo3(from_py_with = args::opt_float)] tolerance: Option<f64>,
+        #[pyo3(from_py_with = args::opt_count)] max_iterations: Option<usize>,
     ) -> PyResult<Bound<'py, PyDict>> {
         let db = self.db()?;
-        let v = run(py, || {
-            in_own_pool(None, |_| db.pagerank(alpha, tolerance, max_iterations))
-        })?;
+        let mut o = PageRankOptions::default();
+        o.alpha = alpha.unwrap_or(o.alpha);
+        o.tolerance = tolerance.unwrap_or(o.tolerance);
+        o.max_iterations = max_iterations.unwrap_or(o.max_iterations);
+        let v = run_long_on(py, db, || in_own_pool(None, |_| db.pagerank(&o)))?;
         ranking(py, v)
     }
 
     /// Betweenness centrality: dict id → score (exact, or sampled from `sample` pivots with `seed`).
-    #[pyo3(signature = (normalized=true, sample=None, seed=0))]
+    /// An argument left None is the engine's default.
+    #[pyo3(signature = (normalized=None, sample=None, seed=None))]
     fn betweenness<'py>(
         &self,
         py: Python<'py>,
-        #[pyo3(from_py_with = args::boolean)] normalized: bool,
+        #[pyo3(from_py_with = args::opt_boolean)] normalized: Option<bool>,
         #[pyo3(from_py_with = args::opt_count)] sample: Option<usize>,
-        #[pyo3(from_py_with = args::u64_)] seed: u64,
+        #[pyo3(from_py_with = args::opt_u64)] seed: Option<u64>,
     ) -> PyResult<Bound<'py, PyDict>> {
         let db = self.db()?;
-        let v = run(py, || {
-            in_own_pool(None, |_| {
-                db.betweenness(normalized, sample.map(|k| (k, seed)))
-            })
-        })?;
+        let mut o = BetweennessOptions::default();
+        o.normalized = normalized.unwrap_or(o.normalized);
+        o.sample = sample;
+        o.seed = seed.unwrap_or(o.seed);
+        let v = run_long_on(py, db, || in_own_pool(None, |_| db.betweenness(&o)))?;
         ranking(py, v)
     }
 
-    /// Louvain communities (deterministic per seed) and their modularity.
-    #[pyo3(signature = (resolution=1.0, seed=0))]
+    /// Louvain communities (deterministic per seed) and their modularity. An argument left None is
+    /// the engine's default.
+    #[pyo3(signature = (resolution=None, seed=None))]
     fn communities(
         &self,
         py: Python<'_>,
-        #[pyo3(from_py_with = args::float)] resolution: f64,
-        #[pyo3(from_py_with = args::u64_)] seed: u64,
+        #[pyo3(from_py_with = args::opt_float)] resolution: Option<f64>,
+        #[pyo3(from_py_with = args::opt_u64)] seed: Option<u64>,
     ) -> PyResult<types::Communities> {
         let db = self.db()?;
-        let c = run(py, || {
-            in_own_pool(None, |_| db.communities(resolution, seed))
-        })?;
+        let mut o = CommunityOptions::default();
+        o.resolution = resolution.unwrap_or(o.resolution);
+        o.seed = seed.unwrap_or(o.seed);
+        let c = run_long_on(py, db, || in_own_pool(None, |_| db.communities(&o)))?;
         types::communities(py, &c)
     }
 
     /// Weakly connected components, largest first.
     fn components(&self, py: Python<'_>) -> PyResult<Vec<Vec<String>>> {
         let db = self.db()?;
-        run(py, || db.components())
+        run_long_on(py, db, || db.components())
     }
 
     /// Adamic-Adar index of two nodes.
@@ -883,61 +984,71 @@ impl Database {
         run(py, || db.adamic_adar(&a, &b))
     }
 
-    /// Two-hop non-adjacent pairs ranked by Adamic-Adar: `(source, target, score)` tuples.
-    #[pyo3(signature = (limit=10))]
+    /// Two-hop non-adjacent pairs ranked by Adamic-Adar, at most `limit` (None: the engine's
+    /// default): `LinkCandidate` objects.
+    #[pyo3(signature = (limit=None))]
     fn link_candidates(
         &self,
         py: Python<'_>,
-        #[pyo3(from_py_with = args::count)] limit: usize,
-    ) -> PyResult<Vec<(String, String, f64)>> {
+        #[pyo3(from_py_with = args::opt_count)] limit: Option<usize>,
+    ) -> PyResult<Vec<types::LinkCandidate>> {
         let db = self.db()?;
-        run(py, || in_own_pool(None, |_| db.link_candidates(limit)))
+        let mut o = LinkCandidateOptions::default();
+        o.limit = limit.unwrap_or(o.limit);
+        let v = run_long_on(py, db, || in_own_pool(None, |_| db.link_candidates(&o)))?;
+        Ok(v.into_iter().map(types::LinkCandidate::from).collect())
     }
 
-    /// The top PageRank nodes: `(id, pagerank, degree)` tuples.
-    #[pyo3(signature = (limit=10))]
+    /// The top PageRank nodes, at most `limit` (None: the engine's default): `Pillar` objects.
+    #[pyo3(signature = (limit=None))]
     fn pillars(
         &self,
         py: Python<'_>,
-        #[pyo3(from_py_with = args::count)] limit: usize,
-    ) -> PyResult<Vec<(String, f64, usize)>> {
+        #[pyo3(from_py_with = args::opt_count)] limit: Option<usize>,
+    ) -> PyResult<Vec<types::Pillar>> {
         let db = self.db()?;
-        run(py, || in_own_pool(None, |_| db.pillars(limit)))
+        let mut o = PillarOptions::default();
+        o.limit = limit.unwrap_or(o.limit);
+        let v = run_long_on(py, db, || in_own_pool(None, |_| db.pillars(&o)))?;
+        Ok(v.into_iter().map(types::Pillar::from).collect())
     }
 
     /// Nodes, edges, density and skipped (dangling) edges.
     fn graph_stats(&self, py: Python<'_>) -> PyResult<types::GraphStats> {
         let db = self.db()?;
-        let g = run(py, || db.graph_stats())?;
+        let g = run_long_on(py, db, || db.graph_stats())?;
         types::graph_stats(py, &g)
     }
 
     // ---- maintenance ------------------------------------------------------------------------
 
-    /// The health report of design §3.
+    /// The health report of docs/connections.md.
     fn health(&self, py: Python<'_>) -> PyResult<types::HealthReport> {
         let db = self.db()?;
-        let h = run(py, || db.health())?;
+        let h = run_long_on(py, db, || db.health())?;
         types::health(py, &h)
     }
 
-    /// Plans (`dry_run=True`: changes nothing) or applies migrations.
-    #[pyo3(signature = (*, dry_run=false, allow_destructive=false, backup=true))]
+    /// Plans (`dry_run=True`: changes nothing) or applies migrations. An argument left None is the
+    /// engine's default (`backup_retention_days`: the handle's).
+    #[pyo3(signature = (*, dry_run=None, allow_destructive=None, backup=None, backup_retention_days=None))]
     fn migrate(
         &self,
         py: Python<'_>,
-        #[pyo3(from_py_with = args::boolean)] dry_run: bool,
-        #[pyo3(from_py_with = args::boolean)] allow_destructive: bool,
-        #[pyo3(from_py_with = args::boolean)] backup: bool,
+        #[pyo3(from_py_with = args::opt_boolean)] dry_run: Option<bool>,
+        #[pyo3(from_py_with = args::opt_boolean)] allow_destructive: Option<bool>,
+        #[pyo3(from_py_with = args::opt_boolean)] backup: Option<bool>,
+        #[pyo3(from_py_with = args::opt_u32)] backup_retention_days: Option<u32>,
     ) -> PyResult<types::MigrationReport> {
         let db = self.db()?;
+        let d = MigrateOptions::default();
         let opts = MigrateOptions {
-            dry_run,
-            allow_destructive,
-            backup,
-            backup_retention_days: db.options().backup_retention_days,
+            dry_run: dry_run.unwrap_or(d.dry_run),
+            allow_destructive: allow_destructive.unwrap_or(d.allow_destructive),
+            backup: backup.unwrap_or(d.backup),
+            backup_retention_days: backup_retention_days.or(d.backup_retention_days),
         };
-        let r = run(py, || db.migrate(&opts))?;
+        let r = run_long_on(py, db, || db.migrate(&opts))?;
         types::migration(py, &r)
     }
 
@@ -950,31 +1061,36 @@ impl Database {
         #[pyo3(from_py_with = args::opt_path)] dest: Option<PathBuf>,
     ) -> PyResult<PathBuf> {
         let db = self.db()?;
-        run(py, || db.backup(dest.as_deref()))
+        run_long_on(py, db, || db.backup(dest.as_deref()))
     }
 
-    /// `PRAGMA wal_checkpoint(mode)`: `passive`, `full`, `restart` or `truncate`.
-    #[pyo3(signature = (mode=String::from("passive")), text_signature = "($self, mode=\"passive\")")]
+    /// `PRAGMA wal_checkpoint(mode)`: `passive`, `full`, `restart` or `truncate` (None: the
+    /// engine's default, passive).
+    #[pyo3(signature = (mode=None))]
     fn checkpoint(
         &self,
         py: Python<'_>,
-        #[pyo3(from_py_with = args::string)] mode: String,
+        #[pyo3(from_py_with = args::opt_string)] mode: Option<String>,
     ) -> PyResult<types::Checkpoint> {
         let db = self.db()?;
-        let c = run(py, || db.checkpoint(&mode))?;
+        let mode = match mode {
+            Some(m) => m.parse::<CheckpointMode>().map_err(crate::errors::to_py)?,
+            None => CheckpointMode::default(),
+        };
+        let c = run_long_on(py, db, || db.checkpoint(mode))?;
         types::checkpoint(py, &c)
     }
 
     /// `PRAGMA optimize`.
     fn optimize(&self, py: Python<'_>) -> PyResult<()> {
         let db = self.db()?;
-        run(py, || db.optimize())
+        run_long_on(py, db, || db.optimize())
     }
 
     /// `VACUUM` (not inside a transaction).
     fn vacuum(&self, py: Python<'_>) -> PyResult<()> {
         let db = self.db()?;
-        run(py, || db.vacuum())
+        run_long_on(py, db, || db.vacuum())
     }
 }
 

@@ -1,4 +1,4 @@
-//! The Python exception classes (`resonance.Error` and one subclass per kind of design §9) and the one
+//! The Python exception classes (`resonance.Error` and one subclass per kind of docs/errors.md) and the one
 //! function that maps a [`resonance::Error`] to them.
 //!
 //! The classes are created once, at module initialisation, with `type(name, bases, namespace)` so that
@@ -63,6 +63,10 @@ fn doc(kind: ErrorKind) -> &'static str {
             "Any other SQLite failure (`extended_code` holds SQLite's extended result code)."
         }
         ErrorKind::Internal => "A caught panic inside the engine or a broken invariant.",
+        ErrorKind::Interrupted => {
+            "A call stopped by db.interrupt() (or by Ctrl-C, which raises KeyboardInterrupt); \
+             the handle stays usable."
+        }
     }
 }
 

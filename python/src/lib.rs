@@ -9,6 +9,8 @@ mod args;
 mod convert;
 mod database;
 mod errors;
+#[cfg(feature = "test-hooks")]
+mod test_hooks;
 mod types;
 
 use std::collections::HashMap;
@@ -43,6 +45,83 @@ pub(crate) fn run<T: Send>(
         Ok(Ok(v)) => Ok(v),
         Ok(Err(e)) => Err(errors::to_py(e)),
         Err(p) => Err(errors::new_err(
+            ErrorKind::Internal,
+            format!("panic inside the engine: {}", panic_message(&*p)),
+        )),
+    }
+}
+
+/// How often a long call waiting for its worker looks at Python's signals.
+const SIGNAL_POLL: std::time::Duration = std::time::Duration::from_millis(20);
+
+/// [`run_long`] for a call on `db`, except while this thread holds `db`'s explicit transaction: the
+/// call must join it, and a worker thread would wait for the transaction instead, so it runs here (as
+/// [`run`]; `db.interrupt()` still stops it, Ctrl-C is seen when it returns).
+pub(crate) fn run_long_on<T: Send>(
+    py: Python<'_>,
+    db: &resonance::Database,
+    f: impl FnOnce() -> resonance::Result<T> + Send,
+) -> PyResult<T> {
+    if db.owns_transaction() {
+        run(py, f)
+    } else {
+        run_long(py, f)
+    }
+}
+
+/// Runs a long engine call (graph analytics, batch search, bulk writes, migrate, backup) so that Ctrl-C
+/// stops it: the work runs on a scoped worker thread under a `CancelToken` while this thread waits with
+/// the GIL released, taking it back every 20 ms to run `py.check_signals()`. When a signal handler
+/// raises (`KeyboardInterrupt` for SIGINT), the token is cancelled, the worker is waited for (the
+/// engine stops within milliseconds and rolls back a write) and the handler's exception is raised; the
+/// handle stays usable. Panics and engine errors are mapped as in [`run`].
+pub(crate) fn run_long<T: Send>(
+    py: Python<'_>,
+    f: impl FnOnce() -> resonance::Result<T> + Send,
+) -> PyResult<T> {
+    let token = resonance::CancelToken::new();
+    // Set by the worker when it is done; a Mutex + Condvar (not a channel) so the waiting closure
+    // given to `py.detach` is `Send`.
+    let done = (Mutex::new(false), std::sync::Condvar::new());
+    let (result, signal) = std::thread::scope(|s| {
+        let t = token.clone();
+        let done = &done;
+        let worker = s.spawn(move || {
+            let r = catch_unwind(AssertUnwindSafe(|| t.scope(f)));
+            *done.0.lock().unwrap_or_else(|p| p.into_inner()) = true;
+            done.1.notify_all();
+            r
+        });
+        let mut signal: Option<PyErr> = None;
+        loop {
+            let finished = py.detach(|| {
+                let guard = done.0.lock().unwrap_or_else(|p| p.into_inner());
+                let (guard, _) = done
+                    .1
+                    .wait_timeout_while(guard, SIGNAL_POLL, |d| !*d)
+                    .unwrap_or_else(|p| p.into_inner());
+                *guard
+            });
+            if finished {
+                break;
+            }
+            if signal.is_none() {
+                if let Err(e) = py.check_signals() {
+                    token.cancel();
+                    signal = Some(e);
+                }
+            }
+        }
+        let result = py.detach(move || worker.join());
+        (result, signal)
+    });
+    if let Some(e) = signal {
+        return Err(e);
+    }
+    match result {
+        Ok(Ok(Ok(v))) => Ok(v),
+        Ok(Ok(Err(e))) => Err(errors::to_py(e)),
+        Ok(Err(p)) | Err(p) => Err(errors::new_err(
             ErrorKind::Internal,
             format!("panic inside the engine: {}", panic_message(&*p)),
         )),
@@ -91,8 +170,10 @@ pub(crate) fn in_own_pool<T: Send>(
             },
         }
     };
+    // The caller's cancellation sources follow the work onto the pool's thread.
+    let cancel = resonance::cancel::Context::current();
     match pool {
-        Some(pool) => pool.install(|| f(None)),
+        Some(pool) => pool.install(|| cancel.scope(|| f(None))),
         // No pool could be started: run on this thread only.
         None => f(Some(1)),
     }
@@ -100,8 +181,7 @@ pub(crate) fn in_own_pool<T: Send>(
 
 /// Opens (creating if needed) the database at `path`; see `resonance.open`.
 #[pyfunction]
-#[pyo3(signature = (path, *, read_only=false, migrate=true, allow_destructive=false, backup=true, busy_timeout_ms=5000, backup_retention_days=7))]
-#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (path, *, read_only=false, migrate=true, allow_destructive=false, backup=true, busy_timeout_ms=5000, backup_retention_days=7, open_timeout_ms=60000))]
 fn open(
     py: Python<'_>,
     #[pyo3(from_py_with = args::path)] path: PathBuf,
@@ -111,6 +191,7 @@ fn open(
     #[pyo3(from_py_with = args::boolean)] backup: bool,
     #[pyo3(from_py_with = args::u32_)] busy_timeout_ms: u32,
     #[pyo3(from_py_with = args::u32_)] backup_retention_days: u32,
+    #[pyo3(from_py_with = args::u32_)] open_timeout_ms: u32,
 ) -> PyResult<database::Database> {
     let options = resonance::OpenOptions {
         read_only,
@@ -119,8 +200,9 @@ fn open(
         backup,
         busy_timeout_ms,
         backup_retention_days,
+        open_timeout_ms,
     };
-    let db = run(py, || {
+    let db = run_long(py, || {
         options.validate()?;
         resonance::Database::open_with(&path, options.clone())
     })?;
@@ -139,68 +221,6 @@ fn error_codes() -> Vec<&'static str> {
     ErrorKind::ALL.iter().map(|k| k.code()).collect()
 }
 
-/// Test hook: raises the exception an engine error of kind `code` maps to, through the same mapping
-/// as every call.
-#[pyfunction]
-fn _raise_engine_error(py: Python<'_>, code: &str) -> PyResult<()> {
-    let kind = ErrorKind::from_code(code)
-        .ok_or_else(|| errors::invalid(format!("unknown error code {code:?}")))?;
-    let msg = format!("test error of kind {code}");
-    let err = match kind {
-        ErrorKind::InvalidArgument => resonance::Error::InvalidArgument(msg),
-        ErrorKind::InvalidVector => resonance::Error::InvalidVector(msg),
-        ErrorKind::DimensionMismatch => resonance::Error::DimensionMismatch {
-            expected: 4,
-            got: 3,
-            context: msg,
-        },
-        ErrorKind::NotFound => resonance::Error::NotFound(msg),
-        ErrorKind::Busy => resonance::Error::Busy(msg),
-        ErrorKind::Readonly => resonance::Error::Readonly(msg),
-        ErrorKind::Corrupt => resonance::Error::Corrupt(msg),
-        ErrorKind::NotADatabase => resonance::Error::NotADatabase(msg),
-        ErrorKind::Constraint => resonance::Error::Constraint(msg),
-        ErrorKind::SchemaUnknown => resonance::Error::SchemaUnknown(msg),
-        ErrorKind::SchemaTooNew => resonance::Error::SchemaTooNew(msg),
-        ErrorKind::MigrationFailed => resonance::Error::MigrationFailed(msg),
-        ErrorKind::DestructiveRefused => resonance::Error::DestructiveRefused(msg),
-        ErrorKind::Closed => resonance::Error::Closed,
-        ErrorKind::Io => resonance::Error::Io {
-            message: msg,
-            source: None,
-        },
-        ErrorKind::Sqlite => resonance::Error::Sqlite {
-            extended_code: 1,
-            message: msg,
-        },
-        ErrorKind::Internal => resonance::Error::Internal(msg),
-    };
-    run(py, move || Err::<(), _>(err))
-}
-
-/// Test hook: panics inside the same guarded call path as every engine call.
-#[pyfunction]
-fn _panic_in_engine(py: Python<'_>) -> PyResult<()> {
-    run(py, || -> resonance::Result<()> {
-        panic!("deliberate test panic")
-    })
-}
-
-/// Test hook: the address of the floats a vector argument is read from (the numpy buffer itself for
-/// a float32 array: no copy).
-#[pyfunction]
-fn _vector_address(v: &Bound<'_, PyAny>) -> PyResult<usize> {
-    let f = convert::vector(v, "vector")?;
-    Ok(f.as_slice().as_ptr() as usize)
-}
-
-/// Test hook: the address of the floats a matrix argument is read from.
-#[pyfunction]
-fn _matrix_address(v: &Bound<'_, PyAny>) -> PyResult<usize> {
-    let m = convert::matrix(v, "vectors")?;
-    Ok(m.data.as_slice().as_ptr() as usize)
-}
-
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let _ = MAIN_PID.set(std::process::id());
@@ -209,21 +229,21 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<database::Transaction>()?;
     m.add_class::<types::Node>()?;
     m.add_class::<types::Edge>()?;
-    m.add_class::<types::Hit>()?;
+    m.add("Hit", types::hit_type(m.py())?)?;
     m.add_class::<types::HistoryEntry>()?;
     m.add_class::<types::Stats>()?;
     m.add_class::<types::Checkpoint>()?;
     m.add_class::<types::GraphStats>()?;
     m.add_class::<types::Communities>()?;
+    m.add_class::<types::LinkCandidate>()?;
+    m.add_class::<types::Pillar>()?;
     m.add_class::<types::HealthReport>()?;
     m.add_class::<types::MigrationReport>()?;
     m.add_function(wrap_pyfunction!(open, m)?)?;
     m.add_function(wrap_pyfunction!(generate_id, m)?)?;
     m.add_function(wrap_pyfunction!(error_codes, m)?)?;
-    m.add_function(wrap_pyfunction!(_raise_engine_error, m)?)?;
-    m.add_function(wrap_pyfunction!(_panic_in_engine, m)?)?;
-    m.add_function(wrap_pyfunction!(_vector_address, m)?)?;
-    m.add_function(wrap_pyfunction!(_matrix_address, m)?)?;
+    #[cfg(feature = "test-hooks")]
+    test_hooks::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -1,12 +1,19 @@
 //! The small frozen result classes: `Node`, `Edge`, `Hit`, `HistoryEntry`, `Stats`, `Checkpoint`,
 //! `GraphStats`, `Communities`, `HealthReport`, `MigrationReport`. Each is built from the engine's
 //! value while the GIL is held and never changes afterwards.
+//!
+//! Every one pickles (`__reduce__`: its class and the values it holds, so it crosses
+//! `multiprocessing` and caches) and compares by value. Hashing by value is given where every field
+//! is immutable: `Hit` (a `NamedTuple`) and `Edge`. `Node` (its `meta` is a parsed dict, its
+//! `embedding` a numpy array), `HistoryEntry` (parsed JSON values) and the records (dicts of fields)
+//! are unhashable, like the dicts and arrays they hold.
 
 use std::sync::OnceLock;
 
 use numpy::{IntoPyArray, PyArray1};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList};
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyDict, PyList, PyTuple, PyType};
 
 use crate::convert::{json_text_to_py, json_to_py};
 
@@ -75,6 +82,64 @@ impl Node {
 
 #[pymethods]
 impl Node {
+    /// Rebuilds a node from its fields (what pickling stores); `embedding` is a float32 vector.
+    #[new]
+    #[pyo3(signature = (id, r#type=None, title=None, domain=None, layer=None, hash=None, summary=None, meta_json=None, date=None, embedding=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn py_new(
+        py: Python<'_>,
+        #[pyo3(from_py_with = crate::args::string)] id: String,
+        #[pyo3(from_py_with = crate::args::opt_string)] r#type: Option<String>,
+        #[pyo3(from_py_with = crate::args::opt_string)] title: Option<String>,
+        #[pyo3(from_py_with = crate::args::opt_string)] domain: Option<String>,
+        #[pyo3(from_py_with = crate::args::opt_string)] layer: Option<String>,
+        #[pyo3(from_py_with = crate::args::opt_string)] hash: Option<String>,
+        #[pyo3(from_py_with = crate::args::opt_string)] summary: Option<String>,
+        #[pyo3(from_py_with = crate::args::opt_string)] meta_json: Option<String>,
+        #[pyo3(from_py_with = crate::args::opt_string)] date: Option<String>,
+        embedding: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Node> {
+        let embedding = match embedding.filter(|e| !e.is_none()) {
+            Some(e) => Some(crate::convert::vector(e, "embedding")?.as_slice().to_vec()),
+            None => None,
+        };
+        Ok(Node::new(
+            py,
+            resonance::Node {
+                id,
+                node_type: r#type,
+                title,
+                domain,
+                layer,
+                hash,
+                summary,
+                meta: meta_json,
+                date,
+                embedding,
+            },
+        ))
+    }
+
+    /// Pickling: the class and the stored fields (`meta` as its JSON text).
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
+        let py = slf.py();
+        let n = slf.get();
+        let args = (
+            &n.id,
+            &n.node_type,
+            &n.title,
+            &n.domain,
+            &n.layer,
+            &n.hash,
+            &n.summary,
+            &n.meta_json,
+            &n.date,
+            n.embedding.as_ref().map(|e| e.clone_ref(py)),
+        )
+            .into_pyobject(py)?;
+        PyTuple::new(py, [slf.get_type().into_any(), args.into_any()])
+    }
+
     /// `meta` parsed from JSON (a dict for the usual object; `None` when absent).
     #[getter]
     fn meta(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
@@ -163,6 +228,21 @@ pub struct Edge {
     context_source: Option<String>,
 }
 
+impl Edge {
+    /// The fields as a tuple, in the constructor's order.
+    fn fields<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        (
+            &self.source,
+            &self.target,
+            &self.edge_type,
+            self.confidence,
+            self.veracity,
+            &self.context_source,
+        )
+            .into_pyobject(py)
+    }
+}
+
 impl From<resonance::Edge> for Edge {
     fn from(e: resonance::Edge) -> Edge {
         Edge {
@@ -178,6 +258,41 @@ impl From<resonance::Edge> for Edge {
 
 #[pymethods]
 impl Edge {
+    /// Builds an edge value (what pickling stores); writes go through `Database.add_edge`.
+    #[new]
+    #[pyo3(signature = (source, target, r#type, confidence=None, veracity=None, context_source=None))]
+    fn py_new(
+        #[pyo3(from_py_with = crate::args::string)] source: String,
+        #[pyo3(from_py_with = crate::args::string)] target: String,
+        #[pyo3(from_py_with = crate::args::string)] r#type: String,
+        #[pyo3(from_py_with = crate::args::opt_float)] confidence: Option<f64>,
+        #[pyo3(from_py_with = crate::args::opt_float)] veracity: Option<f64>,
+        #[pyo3(from_py_with = crate::args::opt_string)] context_source: Option<String>,
+    ) -> Edge {
+        Edge {
+            source,
+            target,
+            edge_type: r#type,
+            confidence,
+            veracity,
+            context_source,
+        }
+    }
+
+    /// Pickling: the class and the fields.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
+        let py = slf.py();
+        PyTuple::new(
+            py,
+            [slf.get_type().into_any(), slf.get().fields(py)?.into_any()],
+        )
+    }
+
+    /// By value: the hash of the tuple of its fields (equal edges hash alike).
+    fn __hash__(&self, py: Python<'_>) -> PyResult<isize> {
+        self.fields(py)?.hash()
+    }
+
     /// The edge as a plain dict.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let d = PyDict::new(py);
@@ -203,42 +318,98 @@ impl Edge {
     }
 }
 
-/// One search result: a node id and its score (the cosine with the query). Unpacks as
-/// `id, score = hit`.
-#[pyclass(frozen, module = "resonance", name = "Hit", eq)]
-#[derive(PartialEq)]
-pub struct Hit {
-    #[pyo3(get)]
-    id: String,
-    #[pyo3(get)]
-    score: f32,
+/// The Python source of `Hit`: a `typing.NamedTuple`, so `for id, score in hits` is typed (`str`,
+/// `float`) under a type checker, and a hit indexes, compares, hashes and pickles as a 2-tuple.
+/// `Hit(id, score)` checks its arguments like every other call (`InvalidArgumentError`); results are
+/// built with `_make`, which skips the check.
+const HIT_SOURCE: &std::ffi::CStr = c"from typing import NamedTuple
+
+
+class _HitPair(NamedTuple):
+    id: str
+    score: float
+
+
+class Hit(_HitPair):
+    \"\"\"One search result: a node id and its score (the cosine with the query).
+
+    A typed pair (a ``NamedTuple``): ``id, score = hit``, ``hit[0]``, ``hit.score``. Compares, hashes
+    and pickles by value, like the tuple ``(id, score)``.
+    \"\"\"
+
+    __slots__ = ()
+
+    def __new__(_cls, id, score):
+        return _HitPair.__new__(_cls, *_hit_args(id, score))
+
+
+Hit.__module__ = 'resonance'
+_HitPair.__module__ = 'resonance._hit'
+";
+
+/// The checked arguments of `Hit(id, score)`.
+#[pyfunction]
+fn _hit_args(
+    #[pyo3(from_py_with = crate::args::string)] id: String,
+    #[pyo3(from_py_with = crate::args::float32)] score: f32,
+) -> (String, f32) {
+    (id, score)
 }
 
-impl From<resonance::Hit> for Hit {
-    fn from(h: resonance::Hit) -> Hit {
-        Hit {
-            id: h.id,
-            score: h.score,
+static HIT: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+
+/// The `Hit` class (made once, from [`HIT_SOURCE`]).
+pub fn hit_type(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
+    HIT.get_or_try_init(py, || {
+        let m = PyModule::from_code(py, HIT_SOURCE, c"resonance/_hit.py", c"resonance._hit")?;
+        m.add_function(wrap_pyfunction!(_hit_args, &m)?)?;
+        Ok::<_, PyErr>(m.getattr("Hit")?.cast_into::<PyType>()?.unbind())
+    })
+    .map(|t| t.bind(py))
+}
+
+/// Engine hits as `Hit` pairs.
+pub fn hits(py: Python<'_>, v: Vec<resonance::Hit>) -> PyResult<Vec<Bound<'_, PyAny>>> {
+    let make = hit_type(py)?.getattr("_make")?;
+    v.into_iter()
+        .map(|h| make.call1(((h.id, h.score),)))
+        .collect()
+}
+
+/// A suggested edge: two nodes two hops apart and not adjacent, with their Adamic-Adar index.
+/// Unpacks as `source, target, score = candidate`.
+#[pyclass(frozen, module = "resonance", name = "LinkCandidate", eq)]
+#[derive(PartialEq)]
+pub struct LinkCandidate {
+    #[pyo3(get)]
+    source: String,
+    #[pyo3(get)]
+    target: String,
+    #[pyo3(get)]
+    score: f64,
+}
+
+impl From<resonance::LinkCandidate> for LinkCandidate {
+    fn from(c: resonance::LinkCandidate) -> LinkCandidate {
+        LinkCandidate {
+            source: c.source,
+            target: c.target,
+            score: c.score,
         }
     }
 }
 
 #[pymethods]
-impl Hit {
-    #[new]
-    fn py_new(
-        #[pyo3(from_py_with = crate::args::string)] id: String,
-        #[pyo3(from_py_with = crate::args::float32)] score: f32,
-    ) -> Hit {
-        Hit { id, score }
-    }
-
+impl LinkCandidate {
     fn __repr__(&self) -> String {
-        format!("Hit(id={:?}, score={})", self.id, self.score)
+        format!(
+            "LinkCandidate(source={:?}, target={:?}, score={})",
+            self.source, self.target, self.score
+        )
     }
 
     fn __iter__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        (self.id.clone(), self.score)
+        (self.source.clone(), self.target.clone(), self.score)
             .into_pyobject(py)?
             .into_any()
             .try_iter()
@@ -246,7 +417,52 @@ impl Hit {
     }
 
     fn __len__(&self) -> usize {
-        2
+        3
+    }
+}
+
+/// A pillar: one of the nodes of highest PageRank, with its degree. Unpacks as
+/// `id, pagerank, degree = pillar`.
+#[pyclass(frozen, module = "resonance", name = "Pillar", eq)]
+#[derive(PartialEq)]
+pub struct Pillar {
+    #[pyo3(get)]
+    id: String,
+    #[pyo3(get)]
+    pagerank: f64,
+    #[pyo3(get)]
+    degree: usize,
+}
+
+impl From<resonance::Pillar> for Pillar {
+    fn from(p: resonance::Pillar) -> Pillar {
+        Pillar {
+            id: p.id,
+            pagerank: p.pagerank,
+            degree: p.degree,
+        }
+    }
+}
+
+#[pymethods]
+impl Pillar {
+    fn __repr__(&self) -> String {
+        format!(
+            "Pillar(id={:?}, pagerank={}, degree={})",
+            self.id, self.pagerank, self.degree
+        )
+    }
+
+    fn __iter__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        (self.id.clone(), self.pagerank, self.degree)
+            .into_pyobject(py)?
+            .into_any()
+            .try_iter()
+            .map(|i| i.into_any())
+    }
+
+    fn __len__(&self) -> usize {
+        3
     }
 }
 
@@ -270,6 +486,20 @@ pub struct HistoryEntry {
 }
 
 impl HistoryEntry {
+    /// The fields as a tuple, in the constructor's order.
+    fn fields<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        (
+            self.id,
+            &self.entity_type,
+            &self.entity_id,
+            &self.action,
+            self.old_value.clone_ref(py),
+            self.new_value.clone_ref(py),
+            &self.timestamp,
+        )
+            .into_pyobject(py)
+    }
+
     /// Converts an engine history row.
     pub fn new(py: Python<'_>, h: resonance::HistoryEntry) -> PyResult<HistoryEntry> {
         Ok(HistoryEntry {
@@ -286,6 +516,45 @@ impl HistoryEntry {
 
 #[pymethods]
 impl HistoryEntry {
+    /// Rebuilds a history row from its fields (what pickling stores).
+    #[new]
+    #[pyo3(signature = (id, entity_type, entity_id, action, old_value, new_value, timestamp))]
+    fn py_new(
+        id: i64,
+        #[pyo3(from_py_with = crate::args::string)] entity_type: String,
+        #[pyo3(from_py_with = crate::args::string)] entity_id: String,
+        #[pyo3(from_py_with = crate::args::string)] action: String,
+        old_value: Py<PyAny>,
+        new_value: Py<PyAny>,
+        #[pyo3(from_py_with = crate::args::opt_string)] timestamp: Option<String>,
+    ) -> HistoryEntry {
+        HistoryEntry {
+            id,
+            entity_type,
+            entity_id,
+            action,
+            old_value,
+            new_value,
+            timestamp,
+        }
+    }
+
+    /// Pickling: the class and the fields.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
+        let py = slf.py();
+        PyTuple::new(
+            py,
+            [slf.get_type().into_any(), slf.get().fields(py)?.into_any()],
+        )
+    }
+
+    fn __eq__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<bool> {
+        match other.cast::<HistoryEntry>() {
+            Ok(o) => self.fields(py)?.eq(o.get().fields(py)?),
+            Err(_) => Ok(false),
+        }
+    }
+
     fn __repr__(&self, py: Python<'_>) -> String {
         format!(
             "HistoryEntry(id={}, entity_type={:?}, entity_id={:?}, action={:?}, old_value={}, new_value={}, timestamp={})",
@@ -319,6 +588,19 @@ macro_rules! record {
 
         #[pymethods]
         impl $name {
+            /// Rebuilds the record from a dict of its fields (`to_dict()`; what pickling stores).
+            #[new]
+            fn py_new(fields: &Bound<'_, PyDict>) -> PyResult<$name> {
+                Ok($name::from_dict(fields.copy()?))
+            }
+
+            /// Pickling: the class and a copy of the fields.
+            fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
+                let py = slf.py();
+                let args = PyTuple::new(py, [slf.get().fields.bind(py).copy()?])?;
+                PyTuple::new(py, [slf.get_type().into_any(), args.into_any()])
+            }
+
             fn __getattr__(&self, py: Python<'_>, name: &str) -> PyResult<Py<PyAny>> {
                 match self.fields.bind(py).get_item(name)? {
                     Some(v) => Ok(v.unbind()),
@@ -380,7 +662,7 @@ record!(
     "Communities"
 );
 record!(
-    /// The health report of design §3 (see the stubs for the fields); `problems` lists what is wrong.
+    /// The health report of docs/connections.md (see the stubs for the fields); `problems` lists what is wrong.
     HealthReport,
     "HealthReport"
 );

@@ -102,14 +102,15 @@ static inline const char *tpath(const char *name) {
     return b;
 }
 
-/* Runs `$RESONANCE_CLI sql PATH SQL` (another program writing the file); returns its exit status. */
+/* Runs `$RESONANCE_CLI sql --create --script PATH SQL` (another program writing the file, as the sqlite3
+ * shell would: the file is created if missing, several statements run in order); returns its exit status. */
 static inline int t_sql(const char *path, const char *sql) {
     const char *cli = getenv("RESONANCE_CLI");
     if (!cli || !*cli) cli = "target/debug/resonance";
     fflush(stdout);
     pid_t pid = fork();
     if (pid == 0) {
-        execl(cli, cli, "sql", path, sql, (char *)NULL);
+        execl(cli, cli, "sql", "--create", "--script", path, sql, (char *)NULL);
         fprintf(stderr, "cannot run %s: %s\n", cli, strerror(errno));
         _exit(127);
     }
@@ -118,5 +119,50 @@ static inline int t_sql(const char *path, const char *sql) {
     }
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
+
+/* Option structs of the size rule, from the library's defaults with the given fields changed; the
+ * macros give a pointer to a compound literal (valid for the enclosing block). */
+static inline resonance_traverse_options traverse_opts(size_t max_depth, uint32_t direction) {
+    resonance_traverse_options o = resonance_traverse_options_default();
+    o.max_depth = max_depth;
+    o.direction = direction;
+    return o;
+}
+#define TRAVERSE(depth) ((resonance_traverse_options[]){traverse_opts((depth), RESONANCE_DIRECTION_OUTGOING)})
+static inline resonance_pagerank_options pagerank_opts(double alpha, double tolerance, size_t max_iterations) {
+    resonance_pagerank_options o = resonance_pagerank_options_default();
+    o.alpha = alpha;
+    o.tolerance = tolerance;
+    o.max_iterations = max_iterations;
+    return o;
+}
+#define PAGERANK(a, t, i) ((resonance_pagerank_options[]){pagerank_opts((a), (t), (i))})
+static inline resonance_betweenness_options betweenness_opts(bool normalized, size_t sample, uint64_t seed) {
+    resonance_betweenness_options o = resonance_betweenness_options_default();
+    o.normalized = normalized;
+    o.sample = sample;
+    o.seed = seed;
+    return o;
+}
+#define BETWEENNESS(n, k, seed) ((resonance_betweenness_options[]){betweenness_opts((n), (k), (seed))})
+static inline resonance_community_options community_opts(double resolution, uint64_t seed) {
+    resonance_community_options o = resonance_community_options_default();
+    o.resolution = resolution;
+    o.seed = seed;
+    return o;
+}
+#define COMMUNITIES(r, seed) ((resonance_community_options[]){community_opts((r), (seed))})
+static inline resonance_link_candidate_options link_opts(size_t limit) {
+    resonance_link_candidate_options o = resonance_link_candidate_options_default();
+    o.limit = limit;
+    return o;
+}
+#define LINKS(limit) ((resonance_link_candidate_options[]){link_opts(limit)})
+static inline resonance_pillar_options pillar_opts(size_t limit) {
+    resonance_pillar_options o = resonance_pillar_options_default();
+    o.limit = limit;
+    return o;
+}
+#define PILLARS(limit) ((resonance_pillar_options[]){pillar_opts(limit)})
 
 #endif

@@ -63,6 +63,16 @@ static double anum(const jv *args, const char *key, double def) {
     const jv *v = arg(args, key);
     return v && v->type == JSON_NUMBER ? v->number : def;
 }
+/* The `direction` argument: its RESONANCE_DIRECTION_* value, `def` when absent, and a value the library
+ * refuses (RESONANCE_INVALID_ARGUMENT) for an unknown name. */
+static uint32_t adirection(const jv *args, uint32_t def) {
+    const char *d = astr(args, "direction");
+    if (!d) return def;
+    if (!strcmp(d, "outgoing")) return RESONANCE_DIRECTION_OUTGOING;
+    if (!strcmp(d, "incoming")) return RESONANCE_DIRECTION_INCOMING;
+    if (!strcmp(d, "both")) return RESONANCE_DIRECTION_BOTH;
+    return UINT32_MAX;
+}
 static bool abool(const jv *args, const char *key, bool def) {
     const jv *v = arg(args, key);
     return v && v->type == JSON_BOOL ? v->boolean : def;
@@ -105,6 +115,40 @@ static resonance_node_input node_input(runner *r, const jv *a) {
     }
     n.embedding_len = len;
     return n;
+}
+
+/* `update_node`: a key present is given (JSON null clears it), an absent key is kept. */
+static resonance_node_fields node_fields(runner *r, const jv *a) {
+    resonance_node_fields u;
+    memset(&u, 0, sizeof u);
+#define FIELD(key, name)                                                                       \
+    if (json_get(a, key)) {                                                                    \
+        u.has_##name = true;                                                                   \
+        u.name = astr(a, key);                                                                 \
+    }
+    FIELD("type", node_type)
+    FIELD("title", title)
+    FIELD("domain", domain)
+    FIELD("layer", layer)
+    FIELD("hash", hash)
+    FIELD("summary", summary)
+    FIELD("date", date)
+#undef FIELD
+    if (json_get(a, "meta")) {
+        u.has_meta = true;
+        u.meta = meta_of(r, a); /* NULL for JSON null */
+    }
+    const jv *e = json_get(a, "embedding");
+    if (e) {
+        u.has_embedding = true;
+        size_t len = 0;
+        if (e->type != JSON_NULL) {
+            u.embedding = floats_of(r, e, &len);
+            if (!u.embedding) u.embedding = keep(r, malloc(sizeof(float)));
+        }
+        u.embedding_len = len;
+    }
+    return u;
 }
 
 static resonance_edge_input edge_input(const jv *a) {
@@ -192,7 +236,7 @@ static int run_cli_sql(runner *r, const char *path, const char *sql, char **err)
         return -1;
     }
     if (pid == 0) {
-        execl(r->cli, r->cli, "sql", path, sql, (char *)NULL);
+        execl(r->cli, r->cli, "sql", "--create", "--script", path, sql, (char *)NULL);
         fprintf(stderr, "cannot run %s: %s\n", r->cli, strerror(errno));
         _exit(127);
     }
@@ -325,6 +369,13 @@ static resonance_status run_op(runner *r, const char *op, const jv *a, jv **out,
             json_push(*out, NULL, o);
         }
         resonance_edges_free(es);
+    } else if (!strcmp(op, "update_node")) {
+        resonance_node_fields u = node_fields(r, a);
+        CALL(resonance_node_update(db, astr(a, "id"), &u, &e));
+    } else if (!strcmp(op, "merge_meta")) {
+        const jv *p = arg(a, "patch");
+        const char *patch = !p ? "null" : p->type == JSON_STRING ? p->str : keep(r, json_dump(p));
+        CALL(resonance_node_merge_meta(db, astr(a, "id"), patch, &e));
     } else if (!strcmp(op, "update_meta")) {
         CALL(resonance_node_update_meta(db, astr(a, "id"), meta_of(r, a), &e));
     } else if (!strcmp(op, "history")) {
@@ -421,6 +472,7 @@ static resonance_status run_op(runner *r, const char *op, const jv *a, jv **out,
         json_push(*out, "dangling_edges", json_num((double)h->dangling_edges));
         json_push(*out, "vector_count", json_num((double)h->vector_count));
         json_push(*out, "write_probe", json_str(h->write_probe));
+        json_push(*out, "content", strings_value(&h->content));
         resonance_health_free(h);
     } else if (!strcmp(op, "migrate")) {
         resonance_migrate_options o;
@@ -446,7 +498,12 @@ static resonance_status run_op(runner *r, const char *op, const jv *a, jv **out,
         if (!strcmp(op, "neighbors")) CALL(resonance_graph_neighbors(db, astr(a, "id"), &ids, &e));
         else if (!strcmp(op, "successors")) CALL(resonance_graph_successors(db, astr(a, "id"), &ids, &e));
         else if (!strcmp(op, "predecessors")) CALL(resonance_graph_predecessors(db, astr(a, "id"), &ids, &e));
-        else CALL(resonance_graph_traverse(db, astr(a, "start"), (size_t)anum(a, "max_depth", 1), &ids, &e));
+        else {
+            resonance_traverse_options o = resonance_traverse_options_default();
+            if (has_num(a, "max_depth")) o.max_depth = (size_t)anum(a, "max_depth", 0);
+            o.direction = adirection(a, o.direction);
+            CALL(resonance_graph_traverse(db, astr(a, "start"), &o, &ids, &e));
+        }
         *out = strings_value(ids);
         resonance_strings_free(ids);
     } else if (!strcmp(op, "degree")) {
@@ -455,23 +512,34 @@ static resonance_status run_op(runner *r, const char *op, const jv *a, jv **out,
         *out = json_num((double)d);
     } else if (!strcmp(op, "shortest_path")) {
         resonance_strings *p = NULL;
-        CALL(resonance_graph_shortest_path(db, astr(a, "source"), astr(a, "target"), &p, &e));
+        resonance_path_options o = resonance_path_options_default();
+        o.direction = adirection(a, o.direction);
+        CALL(resonance_graph_shortest_path(db, astr(a, "source"), astr(a, "target"), &o, &p, &e));
         *out = p ? strings_value(p) : json_null();
         resonance_strings_free(p);
     } else if (!strcmp(op, "pagerank") || !strcmp(op, "betweenness")) {
         resonance_rankings *rk = NULL;
-        if (!strcmp(op, "pagerank"))
-            CALL(resonance_graph_pagerank(db, anum(a, "alpha", RESONANCE_DEFAULT_ALPHA),
-                                          anum(a, "tolerance", RESONANCE_DEFAULT_TOLERANCE),
-                                          (size_t)anum(a, "max_iterations", RESONANCE_DEFAULT_MAX_ITERATIONS), &rk, &e));
-        else
-            CALL(resonance_graph_betweenness(db, abool(a, "normalized", true), (size_t)anum(a, "sample", 0),
-                                             (uint64_t)anum(a, "seed", 0), &rk, &e));
+        if (!strcmp(op, "pagerank")) {
+            resonance_pagerank_options o = resonance_pagerank_options_default();
+            o.alpha = anum(a, "alpha", o.alpha);
+            o.tolerance = anum(a, "tolerance", o.tolerance);
+            o.max_iterations = (size_t)anum(a, "max_iterations", (double)o.max_iterations);
+            CALL(resonance_graph_pagerank(db, &o, &rk, &e));
+        } else {
+            resonance_betweenness_options o = resonance_betweenness_options_default();
+            o.normalized = abool(a, "normalized", o.normalized);
+            o.sample = (size_t)anum(a, "sample", (double)o.sample);
+            o.seed = (uint64_t)anum(a, "seed", (double)o.seed);
+            CALL(resonance_graph_betweenness(db, &o, &rk, &e));
+        }
         *out = rankings_value(rk);
         resonance_rankings_free(rk);
     } else if (!strcmp(op, "communities")) {
         resonance_communities *c = NULL;
-        CALL(resonance_graph_communities(db, anum(a, "resolution", 1.0), (uint64_t)anum(a, "seed", 0), &c, &e));
+        resonance_community_options o = resonance_community_options_default();
+        o.resolution = anum(a, "resolution", o.resolution);
+        o.seed = (uint64_t)anum(a, "seed", (double)o.seed);
+        CALL(resonance_graph_communities(db, &o, &c, &e));
         jv *part = json_obj();
         for (size_t i = 0; i < c->len; i++) json_push(part, c->items[i].id, json_num((double)c->items[i].community));
         *out = json_obj();
@@ -490,7 +558,9 @@ static resonance_status run_op(runner *r, const char *op, const jv *a, jv **out,
         *out = json_num(x);
     } else if (!strcmp(op, "link_candidates")) {
         resonance_link_candidates *c = NULL;
-        CALL(resonance_graph_link_candidates(db, (size_t)anum(a, "limit", 10), &c, &e));
+        resonance_link_candidate_options o = resonance_link_candidate_options_default();
+        o.limit = (size_t)anum(a, "limit", (double)o.limit);
+        CALL(resonance_graph_link_candidates(db, &o, &c, &e));
         *out = json_arr();
         for (size_t i = 0; i < c->len; i++) {
             jv *o = json_obj();
@@ -502,7 +572,9 @@ static resonance_status run_op(runner *r, const char *op, const jv *a, jv **out,
         resonance_link_candidates_free(c);
     } else if (!strcmp(op, "pillars")) {
         resonance_pillars *p = NULL;
-        CALL(resonance_graph_pillars(db, (size_t)anum(a, "limit", 10), &p, &e));
+        resonance_pillar_options o = resonance_pillar_options_default();
+        o.limit = (size_t)anum(a, "limit", (double)o.limit);
+        CALL(resonance_graph_pillars(db, &o, &p, &e));
         *out = json_arr();
         for (size_t i = 0; i < p->len; i++) {
             jv *o = json_obj();

@@ -5,10 +5,12 @@
  * Prints "N passed, M failed" (tests) last.
  */
 #include "check.h" /* first: it sets the feature-test macros */
+#include "resonance_test_hooks.h" /* resonance_debug_panic: the library is built with test-hooks */
 
 #include <math.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <time.h>
 
 static resonance_db *open_db(const char *name) {
     resonance_db *db = NULL;
@@ -24,10 +26,11 @@ TEST(version_and_status_names) {
     static const char *names[] = {"ok", "invalid_argument", "invalid_vector", "dimension_mismatch", "not_found",
                                   "busy", "readonly", "corrupt", "not_a_database", "constraint", "schema_unknown",
                                   "schema_too_new", "migration_failed", "destructive_refused", "closed", "io",
-                                  "sqlite", "internal"};
-    for (int i = 0; i <= RESONANCE_INTERNAL; i++) CHECK(streq(resonance_status_name(i), names[i]));
+                                  "sqlite", "internal", "interrupted"};
+    for (int i = 0; i <= RESONANCE_INTERRUPTED; i++) CHECK(streq(resonance_status_name(i), names[i]));
     CHECK(RESONANCE_OK == 0 && RESONANCE_INVALID_ARGUMENT == 1 && RESONANCE_INTERNAL == 17);
-    CHECK(streq(resonance_status_name(18), "unknown"));
+    CHECK(RESONANCE_INTERRUPTED == 18);
+    CHECK(streq(resonance_status_name(19), "unknown"));
     CHECK(streq(resonance_status_name(-1), "unknown"));
 }
 
@@ -127,6 +130,26 @@ TEST(nodes) {
     CHECK(got && streq(got->meta, "{\"x\": 1}"));
     resonance_node_free(got);
     OK(resonance_node_update_meta(db, "b", NULL, &t_err));
+    /* merge patch (RFC 7386): keys set, a null removes its key */
+    OK(resonance_node_update_meta(db, "b", "{\"x\":1,\"y\":{\"z\":2}}", &t_err));
+    OK(resonance_node_merge_meta(db, "b", "{\"x\":null,\"y\":{\"w\":3}}", &t_err));
+    OK(resonance_node_get(db, "b", false, &got, &t_err));
+    CHECK(got && streq(got->meta, "{\"y\":{\"w\":3,\"z\":2}}"));
+    resonance_node_free(got);
+    EXPECT_STATUS(resonance_node_merge_meta(db, "b", "{oops", &t_err), RESONANCE_INVALID_ARGUMENT);
+    EXPECT_STATUS(resonance_node_merge_meta(db, "zz", "{}", &t_err), RESONANCE_NOT_FOUND);
+    OK(resonance_node_update_meta(db, "b", NULL, &t_err));
+    /* partial update: only the fields flagged change; the embedding is kept */
+    resonance_node_fields rename = {.has_title = true, .title = "renamed", .has_node_type = true, .node_type = NULL};
+    OK(resonance_node_update(db, "a", &rename, &t_err));
+    OK(resonance_node_get(db, "a", true, &got, &t_err));
+    CHECK(got && streq(got->title, "renamed") && got->node_type == NULL && got->embedding_len == 2);
+    resonance_node_free(got);
+    resonance_node_fields nothing = {0};
+    EXPECT_STATUS(resonance_node_update(db, "zz", &nothing, &t_err), RESONANCE_NOT_FOUND);
+    resonance_node_fields bad_meta = {.has_meta = true, .meta = "{oops"};
+    EXPECT_STATUS(resonance_node_update(db, "a", &bad_meta, &t_err), RESONANCE_INVALID_ARGUMENT);
+    EXPECT_STATUS(resonance_node_update(db, "a", NULL, &t_err), RESONANCE_INVALID_ARGUMENT);
     EXPECT_STATUS(resonance_node_update_meta(db, "b", "{not json", &t_err), RESONANCE_INVALID_ARGUMENT);
     EXPECT_STATUS(resonance_node_update_meta(db, "zz", "{}", &t_err), RESONANCE_NOT_FOUND);
     resonance_node_input bad = {.id = "e", .meta = "{oops"};
@@ -305,35 +328,104 @@ TEST(graph_analytics) {
     size_t deg = 0;
     OK(resonance_graph_degree(db, "c", &deg, &t_err));
     CHECK(deg == 3);
-    OK(resonance_graph_traverse(db, "a", 1, &ids, &t_err));
+    OK(resonance_graph_traverse(db, "a", TRAVERSE(1), &ids, &t_err));
     CHECK(ids && ids->len == 3 && streq(ids->items[0], "a"));
     resonance_strings_free(ids);
-    OK(resonance_graph_shortest_path(db, "a", "d", &ids, &t_err));
+    OK(resonance_graph_shortest_path(db, "a", "d", NULL, &ids, &t_err));
     CHECK(ids && ids->len == 3 && streq(ids->items[1], "c"));
     resonance_strings_free(ids);
-    OK(resonance_graph_shortest_path(db, "d", "a", &ids, &t_err));
+    OK(resonance_graph_shortest_path(db, "d", "a", NULL, &ids, &t_err));
     CHECK(ids == NULL);
-    OK(resonance_graph_shortest_path(db, "a", "a", &ids, &t_err));
+    OK(resonance_graph_shortest_path(db, "a", "a", NULL, &ids, &t_err));
     CHECK(ids && ids->len == 1);
     resonance_strings_free(ids);
 
+    /* direction: against the edges, and both ways */
+    resonance_path_options po = resonance_path_options_default();
+    CHECK(po.size == sizeof po && po.direction == RESONANCE_DIRECTION_OUTGOING);
+    po.direction = RESONANCE_DIRECTION_INCOMING;
+    OK(resonance_graph_shortest_path(db, "d", "a", &po, &ids, &t_err));
+    CHECK(ids && ids->len == 3 && streq(ids->items[0], "d") && streq(ids->items[1], "c") &&
+          streq(ids->items[2], "a"));
+    resonance_strings_free(ids);
+    po.direction = RESONANCE_DIRECTION_BOTH;
+    OK(resonance_graph_shortest_path(db, "b", "d", &po, &ids, &t_err));
+    CHECK(ids && ids->len == 3 && streq(ids->items[1], "c"));
+    resonance_strings_free(ids);
+    po.direction = 9;
+    EXPECT_STATUS(resonance_graph_shortest_path(db, "b", "d", &po, &ids, &t_err), RESONANCE_INVALID_ARGUMENT);
+    CHECK(ids == NULL);
+    resonance_traverse_options to = resonance_traverse_options_default();
+    CHECK(to.size == sizeof to && to.max_depth == SIZE_MAX && to.direction == RESONANCE_DIRECTION_OUTGOING);
+    OK(resonance_graph_traverse(db, "d", &to, &ids, &t_err)); /* d's only out-edge is dangling */
+    CHECK(ids && ids->len == 1);
+    resonance_strings_free(ids);
+    to.direction = RESONANCE_DIRECTION_INCOMING;
+    OK(resonance_graph_traverse(db, "d", &to, &ids, &t_err));
+    CHECK(ids && ids->len == 4 && streq(ids->items[1], "c") && streq(ids->items[2], "a") &&
+          streq(ids->items[3], "b"));
+    resonance_strings_free(ids);
+    OK(resonance_graph_traverse(db, "a", NULL, &ids, &t_err)); /* NULL: defaults, no depth limit */
+    CHECK(ids && ids->len == 4);
+    resonance_strings_free(ids);
+
+    /* every *_default() sets `size` and the library's defaults */
+    resonance_pagerank_options pd = resonance_pagerank_options_default();
+    CHECK(pd.size == sizeof pd && pd.alpha == 0.85 && pd.tolerance == 1e-6 && pd.max_iterations == 100);
+    resonance_betweenness_options bd = resonance_betweenness_options_default();
+    CHECK(bd.size == sizeof bd && bd.normalized && bd.sample == 0 && bd.seed == 0);
+    resonance_community_options cd = resonance_community_options_default();
+    CHECK(cd.size == sizeof cd && cd.resolution == 1.0 && cd.seed == 0);
+    resonance_link_candidate_options ld = resonance_link_candidate_options_default();
+    CHECK(ld.size == sizeof ld && ld.limit == 10);
+    resonance_pillar_options pld = resonance_pillar_options_default();
+    CHECK(pld.size == sizeof pld && pld.limit == 10);
+
+    /* the size rule: a program built against the first version of the struct (before `direction`)
+     * still works, the missing field keeps its default; a size below the first version is refused */
+    resonance_traverse_options old = resonance_traverse_options_default();
+    old.size = (uint32_t)offsetof(resonance_traverse_options, direction);
+    old.max_depth = 1;
+    old.direction = RESONANCE_DIRECTION_BOTH; /* past `size`: not read */
+    OK(resonance_graph_traverse(db, "c", &old, &ids, &t_err));
+    CHECK(ids && ids->len == 2 && streq(ids->items[1], "d"));
+    resonance_strings_free(ids);
+    old.size = 0;
+    EXPECT_STATUS(resonance_graph_traverse(db, "c", &old, &ids, &t_err), RESONANCE_INVALID_ARGUMENT);
+    CHECK(ids == NULL);
+    old.size = 4;
+    EXPECT_STATUS(resonance_graph_traverse(db, "c", &old, &ids, &t_err), RESONANCE_INVALID_ARGUMENT);
+    /* a newer, larger struct: accepted while the fields this library does not know are zero */
+    struct {
+        resonance_pagerank_options base;
+        uint64_t newer_field;
+    } newer = {resonance_pagerank_options_default(), 0};
+    newer.base.size = sizeof newer;
+    resonance_rankings *nr = NULL;
+    OK(resonance_graph_pagerank(db, &newer.base, &nr, &t_err));
+    CHECK(nr && nr->len == 5);
+    resonance_rankings_free(nr);
+    nr = NULL;
+    newer.newer_field = 1;
+    EXPECT_STATUS(resonance_graph_pagerank(db, &newer.base, &nr, &t_err), RESONANCE_INVALID_ARGUMENT);
+    CHECK(nr == NULL);
+
     resonance_rankings *r = NULL;
-    OK(resonance_graph_pagerank(db, RESONANCE_DEFAULT_ALPHA, RESONANCE_DEFAULT_TOLERANCE,
-                                RESONANCE_DEFAULT_MAX_ITERATIONS, &r, &t_err));
+    OK(resonance_graph_pagerank(db, NULL, &r, &t_err));
     double sum = 0;
     for (size_t i = 0; r && i < r->len; i++) sum += r->items[i].score;
     CHECK(r && r->len == 5 && fabs(sum - 1.0) < 1e-6 && streq(r->items[0].id, "a"));
     resonance_rankings_free(r);
-    EXPECT_STATUS(resonance_graph_pagerank(db, 1.5, 1e-6, 100, &r, &t_err), RESONANCE_INVALID_ARGUMENT);
-    OK(resonance_graph_betweenness(db, true, 0, 0, &r, &t_err));
+    EXPECT_STATUS(resonance_graph_pagerank(db, PAGERANK(1.5, 1e-6, 100), &r, &t_err), RESONANCE_INVALID_ARGUMENT);
+    OK(resonance_graph_betweenness(db, BETWEENNESS(true, 0, 0), &r, &t_err));
     CHECK(r && r->len == 5);
     resonance_rankings_free(r);
-    OK(resonance_graph_betweenness(db, false, 2, 7, &r, &t_err));
+    OK(resonance_graph_betweenness(db, BETWEENNESS(false, 2, 7), &r, &t_err));
     CHECK(r && r->len == 5);
     resonance_rankings_free(r);
 
     resonance_communities *cm = NULL;
-    OK(resonance_graph_communities(db, 1.0, 0, &cm, &t_err));
+    OK(resonance_graph_communities(db, COMMUNITIES(1.0, 0), &cm, &t_err));
     CHECK(cm && cm->len == 5 && cm->modularity >= -0.5 && cm->modularity <= 1.0);
     resonance_communities_free(cm);
     resonance_components *comps = NULL;
@@ -344,11 +436,11 @@ TEST(graph_analytics) {
     OK(resonance_graph_adamic_adar(db, "a", "c", &aa, &t_err));
     CHECK(aa > 0);
     resonance_link_candidates *lc = NULL;
-    OK(resonance_graph_link_candidates(db, 10, &lc, &t_err));
+    OK(resonance_graph_link_candidates(db, LINKS(10), &lc, &t_err));
     CHECK(lc && lc->len >= 1 && lc->items[0].score > 0);
     resonance_link_candidates_free(lc);
     resonance_pillars *p = NULL;
-    OK(resonance_graph_pillars(db, 2, &p, &t_err));
+    OK(resonance_graph_pillars(db, PILLARS(2), &p, &t_err));
     CHECK(p && p->len == 2 && p->items[0].pagerank >= p->items[1].pagerank && p->items[0].degree > 0);
     resonance_pillars_free(p);
     resonance_graph_stats gs;
@@ -358,7 +450,7 @@ TEST(graph_analytics) {
 
     /* an empty graph gives empty results, never an error */
     db = open_db("empty_graph.db");
-    OK(resonance_graph_pagerank(db, 0.85, 1e-6, 100, &r, &t_err));
+    OK(resonance_graph_pagerank(db, PAGERANK(0.85, 1e-6, 100), &r, &t_err));
     CHECK(r && r->len == 0);
     resonance_rankings_free(r);
     OK(resonance_graph_components(db, &comps, &t_err));
@@ -523,13 +615,22 @@ TEST(error_schema_unknown_too_new_migration_failed) {
 
 TEST(error_constraint_and_sqlite) {
     resonance_db *db = open_db("trig.db");
+    /* A trigger another program plants never fires for the engine's writes (docs/architecture.md,
+       Adoption): the edge is added. */
     CHECK(t_sql(tpath("trig.db"),
                 "CREATE TRIGGER no_edges BEFORE INSERT ON edges BEGIN SELECT RAISE(ABORT, 'no edges'); END;") == 0);
     resonance_edge_input e = {.source = "a", .target = "b"};
-    EXPECT_STATUS(resonance_edge_add(db, &e, NULL, &t_err), RESONANCE_CONSTRAINT);
-    CHECK(t_sql(tpath("trig.db"), "DROP TRIGGER no_edges; CREATE TRIGGER odd BEFORE INSERT ON edges "
-                                  "BEGIN SELECT no_such_function(); END;") == 0);
-    EXPECT_STATUS(resonance_edge_add(db, &e, NULL, &t_err), RESONANCE_SQLITE);
+    OK(resonance_edge_add(db, &e, NULL, &t_err));
+    /* A unique index another program added: constraint. */
+    CHECK(t_sql(tpath("trig.db"), "DROP TRIGGER no_edges; CREATE UNIQUE INDEX one_title ON nodes(title);") == 0);
+    resonance_node_input n1 = {.id = "n1", .title = "same"};
+    resonance_node_input n2 = {.id = "n2", .title = "same"};
+    OK(resonance_node_upsert(db, &n1, &t_err));
+    EXPECT_STATUS(resonance_node_upsert(db, &n2, &t_err), RESONANCE_CONSTRAINT);
+    /* An index whose expression fails on this row (json() of text that is not JSON): sqlite. */
+    CHECK(t_sql(tpath("trig.db"), "DROP INDEX one_title; CREATE INDEX json_title ON nodes(json(title)) WHERE id = 'n3';") == 0);
+    resonance_node_input n3 = {.id = "n3", .title = "not json"};
+    EXPECT_STATUS(resonance_node_upsert(db, &n3, &t_err), RESONANCE_SQLITE);
     resonance_db_free(db);
 }
 
@@ -581,6 +682,73 @@ TEST(threads_share_a_handle) {
     resonance_db_free(shared_db);
 }
 
+/* A long call on one thread, resonance_interrupt from another: the call returns
+ * RESONANCE_INTERRUPTED and the handle keeps working. */
+static resonance_db *long_db = NULL;
+static volatile int long_done = 0;
+static resonance_status long_status = RESONANCE_OK;
+
+static void *long_call(void *arg) {
+    (void)arg;
+    resonance_rankings *r = NULL;
+    long_status = resonance_graph_betweenness(long_db, BETWEENNESS(true, 0, 0), &r, NULL);
+    resonance_rankings_free(r);
+    __atomic_store_n(&long_done, 1, __ATOMIC_SEQ_CST);
+    return NULL;
+}
+
+static double now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+TEST(interrupt_from_another_thread) {
+    long_db = open_db("interrupt.db");
+    /* 3000 nodes, 10 out-edges each: exact betweenness runs for minutes under valgrind. */
+    enum { N = 3000, PER = 10 };
+    static char ids[N][8];
+    static resonance_node_input ns[N];
+    static resonance_edge_input es[N * PER];
+    for (int i = 0; i < N; i++) {
+        snprintf(ids[i], sizeof ids[i], "n%04d", i);
+        ns[i] = (resonance_node_input){.id = ids[i]};
+    }
+    for (int i = 0; i < N; i++)
+        for (int k = 0; k < PER; k++)
+            es[i * PER + k] = (resonance_edge_input){.source = ids[i], .target = ids[(i * 31 + k * k * 97 + k + 1) % N]};
+    OK(resonance_node_upsert_many(long_db, ns, N, NULL, &t_err));
+    OK(resonance_edge_add_many(long_db, es, N * PER, NULL, &t_err));
+
+    pthread_t th;
+    CHECK(pthread_create(&th, NULL, long_call, NULL) == 0);
+    usleep(300 * 1000);
+    /* An interrupt stops only what runs now: repeat until the call has returned (the first one
+     * may come before the call began on a slow machine). */
+    double first = now_ms(), last = first;
+    while (!__atomic_load_n(&long_done, __ATOMIC_SEQ_CST)) {
+        last = now_ms();
+        OK(resonance_interrupt(long_db, &t_err));
+        usleep(20 * 1000);
+    }
+    pthread_join(th, NULL);
+    printf("  betweenness stopped %.0f ms after the first interrupt (%.0f ms after the last)\n",
+           now_ms() - first, now_ms() - last);
+    CHECK(long_status == RESONANCE_INTERRUPTED);
+    /* The handle works afterwards, also for a graph call. */
+    resonance_stats st;
+    OK(resonance_db_stats(long_db, &st, &t_err));
+    CHECK(st.nodes == N);
+    resonance_graph_stats gs;
+    OK(resonance_graph_stats_get(long_db, &gs, &t_err));
+    CHECK(gs.nodes == N);
+    /* Nothing runs: a no-op, and so on a closed handle. */
+    OK(resonance_interrupt(long_db, &t_err));
+    OK(resonance_db_close(long_db, &t_err));
+    OK(resonance_interrupt(long_db, &t_err));
+    resonance_db_free(long_db);
+}
+
 int main(void) {
     t_setup();
     RUN(version_and_status_names);
@@ -599,5 +767,6 @@ int main(void) {
     RUN(error_constraint_and_sqlite);
     RUN(error_io_closed_internal);
     RUN(threads_share_a_handle);
+    RUN(interrupt_from_another_thread);
     DONE();
 }

@@ -1,6 +1,6 @@
 /*
- * The bad-input matrix of the C ABI (issue 8): every exported function that takes arguments, called
- * with one bad argument at a time, must return the exact typed status of design §9, set `*err_out`
+ * The bad-input matrix of the C ABI: every exported function that takes arguments, called
+ * with one bad argument at a time, must return the exact typed status of docs/errors.md, set `*err_out`
  * to a freeable message (and accept err_out = NULL), keep the process alive, make valgrind find
  * nothing, and leave the database unchanged.
  *
@@ -23,6 +23,7 @@
  * target/reliability-counts/c.txt); the last line is "N passed, M failed" (one per case).
  */
 #include "check.h" /* first: it sets the feature-test macros */
+#include "resonance_test_hooks.h" /* resonance_debug_panic: the library is built with test-hooks */
 
 #include <float.h>
 #include <math.h>
@@ -359,6 +360,7 @@ static resonance_status c_db_open(char **err) {
     return s;
 }
 static resonance_status c_db_close(char **err) { return resonance_db_close(H(), err); }
+static resonance_status c_interrupt(char **err) { return resonance_interrupt(H(), err); }
 static resonance_status c_db_health(char **err) {
     resonance_health *h = NULL;
     resonance_status s = resonance_db_health(H(), P(1, &h), err);
@@ -440,32 +442,31 @@ static resonance_status c_graph_degree(char **err) {
 }
 static resonance_status c_graph_traverse(char **err) {
     resonance_strings *s = NULL;
-    resonance_status st = resonance_graph_traverse(H(), S(1, "a"), 3, P(2, &s), err);
+    resonance_status st = resonance_graph_traverse(H(), S(1, "a"), TRAVERSE(3), P(2, &s), err);
     resonance_strings_free(s);
     return st;
 }
 static resonance_status c_graph_shortest_path(char **err) {
     resonance_strings *s = NULL;
-    resonance_status st = resonance_graph_shortest_path(H(), S(1, "a"), S(2, "c"), P(3, &s), err);
+    resonance_status st = resonance_graph_shortest_path(H(), S(1, "a"), S(2, "c"), NULL, P(3, &s), err);
     resonance_strings_free(s);
     return st;
 }
 static resonance_status c_graph_pagerank(char **err) {
     resonance_rankings *r = NULL;
-    resonance_status st = resonance_graph_pagerank(H(), RESONANCE_DEFAULT_ALPHA, RESONANCE_DEFAULT_TOLERANCE,
-                                                   RESONANCE_DEFAULT_MAX_ITERATIONS, P(1, &r), err);
+    resonance_status st = resonance_graph_pagerank(H(), NULL, P(1, &r), err);
     resonance_rankings_free(r);
     return st;
 }
 static resonance_status c_graph_betweenness(char **err) {
     resonance_rankings *r = NULL;
-    resonance_status st = resonance_graph_betweenness(H(), true, 0, 0, P(1, &r), err);
+    resonance_status st = resonance_graph_betweenness(H(), BETWEENNESS(true, 0, 0), P(1, &r), err);
     resonance_rankings_free(r);
     return st;
 }
 static resonance_status c_graph_communities(char **err) {
     resonance_communities *c = NULL;
-    resonance_status st = resonance_graph_communities(H(), 1.0, 7, P(1, &c), err);
+    resonance_status st = resonance_graph_communities(H(), COMMUNITIES(1.0, 7), P(1, &c), err);
     resonance_communities_free(c);
     return st;
 }
@@ -481,13 +482,13 @@ static resonance_status c_graph_adamic_adar(char **err) {
 }
 static resonance_status c_graph_link_candidates(char **err) {
     resonance_link_candidates *l = NULL;
-    resonance_status st = resonance_graph_link_candidates(H(), 5, P(1, &l), err);
+    resonance_status st = resonance_graph_link_candidates(H(), LINKS(5), P(1, &l), err);
     resonance_link_candidates_free(l);
     return st;
 }
 static resonance_status c_graph_pillars(char **err) {
     resonance_pillars *p = NULL;
-    resonance_status st = resonance_graph_pillars(H(), 3, P(1, &p), err);
+    resonance_status st = resonance_graph_pillars(H(), PILLARS(3), P(1, &p), err);
     resonance_pillars_free(p);
     return st;
 }
@@ -738,6 +739,8 @@ static const fn_t FUNCS[] = {
     {"resonance_id_generate", c_id_generate, 0, {[1] = {"path", 's'}, [2] = {"id_out", 'p'}}},
     {"resonance_db_open", c_db_open, 0, {[1] = {"path", 's'}, [2] = {"options", 'q'}, [3] = {"db_out", 'p'}}},
     {"resonance_db_close", c_db_close, F_CLOSE_OK, {HANDLE}},
+    /* interrupting a closed handle is a no-op, like closing it again */
+    {"resonance_interrupt", c_interrupt, F_CLOSE_OK, {HANDLE}},
     {"resonance_db_health", c_db_health, 0, {HANDLE, [1] = {"health_out", 'p'}}},
     {"resonance_db_migrate", c_db_migrate, F_MUT | F_NOTX,
      {HANDLE, [1] = {"options", 'q'}, [2] = {"steps_out", 'q'}}},
@@ -1084,28 +1087,28 @@ static resonance_status strings_call(resonance_status s, resonance_strings *out,
 }
 SPECIAL(traverse_depth0) {
     resonance_strings *s = NULL;
-    resonance_status st_ = resonance_graph_traverse(g_db, "a", 0, &s, err);
+    resonance_status st_ = resonance_graph_traverse(g_db, "a", TRAVERSE(0), &s, err);
     return strings_call(st_, s, "a");
 }
 SPECIAL(traverse_depth_max) {
     resonance_strings *s = NULL;
-    resonance_status st_ = resonance_graph_traverse(g_db, "a", SIZE_MAX, &s, err);
+    resonance_status st_ = resonance_graph_traverse(g_db, "a", TRAVERSE(SIZE_MAX), &s, err);
     return strings_call(st_, s, "a,b,c,a'b\"c`d");
 }
 SPECIAL(traverse_missing) {
     resonance_strings *s = NULL;
-    resonance_status st_ = resonance_graph_traverse(g_db, "no such node", 1, &s, err);
+    resonance_status st_ = resonance_graph_traverse(g_db, "no such node", TRAVERSE(1), &s, err);
     return strings_call(st_, s, NULL);
 }
 SPECIAL(shortest_path_unreachable) {
     resonance_strings *s = (resonance_strings *)0x1;
-    resonance_status st = resonance_graph_shortest_path(g_db, "noemb", "a", &s, err);
+    resonance_status st = resonance_graph_shortest_path(g_db, "noemb", "a", NULL, &s, err);
     EXPECT(s == NULL);
     return st;
 }
 static resonance_status pagerank(double alpha, double tol, size_t it, char **err) {
     resonance_rankings *r = NULL;
-    resonance_status s = resonance_graph_pagerank(g_db, alpha, tol, it, &r, err);
+    resonance_status s = resonance_graph_pagerank(g_db, PAGERANK(alpha, tol, it), &r, err);
     if (s == ST_OK) EXPECT(r && r->len == N_NODES);
     else EXPECT(r == NULL);
     resonance_rankings_free(r);
@@ -1123,7 +1126,7 @@ SPECIAL(pr_iter0) { return pagerank(0.85, 1e-6, 0, err); }
 SPECIAL(pr_iter_max) { return pagerank(0.85, 1e-6, SIZE_MAX, err); }
 static resonance_status communities(double res, char **err) {
     resonance_communities *c = NULL;
-    resonance_status s = resonance_graph_communities(g_db, res, UINT64_MAX, &c, err);
+    resonance_status s = resonance_graph_communities(g_db, COMMUNITIES(res, UINT64_MAX), &c, err);
     if (s == ST_OK) EXPECT(c && c->len == N_NODES);
     else EXPECT(c == NULL);
     resonance_communities_free(c);
@@ -1135,35 +1138,35 @@ SPECIAL(louvain_inf) { return communities(INFINITY, err); }
 SPECIAL(louvain_zero) { return communities(0, err); }
 SPECIAL(betweenness_sample_max) {
     resonance_rankings *r = NULL;
-    resonance_status s = resonance_graph_betweenness(g_db, true, SIZE_MAX, UINT64_MAX, &r, err);
+    resonance_status s = resonance_graph_betweenness(g_db, BETWEENNESS(true, SIZE_MAX, UINT64_MAX), &r, err);
     if (s == ST_OK) EXPECT(r && r->len == N_NODES);
     resonance_rankings_free(r);
     return s;
 }
 SPECIAL(link_candidates_0) {
     resonance_link_candidates *l = NULL;
-    resonance_status s = resonance_graph_link_candidates(g_db, 0, &l, err);
+    resonance_status s = resonance_graph_link_candidates(g_db, LINKS(0), &l, err);
     if (s == ST_OK) EXPECT(l && l->len == 0 && l->items == NULL);
     resonance_link_candidates_free(l);
     return s;
 }
 SPECIAL(link_candidates_max) {
     resonance_link_candidates *l = NULL;
-    resonance_status s = resonance_graph_link_candidates(g_db, SIZE_MAX, &l, err);
+    resonance_status s = resonance_graph_link_candidates(g_db, LINKS(SIZE_MAX), &l, err);
     if (s == ST_OK) EXPECT(l && l->len > 0);
     resonance_link_candidates_free(l);
     return s;
 }
 SPECIAL(pillars_0) {
     resonance_pillars *p = NULL;
-    resonance_status s = resonance_graph_pillars(g_db, 0, &p, err);
+    resonance_status s = resonance_graph_pillars(g_db, PILLARS(0), &p, err);
     if (s == ST_OK) EXPECT(p && p->len == 0);
     resonance_pillars_free(p);
     return s;
 }
 SPECIAL(pillars_max) {
     resonance_pillars *p = NULL;
-    resonance_status s = resonance_graph_pillars(g_db, SIZE_MAX, &p, err);
+    resonance_status s = resonance_graph_pillars(g_db, PILLARS(SIZE_MAX), &p, err);
     if (s == ST_OK) EXPECT(p && p->len == N_NODES);
     resonance_pillars_free(p);
     return s;
@@ -1241,7 +1244,7 @@ SPECIAL(mb_neighbors) {
 }
 SPECIAL(mb_shortest_path) {
     resonance_strings *s = NULL;
-    resonance_status st_ = resonance_graph_shortest_path(g_db, "a", g_mb, &s, err);
+    resonance_status st_ = resonance_graph_shortest_path(g_db, "a", g_mb, NULL, &s, err);
     return strings_call(st_, s, NULL);
 }
 SPECIAL(mb_adamic_adar) {
@@ -1432,7 +1435,7 @@ SPECIAL(sql_neighbors_percent) {
 }
 SPECIAL(sql_shortest_path_drop) {
     resonance_strings *s = NULL;
-    resonance_status st_ = resonance_graph_shortest_path(g_db, DROP, "_", &s, err);
+    resonance_status st_ = resonance_graph_shortest_path(g_db, DROP, "_", NULL, &s, err);
     return strings_call(st_, s, DROP ",%,_");
 }
 SPECIAL(sql_degree_underscore) {
@@ -1628,7 +1631,8 @@ SPECIAL(status_names) {
     EXPECT_STR(resonance_status_name(-1), "unknown");
     EXPECT_STR(resonance_status_name(INT_MIN), "unknown");
     EXPECT_STR(resonance_status_name(INT_MAX), "unknown");
-    EXPECT_STR(resonance_status_name(18), "unknown");
+    EXPECT_STR(resonance_status_name(19), "unknown");
+    EXPECT_STR(resonance_status_name(RESONANCE_INTERRUPTED), "interrupted");
     EXPECT_STR(resonance_status_name(RESONANCE_CLOSED), "closed");
     EXPECT_STR(resonance_status_name(RESONANCE_INTERNAL), "internal");
     EXPECT(resonance_version() && strlen(resonance_version()) > 0);
@@ -1738,11 +1742,11 @@ SPECIAL(free_every_result_twice) {
     resonance_hits_batch_free(b);
     resonance_hits_batch_free(b);
     resonance_rankings *r = NULL;
-    MUST(resonance_graph_pagerank(g_db, 0.85, 1e-6, 100, &r, &m_err));
+    MUST(resonance_graph_pagerank(g_db, PAGERANK(0.85, 1e-6, 100), &r, &m_err));
     resonance_rankings_free(r);
     resonance_rankings_free(r);
     resonance_communities *c = NULL;
-    MUST(resonance_graph_communities(g_db, 1.0, 1, &c, &m_err));
+    MUST(resonance_graph_communities(g_db, COMMUNITIES(1.0, 1), &c, &m_err));
     resonance_communities_free(c);
     resonance_communities_free(c);
     resonance_components *cc = NULL;
@@ -1750,11 +1754,11 @@ SPECIAL(free_every_result_twice) {
     resonance_components_free(cc);
     resonance_components_free(cc);
     resonance_link_candidates *l = NULL;
-    MUST(resonance_graph_link_candidates(g_db, 5, &l, &m_err));
+    MUST(resonance_graph_link_candidates(g_db, LINKS(5), &l, &m_err));
     resonance_link_candidates_free(l);
     resonance_link_candidates_free(l);
     resonance_pillars *p = NULL;
-    MUST(resonance_graph_pillars(g_db, 5, &p, &m_err));
+    MUST(resonance_graph_pillars(g_db, PILLARS(5), &p, &m_err));
     resonance_pillars_free(p);
     resonance_pillars_free(p);
     resonance_strings *w = NULL;
@@ -1900,7 +1904,7 @@ static const special_t SPECIALS[] = {
 /* The runner                                                                                     */
 
 static int g_cases = 0, g_passed = 0, g_failed = 0, g_in_tx = 0, g_err_null_runs = 0;
-static int g_by_status[18];
+static int g_by_status[19];
 
 /* Runs one case: the call with an err_out, the exact status, the message; a failing call again with
  * err_out = NULL; the transaction around a successful write; the content after a mutating case. */
@@ -1936,7 +1940,7 @@ static void run_case(const char *name, resonance_status (*call)(char **), resona
     /* no transaction was left open on the fixture handle */
     if (resonance_tx_rollback(g_db, NULL) != EI) failf(__LINE__, "a transaction was left open");
     if (mutates) expect_unchanged(__LINE__);
-    if ((int)want >= 0 && (int)want < 18) g_by_status[want]++;
+    if ((int)want >= 0 && (int)want < 19) g_by_status[want]++;
     if (g_case_fail) {
         g_failed++;
         printf("FAIL %s\n", name);
@@ -2056,7 +2060,7 @@ int main(int argc, char **argv) {
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     int errs = 0;
-    for (int i = 1; i < 18; i++) errs += g_by_status[i];
+    for (int i = 1; i < 19; i++) errs += g_by_status[i];
     char line[512];
     snprintf(line, sizeof line,
              "c bad-input matrix: %d cases (%d generated over %zu functions, %zu named, 2 on the content snapshot), "

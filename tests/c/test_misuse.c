@@ -57,6 +57,8 @@ static void every_handle_call(resonance_db *db, resonance_status want) {
     EXPECT_STATUS(resonance_node_list(db, NULL, &ns, &t_err), want);
     EXPECT_STATUS(resonance_node_delete(db, "a", &t_err), want);
     EXPECT_STATUS(resonance_node_update_meta(db, "a", "{}", &t_err), want);
+    EXPECT_STATUS(resonance_node_merge_meta(db, "a", "{}", &t_err), want);
+    EXPECT_STATUS(resonance_node_update(db, "a", &(resonance_node_fields){.has_title = true}, &t_err), want);
     EXPECT_STATUS(resonance_edge_add(db, &e, &added, &t_err), want);
     EXPECT_STATUS(resonance_edge_add_many(db, &e, 1, &count, &t_err), want);
     EXPECT_STATUS(resonance_edge_upsert(db, &e, &t_err), want);
@@ -74,15 +76,15 @@ static void every_handle_call(resonance_db *db, resonance_status want) {
     EXPECT_STATUS(resonance_graph_successors(db, "a", &s, &t_err), want);
     EXPECT_STATUS(resonance_graph_predecessors(db, "a", &s, &t_err), want);
     EXPECT_STATUS(resonance_graph_degree(db, "a", &count, &t_err), want);
-    EXPECT_STATUS(resonance_graph_traverse(db, "a", 2, &s, &t_err), want);
-    EXPECT_STATUS(resonance_graph_shortest_path(db, "a", "b", &s, &t_err), want);
-    EXPECT_STATUS(resonance_graph_pagerank(db, 0.85, 1e-6, 100, &rk, &t_err), want);
-    EXPECT_STATUS(resonance_graph_betweenness(db, true, 0, 0, &rk, &t_err), want);
-    EXPECT_STATUS(resonance_graph_communities(db, 1.0, 0, &cm, &t_err), want);
+    EXPECT_STATUS(resonance_graph_traverse(db, "a", TRAVERSE(2), &s, &t_err), want);
+    EXPECT_STATUS(resonance_graph_shortest_path(db, "a", "b", NULL, &s, &t_err), want);
+    EXPECT_STATUS(resonance_graph_pagerank(db, PAGERANK(0.85, 1e-6, 100), &rk, &t_err), want);
+    EXPECT_STATUS(resonance_graph_betweenness(db, BETWEENNESS(true, 0, 0), &rk, &t_err), want);
+    EXPECT_STATUS(resonance_graph_communities(db, COMMUNITIES(1.0, 0), &cm, &t_err), want);
     EXPECT_STATUS(resonance_graph_components(db, &cc, &t_err), want);
     EXPECT_STATUS(resonance_graph_adamic_adar(db, "a", "b", &x, &t_err), want);
-    EXPECT_STATUS(resonance_graph_link_candidates(db, 5, &lc, &t_err), want);
-    EXPECT_STATUS(resonance_graph_pillars(db, 5, &pl, &t_err), want);
+    EXPECT_STATUS(resonance_graph_link_candidates(db, LINKS(5), &lc, &t_err), want);
+    EXPECT_STATUS(resonance_graph_pillars(db, PILLARS(5), &pl, &t_err), want);
     EXPECT_STATUS(resonance_graph_stats_get(db, &gs, &t_err), want);
     /* failed calls leave their outputs NULL */
     CHECK(!h && !s && !ns && !node && !es && !hist && !vec && !hits && !batch && !rk && !cm && !cc && !lc &&
@@ -145,6 +147,10 @@ TEST(null_required_pointers) {
     EXPECT_STATUS(resonance_node_list(db, NULL, NULL, &t_err), EI);
     EXPECT_STATUS(resonance_node_delete(db, NULL, &t_err), EI);
     EXPECT_STATUS(resonance_node_update_meta(db, NULL, "{}", &t_err), EI);
+    EXPECT_STATUS(resonance_node_merge_meta(db, NULL, "{}", &t_err), EI);
+    EXPECT_STATUS(resonance_node_merge_meta(db, "a", NULL, &t_err), EI);
+    EXPECT_STATUS(resonance_node_update(db, NULL, &(resonance_node_fields){0}, &t_err), EI);
+    EXPECT_STATUS(resonance_node_update(db, "a", NULL, &t_err), EI);
     EXPECT_STATUS(resonance_edge_add(db, NULL, NULL, &t_err), EI);
     resonance_edge_input no_target = {.source = "a"};
     EXPECT_STATUS(resonance_edge_add(db, &no_target, NULL, &t_err), EI);
@@ -172,19 +178,19 @@ TEST(null_required_pointers) {
     EXPECT_STATUS(resonance_graph_successors(db, "a", NULL, &t_err), EI);
     EXPECT_STATUS(resonance_graph_predecessors(db, NULL, NULL, &t_err), EI);
     EXPECT_STATUS(resonance_graph_degree(db, "a", NULL, &t_err), EI);
-    EXPECT_STATUS(resonance_graph_traverse(db, NULL, 1, &(resonance_strings *){NULL}, &t_err), EI);
-    EXPECT_STATUS(resonance_graph_shortest_path(db, "a", NULL, &(resonance_strings *){NULL}, &t_err), EI);
-    EXPECT_STATUS(resonance_graph_shortest_path(db, "a", "b", NULL, &t_err), EI);
-    EXPECT_STATUS(resonance_graph_pagerank(db, 0.85, 1e-6, 100, NULL, &t_err), EI);
-    EXPECT_STATUS(resonance_graph_pagerank(db, NAN, 1e-6, 100, &(resonance_rankings *){NULL}, &t_err), EI);
-    EXPECT_STATUS(resonance_graph_pagerank(db, 0.85, 1e-6, 0, &(resonance_rankings *){NULL}, &t_err), EI);
-    EXPECT_STATUS(resonance_graph_betweenness(db, true, 0, 0, NULL, &t_err), EI);
-    EXPECT_STATUS(resonance_graph_communities(db, 1.0, 0, NULL, &t_err), EI);
+    EXPECT_STATUS(resonance_graph_traverse(db, NULL, TRAVERSE(1), &(resonance_strings *){NULL}, &t_err), EI);
+    EXPECT_STATUS(resonance_graph_shortest_path(db, "a", NULL, NULL, &(resonance_strings *){NULL}, &t_err), EI);
+    EXPECT_STATUS(resonance_graph_shortest_path(db, "a", "b", NULL, NULL, &t_err), EI);
+    EXPECT_STATUS(resonance_graph_pagerank(db, PAGERANK(0.85, 1e-6, 100), NULL, &t_err), EI);
+    EXPECT_STATUS(resonance_graph_pagerank(db, PAGERANK(NAN, 1e-6, 100), &(resonance_rankings *){NULL}, &t_err), EI);
+    EXPECT_STATUS(resonance_graph_pagerank(db, PAGERANK(0.85, 1e-6, 0), &(resonance_rankings *){NULL}, &t_err), EI);
+    EXPECT_STATUS(resonance_graph_betweenness(db, BETWEENNESS(true, 0, 0), NULL, &t_err), EI);
+    EXPECT_STATUS(resonance_graph_communities(db, COMMUNITIES(1.0, 0), NULL, &t_err), EI);
     EXPECT_STATUS(resonance_graph_components(db, NULL, &t_err), EI);
     EXPECT_STATUS(resonance_graph_adamic_adar(db, "a", NULL, &(double){0}, &t_err), EI);
     EXPECT_STATUS(resonance_graph_adamic_adar(db, "a", "b", NULL, &t_err), EI);
-    EXPECT_STATUS(resonance_graph_link_candidates(db, 5, NULL, &t_err), EI);
-    EXPECT_STATUS(resonance_graph_pillars(db, 5, NULL, &t_err), EI);
+    EXPECT_STATUS(resonance_graph_link_candidates(db, LINKS(5), NULL, &t_err), EI);
+    EXPECT_STATUS(resonance_graph_pillars(db, PILLARS(5), NULL, &t_err), EI);
     EXPECT_STATUS(resonance_graph_stats_get(db, NULL, &t_err), EI);
     resonance_db_free(db);
 }
@@ -214,6 +220,10 @@ TEST(invalid_utf8_everywhere) {
     EXPECT_STATUS(resonance_node_delete(db, BAD, &t_err), EI);
     EXPECT_STATUS(resonance_node_update_meta(db, BAD, "{}", &t_err), EI);
     EXPECT_STATUS(resonance_node_update_meta(db, ok, BAD, &t_err), EI);
+    EXPECT_STATUS(resonance_node_merge_meta(db, BAD, "{}", &t_err), EI);
+    EXPECT_STATUS(resonance_node_merge_meta(db, ok, BAD, &t_err), EI);
+    EXPECT_STATUS(resonance_node_update(db, ok, &(resonance_node_fields){.has_title = true, .title = BAD}, &t_err), EI);
+    EXPECT_STATUS(resonance_node_update(db, BAD, &(resonance_node_fields){0}, &t_err), EI);
     resonance_list_options lo = {.domain = BAD};
     EXPECT_STATUS(resonance_node_list(db, &lo, &(resonance_nodes *){NULL}, &t_err), EI);
     resonance_list_options lt = {.node_type = BAD};
@@ -235,8 +245,8 @@ TEST(invalid_utf8_everywhere) {
     EXPECT_STATUS(resonance_graph_successors(db, BAD, &(resonance_strings *){NULL}, &t_err), EI);
     EXPECT_STATUS(resonance_graph_predecessors(db, BAD, &(resonance_strings *){NULL}, &t_err), EI);
     EXPECT_STATUS(resonance_graph_degree(db, BAD, &(size_t){0}, &t_err), EI);
-    EXPECT_STATUS(resonance_graph_traverse(db, BAD, 1, &(resonance_strings *){NULL}, &t_err), EI);
-    EXPECT_STATUS(resonance_graph_shortest_path(db, BAD, ok, &(resonance_strings *){NULL}, &t_err), EI);
+    EXPECT_STATUS(resonance_graph_traverse(db, BAD, TRAVERSE(1), &(resonance_strings *){NULL}, &t_err), EI);
+    EXPECT_STATUS(resonance_graph_shortest_path(db, BAD, ok, NULL, &(resonance_strings *){NULL}, &t_err), EI);
     EXPECT_STATUS(resonance_graph_adamic_adar(db, BAD, ok, &(double){0}, &t_err), EI);
     /* nothing was written */
     resonance_stats st;
@@ -324,11 +334,11 @@ TEST(double_free_and_wrong_free_are_no_ops) {
     resonance_hits_batch_free(batch);
     resonance_hits_batch_free(batch);
     resonance_rankings *rk = NULL;
-    OK(resonance_graph_pagerank(db, 0.85, 1e-6, 100, &rk, &t_err));
+    OK(resonance_graph_pagerank(db, PAGERANK(0.85, 1e-6, 100), &rk, &t_err));
     resonance_rankings_free(rk);
     resonance_rankings_free(rk);
     resonance_communities *cm = NULL;
-    OK(resonance_graph_communities(db, 1.0, 0, &cm, &t_err));
+    OK(resonance_graph_communities(db, COMMUNITIES(1.0, 0), &cm, &t_err));
     resonance_communities_free(cm);
     resonance_communities_free(cm);
     resonance_components *cc = NULL;
@@ -337,11 +347,11 @@ TEST(double_free_and_wrong_free_are_no_ops) {
     resonance_components_free(cc);
     resonance_components_free(cc);
     resonance_link_candidates *lc = NULL;
-    OK(resonance_graph_link_candidates(db, 5, &lc, &t_err));
+    OK(resonance_graph_link_candidates(db, LINKS(5), &lc, &t_err));
     resonance_link_candidates_free(lc);
     resonance_link_candidates_free(lc);
     resonance_pillars *pl = NULL;
-    OK(resonance_graph_pillars(db, 5, &pl, &t_err));
+    OK(resonance_graph_pillars(db, PILLARS(5), &pl, &t_err));
     resonance_pillars_free(pl);
     resonance_pillars_free(pl);
 

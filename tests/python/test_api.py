@@ -127,6 +127,13 @@ def test_graph(db: resonance.Database) -> None:
     assert db.traverse("a", max_depth=1) == ["a", "b"]
     assert db.shortest_path("a", "d") == ["a", "b", "c", "d"]
     assert db.shortest_path("d", "a") is None
+    assert db.shortest_path("d", "a", direction="incoming") == ["d", "c", "b", "a"]
+    assert db.shortest_path("d", "b", direction="both") == ["d", "c", "b"]
+    assert db.traverse("d", direction="incoming") == ["d", "c", "b", "a"]
+    assert db.traverse("e", direction="both") == ["e"]
+    with pytest.raises(resonance.InvalidArgumentError, match="sideways"):
+        db.traverse("a", direction="sideways")
+    assert db.pagerank(alpha=None) == db.pagerank()  # None means the engine's default
     pr = db.pagerank()
     assert set(pr) == set("abcde") and abs(sum(pr.values()) - 1) < 1e-6
     bc = db.betweenness()
@@ -138,8 +145,11 @@ def test_graph(db: resonance.Database) -> None:
     assert db.adamic_adar("a", "d") > 0
     cands = db.link_candidates(limit=3)
     assert all(isinstance(s, str) and isinstance(t, str) and isinstance(x, float) for s, t, x in cands)
+    assert all(isinstance(c, resonance.LinkCandidate) and c.score > 0 for c in cands)
     pillars = db.pillars(limit=2)
-    assert len(pillars) == 2 and pillars[0][1] >= pillars[1][1]
+    assert len(pillars) == 2 and pillars[0].pagerank >= pillars[1].pagerank
+    assert isinstance(pillars[0], resonance.Pillar) and pillars[0].degree == db.degree(pillars[0].id)
+    assert len(db.pillars()) == 5  # the default limit is above 5
     g = db.graph_stats()
     assert (g.nodes, g.edges, g.skipped_edges) == (5, 4, 1)
     assert g.to_dict()["density"] == pytest.approx(4 / 20)
@@ -214,3 +224,20 @@ def test_open_options(tmp_path: pathlib.Path) -> None:
         assert db.warnings == []
     with resonance.open(str(p), migrate=False, allow_destructive=False) as db:
         assert db.stats().nodes == 0
+
+
+def test_long_calls_inside_a_transaction_join_it(db: resonance.Database) -> None:
+    """Bulk writes and analytics inside `with db.transaction()` run in that transaction (on the
+    caller's thread): a rollback discards them, and vacuum is refused as inside a transaction."""
+    with pytest.raises(RuntimeError):
+        with db.transaction():
+            assert db.upsert_nodes([{"id": "a"}, {"id": "b"}]) == 2
+            assert db.add_edges([{"source": "a", "target": "b"}]) == 1
+            assert set(db.pagerank()) == {"a", "b"}
+            with pytest.raises(resonance.InvalidArgumentError):
+                db.vacuum()
+            raise RuntimeError("roll back")
+    assert db.get_node("a") is None and db.stats().edges == 0
+    with db.transaction():
+        db.upsert_nodes([{"id": "c"}])
+    assert db.get_node("c") is not None

@@ -98,7 +98,7 @@ class Runner:
         if not cli:
             raise CaseError("raw_sql needs the CLI: set RESONANCE_CLI")
         path = self.dir / a.get("path", "db.sqlite")
-        r = subprocess.run([cli, "sql", str(path), a["sql"]], capture_output=True, text=True)
+        r = subprocess.run([cli, "sql", "--create", "--script", str(path), a["sql"]], capture_output=True, text=True)
         if r.returncode != 0:
             raise CaseError(f"resonance sql failed ({r.returncode}): {r.stderr.strip()}")
 
@@ -129,6 +129,8 @@ class Runner:
             "edges_from": lambda: [e.to_dict() for e in db.edges_from(a["id"])],
             "edges_to": lambda: [e.to_dict() for e in db.edges_to(a["id"])],
             "update_meta": lambda: db.update_meta(a["id"], a.get("meta")),
+            "update_node": lambda: db.update_node(a["id"], **{k: v for k, v in a.items() if k != "id"}),
+            "merge_meta": lambda: db.merge_meta(a["id"], a.get("patch")),
             "history": lambda: [
                 {
                     "entity_type": h.entity_type,
@@ -152,22 +154,22 @@ class Runner:
             "migrate": lambda: {
                 "steps": [s["id"] for s in db.migrate(**{k: a[k] for k in ("dry_run", "allow_destructive", "backup") if k in a}).steps]
             },
-            "checkpoint": lambda: db.checkpoint(a.get("mode", "passive")).to_dict(),
+            "checkpoint": lambda: db.checkpoint(a.get("mode")).to_dict(),
             "neighbors": lambda: db.neighbors(a["id"]),
             "successors": lambda: db.successors(a["id"]),
             "predecessors": lambda: db.predecessors(a["id"]),
             "degree": lambda: db.degree(a["id"]),
-            "traverse": lambda: db.traverse(a["start"], **({"max_depth": a["max_depth"]} if "max_depth" in a else {})),
-            "shortest_path": lambda: db.shortest_path(a["source"], a["target"]),
+            "traverse": lambda: db.traverse(a["start"], a.get("max_depth"), direction=a.get("direction")),
+            "shortest_path": lambda: db.shortest_path(a["source"], a["target"], direction=a.get("direction")),
             "pagerank": lambda: db.pagerank(**a),
             "betweenness": lambda: db.betweenness(**a),
             "communities": lambda: db.communities(**a).to_dict(),
             "components": db.components,
             "adamic_adar": lambda: db.adamic_adar(a["a"], a["b"]),
             "link_candidates": lambda: [
-                {"source": s, "target": t, "score": sc} for s, t, sc in db.link_candidates(**a)
+                {"source": c.source, "target": c.target, "score": c.score} for c in db.link_candidates(**a)
             ],
-            "pillars": lambda: [{"id": i, "pagerank": p, "degree": d} for i, p, d in db.pillars(**a)],
+            "pillars": lambda: [{"id": p.id, "pagerank": p.pagerank, "degree": p.degree} for p in db.pillars(**a)],
             "graph_stats": lambda: db.graph_stats().to_dict(),
         }
         if name not in ops:
@@ -197,6 +199,7 @@ class Runner:
             "dangling_edges": h.dangling_edges,
             "vector_count": h.vectors["count"],
             "write_probe": h.write_probe,
+            "content": h.content,
         }
 
 

@@ -1,4 +1,4 @@
-"""Every error kind of design §9 surfaces as its own `resonance.<Kind>Error` with `.code`."""
+"""Every error kind of docs/errors.md surfaces as its own `resonance.<Kind>Error` with `.code`."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ KINDS = {
     "io": resonance.IoError,
     "sqlite": resonance.SqliteError,
     "internal": resonance.InternalError,
+    "interrupted": resonance.InterruptedError,
 }
 
 
@@ -170,10 +171,18 @@ def test_not_a_database(tmp_path: pathlib.Path) -> None:
 
 def test_constraint(db_path: pathlib.Path) -> None:
     with resonance.open(db_path) as db:
+        db.upsert_node("a", title="t")
+        other_process_sql(db_path, "CREATE UNIQUE INDEX one_title ON nodes(title);")
+        with pytest.raises(resonance.ConstraintError, match="UNIQUE"):
+            db.upsert_node("b", title="t")
+
+
+def test_a_planted_trigger_never_fires_for_engine_writes(db_path: pathlib.Path) -> None:
+    with resonance.open(db_path) as db:
         db.upsert_node("a")
         other_process_sql(db_path, "CREATE TRIGGER no_insert BEFORE INSERT ON nodes BEGIN SELECT RAISE(ABORT, 'no inserts'); END;")
-        with pytest.raises(resonance.ConstraintError, match="no inserts"):
-            db.upsert_node("b")
+        db.upsert_node("b")
+        assert db.get_node("b") is not None
 
 
 def test_schema_unknown(tmp_path: pathlib.Path) -> None:

@@ -82,3 +82,96 @@ def test_parent_handle_refuses_in_child(tmp_path: pathlib.Path) -> None:
     assert db.search(m[7], k=1)[0].id == "n7"
     assert db.health().quick_check == "ok"
     db.close()
+
+
+def _wait(pid: int, limit: float) -> int | None:
+    """Waits for a forked child up to `limit` seconds; None (after SIGKILL) when it hung."""
+    import signal
+    import time
+
+    deadline = time.monotonic() + limit
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done == pid:
+            return os.waitstatus_to_exitcode(status)
+        if time.monotonic() >= deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            return None
+        time.sleep(0.002)
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_fork_while_threads_are_inside_engine_calls(tmp_path: pathlib.Path) -> None:
+    """8 threads search, upsert batches and open/close their own handles while the main thread forks
+    40 times; every child opens new handles (the same file and a new one), writes and reads, and must
+    neither hang nor fail."""
+    import threading
+
+    shared = tmp_path / "shared.sqlite"
+    dim = 16
+    m = unit_rows(300, dim, seed=3)
+    db = resonance.open(shared)
+    db.upsert_nodes([{"id": f"seed-{i}"} for i in range(300)], m)
+    stop = threading.Event()
+    errors: list[BaseException] = []
+    calls = [0]
+
+    def worker(t: int) -> None:
+        i = 0
+        try:
+            while not stop.is_set():
+                i += 1
+                if t % 3 == 0:
+                    db.search(m[i % 300], k=5, threads=1)
+                elif t % 3 == 1:
+                    ids = [f"w{t}-{(i * 10 + j) % 200}" for j in range(10)]
+                    db.upsert_nodes([{"id": x} for x in ids], m[:10])
+                else:
+                    with resonance.open(shared, read_only=bool(i % 2)) as mine:
+                        assert mine.get_node("seed-1") is not None
+                calls[0] += 1
+        except BaseException as e:  # noqa: BLE001
+            errors.append(e)
+
+    threads = [threading.Thread(target=worker, args=(t,)) for t in range(8)]
+    for th in threads:
+        th.start()
+    import time
+
+    while calls[0] < 50 and not errors:
+        time.sleep(0.005)
+
+    hung: list[int] = []
+    failed: list[tuple[int, int]] = []
+    for k in range(40):
+        own = tmp_path / f"child-{k}.sqlite"
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                for path in (shared, own):
+                    with resonance.open(path) as h:
+                        h.upsert_nodes([{"id": f"forked-{k}"}])
+                        code = 0 if h.get_node(f"forked-{k}") is not None else 3
+                    if code:
+                        break
+            except BaseException:  # noqa: BLE001
+                code = 2
+            finally:
+                os._exit(code)
+        r = _wait(pid, 30.0)
+        if r is None:
+            hung.append(k)
+        elif r != 0:
+            failed.append((k, r))
+    stop.set()
+    for th in threads:
+        th.join(timeout=60)
+    assert not errors, errors
+    assert not hung, f"children hung: {hung}"
+    assert not failed, f"children failed (k, code): {failed}"
+    for k in range(40):
+        assert db.get_node(f"forked-{k}") is not None
+    assert db.health().quick_check == "ok"
+    db.close()

@@ -1,4 +1,4 @@
-"""Reliability of the Python binding (issue 8, items 5 and 7).
+"""Reliability of the Python binding (items 5 and 7).
 
 1. A bad-input matrix: every public call that takes arguments, fed None in every argument position,
    wrong types, bad vectors and arrays, out-of-range integers, huge and hostile ids (SQL metacharacters,
@@ -195,6 +195,7 @@ BAD: dict[str, list[tuple[str, Any, Any]]] = {
     "float": [("None", None, IA), ("str", "0.5", IA), ("list", [0.5], IA)],
     "float?": [("str", "0.5", IA), ("list", [0.5], IA)],
     "bool": [("None", None, IA), ("str", "yes", IA), ("int", 1, IA)],
+    "bool?": [("str", "yes", IA), ("int", 1, IA)],
     "path": [("None", None, IA), ("int", 3, IA), ("list", ["x.db"], IA), ("lone surrogate", "\ud800.db", IA)],
     "path?": [("int", 3, IA), ("list", ["x.db"], IA), ("lone surrogate", "\ud800.db", IA)],
     "vector": [
@@ -301,6 +302,13 @@ def methods(tmp: pathlib.Path, main_path: pathlib.Path) -> list[Method]:
         Method("delete_node", [Param("id", S, "n0", id_like=True)], writes=True, missing=NF),
         Method("update_meta", [Param("id", S, "n0", id_like=True), Param("meta", "meta?", {"changed": 1})],
                writes=True, missing=NF, legit_ok=returns(None)),
+        Method("update_node", [Param("id", S, "n0", id_like=True),
+                               Param("type", "str?", "changed", id_like=True, missing="write"),
+                               Param("title", "str?", "changed"), Param("meta", "meta?", {"changed": True}),
+                               Param("embedding", "vector?", lambda: vec())],
+               writes=True, missing=NF, legit_ok=returns(None), stores_text=("type",)),
+        Method("merge_meta", [Param("id", S, "n0", id_like=True), Param("patch", "meta?", {"changed": 1})],
+               writes=True, missing=NF, legit_ok=returns(None)),
         Method("history", [Param("entity_id", S, "n0", id_like=True)], missing=empty_list),
         Method("prune_history", [Param("older_than_days", "u32?", 36500), Param("keep_last", "u64?", 10**6)],
                writes=True, legit_ok=returns(0)),
@@ -316,33 +324,38 @@ def methods(tmp: pathlib.Path, main_path: pathlib.Path) -> list[Method]:
                                Param("veracity", "float?", 0.25), Param("context_source", "str?", "x")],
                writes=True, missing="write", legit_ok=returns(None), stores_text=("source", "target", "type")),
         Method("delete_edge", [Param("source", S, "n0", id_like=True), Param("target", S, "n1", id_like=True),
-                               Param("type", S, "cites", id_like=True)], writes=True, missing=NF),
+                               Param("type", "str?", "cites", id_like=True)], writes=True, missing=NF),
         Method("edges_from", [Param("id", S, "n0", id_like=True)], missing=empty_list),
         Method("edges_to", [Param("id", S, "n0", id_like=True)], missing=empty_list),
         # ---- vectors
         Method("set_embedding", [Param("id", S, "n0", id_like=True), Param("vector", "vector", lambda: vec())],
                writes=True, missing=NF),
         Method("get_embedding", [Param("id", S, "n0", id_like=True)], missing=NF),
-        Method("search", [Param("vector", "vector", lambda: vec()), Param("k", U, 3), *search_opts(empty_list)], missing=empty_list),
-        Method("search_like", [Param("id", S, "n0", id_like=True), Param("k", U, 3), *search_opts(empty_list)], missing=NF),
-        Method("search_batch", [Param("vectors", "matrix", lambda: mat(2)), Param("k", U, 3), *search_opts(empty_batch(2))],
+        Method("search", [Param("vector", "vector", lambda: vec()), Param("k", "usize?", 3), *search_opts(empty_list)], missing=empty_list),
+        Method("search_like", [Param("id", S, "n0", id_like=True), Param("k", "usize?", 3), *search_opts(empty_list)], missing=NF),
+        Method("search_batch", [Param("vectors", "matrix", lambda: mat(2)), Param("k", "usize?", 3), *search_opts(empty_batch(2))],
                missing=empty_batch(2)),
         # ---- graph
         *[Method(m, [Param("id", S, "n0", id_like=True)], missing=NF) for m in ("neighbors", "successors", "predecessors", "degree")],
-        Method("traverse", [Param("start", S, "n0", id_like=True), Param("max_depth", U, 2)], missing=NF),
-        Method("shortest_path", [Param("source", S, "n0", id_like=True), Param("target", S, "n2", id_like=True)], missing=NF),
-        Method("pagerank", [Param("alpha", "float", 0.85), Param("tolerance", "float", 1e-6), Param("max_iterations", U, 100)]),
-        Method("betweenness", [Param("normalized", "bool", True), Param("sample", "usize?", 2), Param("seed", U64, 1)]),
-        Method("communities", [Param("resolution", "float", 1.0), Param("seed", U64, 1)]),
+        Method("traverse", [Param("start", S, "n0", id_like=True), Param("max_depth", "usize?", 2),
+                            Param("direction", "str?", "both")], missing=NF),
+        Method("shortest_path", [Param("source", S, "n0", id_like=True), Param("target", S, "n2", id_like=True),
+                                 Param("direction", "str?", "both")], missing=NF),
+        Method("pagerank", [Param("alpha", "float?", 0.85), Param("tolerance", "float?", 1e-6),
+                            Param("max_iterations", "usize?", 100)]),
+        Method("betweenness", [Param("normalized", "bool?", True), Param("sample", "usize?", 2), Param("seed", "u64?", 1)]),
+        Method("communities", [Param("resolution", "float?", 1.0), Param("seed", "u64?", 1)]),
         Method("adamic_adar", [Param("a", S, "n0", id_like=True), Param("b", S, "n2", id_like=True)], missing=NF),
-        Method("link_candidates", [Param("limit", U, 3)]),
-        Method("pillars", [Param("limit", U, 3)]),
+        Method("link_candidates", [Param("limit", "usize?", 3)]),
+        Method("pillars", [Param("limit", "usize?", 3)]),
         # ---- maintenance (content-neutral, but hashed like writers)
-        Method("migrate", [Param("dry_run", "bool", True), Param("allow_destructive", "bool", False), Param("backup", "bool", False)],
-               writes=True),
+        Method("migrate", [Param("dry_run", "bool?", True), Param("allow_destructive", "bool?", False),
+                           Param("backup", "bool?", False), Param("backup_retention_days", "u32?", 7)],
+               writes=True, legit_ok=Check("returns a migration report", lambda r: r is not None)),
         Method("backup", [Param("dest", "path?", Fresh(lambda: tmp / f"backup-{next(_backup_counter)}.db"))], writes=True,
                legit_ok=Check("returns the backup's path, which exists", lambda r: pathlib.Path(r).exists())),
-        Method("checkpoint", [Param("mode", S, "passive")], writes=True),
+        Method("checkpoint", [Param("mode", "str?", "passive")], writes=True,
+               legit_ok=Check("returns SQLite's answer", lambda r: r is not None)),
     ]
 
 
@@ -394,7 +407,7 @@ def round_trip(env: Env, m: Method, name: str, value: str) -> Check:
 
     def ok(r: Any) -> bool:
         s = env.scratch
-        if m.name == "upsert_node":
+        if m.name in ("upsert_node", "update_node"):
             node = s.get_node(value if name == "id" else "n0")
             if node is None:
                 return False

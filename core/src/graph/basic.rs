@@ -3,7 +3,7 @@
 #[cfg(test)]
 use std::collections::VecDeque;
 
-use super::{distinct, merge_distinct, GraphSnapshot};
+use super::{distinct, merge_distinct, Direction, GraphSnapshot};
 use crate::error::Result;
 
 /// Per-thread scratch arrays of the shortest-path search, kept between calls so a short path in a
@@ -101,26 +101,56 @@ impl GraphSnapshot {
         Ok(self.out_row(u).len() + self.in_row(u).len())
     }
 
-    /// Breadth-first search along out-edges from `start`, at most `max_depth` hops, visiting
-    /// neighbours in ascending id order. Returns the nodes in visiting order, `start` first;
-    /// `max_depth = 0` gives `[start]`.
-    pub fn traverse(&self, start: &str, max_depth: usize) -> Result<Vec<String>> {
+    /// The neighbours of `u` one step along `dir` (against it when `back`), ascending: a CSR row,
+    /// or for [`Direction::Both`] the distinct union of both rows, merged into `buf`.
+    #[inline]
+    fn step<'a>(&'a self, u: u32, dir: Direction, back: bool, buf: &'a mut Vec<u32>) -> &'a [u32] {
+        match (dir, back) {
+            (Direction::Outgoing, false) | (Direction::Incoming, true) => self.out_row(u),
+            (Direction::Incoming, false) | (Direction::Outgoing, true) => self.in_row(u),
+            (Direction::Both, _) => {
+                merge_distinct(self.out_row(u), self.in_row(u), buf);
+                buf
+            }
+        }
+    }
+
+    /// An upper bound of the length of [`GraphSnapshot::step`]'s row (its cost), without merging.
+    #[inline]
+    fn step_len(&self, u: u32, dir: Direction, back: bool) -> usize {
+        match (dir, back) {
+            (Direction::Outgoing, false) | (Direction::Incoming, true) => self.out_row(u).len(),
+            (Direction::Incoming, false) | (Direction::Outgoing, true) => self.in_row(u).len(),
+            (Direction::Both, _) => self.out_row(u).len() + self.in_row(u).len(),
+        }
+    }
+
+    /// Breadth-first search from `start` along `direction` (out-edges, in-edges or both), at most
+    /// `max_depth` hops, visiting neighbours in ascending id order. Returns the nodes in visiting
+    /// order, `start` first; `max_depth = 0` gives `[start]`.
+    pub fn traverse(
+        &self,
+        start: &str,
+        max_depth: usize,
+        direction: Direction,
+    ) -> Result<Vec<String>> {
         let s = self.idx(start)?;
-        Ok(self.names(self.bfs_order(s, max_depth)))
+        Ok(self.names(self.bfs_order(s, max_depth, direction)))
     }
 
     /// BFS visiting order from `s` (indices).
-    pub(crate) fn bfs_order(&self, s: u32, max_depth: usize) -> Vec<u32> {
+    pub(crate) fn bfs_order(&self, s: u32, max_depth: usize, dir: Direction) -> Vec<u32> {
         let mut seen = vec![false; self.node_count()];
         seen[s as usize] = true;
         let mut order = vec![s];
         let mut level_start = 0;
         let mut depth = 0;
+        let mut buf = Vec::new();
         while depth < max_depth && level_start < order.len() {
             let level_end = order.len();
             for i in level_start..level_end {
                 let u = order[i];
-                for &v in self.out_row(u) {
+                for &v in self.step(u, dir, false, &mut buf) {
                     if !seen[v as usize] {
                         seen[v as usize] = true;
                         order.push(v);
@@ -133,33 +163,49 @@ impl GraphSnapshot {
         order
     }
 
-    /// A shortest directed path from `source` to `target` (unweighted), both ends included; `[s]`
-    /// when `source == target`, `None` when `target` is unreachable.
+    /// A shortest path from `source` to `target` (unweighted) along `direction` (out-edges: a
+    /// directed path; in-edges: a path against the edges; both: as if undirected), both ends
+    /// included; `[s]` when `source == target`, `None` when `target` is unreachable.
     ///
     /// Among several shortest paths it returns the one a BFS from `source` would give when it visits
     /// neighbours in ascending id order and keeps, for each node, the first parent that reached it —
     /// which is the lexicographically smallest shortest path (compared id by id from `source`). It is
     /// found by a bidirectional BFS (expanding the cheaper side) followed by a greedy walk through the
     /// nodes that lie on shortest paths, so short paths in big graphs touch few nodes.
-    pub fn shortest_path(&self, source: &str, target: &str) -> Result<Option<Vec<String>>> {
+    pub fn shortest_path(
+        &self,
+        source: &str,
+        target: &str,
+        direction: Direction,
+    ) -> Result<Option<Vec<String>>> {
         let s = self.idx(source)?;
         let t = self.idx(target)?;
-        Ok(self.shortest_path_idx(s, t).map(|p| self.names(p)))
+        Ok(self
+            .shortest_path_idx(s, t, direction)
+            .map(|p| self.names(p)))
     }
 
-    pub(crate) fn shortest_path_idx(&self, s: u32, t: u32) -> Option<Vec<u32>> {
+    pub(crate) fn shortest_path_idx(&self, s: u32, t: u32, dir: Direction) -> Option<Vec<u32>> {
         if s == t {
             return Some(vec![s]);
         }
         PATH_SCRATCH.with(|cell| {
             let mut sc = cell.borrow_mut();
             let epoch = sc.begin(self.node_count());
-            self.bidirectional(s, t, &mut sc, epoch)
+            self.bidirectional(s, t, dir, &mut sc, epoch)
         })
     }
 
-    /// The search of [`GraphSnapshot::shortest_path_idx`] on scratch arrays of a fresh epoch.
-    fn bidirectional(&self, s: u32, t: u32, sc: &mut PathScratch, e: u32) -> Option<Vec<u32>> {
+    /// The search of [`GraphSnapshot::shortest_path_idx`] on scratch arrays of a fresh epoch:
+    /// "forward" steps go along `dir`, "backward" steps against it.
+    fn bidirectional(
+        &self,
+        s: u32,
+        t: u32,
+        dir: Direction,
+        sc: &mut PathScratch,
+        e: u32,
+    ) -> Option<Vec<u32>> {
         let PathScratch {
             df, db, on_path, ..
         } = sc;
@@ -168,12 +214,13 @@ impl GraphSnapshot {
         let (mut ff, mut fb) = (vec![s], vec![t]);
         let (mut a, mut b) = (0i32, 0i32);
         let mut meet: Vec<u32> = Vec::new();
+        let mut buf = Vec::new();
         while meet.is_empty() {
             if ff.is_empty() || fb.is_empty() {
                 return None;
             }
-            let cost_f: usize = ff.iter().map(|&u| self.out_row(u).len()).sum();
-            let cost_b: usize = fb.iter().map(|&u| self.in_row(u).len()).sum();
+            let cost_f: usize = ff.iter().map(|&u| self.step_len(u, dir, false)).sum();
+            let cost_b: usize = fb.iter().map(|&u| self.step_len(u, dir, true)).sum();
             let forward = cost_f <= cost_b;
             let (frontier, mine, other, level) = if forward {
                 (&mut ff, &mut *df, &*db, &mut a)
@@ -182,12 +229,7 @@ impl GraphSnapshot {
             };
             let mut next = Vec::new();
             for &u in frontier.iter() {
-                let row = if forward {
-                    self.out_row(u)
-                } else {
-                    self.in_row(u)
-                };
-                for &v in row {
+                for &v in self.step(u, dir, !forward, &mut buf) {
                     if dist(mine, e, v) < 0 {
                         set_dist(mine, e, v, *level + 1);
                         next.push(v);
@@ -211,7 +253,7 @@ impl GraphSnapshot {
         for i in (2..=a).rev() {
             let mut prev = Vec::new();
             for &x in &layer {
-                for &u in self.in_row(x) {
+                for &u in self.step(x, dir, true, &mut buf) {
                     if dist(df, e, u) == i - 1 && on_path[u as usize] != e {
                         on_path[u as usize] = e;
                         prev.push(u);
@@ -225,13 +267,17 @@ impl GraphSnapshot {
         path.push(s);
         let mut cur = s;
         for step in 1..=d {
-            let next = self.out_row(cur).iter().copied().find(|&v| {
-                if step <= a {
-                    dist(df, e, v) == step && on_path[v as usize] == e
-                } else {
-                    dist(db, e, v) == d - step
-                }
-            })?;
+            let next = self
+                .step(cur, dir, false, &mut buf)
+                .iter()
+                .copied()
+                .find(|&v| {
+                    if step <= a {
+                        dist(df, e, v) == step && on_path[v as usize] == e
+                    } else {
+                        dist(db, e, v) == d - step
+                    }
+                })?;
             path.push(next);
             cur = next;
         }
@@ -240,7 +286,7 @@ impl GraphSnapshot {
 
     /// The reference: a plain BFS from `s` keeping first parents (tests compare against it).
     #[cfg(test)]
-    pub(crate) fn shortest_path_bfs(&self, s: u32, t: u32) -> Option<Vec<u32>> {
+    pub(crate) fn shortest_path_bfs(&self, s: u32, t: u32, dir: Direction) -> Option<Vec<u32>> {
         if s == t {
             return Some(vec![s]);
         }
@@ -248,8 +294,9 @@ impl GraphSnapshot {
         let mut parent = vec![NONE; self.node_count()];
         parent[s as usize] = s;
         let mut queue = VecDeque::from([s]);
+        let mut buf = Vec::new();
         while let Some(u) = queue.pop_front() {
-            for &v in self.out_row(u) {
+            for &v in self.step(u, dir, false, &mut buf) {
                 if parent[v as usize] == NONE {
                     parent[v as usize] = u;
                     queue.push_back(v);
@@ -341,7 +388,9 @@ impl GraphSnapshot {
 #[cfg(test)]
 mod tests {
     use crate::graph::tests::g;
-    use crate::graph::GraphSnapshot;
+    use crate::graph::{Direction, GraphSnapshot};
+
+    const OUT: Direction = Direction::Outgoing;
 
     fn sample() -> GraphSnapshot {
         g(
@@ -387,28 +436,94 @@ mod tests {
     #[test]
     fn traverse_is_bfs_in_id_order() {
         let s = sample();
-        assert_eq!(s.traverse("a", 0).unwrap(), ["a"]);
-        assert_eq!(s.traverse("a", 1).unwrap(), ["a", "b", "c"]);
-        assert_eq!(s.traverse("a", 2).unwrap(), ["a", "b", "c", "d"]);
-        assert_eq!(s.traverse("a", 99).unwrap(), ["a", "b", "c", "d", "e"]);
-        assert_eq!(s.traverse("e", 5).unwrap(), ["e"]);
-        assert_eq!(s.traverse("nope", 1).unwrap_err().code(), "not_found");
+        assert_eq!(s.traverse("a", 0, OUT).unwrap(), ["a"]);
+        assert_eq!(s.traverse("a", 1, OUT).unwrap(), ["a", "b", "c"]);
+        assert_eq!(s.traverse("a", 2, OUT).unwrap(), ["a", "b", "c", "d"]);
+        assert_eq!(s.traverse("a", 99, OUT).unwrap(), ["a", "b", "c", "d", "e"]);
+        assert_eq!(s.traverse("e", 5, OUT).unwrap(), ["e"]);
+        assert_eq!(s.traverse("nope", 1, OUT).unwrap_err().code(), "not_found");
     }
 
     #[test]
     fn shortest_paths() {
         let s = sample();
-        assert_eq!(s.shortest_path("a", "a").unwrap().unwrap(), ["a"]);
+        assert_eq!(s.shortest_path("a", "a", OUT).unwrap().unwrap(), ["a"]);
         // Two shortest paths a-b-d and a-c-d: BFS in id order takes b.
-        assert_eq!(s.shortest_path("a", "d").unwrap().unwrap(), ["a", "b", "d"]);
         assert_eq!(
-            s.shortest_path("f", "e").unwrap().unwrap(),
+            s.shortest_path("a", "d", OUT).unwrap().unwrap(),
+            ["a", "b", "d"]
+        );
+        assert_eq!(
+            s.shortest_path("f", "e", OUT).unwrap().unwrap(),
             ["f", "a", "b", "d", "e"]
         );
-        assert_eq!(s.shortest_path("e", "a").unwrap(), None);
-        assert_eq!(s.shortest_path("a", "z").unwrap(), None);
-        assert_eq!(s.shortest_path("a", "q").unwrap_err().code(), "not_found");
-        assert_eq!(s.shortest_path("q", "a").unwrap_err().code(), "not_found");
+        assert_eq!(s.shortest_path("e", "a", OUT).unwrap(), None);
+        assert_eq!(s.shortest_path("a", "z", OUT).unwrap(), None);
+        assert_eq!(
+            s.shortest_path("a", "q", OUT).unwrap_err().code(),
+            "not_found"
+        );
+        assert_eq!(
+            s.shortest_path("q", "a", OUT).unwrap_err().code(),
+            "not_found"
+        );
+    }
+
+    #[test]
+    fn traverse_follows_the_direction() {
+        let s = sample();
+        // In-edges of d: b, c; of b: a; of c: a; of a: f (q is dangling, skipped).
+        assert_eq!(
+            s.traverse("d", 99, Direction::Incoming).unwrap(),
+            ["d", "b", "c", "a", "f"]
+        );
+        assert_eq!(
+            s.traverse("d", 1, Direction::Incoming).unwrap(),
+            ["d", "b", "c"]
+        );
+        assert_eq!(s.traverse("a", 0, Direction::Both).unwrap(), ["a"]);
+        assert_eq!(
+            s.traverse("a", 1, Direction::Both).unwrap(),
+            ["a", "b", "c", "f"]
+        );
+        assert_eq!(
+            s.traverse("e", 99, Direction::Both).unwrap(),
+            ["e", "d", "b", "c", "a", "f"]
+        );
+        assert_eq!(s.traverse("z", 99, Direction::Both).unwrap(), ["z"]);
+    }
+
+    #[test]
+    fn shortest_paths_follow_the_direction() {
+        let s = sample();
+        // e is a sink: unreachable from it along out-edges, reachable against them or both ways.
+        assert_eq!(s.shortest_path("e", "a", OUT).unwrap(), None);
+        assert_eq!(
+            s.shortest_path("e", "a", Direction::Incoming)
+                .unwrap()
+                .unwrap(),
+            ["e", "d", "b", "a"]
+        );
+        assert_eq!(
+            s.shortest_path("a", "e", Direction::Incoming).unwrap(),
+            None
+        );
+        assert_eq!(
+            s.shortest_path("e", "f", Direction::Both).unwrap().unwrap(),
+            ["e", "d", "b", "a", "f"]
+        );
+        // b and c share only neighbours through a or d: both ways, b-a-c comes first by id.
+        assert_eq!(
+            s.shortest_path("b", "c", Direction::Both).unwrap().unwrap(),
+            ["b", "a", "c"]
+        );
+        assert_eq!(s.shortest_path("a", "z", Direction::Both).unwrap(), None);
+        assert_eq!(
+            s.shortest_path("a", "q", Direction::Both)
+                .unwrap_err()
+                .code(),
+            "not_found"
+        );
     }
 
     #[test]
@@ -416,8 +531,11 @@ mod tests {
         let s = sample();
         super::PATH_SCRATCH.with(|c| c.borrow_mut().epoch = u32::MAX - 1);
         for _ in 0..4 {
-            assert_eq!(s.shortest_path("a", "d").unwrap().unwrap(), ["a", "b", "d"]);
-            assert_eq!(s.shortest_path("e", "a").unwrap(), None);
+            assert_eq!(
+                s.shortest_path("a", "d", OUT).unwrap().unwrap(),
+                ["a", "b", "d"]
+            );
+            assert_eq!(s.shortest_path("e", "a", OUT).unwrap(), None);
         }
         assert!(super::PATH_SCRATCH.with(|c| c.borrow().epoch) < 10);
     }
@@ -434,13 +552,15 @@ mod tests {
                 .map(|_| (nodes[r.below(n)].clone(), nodes[r.below(n)].clone()))
                 .collect();
             let s = GraphSnapshot::from_rows(nodes, edges);
-            for a in 0..n as u32 {
-                for b in 0..n as u32 {
-                    assert_eq!(
-                        s.shortest_path_idx(a, b),
-                        s.shortest_path_bfs(a, b),
-                        "round {round}: {a} -> {b}"
-                    );
+            for dir in [Direction::Outgoing, Direction::Incoming, Direction::Both] {
+                for a in 0..n as u32 {
+                    for b in 0..n as u32 {
+                        assert_eq!(
+                            s.shortest_path_idx(a, b, dir),
+                            s.shortest_path_bfs(a, b, dir),
+                            "round {round}: {a} -> {b} ({dir})"
+                        );
+                    }
                 }
             }
         }

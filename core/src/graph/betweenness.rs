@@ -5,6 +5,7 @@ use rayon::prelude::*;
 
 use super::rng::SplitMix64;
 use super::{distinct, Csr, GraphSnapshot};
+use crate::cancel::Context;
 use crate::error::{Error, Result};
 
 /// Sources are split into this many contiguous parts, each run by one task.
@@ -95,16 +96,22 @@ impl GraphSnapshot {
         // A fixed split of the sources (not rayon's adaptive one) and an in-order sum keep the
         // result bit-for-bit the same whatever the thread count.
         let chunk = sources.len().div_ceil(CHUNKS).max(1);
+        // One pass is one traversal of the edges; the workers check the caller's sources between.
+        let ctx = Context::current();
         let parts: Vec<Vec<f64>> = sources
             .par_chunks(chunk)
             .map(|part| {
                 let mut sc = Scratch::new(n);
                 for &s in part {
+                    if ctx.stopped() {
+                        break;
+                    }
                     Self::brandes_from(simple, s, &mut sc);
                 }
                 sc.acc
             })
             .collect();
+        ctx.check()?;
         let mut bc = vec![0.0; n];
         for part in &parts {
             bc.iter_mut().zip(part).for_each(|(x, y)| *x += y);

@@ -7,6 +7,7 @@ use rayon::prelude::*;
 
 use super::rng::SplitMix64;
 use super::GraphSnapshot;
+use crate::cancel::Context;
 use crate::error::{Error, Result};
 
 /// A partition of the nodes into communities and its directed modularity.
@@ -44,7 +45,8 @@ impl Level {
         self.in_w.len()
     }
 
-    fn from_snapshot(g: &GraphSnapshot) -> Level {
+    /// `None` when `ctx` stopped the build (checked every 1024 nodes).
+    fn from_snapshot(g: &GraphSnapshot, ctx: &Context) -> Option<Level> {
         let n = g.node_count();
         let mut lv = Level {
             off: Vec::with_capacity(n + 1),
@@ -56,6 +58,9 @@ impl Level {
         };
         lv.off.push(0);
         for u in 0..n as u32 {
+            if u % 1024 == 0 && ctx.stopped() {
+                return None;
+            }
             let (a, b) = (g.out_row(u), g.in_row(u));
             lv.out_w.push(a.len() as f64);
             lv.in_w.push(b.len() as f64);
@@ -81,7 +86,7 @@ impl Level {
             }
             lv.off.push(lv.nbr.len());
         }
-        lv
+        Some(lv)
     }
 
     /// Directed modularity of `com` (a community per node of this level).
@@ -114,6 +119,7 @@ impl Level {
         gamma: f64,
         rng: &mut SplitMix64,
         init: Option<&[u32]>,
+        ctx: &Context,
     ) -> (Vec<u32>, usize, bool) {
         let n = self.n();
         let (mut com, mut tot_in, mut tot_out) = match init {
@@ -138,9 +144,13 @@ impl Level {
         let mut touched: Vec<u32> = Vec::new();
         let m2 = m * m;
         let mut improved = false;
-        for _ in 0..MAX_PASSES {
+        'passes: for _ in 0..MAX_PASSES {
             let mut moves = 0usize;
-            for &u in &order {
+            for (i, &u) in order.iter().enumerate() {
+                // Stopped: end the phase as if no move improved (the caller reports `interrupted`).
+                if i % 1024 == 0 && ctx.stopped() {
+                    break 'passes;
+                }
                 let u = u as usize;
                 let cur = com[u] as usize;
                 for e in self.off[u]..self.off[u + 1] {
@@ -284,10 +294,11 @@ impl GraphSnapshot {
         let runs = (RESTART_BUDGET / work.max(1)).clamp(1, MAX_RUNS);
         let mut seeds = SplitMix64::new(seed);
         let run_seeds: Vec<u64> = (0..runs).map(|_| seeds.next_u64()).collect();
+        let ctx = Context::current();
         let (membership, modularity) = run_seeds
             .par_iter()
             .map(|&s| {
-                let m = self.louvain_membership(resolution, s);
+                let m = self.louvain_membership(resolution, s, &ctx);
                 let q = self.modularity_of(&m, resolution);
                 (m, q)
             })
@@ -295,6 +306,7 @@ impl GraphSnapshot {
             .into_iter()
             .reduce(|best, next| if next.1 > best.1 { next } else { best })
             .unwrap_or_default();
+        ctx.check()?;
         // Number communities by first appearance in ascending id order.
         let mut renum = vec![usize::MAX; membership.len()];
         let mut next = 0usize;
@@ -317,7 +329,8 @@ impl GraphSnapshot {
     }
 
     /// The community of each node (by index; numbers `< node_count`).
-    pub(crate) fn louvain_membership(&self, gamma: f64, seed: u64) -> Vec<u32> {
+    /// A stop seen in `ctx` ends the phases early (the partition is then not final).
+    pub(crate) fn louvain_membership(&self, gamma: f64, seed: u64, ctx: &Context) -> Vec<u32> {
         let n = self.node_count();
         let mut membership: Vec<u32> = (0..n as u32).collect();
         let m = self.edge_count() as f64;
@@ -325,14 +338,19 @@ impl GraphSnapshot {
             return membership;
         }
         let mut rng = SplitMix64::new(seed);
-        let base = Level::from_snapshot(self);
+        let Some(base) = Level::from_snapshot(self, ctx) else {
+            return membership;
+        };
         let mut aggregated: Option<Level> = None;
         let singles: Vec<u32> = (0..n as u32).collect();
         let mut modularity = base.modularity(&singles, n, m, gamma);
         let mut first = true;
         loop {
             let level = aggregated.as_ref().unwrap_or(&base);
-            let (com, k, improved) = level.one_level(m, gamma, &mut rng, None);
+            let (com, k, improved) = level.one_level(m, gamma, &mut rng, None, ctx);
+            if ctx.stopped() {
+                return membership;
+            }
             if !improved && !first {
                 break;
             }
@@ -350,7 +368,7 @@ impl GraphSnapshot {
         // Refinement (not in networkx): one more round of single-node moves on the original graph,
         // starting from the final partition; only moves that raise modularity are made.
         if aggregated.is_some() {
-            let (com, _, improved) = base.one_level(m, gamma, &mut rng, Some(&membership));
+            let (com, _, improved) = base.one_level(m, gamma, &mut rng, Some(&membership), ctx);
             if improved {
                 membership = com;
             }

@@ -1,4 +1,4 @@
-//! Graph analytics on a compact in-memory snapshot of `nodes` and `edges` (design §8).
+//! Graph analytics on a compact in-memory snapshot of `nodes` and `edges` (docs/graph.md).
 //!
 //! This module owns [`GraphSnapshot`]: node ids interned to dense `u32` indices and CSR out- and
 //! in-adjacency, plus every graph algorithm of the engine as a method on it. It reads the two tables
@@ -22,7 +22,8 @@
 //!   its own seeded shuffle, keeps the best of a few runs on small graphs and ends with a
 //!   refinement round (its modularity is checked to be at least networkx's − 0.01).
 //!
-//! Layout: `basic` (neighbourhoods, BFS, shortest path, components, stats), `pagerank`,
+//! Layout: `options` (the options of every call, with their defaults, and the named results),
+//! `basic` (neighbourhoods, BFS, shortest path, components, stats), `pagerank`,
 //! `betweenness` (Brandes), `louvain` (communities, modularity), `linkpred` (Adamic-Adar, link
 //! candidates, pillars), `rng` (SplitMix64). Must not: write to the database, hold a connection,
 //! or know about any binding.
@@ -37,18 +38,17 @@ mod basic;
 mod betweenness;
 mod linkpred;
 mod louvain;
+mod options;
 mod pagerank;
 mod rng;
 
 pub use basic::GraphStats;
 pub use louvain::Communities;
-
-/// Default PageRank damping factor (design §8).
-pub const DEFAULT_ALPHA: f64 = 0.85;
-/// Default PageRank tolerance (design §8); convergence is `L1 change < N · tolerance`.
-pub const DEFAULT_TOLERANCE: f64 = 1e-6;
-/// Default PageRank iteration cap (networkx's default).
-pub const DEFAULT_MAX_ITERATIONS: usize = 100;
+pub use options::{
+    BetweennessOptions, CommunityOptions, Direction, LinkCandidate, LinkCandidateOptions,
+    PageRankOptions, PathOptions, Pillar, PillarOptions, TraverseOptions, DEFAULT_ALPHA,
+    DEFAULT_LIMIT, DEFAULT_MAX_ITERATIONS, DEFAULT_TOLERANCE,
+};
 
 /// Hash of an id's bytes: FxHash-style word mixing plus a final avalanche. Not keyed: ids are not
 /// an attack surface worth more than a slower load.
@@ -577,8 +577,16 @@ pub(crate) mod tests {
         assert_eq!(s.stats().nodes, 0);
         // Ids are still checked: an unknown id is NotFound, even here.
         assert_eq!(s.neighbors("a").unwrap_err().code(), "not_found");
-        assert_eq!(s.traverse("a", 1).unwrap_err().code(), "not_found");
-        assert_eq!(s.shortest_path("a", "a").unwrap_err().code(), "not_found");
+        assert_eq!(
+            s.traverse("a", 1, Direction::Outgoing).unwrap_err().code(),
+            "not_found"
+        );
+        assert_eq!(
+            s.shortest_path("a", "a", Direction::Outgoing)
+                .unwrap_err()
+                .code(),
+            "not_found"
+        );
         assert_eq!(s.adamic_adar("a", "b").unwrap_err().code(), "not_found");
         assert!(!s.contains(""));
     }

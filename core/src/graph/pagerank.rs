@@ -3,6 +3,7 @@
 use rayon::prelude::*;
 
 use super::GraphSnapshot;
+use crate::cancel::Context;
 use crate::error::{Error, Result};
 
 /// Above this many nodes an iteration runs in parallel.
@@ -91,7 +92,10 @@ impl GraphSnapshot {
         let mut next = vec![0.0; n];
         let teleport = (1.0 - alpha) / nf;
         let mut converged = false;
+        let ctx = Context::current();
         for _ in 0..max_iterations {
+            // One iteration is one pass over the edges: a few milliseconds on big graphs.
+            ctx.check()?;
             let dangling_sum: f64 = dangling.iter().map(|&u| x[u as usize]).sum();
             let base = alpha * dangling_sum / nf + teleport;
             if parallel {

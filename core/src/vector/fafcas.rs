@@ -1,4 +1,4 @@
-//! The FAFCAS wire format of one vector (design §7): a BLOB of little-endian `f32`, four bytes per
+//! The FAFCAS wire format of one vector (docs/vectors.md): a BLOB of little-endian `f32`, four bytes per
 //! component, no header, L2 norm 1.
 //!
 //! This module owns encoding, decoding, validation and normalisation of single vectors and the

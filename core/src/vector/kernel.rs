@@ -532,7 +532,6 @@ mod x86 {
     /// `cuts.len() >= padded`.
     #[inline]
     #[target_feature(enable = "avx512f")]
-    #[allow(clippy::too_many_arguments)]
     unsafe fn tile_avx512<const R: usize, const S: usize>(
         base: *const f32,
         d: usize,
@@ -642,7 +641,6 @@ mod x86 {
     /// `cuts.len() >= padded`.
     #[inline]
     #[target_feature(enable = "avx2,fma")]
-    #[allow(clippy::too_many_arguments)]
     unsafe fn tile_avx2<const R: usize, const S: usize>(
         base: *const f32,
         d: usize,

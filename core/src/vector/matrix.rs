@@ -1,4 +1,4 @@
-//! The in-memory vector matrix that answers exact top-k search on a warm handle (design §7).
+//! The in-memory vector matrix that answers exact top-k search on a warm handle (docs/vectors.md).
 //!
 //! This module owns a contiguous, 64-byte aligned, row-major block of unit vectors of one dimension,
 //! the id → row map, the interned domain and node-type labels, and the search itself: a fused scan
@@ -604,11 +604,13 @@ impl VectorMatrix {
         } else {
             Vec::new()
         };
+        // The caller's stop sources, checked by the scans on the workers between row blocks.
+        let ctx = crate::cancel::Context::current();
         let scan = |r: Range<usize>| {
             if packed.is_empty() {
-                self.batch_scan(queries, nq, r, &f, params.k)
+                self.batch_scan(queries, nq, r, &f, params.k, &ctx)
             } else {
-                self.block_scan(kernel, &packed, nq, r, &f, params.k)
+                self.block_scan(kernel, &packed, nq, r, &f, params.k, &ctx)
             }
         };
         let tops = if threads <= 1 {
@@ -628,11 +630,13 @@ impl VectorMatrix {
                 )
             })?
         };
+        ctx.check()?;
         Ok(tops.into_iter().map(|t| self.hits(t)).collect())
     }
 
     /// The batch scan of `rows` with the register-blocked kernel: one fused pass per block of packed
-    /// queries, scores compared with each query's cut inside the kernel.
+    /// queries, scores compared with each query's cut inside the kernel. The rows go in slices of
+    /// [`CHECK_ROWS`], each checked against `ctx` first (a stopped scan returns what it has).
     fn block_scan(
         &self,
         kernel: Kernel,
@@ -641,23 +645,42 @@ impl VectorMatrix {
         rows: Range<usize>,
         f: &Filter,
         k: usize,
+        ctx: &crate::cancel::Context,
     ) -> Vec<TopK> {
         let d = self.dim;
-        let block = &self.data.as_slice()[rows.start * d..rows.end * d];
         let by_id = self.by_id();
         let mut tops: Vec<TopK> = (0..nq).map(|_| TopK::new(k)).collect();
-        let mut q0 = 0;
-        for p in packed {
-            let mut cuts = vec![f32::INFINITY; p.padded()];
-            cuts[..p.count()].fill(f.floor);
-            let tops = &mut tops[q0..q0 + p.count()];
-            kernel.scan_block(block, p, &mut cuts, |r, q, score, cut| {
-                let row = rows.start + r;
-                if f.passes(self, row, score) && tops[q].push(score, row as u32, by_id) {
-                    *cut = tops[q].threshold().max(f.floor);
+        let mut cuts: Vec<Vec<f32>> = packed
+            .iter()
+            .map(|p| {
+                let mut c = vec![f32::INFINITY; p.padded()];
+                c[..p.count()].fill(f.floor);
+                c
+            })
+            .collect();
+        let mut start = rows.start;
+        while start < rows.end {
+            if ctx.stopped() {
+                break;
+            }
+            let end = (start + CHECK_ROWS).min(rows.end);
+            let block = &self.data.as_slice()[start * d..end * d];
+            let mut q0 = 0;
+            for (p, cuts) in packed.iter().zip(cuts.iter_mut()) {
+                // Also between blocks of queries: a slice against many thousand queries is long.
+                if ctx.stopped() {
+                    return tops;
                 }
-            });
-            q0 += p.count();
+                let tops = &mut tops[q0..q0 + p.count()];
+                kernel.scan_block(block, p, cuts, |r, q, score, cut| {
+                    let row = start + r;
+                    if f.passes(self, row, score) && tops[q].push(score, row as u32, by_id) {
+                        *cut = tops[q].threshold().max(f.floor);
+                    }
+                });
+                q0 += p.count();
+            }
+            start = end;
         }
         tops
     }
@@ -671,6 +694,7 @@ impl VectorMatrix {
         rows: Range<usize>,
         f: &Filter,
         k: usize,
+        ctx: &crate::cancel::Context,
     ) -> Vec<TopK> {
         let d = self.dim;
         let data = self.data.as_slice();
@@ -681,11 +705,18 @@ impl VectorMatrix {
         let mut scratch = vec![0.0f32; qb * BATCH_ROW_BLOCK];
         let mut start = rows.start;
         while start < rows.end {
+            if ctx.stopped() {
+                break;
+            }
             let end = (start + BATCH_ROW_BLOCK).min(rows.end);
             let nr = end - start;
             let block = &data[start * d..end * d];
             let mut q0 = 0;
             while q0 < nq {
+                // Also between blocks of queries: a row block against many queries is long.
+                if ctx.stopped() {
+                    return tops;
+                }
                 let q1 = (q0 + qb).min(nq);
                 let m = q1 - q0;
                 let qs = &queries[q0 * d..q1 * d];
@@ -734,6 +765,10 @@ impl VectorMatrix {
         tops
     }
 }
+
+/// Rows a batch scan handles between two cancellation checks: 4096 rows of 384 floats against up to
+/// 512 queries is about a millisecond of work.
+const CHECK_ROWS: usize = 4096;
 
 /// Queries per packed block of the register-blocked batch kernel: their transposed form (`dim` rows of
 /// the padded count) fits in about 512 KiB, so it stays in L2 while the rows stream past.

@@ -1,6 +1,7 @@
-//! Fixtures shared by the integration tests: every database shape of design §4, built from DDL written
+//! Fixtures shared by the integration tests: every database shape of docs/schema.md, built from DDL written
 //! here (no binary fixtures), and helpers to snapshot a database's content.
 
+// Compiled into several integration-test binaries, each of which uses only some of these helpers.
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
@@ -358,4 +359,35 @@ pub fn file_hash(path: &Path) -> String {
     use sha2::Digest;
     let bytes = std::fs::read(path).unwrap();
     format!("{:x}", sha2::Sha256::digest(bytes))
+}
+
+/// A legacy v8 file (as [`Fixture::LegacyV8`]) whose `nodes` table carries `extra` after its last
+/// canonical column (`extra` starts with a comma: `, created text DEFAULT (datetime('now'))`), with `n`
+/// nodes written through the canonical columns only (extra columns take their defaults).
+pub fn build_legacy_v8_nodes(path: &Path, extra: &str, n: usize) {
+    try_build_legacy_v8_nodes(path, extra, n).unwrap();
+}
+
+/// [`build_legacy_v8_nodes`], returning SQLite's refusal (of `extra`, or of the rows under it).
+pub fn try_build_legacy_v8_nodes(path: &Path, extra: &str, n: usize) -> rusqlite::Result<()> {
+    let conn = Connection::open(path)?;
+    conn.execute_batch(&format!(
+        "CREATE TABLE nodes (id TEXT PRIMARY KEY, type TEXT, title TEXT, content TEXT, domain TEXT, layer TEXT, embedding BLOB, hash TEXT, meta TEXT, date TEXT{extra});
+         CREATE TABLE edges (source TEXT, target TEXT, type TEXT, confidence REAL DEFAULT 1, veracity REAL DEFAULT 1, context_source TEXT, PRIMARY KEY (source, target, type));
+         CREATE INDEX idx_edges_source ON edges(source);
+         CREATE INDEX idx_edges_target ON edges(target);
+         CREATE TABLE ember_state (file_path text PRIMARY KEY NOT NULL, last_analyzed text, sidecar_created integer, confidence real);
+         CREATE TABLE history (id integer PRIMARY KEY AUTOINCREMENT NOT NULL, entity_type text NOT NULL, entity_id text NOT NULL, action text NOT NULL, old_value text, new_value text, timestamp text DEFAULT (CURRENT_TIMESTAMP));
+         PRAGMA user_version = 8;"
+    ))?;
+    for i in 0..n {
+        conn.execute(
+            "INSERT INTO nodes (id, type, title, content, domain, layer, embedding, hash, meta, date) VALUES (?1, 'note', ?2, NULL, 'knowledge', 'experience', ?3, ?4, '{\"a\":1}', '2025-12-01')",
+            (format!("node-{i:04}"), format!("T{i}"), blob(i as u32, 8), format!("h{i}")),
+        )?;
+    }
+    if n > 0 {
+        insert_edges(&conn, n, true);
+    }
+    Ok(())
 }

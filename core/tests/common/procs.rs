@@ -2,6 +2,7 @@
 //! `RESONANCE_REL_CHILD` naming a role (see `child_entry` in `reliability.rs`), and the parent waits
 //! with a timeout, kills with SIGKILL, and reads the acknowledgement log a writer fsyncs.
 
+// Compiled into several integration-test binaries, each of which uses only some of these helpers.
 #![allow(dead_code)]
 
 use std::io::Write;

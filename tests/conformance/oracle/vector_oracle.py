@@ -5,7 +5,7 @@ Writes tests/conformance/cases/vector_*.json. Run it from any directory:
     tests/conformance/oracle/.venv/bin/python tests/conformance/oracle/vector_oracle.py
 (the venv needs the packages of requirements.txt). The engine is never called here.
 
-Semantics checked (design §7): vectors are L2-normalised before storing (norm in float64, stored as float32);
+Semantics checked (docs/vectors.md): vectors are L2-normalised before storing (norm in float64, stored as float32);
 the query is normalised the same way; score = float32 dot product; results sorted by score descending, ties
 by id ascending; by default only scores > 0, `min_score` keeps scores >= it; domain/type filters; k = 0
 returns nothing; `search_like` excludes the node itself; blobs written by other programs that are malformed

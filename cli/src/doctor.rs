@@ -1,0 +1,117 @@
+//! `resonance doctor`: the health report and the content checks, exit 0 / 1 / 2.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use resonance::{Database, Error, OpenOptions};
+use serde_json::{json, Value};
+
+use crate::output::{fail, print_json};
+
+/// Runs the doctor on `path`: 0 healthy, 1 problems, 2 could not open.
+pub fn doctor(path: &Path, json_out: bool) -> ExitCode {
+    if !path.exists() {
+        let e = Error::Io {
+            message: format!("{} does not exist", path.display()),
+            source: None,
+        };
+        if json_out {
+            print_json(
+                &json!({"ok": false, "could_not_open": true, "error": {"code": e.code(), "message": e.to_string()}}),
+            );
+        }
+        eprintln!("error [{}]: {e}", e.code());
+        return ExitCode::from(2);
+    }
+    let db = match Database::open_with(
+        path,
+        OpenOptions {
+            migrate: false,
+            ..Default::default()
+        },
+    ) {
+        Ok(db) => db,
+        Err(e) => {
+            if json_out {
+                print_json(
+                    &json!({"ok": false, "could_not_open": true, "error": {"code": e.code(), "message": e.to_string()}}),
+                );
+            }
+            eprintln!("error [{}]: {e}", e.code());
+            return ExitCode::from(2);
+        }
+    };
+    let report = match db.health() {
+        Ok(h) => h,
+        Err(e) => return fail(&e),
+    };
+    // The file's problems and the content checks, both from the core's report (as `db.health()`
+    // gives them to every binding); either fails the doctor.
+    let mut problems = report.problems();
+    problems.extend(report.content.iter().cloned());
+    let index = db.vector_index_info().ok();
+    if json_out {
+        print_json(&json!({
+            "ok": problems.is_empty(),
+            "problems": problems,
+            "health": serde_json::to_value(&report).unwrap_or(Value::Null),
+            "vector_index": index.map(|i| serde_json::to_value(i).unwrap_or(Value::Null)),
+            "warnings": db.warnings(),
+        }));
+    } else {
+        println!("Resonance doctor — {}", report.path);
+        println!("  SQLite {} · journal {} · busy_timeout {} ms · synchronous {} · mmap {} · foreign_keys {} · temp_store {}",
+            report.sqlite_version, report.journal_mode, report.busy_timeout_ms, report.synchronous, report.mmap_size,
+            report.foreign_keys, report.temp_store);
+        println!(
+            "  quick_check: {} · write probe: {}",
+            report.quick_check, report.write_probe
+        );
+        println!("  schema: {}", report.schema.shape);
+        for row in &report.schema.drizzle_ledger {
+            println!(
+                "    application step {} (created_at {})",
+                row.hash,
+                row.created_at.unwrap_or(0)
+            );
+        }
+        for m in &report.schema.resonance_applied {
+            println!(
+                "    Resonance V{} {} applied {}",
+                m.version, m.name, m.applied_on
+            );
+        }
+        if report.schema.pending.is_empty() {
+            println!("    pending: none");
+        } else {
+            println!("    pending: {}", report.schema.pending.join(", "));
+        }
+        println!(
+            "  nodes {} · edges {} · dangling edges {}",
+            report.nodes, report.edges, report.dangling_edges
+        );
+        println!(
+            "  vectors {} · dimensions {:?} · zero {} · not unit {} · malformed {}",
+            report.vectors.count,
+            report.vectors.dimensions,
+            report.vectors.zero,
+            report.vectors.non_normalised,
+            report.vectors.malformed
+        );
+        for w in db.warnings() {
+            println!("  warning: {w}");
+        }
+        if problems.is_empty() {
+            println!("  healthy");
+        } else {
+            for p in &problems {
+                println!("  problem: {p}");
+            }
+        }
+    }
+    if problems.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}

@@ -1,0 +1,63 @@
+//! `resonance search`: nearest nodes to a vector, a stored node or a text.
+
+use std::path::{Path, PathBuf};
+
+use resonance::{Database, Error, SearchOptions};
+use serde_json::{json, Value};
+
+use crate::embed;
+use crate::output::print_json;
+
+fn read_f32_file(p: &Path) -> resonance::Result<Vec<f32>> {
+    let bytes = std::fs::read(p).map_err(|e| Error::io("cannot read", p, e))?;
+    resonance::vector::fafcas::decode(&bytes)
+}
+
+/// Runs one search on `path` and prints the hits.
+pub fn search(
+    path: &Path,
+    vector_json: Option<String>,
+    vector_file: Option<PathBuf>,
+    like: Option<String>,
+    text: Option<String>,
+    opts: &SearchOptions,
+    json_out: bool,
+) -> resonance::Result<()> {
+    let db = Database::open(path)?;
+    let hits = if let Some(id) = like {
+        db.search_like(&id, opts)?
+    } else {
+        let q: Vec<f32> = if let Some(j) = vector_json {
+            serde_json::from_str(&j)
+                .map_err(|e| Error::InvalidArgument(format!("--vector-json: {e}")))?
+        } else if let Some(f) = vector_file {
+            read_f32_file(&f)?
+        } else if let Some(t) = text {
+            embed::embed(&t)
+        } else {
+            return Err(Error::InvalidArgument(
+                "give --vector-json, --vector-file, --like or --text".into(),
+            ));
+        };
+        db.search(&q, opts)?
+    };
+    if json_out {
+        print_json(&Value::Array(
+            hits.iter()
+                .map(|h| json!({"id": h.id, "score": h.score}))
+                .collect(),
+        ));
+    } else {
+        for h in &hits {
+            let title = db
+                .get_node(&h.id)?
+                .and_then(|n| n.title)
+                .unwrap_or_default();
+            println!("{:.4}  {}  {}", h.score, h.id, title);
+        }
+        if hits.is_empty() {
+            println!("no results");
+        }
+    }
+    Ok(())
+}
