@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
-use resonance::graph::{Direction, GraphSnapshot};
+use resonance::graph::{Direction, GraphSnapshot, TraverseOptions};
 use serde_json::{json, Value};
 
 const TOL: f64 = 1e-5;
@@ -97,16 +97,27 @@ fn run(g: &GraphSnapshot, op: &str, a: &Value) -> Result<Value, String> {
     let u = |k: &str| a[k].as_u64().unwrap_or_else(|| panic!("arg {k}")) as usize;
     let f = |k: &str| a[k].as_f64().unwrap_or_else(|| panic!("arg {k}"));
     let code = |e: resonance::Error| e.code().to_owned();
+    // `direction` left out: the core's default (the same default the options structs hold).
+    let direction = match a["direction"].as_str() {
+        Some(d) => d.parse::<Direction>().map_err(code)?,
+        None => TraverseOptions::default().direction,
+    };
     Ok(match op {
         "neighbors" => json!(g.neighbors(s("id")).map_err(code)?),
         "successors" => json!(g.successors(s("id")).map_err(code)?),
         "predecessors" => json!(g.predecessors(s("id")).map_err(code)?),
         "degree" => json!(g.degree(s("id")).map_err(code)?),
         "traverse" => json!(g
-            .traverse(s("start"), u("max_depth"), Direction::Outgoing)
+            .traverse(
+                s("start"),
+                a["max_depth"]
+                    .as_u64()
+                    .map_or(TraverseOptions::default().max_depth, |d| d as usize),
+                direction
+            )
             .map_err(code)?),
         "shortest_path" => json!(g
-            .shortest_path(s("source"), s("target"), Direction::Outgoing)
+            .shortest_path(s("source"), s("target"), direction)
             .map_err(code)?),
         "pagerank" => scores(
             g.pagerank(f("alpha"), f("tolerance"), u("max_iterations"))
