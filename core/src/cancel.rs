@@ -36,7 +36,8 @@ use crate::error::{Error, ErrorKind, Result};
 /// let token = resonance::CancelToken::new();
 /// let t = token.clone();
 /// std::thread::spawn(move || t.cancel()); // e.g. from a signal handler thread or a UI
-/// match token.scope(|| db.link_candidates(10)) {
+/// let opts = resonance::LinkCandidateOptions::default();
+/// match token.scope(|| db.link_candidates(&opts)) {
 ///     Ok(pairs) => println!("{} pairs", pairs.len()),
 ///     Err(e) if e.kind() == resonance::ErrorKind::Interrupted => println!("stopped"),
 ///     Err(e) => return Err(e.into()),
