@@ -10,23 +10,27 @@
  *    RESONANCE_INVALID_ARGUMENT, never a crash; a panic inside the library gives RESONANCE_INTERNAL;
  *  - every returned allocation has exactly one free function, which accepts NULL and ignores a
  *    pointer already freed;
- *  - option structs: a NULL pointer means the defaults. resonance_open_options,
- *    resonance_migrate_options, resonance_search_filter and resonance_list_options: zero-initialised
- *    means the defaults too.
+ *  - option structs: a NULL pointer means the defaults.
  *
- * Option structs that can grow (the first field is `uint32_t size`: resonance_traverse_options,
- * resonance_path_options, resonance_pagerank_options, resonance_betweenness_options,
- * resonance_community_options, resonance_link_candidate_options, resonance_pillar_options):
- *  - fill one with its resonance_<x>_options_default(), which sets every field to the library's
- *    default and `size` to sizeof(struct), then change the fields you need; or set `size` to
- *    sizeof(struct) yourself and every field;
+ * Option structs can grow: the first field of each is `uint32_t size`.
+ *  - fill one with its resonance_<x>_default() (resonance_open_options_default(),
+ *    resonance_pagerank_options_default(), ...), which sets every field to the library's default and
+ *    `size` to sizeof(struct), then change the fields you need; or set `size` to sizeof(struct)
+ *    yourself and every field;
  *  - the library reads only the fields within `size`; a field past it (one a newer header added)
  *    keeps the library's default, so a program built against an older header keeps working with a
  *    newer library. New fields are only ever appended, each at or past the sizeof of every earlier
  *    version of the struct;
- *  - `size` 0 or below the struct's first version is RESONANCE_INVALID_ARGUMENT; so is a `size`
- *    larger than the library's struct when a byte past the library's struct is not zero (a program
- *    built against a newer header that sets a field this library does not know).
+ *  - `size` below the struct's first version is RESONANCE_INVALID_ARGUMENT; so is a `size` larger
+ *    than the library's struct when a byte past the library's struct is not zero (a program built
+ *    against a newer header that sets a field this library does not know);
+ *  - resonance_open_options, resonance_migrate_options, resonance_search_filter and
+ *    resonance_list_options, whose 0 and NULL fields mean "the library's default", also accept
+ *    `size` 0 as their first version: a zero-initialised one (`= {0}`, memset) means the defaults.
+ *    The graph option structs (resonance_traverse_options, resonance_path_options,
+ *    resonance_pagerank_options, resonance_betweenness_options, resonance_community_options,
+ *    resonance_link_candidate_options, resonance_pillar_options) hold real values (a damping factor
+ *    of 0 is a value): `size` 0 is RESONANCE_INVALID_ARGUMENT, use their *_default().
  *
  * Thread-safety: a resonance_db* may be shared between threads. Result structs are owned by the
  * caller, independent of the handle (they stay valid after close/free), and may be used from any
@@ -159,10 +163,16 @@ typedef enum resonance_status {
 typedef struct resonance_db resonance_db;
 
 /**
- * How to open a database. A zero-initialised struct (or a NULL pointer) means the defaults:
- * read-write, migrating, no destructive steps, backups on, a 5000 ms busy timeout, 7 days of backups.
+ * How to open a database (`resonance_db_open`). A NULL pointer or a zero-initialised struct means
+ * the library's defaults: read-write, migrating, no destructive steps, backups on, and the engine's
+ * busy timeout, backup retention and open time limit (docs/connections.md).
  */
 typedef struct resonance_open_options {
+  /**
+   * `sizeof(resonance_open_options)`, or 0 for the first version (see the size rule in the
+   * header).
+   */
+  uint32_t size;
   /**
    * Open a read-only handle (an existing WAL database already at the current schema only).
    */
@@ -180,14 +190,20 @@ typedef struct resonance_open_options {
    */
   bool no_backup;
   /**
-   * `PRAGMA busy_timeout` in milliseconds; 0 means the default (5000); otherwise from 1000 to
+   * `PRAGMA busy_timeout` in milliseconds; 0 means the engine's default; otherwise from 1000 to
    * 2147483647 (`INT32_MAX`, SQLite's limit).
    */
   uint32_t busy_timeout_ms;
   /**
-   * Backups older than this many days are pruned (the newest is always kept); 0 means 7.
+   * Backups older than this many days are pruned (the newest is always kept); 0 means the
+   * engine's default.
    */
   uint32_t backup_retention_days;
+  /**
+   * Time limit of the open itself (waiting for locks, adoption, migration) in milliseconds; 0
+   * means the engine's default. Past it the open fails with `RESONANCE_INTERRUPTED`.
+   */
+  uint32_t open_timeout_ms;
 } resonance_open_options;
 
 /**
@@ -343,10 +359,15 @@ typedef struct resonance_health {
 } resonance_health;
 
 /**
- * How to migrate explicitly (`resonance_db_migrate`). Zero-initialised (or NULL) means: apply, no
- * destructive steps, back up first, keep the handle's backup retention.
+ * How to migrate explicitly (`resonance_db_migrate`). A NULL pointer or a zero-initialised struct
+ * means: apply, no destructive steps, back up first, keep the handle's backup retention.
  */
 typedef struct resonance_migrate_options {
+  /**
+   * `sizeof(resonance_migrate_options)`, or 0 for the first version (see the size rule in the
+   * header).
+   */
+  uint32_t size;
   /**
    * List what would run and change nothing.
    */
@@ -710,6 +731,74 @@ typedef struct resonance_graph_stats {
 } resonance_graph_stats;
 
 /**
+ * Filters of a search. A NULL pointer or a zero-initialised struct means: the engine's minimum
+ * score, every domain and type, all cores.
+ */
+typedef struct resonance_search_filter {
+  /**
+   * `sizeof(resonance_search_filter)`, or 0 for the first version (see the size rule in the
+   * header).
+   */
+  uint32_t size;
+  /**
+   * Whether `min_score` is given.
+   */
+  bool has_min_score;
+  /**
+   * Keep scores ≥ this (when `has_min_score`); otherwise only scores > 0 are kept.
+   */
+  float min_score;
+  /**
+   * Only nodes of this domain (NULL: any).
+   */
+  const char *domain;
+  /**
+   * Only nodes of this type (NULL: any).
+   */
+  const char *node_type;
+  /**
+   * Threads to score with; 0 means all cores, 1 the calling thread only.
+   */
+  uint32_t threads;
+} resonance_search_filter;
+
+/**
+ * Options of `resonance_node_list`. A NULL pointer or a zero-initialised struct means every node,
+ * without embeddings.
+ */
+typedef struct resonance_list_options {
+  /**
+   * `sizeof(resonance_list_options)`, or 0 for the first version (see the size rule in the
+   * header).
+   */
+  uint32_t size;
+  /**
+   * Only this domain (NULL: any).
+   */
+  const char *domain;
+  /**
+   * Only this type (NULL: any).
+   */
+  const char *node_type;
+  /**
+   * Whether `limit` applies.
+   */
+  bool has_limit;
+  /**
+   * At most this many nodes (when `has_limit`).
+   */
+  size_t limit;
+  /**
+   * Skip this many first.
+   */
+  size_t offset;
+  /**
+   * Include each node's embedding.
+   */
+  bool with_embeddings;
+} resonance_list_options;
+
+/**
  * A node to write. Every `const char*` may be NULL (stored as NULL; `domain` defaults to
  * `"knowledge"`, `layer` to `"experience"`) except `id`. The strings are read during the call only.
  */
@@ -811,36 +900,6 @@ typedef struct resonance_node {
    */
   size_t embedding_len;
 } resonance_node;
-
-/**
- * Options of `resonance_node_list`. Zero-initialised (or NULL) means every node, without embeddings.
- */
-typedef struct resonance_list_options {
-  /**
-   * Only this domain (NULL: any).
-   */
-  const char *domain;
-  /**
-   * Only this type (NULL: any).
-   */
-  const char *node_type;
-  /**
-   * Whether `limit` applies.
-   */
-  bool has_limit;
-  /**
-   * At most this many nodes (when `has_limit`).
-   */
-  size_t limit;
-  /**
-   * Skip this many first.
-   */
-  size_t offset;
-  /**
-   * Include each node's embedding.
-   */
-  bool with_embeddings;
-} resonance_list_options;
 
 /**
  * A list of nodes. Free it with `resonance_nodes_free` (which frees every node in it; never free an
@@ -1097,33 +1156,6 @@ typedef struct resonance_vector {
    */
   size_t len;
 } resonance_vector;
-
-/**
- * Filters of a search. Zero-initialised (or NULL) means: only scores > 0, every domain and type,
- * all cores.
- */
-typedef struct resonance_search_filter {
-  /**
-   * Whether `min_score` is given.
-   */
-  bool has_min_score;
-  /**
-   * Keep scores ≥ this (when `has_min_score`); otherwise only scores > 0 are kept.
-   */
-  float min_score;
-  /**
-   * Only nodes of this domain (NULL: any).
-   */
-  const char *domain;
-  /**
-   * Only nodes of this type (NULL: any).
-   */
-  const char *node_type;
-  /**
-   * Threads to score with; 0 means all cores, 1 the calling thread only.
-   */
-  uint32_t threads;
-} resonance_search_filter;
 
 /**
  * A search hit: a node id and its score (the cosine with the query).
@@ -1598,6 +1630,26 @@ void resonance_pillars_free(struct resonance_pillars *pillars);
 enum resonance_status resonance_graph_stats_get(struct resonance_db *db,
                                                 struct resonance_graph_stats *stats_out,
                                                 char **err_out);
+
+/**
+ * The defaults of `resonance_open_options` (every field 0: the library's default), with `size` set.
+ */
+struct resonance_open_options resonance_open_options_default(void);
+
+/**
+ * The defaults of `resonance_migrate_options` (every field 0), with `size` set.
+ */
+struct resonance_migrate_options resonance_migrate_options_default(void);
+
+/**
+ * The defaults of `resonance_search_filter` (every field 0 or NULL), with `size` set.
+ */
+struct resonance_search_filter resonance_search_filter_default(void);
+
+/**
+ * The defaults of `resonance_list_options` (every field 0 or NULL), with `size` set.
+ */
+struct resonance_list_options resonance_list_options_default(void);
 
 /**
  * The defaults of `resonance_traverse_options`, with `size` set.

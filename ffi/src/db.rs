@@ -4,8 +4,7 @@
 use std::ffi::c_char;
 use std::path::Path;
 
-use resonance::{MigrateOptions, OpenOptions};
-
+use crate::options::{read_options, resonance_migrate_options, resonance_open_options};
 use crate::types::*;
 use crate::{
     arg_str, guard, handle, new_string, opt_str, out_ptr, publish, publish_db, reclaim,
@@ -36,23 +35,8 @@ pub unsafe extern "C" fn resonance_db_open(
         let out = out_ptr(db_out, "db_out")?;
         *out = std::ptr::null_mut();
         let path = arg_str(path, "path")?;
-        // SAFETY: NULL or a valid struct (documented).
-        let o = unsafe { options.as_ref() }.copied().unwrap_or_default();
-        let mut opts = OpenOptions {
-            read_only: o.read_only,
-            migrate: !o.no_migrate,
-            allow_destructive: o.allow_destructive,
-            backup: !o.no_backup,
-            ..OpenOptions::default()
-        };
-        if o.busy_timeout_ms != 0 {
-            // The range (at most INT32_MAX, SQLite's `int`) is checked by the core's `validate`.
-            opts.busy_timeout_ms = o.busy_timeout_ms;
-        }
-        if o.backup_retention_days != 0 {
-            opts.backup_retention_days = o.backup_retention_days;
-        }
-        opts.validate()?;
+        // SAFETY: NULL or a valid struct of at least `size` bytes (documented).
+        let opts = unsafe { read_options(options) }?.to_core()?;
         let db = resonance::Database::open_with(path, opts)?;
         *out = publish_db(db);
         Ok(())
@@ -152,15 +136,8 @@ pub unsafe extern "C" fn resonance_db_migrate(
 ) -> resonance_status {
     guard!(err_out, {
         crate::write_opt(steps_out, std::ptr::null_mut());
-        // SAFETY: NULL or a valid struct (documented).
-        let o = unsafe { options.as_ref() }.copied().unwrap_or_default();
-        let opts = MigrateOptions {
-            dry_run: o.dry_run,
-            allow_destructive: o.allow_destructive,
-            backup: !o.no_backup,
-            backup_retention_days: (o.backup_retention_days != 0)
-                .then_some(o.backup_retention_days),
-        };
+        // SAFETY: NULL or a valid struct of at least `size` bytes (documented).
+        let opts = unsafe { read_options(options) }?.to_core();
         let report = handle(db)?.migrate(&opts)?;
         let ids: Vec<&str> = report.steps.iter().map(|s| s.id.as_str()).collect();
         crate::write_opt(

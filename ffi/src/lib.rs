@@ -582,11 +582,10 @@ mod string_inputs {
 
             let mut hits: *mut resonance_hits = ptr::null_mut();
             let filter = resonance_search_filter {
-                has_min_score: false,
-                min_score: 0.0,
                 domain: s.as_ptr(),
                 node_type: s.as_ptr(),
                 threads: 1,
+                ..resonance_search_filter_default()
             };
             let st = unsafe {
                 resonance_vector_search_like(db.db, s.as_ptr(), 3, &filter, &mut hits, ptr::null_mut())

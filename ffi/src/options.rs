@@ -12,13 +12,22 @@
 //!   know was set: the Linux `copy_struct_from_user` rule). A NULL pointer means every default.
 //!
 //! The defaults are never written here: each `*_default()` copies the core's `Default`.
+//!
+//! The structs whose zero value means the defaults (`resonance_open_options`,
+//! `resonance_migrate_options`, `resonance_search_filter`, `resonance_list_options`: a 0 or NULL
+//! field means "the library's default") follow the same rule, except that `size` 0 reads as their
+//! first version, so a zero-initialised struct keeps meaning the defaults.
 
+use std::ffi::c_char;
 use std::mem::{offset_of, size_of};
 
 use resonance::{
-    BetweennessOptions, CommunityOptions, Direction, Error, LinkCandidateOptions, PageRankOptions,
-    PathOptions, PillarOptions, TraverseOptions,
+    BetweennessOptions, CommunityOptions, Direction, Error, LinkCandidateOptions, ListOptions,
+    MigrateOptions, OpenOptions, PageRankOptions, PathOptions, PillarOptions, SearchOptions,
+    TraverseOptions,
 };
+
+use crate::opt_string;
 
 /// `direction` value: along edges (source to target), the default.
 pub const RESONANCE_DIRECTION_OUTGOING: u32 = 0;
@@ -54,6 +63,9 @@ pub(crate) trait SizedOptions: Copy {
     const FIRST_SIZE: usize;
     /// The core's defaults, `size` set to this library's `sizeof`.
     fn defaults() -> Self;
+    /// Whether `size` 0 reads as the first version (the structs whose zero value means the
+    /// defaults: a zero-initialised one keeps working) instead of `RESONANCE_INVALID_ARGUMENT`.
+    const ZERO_IS_FIRST_VERSION: bool = false;
 }
 
 /// Reads the caller's `*p` under the size rule (NULL: the defaults).
@@ -66,7 +78,10 @@ pub(crate) unsafe fn read_options<T: SizedOptions>(p: *const T) -> Result<T, Err
         return Ok(out);
     }
     // SAFETY: every struct of the rule starts with `uint32_t size` (documented).
-    let size = unsafe { std::ptr::read_unaligned(p.cast::<u32>()) } as usize;
+    let size = match unsafe { std::ptr::read_unaligned(p.cast::<u32>()) } as usize {
+        0 if T::ZERO_IS_FIRST_VERSION => T::FIRST_SIZE,
+        size => size,
+    };
     if size < T::FIRST_SIZE {
         return Err(Error::InvalidArgument(format!(
             "{}.size is {size}, below the struct's first version ({} bytes): set it with {}_default() \
@@ -103,6 +118,240 @@ pub(crate) unsafe fn read_options<T: SizedOptions>(p: *const T) -> Result<T, Err
 
 fn size_u32<T>() -> u32 {
     size_of::<T>() as u32
+}
+
+/// How to open a database (`resonance_db_open`). A NULL pointer or a zero-initialised struct means
+/// the library's defaults: read-write, migrating, no destructive steps, backups on, and the engine's
+/// busy timeout, backup retention and open time limit (docs/connections.md).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct resonance_open_options {
+    /// `sizeof(resonance_open_options)`, or 0 for the first version (see the size rule in the
+    /// header).
+    pub size: u32,
+    /// Open a read-only handle (an existing WAL database already at the current schema only).
+    pub read_only: bool,
+    /// Do not migrate on open (the pending steps are reported as warnings).
+    pub no_migrate: bool,
+    /// Allow migrations marked destructive.
+    pub allow_destructive: bool,
+    /// Do not back a non-empty database up before changing its schema.
+    pub no_backup: bool,
+    /// `PRAGMA busy_timeout` in milliseconds; 0 means the engine's default; otherwise from 1000 to
+    /// 2147483647 (`INT32_MAX`, SQLite's limit).
+    pub busy_timeout_ms: u32,
+    /// Backups older than this many days are pruned (the newest is always kept); 0 means the
+    /// engine's default.
+    pub backup_retention_days: u32,
+    /// Time limit of the open itself (waiting for locks, adoption, migration) in milliseconds; 0
+    /// means the engine's default. Past it the open fails with `RESONANCE_INTERRUPTED`.
+    pub open_timeout_ms: u32,
+}
+
+impl SizedOptions for resonance_open_options {
+    const NAME: &'static str = "resonance_open_options";
+    const FIRST_SIZE: usize = size_of::<resonance_open_options>();
+    const ZERO_IS_FIRST_VERSION: bool = true;
+    fn defaults() -> Self {
+        resonance_open_options {
+            size: size_u32::<Self>(),
+            ..Self::default()
+        }
+    }
+}
+
+impl resonance_open_options {
+    pub(crate) fn to_core(self) -> Result<OpenOptions, Error> {
+        let mut o = OpenOptions {
+            read_only: self.read_only,
+            migrate: !self.no_migrate,
+            allow_destructive: self.allow_destructive,
+            backup: !self.no_backup,
+            ..OpenOptions::default()
+        };
+        // 0: the core's default. The ranges are checked by the core's `validate`.
+        if self.busy_timeout_ms != 0 {
+            o.busy_timeout_ms = self.busy_timeout_ms;
+        }
+        if self.backup_retention_days != 0 {
+            o.backup_retention_days = self.backup_retention_days;
+        }
+        if self.open_timeout_ms != 0 {
+            o.open_timeout_ms = self.open_timeout_ms;
+        }
+        o.validate()?;
+        Ok(o)
+    }
+}
+
+/// The defaults of `resonance_open_options` (every field 0: the library's default), with `size` set.
+#[no_mangle]
+pub extern "C" fn resonance_open_options_default() -> resonance_open_options {
+    resonance_open_options::defaults()
+}
+
+/// How to migrate explicitly (`resonance_db_migrate`). A NULL pointer or a zero-initialised struct
+/// means: apply, no destructive steps, back up first, keep the handle's backup retention.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct resonance_migrate_options {
+    /// `sizeof(resonance_migrate_options)`, or 0 for the first version (see the size rule in the
+    /// header).
+    pub size: u32,
+    /// List what would run and change nothing.
+    pub dry_run: bool,
+    /// Allow steps marked destructive.
+    pub allow_destructive: bool,
+    /// Do not back a non-empty database up first.
+    pub no_backup: bool,
+    /// Backup retention in days; 0 means the handle's (`resonance_open_options.backup_retention_days`).
+    pub backup_retention_days: u32,
+}
+
+impl SizedOptions for resonance_migrate_options {
+    const NAME: &'static str = "resonance_migrate_options";
+    const FIRST_SIZE: usize = size_of::<resonance_migrate_options>();
+    const ZERO_IS_FIRST_VERSION: bool = true;
+    fn defaults() -> Self {
+        resonance_migrate_options {
+            size: size_u32::<Self>(),
+            ..Self::default()
+        }
+    }
+}
+
+impl resonance_migrate_options {
+    pub(crate) fn to_core(self) -> MigrateOptions {
+        MigrateOptions {
+            dry_run: self.dry_run,
+            allow_destructive: self.allow_destructive,
+            backup: !self.no_backup,
+            backup_retention_days: (self.backup_retention_days != 0)
+                .then_some(self.backup_retention_days),
+        }
+    }
+}
+
+/// The defaults of `resonance_migrate_options` (every field 0), with `size` set.
+#[no_mangle]
+pub extern "C" fn resonance_migrate_options_default() -> resonance_migrate_options {
+    resonance_migrate_options::defaults()
+}
+
+/// Filters of a search. A NULL pointer or a zero-initialised struct means: the engine's minimum
+/// score, every domain and type, all cores.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct resonance_search_filter {
+    /// `sizeof(resonance_search_filter)`, or 0 for the first version (see the size rule in the
+    /// header).
+    pub size: u32,
+    /// Whether `min_score` is given.
+    pub has_min_score: bool,
+    /// Keep scores ≥ this (when `has_min_score`); otherwise only scores > 0 are kept.
+    pub min_score: f32,
+    /// Only nodes of this domain (NULL: any).
+    pub domain: *const c_char,
+    /// Only nodes of this type (NULL: any).
+    pub node_type: *const c_char,
+    /// Threads to score with; 0 means all cores, 1 the calling thread only.
+    pub threads: u32,
+}
+
+impl SizedOptions for resonance_search_filter {
+    const NAME: &'static str = "resonance_search_filter";
+    const FIRST_SIZE: usize = size_of::<resonance_search_filter>();
+    const ZERO_IS_FIRST_VERSION: bool = true;
+    fn defaults() -> Self {
+        resonance_search_filter {
+            size: size_u32::<Self>(),
+            has_min_score: false,
+            min_score: 0.0,
+            domain: std::ptr::null(),
+            node_type: std::ptr::null(),
+            threads: 0,
+        }
+    }
+}
+
+impl resonance_search_filter {
+    /// The core's options for a search of `k` hits under this filter (`domain` and `node_type` are
+    /// NULL or NUL-terminated strings, as documented on every call that takes a filter).
+    pub(crate) fn to_core(self, k: usize) -> Result<SearchOptions, Error> {
+        let mut o = SearchOptions {
+            k,
+            ..SearchOptions::default()
+        };
+        o.min_score = self.has_min_score.then_some(self.min_score);
+        o.domain = opt_string(self.domain, "filter.domain")?;
+        o.node_type = opt_string(self.node_type, "filter.node_type")?;
+        o.threads = (self.threads != 0).then_some(self.threads as usize);
+        Ok(o)
+    }
+}
+
+/// The defaults of `resonance_search_filter` (every field 0 or NULL), with `size` set.
+#[no_mangle]
+pub extern "C" fn resonance_search_filter_default() -> resonance_search_filter {
+    resonance_search_filter::defaults()
+}
+
+/// Options of `resonance_node_list`. A NULL pointer or a zero-initialised struct means every node,
+/// without embeddings.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct resonance_list_options {
+    /// `sizeof(resonance_list_options)`, or 0 for the first version (see the size rule in the
+    /// header).
+    pub size: u32,
+    /// Only this domain (NULL: any).
+    pub domain: *const c_char,
+    /// Only this type (NULL: any).
+    pub node_type: *const c_char,
+    /// Whether `limit` applies.
+    pub has_limit: bool,
+    /// At most this many nodes (when `has_limit`).
+    pub limit: usize,
+    /// Skip this many first.
+    pub offset: usize,
+    /// Include each node's embedding.
+    pub with_embeddings: bool,
+}
+
+impl SizedOptions for resonance_list_options {
+    const NAME: &'static str = "resonance_list_options";
+    const FIRST_SIZE: usize = size_of::<resonance_list_options>();
+    const ZERO_IS_FIRST_VERSION: bool = true;
+    fn defaults() -> Self {
+        resonance_list_options {
+            size: size_u32::<Self>(),
+            domain: std::ptr::null(),
+            node_type: std::ptr::null(),
+            has_limit: false,
+            limit: 0,
+            offset: 0,
+            with_embeddings: false,
+        }
+    }
+}
+
+impl resonance_list_options {
+    /// The core's list options (`domain` and `node_type` are NULL or NUL-terminated strings).
+    pub(crate) fn to_core(self) -> Result<ListOptions, Error> {
+        Ok(ListOptions {
+            domain: opt_string(self.domain, "options.domain")?,
+            node_type: opt_string(self.node_type, "options.node_type")?,
+            limit: self.has_limit.then_some(self.limit),
+            offset: self.offset,
+            with_embeddings: self.with_embeddings,
+        })
+    }
+}
+
+/// The defaults of `resonance_list_options` (every field 0 or NULL), with `size` set.
+#[no_mangle]
+pub extern "C" fn resonance_list_options_default() -> resonance_list_options {
+    resonance_list_options::defaults()
 }
 
 /// Options of `resonance_graph_traverse`. Fill with `resonance_traverse_options_default()`.
@@ -393,6 +642,48 @@ mod tests {
         assert_eq!(
             resonance_betweenness_options_default().to_core(),
             BetweennessOptions::default()
+        );
+    }
+
+    #[test]
+    fn zero_means_the_first_version_where_zero_means_the_defaults() {
+        // A zero-initialised open struct (size 0) is read as the first version: the core's defaults.
+        let zero = resonance_open_options::default();
+        assert_eq!(zero.size, 0);
+        let o = unsafe { read_options(&zero) }.unwrap().to_core().unwrap();
+        assert_eq!(o, OpenOptions::default());
+        let mut d = resonance_open_options_default();
+        assert_eq!(d.size as usize, size_of::<resonance_open_options>());
+        d.open_timeout_ms = 1234;
+        let o = unsafe { read_options(&d) }.unwrap().to_core().unwrap();
+        assert_eq!(o.open_timeout_ms, 1234);
+        // Between 0 and the first version: refused, as for every struct.
+        d.size = 4;
+        assert_eq!(
+            unsafe { read_options(&d) }.unwrap_err().code(),
+            "invalid_argument"
+        );
+        // The graph structs hold values: size 0 stays refused there.
+        let mut p = resonance_pagerank_options_default();
+        p.size = 0;
+        assert_eq!(
+            unsafe { read_options(&p) }.unwrap_err().code(),
+            "invalid_argument"
+        );
+        assert_eq!(
+            resonance_migrate_options_default().to_core(),
+            MigrateOptions::default()
+        );
+        assert_eq!(
+            resonance_list_options_default().to_core().unwrap(),
+            ListOptions::default()
+        );
+        assert_eq!(
+            resonance_search_filter_default().to_core(3).unwrap(),
+            SearchOptions {
+                k: 3,
+                ..SearchOptions::default()
+            }
         );
     }
 

@@ -2,8 +2,9 @@
 
 use std::ffi::c_char;
 
-use resonance::{EdgeInput, Error, ListOptions, NodeInput, NodeUpdate};
+use resonance::{EdgeInput, Error, NodeInput, NodeUpdate};
 
+use crate::options::{read_options, resonance_list_options};
 use crate::types::*;
 use crate::{
     arg_floats, arg_slice, arg_str, guard, handle, opt_str, opt_string, out_ptr, publish, reclaim,
@@ -182,15 +183,8 @@ pub unsafe extern "C" fn resonance_node_list(
     guard!(err_out, {
         let out = out_ptr(nodes_out, "nodes_out")?;
         *out = std::ptr::null_mut();
-        let mut opts = ListOptions::default();
-        // SAFETY: NULL or valid (documented).
-        if let Some(o) = unsafe { options.as_ref() } {
-            opts.domain = opt_string(o.domain, "options.domain")?;
-            opts.node_type = opt_string(o.node_type, "options.node_type")?;
-            opts.limit = o.has_limit.then_some(o.limit);
-            opts.offset = o.offset;
-            opts.with_embeddings = o.with_embeddings;
-        }
+        // SAFETY: NULL or a valid struct of at least `size` bytes (documented).
+        let opts = unsafe { read_options(options) }?.to_core()?;
         let nodes = handle(db)?.list_nodes(&opts)?;
         let (items, len) =
             crate::into_array(nodes.into_iter().map(resonance_node::from_core).collect());

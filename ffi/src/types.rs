@@ -23,41 +23,6 @@ pub struct resonance_db {
     pub(crate) _token: u8,
 }
 
-/// How to open a database. A zero-initialised struct (or a NULL pointer) means the defaults:
-/// read-write, migrating, no destructive steps, backups on, a 5000 ms busy timeout, 7 days of backups.
-#[repr(C)]
-#[derive(Debug, Clone, Copy, Default)]
-pub struct resonance_open_options {
-    /// Open a read-only handle (an existing WAL database already at the current schema only).
-    pub read_only: bool,
-    /// Do not migrate on open (the pending steps are reported as warnings).
-    pub no_migrate: bool,
-    /// Allow migrations marked destructive.
-    pub allow_destructive: bool,
-    /// Do not back a non-empty database up before changing its schema.
-    pub no_backup: bool,
-    /// `PRAGMA busy_timeout` in milliseconds; 0 means the default (5000); otherwise from 1000 to
-    /// 2147483647 (`INT32_MAX`, SQLite's limit).
-    pub busy_timeout_ms: u32,
-    /// Backups older than this many days are pruned (the newest is always kept); 0 means 7.
-    pub backup_retention_days: u32,
-}
-
-/// How to migrate explicitly (`resonance_db_migrate`). Zero-initialised (or NULL) means: apply, no
-/// destructive steps, back up first, keep the handle's backup retention.
-#[repr(C)]
-#[derive(Debug, Clone, Copy, Default)]
-pub struct resonance_migrate_options {
-    /// List what would run and change nothing.
-    pub dry_run: bool,
-    /// Allow steps marked destructive.
-    pub allow_destructive: bool,
-    /// Do not back a non-empty database up first.
-    pub no_backup: bool,
-    /// Backup retention in days; 0 means the handle's (`resonance_open_options.backup_retention_days`).
-    pub backup_retention_days: u32,
-}
-
 /// A node to write. Every `const char*` may be NULL (stored as NULL; `domain` defaults to
 /// `"knowledge"`, `layer` to `"experience"`) except `id`. The strings are read during the call only.
 #[repr(C)]
@@ -157,41 +122,6 @@ pub struct resonance_edge_input {
     pub veracity: f64,
     /// Where the edge came from, or NULL.
     pub context_source: *const c_char,
-}
-
-/// Filters of a search. Zero-initialised (or NULL) means: only scores > 0, every domain and type,
-/// all cores.
-#[repr(C)]
-#[derive(Debug, Clone, Copy)]
-pub struct resonance_search_filter {
-    /// Whether `min_score` is given.
-    pub has_min_score: bool,
-    /// Keep scores ≥ this (when `has_min_score`); otherwise only scores > 0 are kept.
-    pub min_score: f32,
-    /// Only nodes of this domain (NULL: any).
-    pub domain: *const c_char,
-    /// Only nodes of this type (NULL: any).
-    pub node_type: *const c_char,
-    /// Threads to score with; 0 means all cores, 1 the calling thread only.
-    pub threads: u32,
-}
-
-/// Options of `resonance_node_list`. Zero-initialised (or NULL) means every node, without embeddings.
-#[repr(C)]
-#[derive(Debug, Clone, Copy)]
-pub struct resonance_list_options {
-    /// Only this domain (NULL: any).
-    pub domain: *const c_char,
-    /// Only this type (NULL: any).
-    pub node_type: *const c_char,
-    /// Whether `limit` applies.
-    pub has_limit: bool,
-    /// At most this many nodes (when `has_limit`).
-    pub limit: usize,
-    /// Skip this many first.
-    pub offset: usize,
-    /// Include each node's embedding.
-    pub with_embeddings: bool,
 }
 
 /// A stored node. Each string is NULL when the column is NULL. `embedding` is NULL (and

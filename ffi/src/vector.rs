@@ -4,27 +4,16 @@ use std::ffi::c_char;
 
 use resonance::{Error, SearchOptions};
 
+use crate::options::{read_options, resonance_search_filter};
 use crate::types::*;
-use crate::{
-    arg_floats, arg_str, guard, handle, opt_string, out_ptr, publish, reclaim, resonance_status,
-};
+use crate::{arg_floats, arg_str, guard, handle, out_ptr, publish, reclaim, resonance_status};
 
 fn search_options(
     k: usize,
     filter: *const resonance_search_filter,
 ) -> Result<SearchOptions, Error> {
-    let mut opts = SearchOptions {
-        k,
-        ..SearchOptions::default()
-    };
-    // SAFETY: NULL or valid (documented on every caller).
-    if let Some(f) = unsafe { filter.as_ref() } {
-        opts.min_score = f.has_min_score.then_some(f.min_score);
-        opts.domain = opt_string(f.domain, "filter.domain")?;
-        opts.node_type = opt_string(f.node_type, "filter.node_type")?;
-        opts.threads = (f.threads != 0).then_some(f.threads as usize);
-    }
-    Ok(opts)
+    // SAFETY: NULL or a valid struct of at least `size` bytes (documented on every caller).
+    unsafe { read_options(filter) }?.to_core(k)
 }
 
 /// Stores `id`'s embedding (`len` floats; validated and normalised). `RESONANCE_NOT_FOUND` when the

@@ -79,6 +79,67 @@ TEST(open_options_and_warnings) {
     CHECK(db == NULL);
 }
 
+/* The size rule of the option structs whose zero value means the defaults: size 0 (a zero-initialised
+ * struct, as above) reads as the first version; *_default() sets size; a newer program's unknown
+ * field is refused; a size between 0 and the first version is refused. */
+TEST(zero_default_options_can_grow) {
+    resonance_open_options od = resonance_open_options_default();
+    CHECK(od.size == sizeof od && !od.read_only && !od.no_migrate && od.busy_timeout_ms == 0 &&
+          od.backup_retention_days == 0 && od.open_timeout_ms == 0);
+    resonance_migrate_options md = resonance_migrate_options_default();
+    CHECK(md.size == sizeof md && !md.dry_run && md.backup_retention_days == 0);
+    resonance_search_filter fd = resonance_search_filter_default();
+    CHECK(fd.size == sizeof fd && !fd.has_min_score && fd.domain == NULL && fd.threads == 0);
+    resonance_list_options ld = resonance_list_options_default();
+    CHECK(ld.size == sizeof ld && !ld.has_limit && ld.domain == NULL && !ld.with_embeddings);
+
+    resonance_db *db = NULL;
+    od.open_timeout_ms = 30000; /* a field of this version, read because size covers it */
+    OK(resonance_db_open(tpath("grow.db"), &od, &db, &t_err));
+    resonance_node_input n = {.id = "a", .title = "A"};
+    OK(resonance_node_upsert(db, &n, &t_err));
+    resonance_nodes *ns = NULL;
+    ld.has_limit = true;
+    ld.limit = 1;
+    OK(resonance_node_list(db, &ld, &ns, &t_err));
+    CHECK(ns && ns->len == 1);
+    resonance_nodes_free(ns);
+
+    /* a program built against a newer header that sets a field this library does not know */
+    struct {
+        resonance_list_options base;
+        uint64_t extra;
+    } newer = {resonance_list_options_default(), 0};
+    newer.base.size = (uint32_t)sizeof newer;
+    OK(resonance_node_list(db, &newer.base, &ns, &t_err)); /* the unknown tail is zero: fine */
+    CHECK(ns && ns->len == 1);
+    resonance_nodes_free(ns);
+    newer.extra = 1;
+    ns = (resonance_nodes *)0x1;
+    EXPECT_STATUS(resonance_node_list(db, &newer.base, &ns, &t_err), RESONANCE_INVALID_ARGUMENT);
+    CHECK(ns == NULL);
+
+    resonance_migrate_options mo = resonance_migrate_options_default();
+    mo.size = 4; /* neither 0 nor a version */
+    resonance_strings *steps = NULL;
+    EXPECT_STATUS(resonance_db_migrate(db, &mo, &steps, &t_err), RESONANCE_INVALID_ARGUMENT);
+    resonance_search_filter f = resonance_search_filter_default();
+    f.size = 4;
+    resonance_hits *hits = NULL;
+    float q[3] = {1, 0, 0};
+    EXPECT_STATUS(resonance_vector_search(db, q, 3, 1, &f, &hits, &t_err), RESONANCE_INVALID_ARGUMENT);
+    CHECK(hits == NULL);
+    OK(resonance_db_close(db, &t_err));
+    resonance_db_free(db);
+
+    /* an open option out of range is still the core's check */
+    od = resonance_open_options_default();
+    od.size = 2;
+    db = (resonance_db *)0x1;
+    EXPECT_STATUS(resonance_db_open(tpath("grow2.db"), &od, &db, &t_err), RESONANCE_INVALID_ARGUMENT);
+    CHECK(db == NULL);
+}
+
 TEST(nodes) {
     resonance_db *db = open_db("nodes.db");
     const float v[] = {3.0f, 4.0f};
@@ -754,6 +815,7 @@ int main(void) {
     RUN(version_and_status_names);
     RUN(id_generate);
     RUN(open_options_and_warnings);
+    RUN(zero_default_options_can_grow);
     RUN(nodes);
     RUN(edges_and_history);
     RUN(vectors_and_search);
