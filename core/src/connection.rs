@@ -41,7 +41,19 @@ pub struct OpenOptions {
     /// with `interrupted` past it, leaving the file as it was. Default [`DEFAULT_OPEN_TIMEOUT_MS`]
     /// (60 s); 0 means no limit.
     pub open_timeout_ms: u32,
+    /// Let application SQL write `nodes`, `edges`, `history` and `__drizzle_migrations` (for a
+    /// compatibility layer over an application that wrote them with raw SQL); the handle's caches
+    /// are dropped after each such write. Off by default: those writes are refused, naming the call
+    /// to use instead (docs/sql.md).
+    pub allow_engine_writes: bool,
+    /// How many compiled statements the connection keeps (an LRU keyed by SQL text), the engine's
+    /// own and the application's. Default [`DEFAULT_STATEMENT_CACHE_SIZE`].
+    pub statement_cache_size: usize,
 }
+
+/// The default size of a handle's statement cache ([`OpenOptions::statement_cache_size`]): room for
+/// the engine's own statements and as many of the application's.
+pub const DEFAULT_STATEMENT_CACHE_SIZE: usize = 128;
 
 /// The default backup retention in days (of [`OpenOptions`] and so of every handle's migrations).
 pub const DEFAULT_BACKUP_RETENTION_DAYS: u32 = 7;
@@ -59,6 +71,8 @@ impl Default for OpenOptions {
             busy_timeout_ms: DEFAULT_BUSY_TIMEOUT_MS,
             backup_retention_days: DEFAULT_BACKUP_RETENTION_DAYS,
             open_timeout_ms: DEFAULT_OPEN_TIMEOUT_MS,
+            allow_engine_writes: false,
+            statement_cache_size: DEFAULT_STATEMENT_CACHE_SIZE,
         }
     }
 }

@@ -11,7 +11,9 @@ use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, TransactionBehavior};
 
+use crate::authorizer::Policy;
 use crate::cache::{Caches, Pending};
+use crate::sql::SqlState;
 
 use crate::connection::{self, OpenOptions};
 use crate::error::{show, Error, Result};
@@ -27,6 +29,10 @@ pub(crate) struct State {
     pub cache: Caches,
     /// The explicit transaction open on this handle, if any.
     pub tx: Option<TxState>,
+    /// The authorizer's state: who is compiling (engine or application SQL), what it may do.
+    pub policy: std::sync::Arc<Policy>,
+    /// Application SQL's statement bookkeeping.
+    pub sql: SqlState,
 }
 
 /// An explicit transaction: the thread that began it.
@@ -38,14 +44,14 @@ pub(crate) struct TxState {
 /// [`TxGuard::finish`] — an error returned with `?`, or a panic unwinding through the call — it runs
 /// its rollback, so no path leaves the connection inside a transaction it did not mean to keep (a
 /// frozen view, failing writes, a held write lock).
-struct TxGuard<'c> {
+pub(crate) struct TxGuard<'c> {
     conn: &'c Connection,
     rollback: &'static str,
     armed: bool,
 }
 
 impl<'c> TxGuard<'c> {
-    fn begin(
+    pub(crate) fn begin(
         conn: &'c Connection,
         sql: &str,
         rollback: &'static str,
@@ -59,7 +65,7 @@ impl<'c> TxGuard<'c> {
     }
 
     /// Ends it with `sql` (`COMMIT`, `RELEASE …`); if that fails, the rollback still runs.
-    fn finish(mut self, sql: &str) -> rusqlite::Result<()> {
+    pub(crate) fn finish(mut self, sql: &str) -> rusqlite::Result<()> {
         let r = self.conn.execute_batch(sql);
         self.armed = r.is_err();
         r
@@ -174,6 +180,13 @@ impl Database {
             conn.set_transaction_behavior(TransactionBehavior::Immediate);
             conn
         };
+        // Application SQL compiles under the authorizer; the engine's own statements in its engine
+        // mode (everything allowed), which is where it starts.
+        let policy = Policy::new(options.allow_engine_writes);
+        policy
+            .install(&conn)
+            .map_err(|e| Error::sqlite(e, "installing the authorizer"))?;
+        conn.set_prepared_statement_cache_capacity(options.statement_cache_size);
         Ok(Database {
             read_only: options.read_only,
             options,
@@ -183,6 +196,8 @@ impl Database {
                 conn,
                 cache: Caches::default(),
                 tx: None,
+                policy,
+                sql: SqlState::default(),
             })),
             tx_done: Condvar::new(),
             generation: fork::generation(),

@@ -11,6 +11,7 @@
 //! ```
 
 mod analytics;
+mod authorizer;
 pub mod backup;
 mod cache;
 pub mod cancel;
@@ -24,6 +25,7 @@ pub mod health;
 mod ids;
 pub mod migrate;
 pub mod schema;
+mod sql;
 mod store;
 pub mod vector;
 
@@ -41,6 +43,7 @@ pub use graph::{
 pub use health::HealthReport;
 pub use ids::generate_id;
 pub use migrate::{MigrateOptions, MigrationPlan, MigrationReport};
+pub use sql::{ExecuteResult, Params, Row, Rows, SqlStats, Value};
 pub use store::{
     json_merge_patch, Checkpoint, CheckpointMode, Edge, EdgeInput, HistoryEntry, ListOptions, Node,
     NodeInput, NodeUpdate, Stats,

@@ -285,14 +285,7 @@ pub fn detect_shape(conn: &Connection) -> Result<Shape> {
         }
         return unknown("no `nodes` table");
     }
-    let extra: Vec<&str> = app
-        .iter()
-        .copied()
-        .filter(|t| !APP_TABLES.contains(t))
-        .collect();
-    if !extra.is_empty() {
-        return unknown(&format!("unexpected tables {}", extra.join(", ")));
-    }
+    // Other tables are the application's own (docs/sql.md): the shape is the graph tables' shape.
     let node_cols = table_columns(conn, "nodes")?;
     if !node_cols.iter().any(|c| c.name == "id") {
         return unknown("`nodes` has no `id` column");

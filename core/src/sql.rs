@@ -1,0 +1,520 @@
+//! Application SQL on the engine's one hardened connection (docs/sql.md): [`Database::execute`],
+//! [`Database::query`], [`Database::query_row`], [`Database::execute_many`] and
+//! [`Database::execute_batch`], with positional (`?`, `?NNN`) and named (`:a`, `@a`, `$a`) parameters
+//! and values that cross without loss ([`Value`]).
+//!
+//! Statements compile under the authorizer's application mode (`authorizer`), are cached by SQL text
+//! (an LRU the size of [`OpenOptions::statement_cache_size`](crate::OpenOptions)), join the handle's
+//! explicit transaction when one is open, and otherwise run a writing statement in its own
+//! `BEGIN IMMEDIATE` transaction. This module must not decide what is allowed (that is the
+//! authorizer's) nor touch the caches except to drop them after a permitted write to `nodes`/`edges`.
+
+use std::collections::HashMap;
+
+use rusqlite::fallible_iterator::FallibleIterator as _;
+use rusqlite::types::{ToSqlOutput, ValueRef};
+use rusqlite::{Connection, Statement, StatementStatus};
+
+use crate::authorizer::{Mode, Policy, TOUCH_EDGES, TOUCH_NODES};
+use crate::db::{State, TxGuard};
+use crate::error::{Error, Result};
+use crate::Database;
+
+/// A SQLite value, as stored: nothing is converted on the way in or out.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Value {
+    /// SQL `NULL`.
+    #[default]
+    Null,
+    /// A 64-bit integer.
+    Integer(i64),
+    /// A 64-bit float.
+    Real(f64),
+    /// UTF-8 text.
+    Text(String),
+    /// Bytes.
+    Blob(Vec<u8>),
+}
+
+impl From<i64> for Value {
+    fn from(v: i64) -> Value {
+        Value::Integer(v)
+    }
+}
+impl From<f64> for Value {
+    fn from(v: f64) -> Value {
+        Value::Real(v)
+    }
+}
+impl From<&str> for Value {
+    fn from(v: &str) -> Value {
+        Value::Text(v.to_owned())
+    }
+}
+impl From<String> for Value {
+    fn from(v: String) -> Value {
+        Value::Text(v)
+    }
+}
+impl From<Vec<u8>> for Value {
+    fn from(v: Vec<u8>) -> Value {
+        Value::Blob(v)
+    }
+}
+impl<T: Into<Value>> From<Option<T>> for Value {
+    fn from(v: Option<T>) -> Value {
+        v.map_or(Value::Null, Into::into)
+    }
+}
+
+impl Value {
+    fn as_sql(&self) -> ToSqlOutput<'_> {
+        ToSqlOutput::Borrowed(match self {
+            Value::Null => ValueRef::Null,
+            Value::Integer(i) => ValueRef::Integer(*i),
+            Value::Real(f) => ValueRef::Real(*f),
+            Value::Text(s) => ValueRef::Text(s.as_bytes()),
+            Value::Blob(b) => ValueRef::Blob(b),
+        })
+    }
+}
+
+/// The parameters of one statement: by position (`?`, `?NNN`: the first value is `?1`) or by name
+/// (`:a`, `@a`, `$a`; a name may be given with or without its prefix character).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Params {
+    /// Values for `?1`, `?2`, …; their number must be the statement's parameter count.
+    Positional(Vec<Value>),
+    /// Values by name; every named parameter of the statement must be given (others are ignored).
+    Named(Vec<(String, Value)>),
+}
+
+impl Default for Params {
+    fn default() -> Params {
+        Params::Positional(Vec::new())
+    }
+}
+
+impl From<Vec<Value>> for Params {
+    fn from(v: Vec<Value>) -> Params {
+        Params::Positional(v)
+    }
+}
+
+/// What a writing statement did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ExecuteResult {
+    /// Rows inserted, updated or deleted by the statement (0 for a statement that only reads;
+    /// summed over every run for [`Database::execute_many`]).
+    pub changes: u64,
+    /// The connection's last inserted rowid (`sqlite3_last_insert_rowid`) after the statement.
+    pub last_insert_rowid: i64,
+}
+
+/// The rows of a query and the names of its columns.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Rows {
+    /// Column names, in order.
+    pub columns: Vec<String>,
+    /// Each row's values, in column order.
+    pub rows: Vec<Vec<Value>>,
+}
+
+/// One row of a query with the names of its columns.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Row {
+    /// Column names, in order.
+    pub columns: Vec<String>,
+    /// The values, in column order.
+    pub values: Vec<Value>,
+}
+
+impl Row {
+    /// The value of the first column named `name` (as SQLite names it), if any.
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.columns
+            .iter()
+            .position(|c| c == name)
+            .map(|i| &self.values[i])
+    }
+}
+
+/// Counters of the application statement cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SqlStats {
+    /// Application statements compiled (`sqlite3_prepare`): a cache miss.
+    pub prepared: u64,
+    /// Application statements taken from the cache already compiled.
+    pub reused: u64,
+}
+
+/// What the handle keeps for application SQL.
+#[derive(Debug, Default)]
+pub(crate) struct SqlState {
+    /// Which engine tables each cached statement writes (seen by the authorizer when it compiled),
+    /// so a statement taken from the cache still drops the caches it must.
+    touches: HashMap<String, u8>,
+    stats: SqlStats,
+}
+
+/// At most this many statements' touch bits are remembered; past it the statement cache is
+/// flushed with them, so every statement is compiled (and its bits seen) again.
+const MAX_REMEMBERED: usize = 4096;
+
+/// Application statements are cached under their text behind this comment, so they never share a
+/// compiled statement with the engine's own SQL (which compiles with every permission).
+const APP_KEY_PREFIX: &str = "/* resonance: application */ ";
+
+fn app_key(sql: &str) -> String {
+    let mut key = String::with_capacity(APP_KEY_PREFIX.len() + sql.len());
+    key.push_str(APP_KEY_PREFIX);
+    key.push_str(sql);
+    key
+}
+
+/// The error for a statement that failed to compile: the authorizer's refusal, or SQLite's message.
+fn compile_error(policy: &Policy, e: rusqlite::Error) -> Error {
+    match policy.take_refusal() {
+        Some(why) => Error::InvalidArgument(why),
+        None => match e {
+            rusqlite::Error::MultipleStatement => Error::InvalidArgument(
+                "the SQL holds more than one statement: run a script with execute_batch".into(),
+            ),
+            e => Error::sqlite(e, "compiling SQL"),
+        },
+    }
+}
+
+/// Binds `params` to `stmt` (its previous bindings are cleared).
+fn bind(stmt: &mut Statement<'_>, params: &Params) -> Result<()> {
+    stmt.clear_bindings();
+    let count = stmt.parameter_count();
+    match params {
+        Params::Positional(values) => {
+            if values.len() != count {
+                return Err(Error::InvalidArgument(format!(
+                    "the statement has {count} parameter(s), {} value(s) given",
+                    values.len()
+                )));
+            }
+            for (i, v) in values.iter().enumerate() {
+                stmt.raw_bind_parameter(i + 1, v.as_sql())
+                    .map_err(|e| Error::sqlite(e, format_args!("binding parameter {}", i + 1)))?;
+            }
+        }
+        Params::Named(pairs) => {
+            let strip =
+                |n: &str| -> String { n.strip_prefix([':', '@', '$']).unwrap_or(n).to_owned() };
+            let given: HashMap<String, &Value> = pairs.iter().map(|(k, v)| (strip(k), v)).collect();
+            for i in 1..=count {
+                let Some(name) = stmt.parameter_name(i).map(str::to_owned) else {
+                    return Err(Error::InvalidArgument(format!(
+                        "parameter {i} of the statement is positional (?): give the values by position"
+                    )));
+                };
+                let key = strip(&name);
+                let Some(v) = given.get(&key) else {
+                    return Err(Error::InvalidArgument(format!(
+                        "no value given for the named parameter {name}"
+                    )));
+                };
+                stmt.raw_bind_parameter(i, v.as_sql())
+                    .map_err(|e| Error::sqlite(e, format_args!("binding {name}")))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A stored value as a [`Value`]; text that is not UTF-8 is refused rather than altered.
+fn value(v: ValueRef<'_>, column: &str) -> Result<Value> {
+    Ok(match v {
+        ValueRef::Null => Value::Null,
+        ValueRef::Integer(i) => Value::Integer(i),
+        ValueRef::Real(f) => Value::Real(f),
+        ValueRef::Text(t) => Value::Text(
+            String::from_utf8(t.to_vec()).map_err(|_| {
+                Error::Corrupt(format!(
+                    "column {column:?} holds text that is not UTF-8: select CAST({column} AS BLOB) to read its bytes"
+                ))
+            })?,
+        ),
+        ValueRef::Blob(b) => Value::Blob(b.to_vec()),
+    })
+}
+
+/// Runs a bound statement to its end, collecting its rows when `rows` is given.
+fn run(
+    stmt: &mut Statement<'_>,
+    mut rows: Option<&mut Vec<Vec<Value>>>,
+    limit: usize,
+) -> Result<()> {
+    let columns: Vec<String> = stmt.column_names().into_iter().map(String::from).collect();
+    let mut q = stmt.raw_query();
+    while let Some(r) = q.next().map_err(|e| Error::sqlite(e, "running SQL"))? {
+        if let Some(out) = rows.as_deref_mut() {
+            if out.len() < limit {
+                let mut values = Vec::with_capacity(columns.len());
+                for (i, c) in columns.iter().enumerate() {
+                    values.push(value(
+                        r.get_ref(i)
+                            .map_err(|e| Error::sqlite(e, "reading a column"))?,
+                        c,
+                    )?);
+                }
+                out.push(values);
+            }
+        }
+    }
+    Ok(())
+}
+
+impl Database {
+    /// Runs one statement with `params` and reports the rows it changed. A statement that returns
+    /// rows runs to its end and its rows are dropped. See [`Database::query`] for the rules.
+    pub fn execute(&self, sql: &str, params: &Params) -> Result<ExecuteResult> {
+        self.app_statement(sql, |conn, stmt, writes| {
+            bind(stmt, params)?;
+            run(stmt, None, 0)?;
+            Ok(ExecuteResult {
+                changes: if writes { conn.changes() } else { 0 },
+                last_insert_rowid: conn.last_insert_rowid(),
+            })
+        })
+    }
+
+    /// Runs one statement with each set of parameters in turn, compiled once, all in one
+    /// transaction (the handle's explicit one, or its own `BEGIN IMMEDIATE`): every run or none.
+    pub fn execute_many(&self, sql: &str, params: &[Params]) -> Result<ExecuteResult> {
+        self.app_statement(sql, |conn, stmt, writes| {
+            let mut changes = 0;
+            for (i, p) in params.iter().enumerate() {
+                bind(stmt, p).map_err(|e| e.context(format_args!("parameter set {i}")))?;
+                run(stmt, None, 0).map_err(|e| e.context(format_args!("parameter set {i}")))?;
+                if writes {
+                    changes += conn.changes();
+                }
+            }
+            Ok(ExecuteResult {
+                changes,
+                last_insert_rowid: conn.last_insert_rowid(),
+            })
+        })
+    }
+
+    /// Runs one statement and returns its rows with their column names.
+    ///
+    /// The statement compiles under the authorizer (docs/sql.md): DDL on the engine's tables, writes
+    /// to `nodes`/`edges`/`history` (unless the handle allows them), `ATTACH`, extension loading,
+    /// transaction statements and PRAGMAs that would change the connection canon are refused with
+    /// `invalid_argument`; a write on a read-only handle is `readonly`. Inside the handle's explicit
+    /// transaction the statement joins it; otherwise a writing statement runs in its own
+    /// `BEGIN IMMEDIATE` transaction.
+    pub fn query(&self, sql: &str, params: &Params) -> Result<Rows> {
+        self.app_statement(sql, |_, stmt, _| {
+            bind(stmt, params)?;
+            let columns = stmt.column_names().into_iter().map(String::from).collect();
+            let mut rows = Vec::new();
+            run(stmt, Some(&mut rows), usize::MAX)?;
+            Ok(Rows { columns, rows })
+        })
+    }
+
+    /// The first row of a query, or `None` when it returns no row (the statement still runs to its
+    /// end, so a writing statement with `RETURNING` changes every row it matches).
+    pub fn query_row(&self, sql: &str, params: &Params) -> Result<Option<Row>> {
+        self.app_statement(sql, |_, stmt, _| {
+            bind(stmt, params)?;
+            let columns: Vec<String> = stmt.column_names().into_iter().map(String::from).collect();
+            let mut rows = Vec::new();
+            run(stmt, Some(&mut rows), 1)?;
+            Ok(rows.pop().map(|values| Row { columns, values }))
+        })
+    }
+
+    /// Runs a script of several statements (no parameters) as one unit: inside the handle's
+    /// explicit transaction (as a savepoint: a failing statement undoes the script's earlier ones),
+    /// or in its own `BEGIN IMMEDIATE` transaction. Each statement compiles under the authorizer.
+    pub fn execute_batch(&self, script: &str) -> Result<()> {
+        self.check_open()?;
+        if !self.is_read_only() {
+            self.check_writable("execute_batch")?;
+        }
+        let read_only = self.is_read_only();
+        self.with_state(|s| {
+            let policy = s.policy.clone();
+            policy.take_touched();
+            let in_tx = s.tx.is_some();
+            let r = {
+                let conn = &s.conn;
+                let guard = if read_only {
+                    None
+                } else if in_tx {
+                    Some(
+                        TxGuard::begin(
+                            conn,
+                            "SAVEPOINT resonance_sql",
+                            "ROLLBACK TO resonance_sql; RELEASE resonance_sql",
+                        )
+                        .map_err(|e| Error::sqlite(e, "beginning a savepoint"))?,
+                    )
+                } else {
+                    Some(
+                        TxGuard::begin(conn, "BEGIN IMMEDIATE", "ROLLBACK")
+                            .map_err(|e| Error::sqlite(e, "beginning a write transaction"))?,
+                    )
+                };
+                let mut batch = rusqlite::Batch::new(conn, script);
+                let mut n = 0usize;
+                let out = loop {
+                    let next = {
+                        let _app = policy.enter(Mode::App);
+                        batch.next()
+                    };
+                    match next {
+                        Ok(Some(mut stmt)) => {
+                            n += 1;
+                            let _app = policy.enter(Mode::App);
+                            if let Err(e) = run(&mut stmt, None, 0) {
+                                break Err(e.context(format_args!("statement {n} of the script")));
+                            }
+                        }
+                        Ok(None) => break Ok(()),
+                        Err(e) => {
+                            break Err(compile_error(&policy, e)
+                                .context(format_args!("statement {} of the script", n + 1)))
+                        }
+                    }
+                };
+                match (out, guard) {
+                    (Ok(()), Some(g)) => g
+                        .finish(if in_tx {
+                            "RELEASE resonance_sql"
+                        } else {
+                            "COMMIT"
+                        })
+                        .map_err(|e| Error::sqlite(e, "committing the script")),
+                    (r, _) => r,
+                }
+            };
+            after_app_write(s, &policy, 0);
+            r
+        })
+    }
+
+    /// The application statement cache's counters.
+    pub fn sql_stats(&self) -> Result<SqlStats> {
+        self.with_state(|s| Ok(s.sql.stats))
+    }
+
+    /// Compiles (or takes from the cache) one application statement and runs `f` on it: directly
+    /// for a statement that only reads, inside the explicit transaction when one is open, else in its
+    /// own `BEGIN IMMEDIATE` transaction. `f` gets whether the statement writes.
+    fn app_statement<T>(
+        &self,
+        sql: &str,
+        f: impl FnOnce(&Connection, &mut Statement<'_>, bool) -> Result<T>,
+    ) -> Result<T> {
+        self.check_open()?;
+        if sql.trim().is_empty() {
+            return Err(Error::InvalidArgument("the SQL is empty".into()));
+        }
+        let key = app_key(sql);
+        self.with_state(|s| {
+            let policy = s.policy.clone();
+            policy.take_touched();
+            let in_tx = s.tx.is_some();
+            let (r, touched) = {
+                let conn = &s.conn;
+                let mut stmt = {
+                    let _app = policy.enter(Mode::App);
+                    conn.prepare_cached(&key)
+                        .map_err(|e| compile_error(&policy, e))?
+                };
+                // A text of only whitespace and comments compiles to no statement (never cached).
+                if stmt.parameter_count() == 0
+                    && stmt.column_count() == 0
+                    && stmt.expanded_sql().is_none()
+                {
+                    return Err(Error::InvalidArgument("the SQL holds no statement".into()));
+                }
+                let compiled = stmt.get_status(StatementStatus::Run) == 0
+                    && stmt.get_status(StatementStatus::VmStep) == 0;
+                if compiled {
+                    s.sql.stats.prepared += 1;
+                } else {
+                    s.sql.stats.reused += 1;
+                }
+                let fresh = policy.take_touched();
+                let touched = if !policy.allows_engine_writes() {
+                    0
+                } else if fresh != 0 {
+                    if s.sql.touches.len() >= MAX_REMEMBERED {
+                        s.sql.touches.clear();
+                        // Forgotten bits must be seen again: every statement compiles anew.
+                        drop(stmt);
+                        conn.flush_prepared_statement_cache();
+                        stmt = {
+                            let _app = policy.enter(Mode::App);
+                            conn.prepare_cached(&key)
+                                .map_err(|e| compile_error(&policy, e))?
+                        };
+                        policy.take_touched();
+                    }
+                    s.sql.touches.insert(key.clone(), fresh);
+                    fresh
+                } else {
+                    s.sql.touches.get(&key).copied().unwrap_or(0)
+                };
+                let writes = !stmt.readonly();
+                if writes {
+                    if self.is_read_only() {
+                        return Err(Error::Readonly(format!(
+                            "a writing statement on a read-only handle of {}",
+                            crate::error::show(self.path())
+                        )));
+                    }
+                    self.check_writable("a writing SQL statement")?;
+                }
+                let r = if !writes || in_tx {
+                    let _app = policy.enter(Mode::App);
+                    f(conn, &mut stmt, writes)
+                } else {
+                    match TxGuard::begin(conn, "BEGIN IMMEDIATE", "ROLLBACK") {
+                        Err(e) => Err(Error::sqlite(e, "beginning a write transaction")),
+                        Ok(tx) => {
+                            let out = {
+                                let _app = policy.enter(Mode::App);
+                                f(conn, &mut stmt, writes)
+                            };
+                            match out {
+                                Ok(v) => tx
+                                    .finish("COMMIT")
+                                    .map(|()| v)
+                                    .map_err(|e| Error::sqlite(e, "committing")),
+                                Err(e) => Err(e),
+                            }
+                        }
+                    }
+                };
+                (r, touched)
+            };
+            after_app_write(s, &policy, touched);
+            r
+        })
+    }
+}
+
+/// After application SQL: drop the caches when it wrote `nodes` or `edges` (a handle that allows
+/// it), and notice a transaction the statement ended (`INSERT OR ROLLBACK`).
+fn after_app_write(s: &mut State, policy: &Policy, touched: u8) {
+    let touched = touched | policy.take_touched();
+    if touched & (TOUCH_NODES | TOUCH_EDGES) != 0 {
+        s.cache.invalidate();
+    }
+    if s.tx.is_some() && s.conn.is_autocommit() {
+        // The statement rolled the explicit transaction back (a conflict clause of ROLLBACK).
+        s.tx = None;
+        s.cache.invalidate();
+    }
+}

@@ -1,0 +1,606 @@
+//! Application SQL on the engine's connection (docs/sql.md): values, parameters, transactions,
+//! the authorizer's refusals (each leaving the file byte-identical), engine-table writes on a
+//! compatibility handle keeping the caches right, interrupt and the statement cache.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use resonance::{
+    Database, EdgeInput, ErrorKind, NodeInput, OpenOptions, Params, SearchOptions, Value,
+};
+
+fn fresh() -> (tempfile::TempDir, PathBuf, Database) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.db");
+    let db = Database::open(&path).unwrap();
+    (dir, path, db)
+}
+
+fn none() -> Params {
+    Params::default()
+}
+
+fn pos(v: Vec<Value>) -> Params {
+    Params::Positional(v)
+}
+
+fn node(id: &str, v: Vec<f32>) -> NodeInput {
+    NodeInput {
+        embedding: Some(v),
+        ..NodeInput::new(id)
+    }
+}
+
+/// Every byte of the database and its `-wal`.
+fn file_bytes(path: &Path) -> (Vec<u8>, Vec<u8>) {
+    let wal = resonance::connection::wal_path(path);
+    (
+        std::fs::read(path).unwrap(),
+        std::fs::read(wal).unwrap_or_default(),
+    )
+}
+
+#[test]
+fn every_value_type_round_trips_unchanged() {
+    let (_d, _p, db) = fresh();
+    // No declared type: no affinity, every value stays as given.
+    db.execute_batch("CREATE TABLE t (v)").unwrap();
+    let values = vec![
+        Value::Null,
+        Value::Integer(0),
+        Value::Integer(i64::MIN),
+        Value::Integer(i64::MAX),
+        Value::Real(-0.0),
+        Value::Real(1.5e300),
+        Value::Real(f64::INFINITY),
+        Value::Real(f64::MIN_POSITIVE),
+        Value::Text(String::new()),
+        Value::Text("ünïcödé \u{1F600} with a \0 NUL".into()),
+        Value::Blob(Vec::new()),
+        Value::Blob(vec![0, 255, 1, 254]),
+    ];
+    for v in &values {
+        let r = db
+            .execute("INSERT INTO t (v) VALUES (?)", &pos(vec![v.clone()]))
+            .unwrap();
+        assert_eq!(r.changes, 1);
+    }
+    let rows = db.query("SELECT v FROM t ORDER BY rowid", &none()).unwrap();
+    assert_eq!(rows.columns, vec!["v".to_string()]);
+    let got: Vec<Value> = rows.rows.into_iter().map(|mut r| r.remove(0)).collect();
+    assert_eq!(got.len(), values.len());
+    for (g, v) in got.iter().zip(&values) {
+        match (g, v) {
+            (Value::Real(a), Value::Real(b)) => assert_eq!(a.to_bits(), b.to_bits()),
+            _ => assert_eq!(g, v),
+        }
+    }
+    // Integers beyond 2^53 are not rounded through a float.
+    let r = db
+        .query_row("SELECT ? + 1", &pos(vec![Value::Integer((1 << 53) + 1)]))
+        .unwrap()
+        .unwrap();
+    assert_eq!(r.values[0], Value::Integer((1 << 53) + 2));
+}
+
+#[test]
+fn positional_and_named_parameters() {
+    let (_d, _p, db) = fresh();
+    let r = db
+        .query_row(
+            "SELECT ?2, ?1, ?2",
+            &pos(vec![Value::from("a"), Value::from("b")]),
+        )
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        r.values,
+        vec![Value::from("b"), Value::from("a"), Value::from("b")]
+    );
+    for (sql, key) in [
+        ("SELECT :x, :x", "x"),
+        ("SELECT @x, @x", "@x"),
+        ("SELECT $x, $x", "$x"),
+        ("SELECT :x, :x", ":x"),
+    ] {
+        let r = db
+            .query_row(sql, &Params::Named(vec![(key.into(), Value::Integer(7))]))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            r.values,
+            vec![Value::Integer(7), Value::Integer(7)],
+            "{sql}"
+        );
+    }
+    let e = db
+        .query("SELECT ?, ?", &pos(vec![Value::Null]))
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+    let e = db
+        .query(
+            "SELECT :a, :b",
+            &Params::Named(vec![("a".into(), Value::Null)]),
+        )
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+    assert!(e.to_string().contains(":b"), "{e}");
+    let e = db
+        .query("SELECT ?", &Params::Named(vec![("a".into(), Value::Null)]))
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+    // Column names as SQLite gives them; query_row of no row is None.
+    let r = db
+        .query_row("SELECT 1 AS one, 'x' AS \"two words\"", &none())
+        .unwrap()
+        .unwrap();
+    assert_eq!(r.columns, vec!["one", "two words"]);
+    assert_eq!(r.get("two words"), Some(&Value::from("x")));
+    assert!(db.query_row("SELECT 1 WHERE 0", &none()).unwrap().is_none());
+    for bad in ["", "   ", "-- only a comment"] {
+        let e = db.execute(bad, &none()).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{bad:?}: {e}");
+    }
+    let e = db.execute("SELECT 1; SELECT 2", &none()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+    let e = db.execute("SELEC 1", &none()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Sqlite, "{e}");
+}
+
+#[test]
+fn execute_reports_changes_and_rowid_and_execute_many_is_all_or_nothing() {
+    let (_d, _p, db) = fresh();
+    db.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT UNIQUE)")
+        .unwrap();
+    let r = db
+        .execute("INSERT INTO t (name) VALUES (?)", &pos(vec!["a".into()]))
+        .unwrap();
+    assert_eq!((r.changes, r.last_insert_rowid), (1, 1));
+    let sets: Vec<Params> = (0..100)
+        .map(|i| pos(vec![Value::Text(format!("n{i}"))]))
+        .collect();
+    let r = db
+        .execute_many("INSERT INTO t (name) VALUES (?)", &sets)
+        .unwrap();
+    assert_eq!((r.changes, r.last_insert_rowid), (100, 101));
+    // The 3rd set collides: nothing of this call stays.
+    let bad = vec![
+        pos(vec!["x1".into()]),
+        pos(vec!["x2".into()]),
+        pos(vec!["a".into()]),
+    ];
+    let e = db
+        .execute_many("INSERT INTO t (name) VALUES (?)", &bad)
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Constraint, "{e}");
+    let n = db
+        .query_row("SELECT count(*) FROM t", &none())
+        .unwrap()
+        .unwrap();
+    assert_eq!(n.values[0], Value::Integer(101));
+    let r = db
+        .execute("UPDATE t SET name = name || '!'", &none())
+        .unwrap();
+    assert_eq!(r.changes, 101);
+    let r = db.execute("SELECT * FROM t", &none()).unwrap();
+    assert_eq!(r.changes, 0);
+}
+
+#[test]
+fn a_transaction_holds_engine_and_application_writes_together() {
+    let (_d, _p, db) = fresh();
+    db.execute_batch("CREATE TABLE notes (id TEXT PRIMARY KEY, node TEXT)")
+        .unwrap();
+    // Commit: both.
+    db.transaction(|db| {
+        db.upsert_node(&NodeInput::new("n1"))?;
+        db.execute(
+            "INSERT INTO notes VALUES (?, ?)",
+            &pos(vec!["a".into(), "n1".into()]),
+        )?;
+        Ok(())
+    })
+    .unwrap();
+    assert!(db.get_node("n1").unwrap().is_some());
+    // Failing half-way: neither.
+    let e = db
+        .transaction(|db| {
+            db.upsert_node(&NodeInput::new("n2"))?;
+            db.execute(
+                "INSERT INTO notes VALUES (?, ?)",
+                &pos(vec!["b".into(), "n2".into()]),
+            )?;
+            db.execute(
+                "INSERT INTO notes VALUES (?, ?)",
+                &pos(vec!["a".into(), "dup".into()]),
+            )?;
+            Ok(())
+        })
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Constraint);
+    assert!(db.get_node("n2").unwrap().is_none());
+    let n = db
+        .query_row("SELECT count(*) FROM notes", &none())
+        .unwrap()
+        .unwrap();
+    assert_eq!(n.values[0], Value::Integer(1));
+    // A failing statement inside an explicit transaction leaves the transaction as it was.
+    db.begin().unwrap();
+    db.execute("INSERT INTO notes VALUES ('c', NULL)", &none())
+        .unwrap();
+    assert!(db
+        .execute("INSERT INTO notes VALUES ('c', NULL)", &none())
+        .is_err());
+    assert!(db.in_transaction());
+    db.commit().unwrap();
+    let n = db
+        .query_row("SELECT count(*) FROM notes", &none())
+        .unwrap()
+        .unwrap();
+    assert_eq!(n.values[0], Value::Integer(2));
+    // A conflict clause that rolls the transaction back ends the handle's transaction too.
+    db.begin().unwrap();
+    db.upsert_node(&NodeInput::new("gone")).unwrap();
+    assert!(db
+        .execute("INSERT OR ROLLBACK INTO notes VALUES ('c', NULL)", &none())
+        .is_err());
+    assert!(!db.in_transaction());
+    assert!(db.get_node("gone").unwrap().is_none());
+    assert!(db.commit().is_err());
+}
+
+#[test]
+fn execute_batch_is_one_unit() {
+    let (_d, _p, db) = fresh();
+    db.execute_batch(
+        "CREATE TABLE a (x); INSERT INTO a VALUES (1); -- a comment\n INSERT INTO a VALUES (2);",
+    )
+    .unwrap();
+    let e = db
+        .execute_batch("INSERT INTO a VALUES (3); INSERT INTO nope VALUES (4);")
+        .unwrap_err();
+    assert!(e.to_string().contains("statement 2"), "{e}");
+    let n = db
+        .query_row("SELECT count(*) FROM a", &none())
+        .unwrap()
+        .unwrap();
+    assert_eq!(n.values[0], Value::Integer(2));
+    db.begin().unwrap();
+    db.execute_batch("INSERT INTO a VALUES (5)").unwrap();
+    assert!(db
+        .execute_batch("INSERT INTO a VALUES (6); DROP TABLE nodes")
+        .is_err());
+    db.commit().unwrap();
+    let r = db.query("SELECT x FROM a ORDER BY x", &none()).unwrap();
+    assert_eq!(
+        r.rows,
+        vec![
+            vec![Value::Integer(1)],
+            vec![Value::Integer(2)],
+            vec![Value::Integer(5)]
+        ]
+    );
+}
+
+/// Each protected operation: refused with its kind, the file byte-identical.
+#[test]
+fn protected_operations_are_refused_and_change_nothing() {
+    let (dir, path, db) = fresh();
+    db.upsert_node(&node("n1", vec![1.0, 0.0])).unwrap();
+    db.add_edge(&EdgeInput::new("n1", "n1")).unwrap();
+    db.execute_batch("CREATE TABLE app (x)").unwrap();
+    db.checkpoint(Default::default()).unwrap();
+    let other = dir.path().join("other.db");
+    let cases: Vec<(&str, ErrorKind)> = vec![
+        ("DROP TABLE nodes", ErrorKind::InvalidArgument),
+        (
+            "ALTER TABLE nodes ADD COLUMN x TEXT",
+            ErrorKind::InvalidArgument,
+        ),
+        (
+            "CREATE INDEX i ON nodes (title)",
+            ErrorKind::InvalidArgument,
+        ),
+        (
+            "CREATE TRIGGER t AFTER INSERT ON edges BEGIN SELECT 1; END",
+            ErrorKind::InvalidArgument,
+        ),
+        (
+            "CREATE TEMP TRIGGER t AFTER INSERT ON nodes BEGIN SELECT 1; END",
+            ErrorKind::InvalidArgument,
+        ),
+        ("CREATE TEMP TABLE nodes (id)", ErrorKind::InvalidArgument),
+        (
+            "CREATE TABLE resonance_mine (x)",
+            ErrorKind::InvalidArgument,
+        ),
+        (
+            "DROP TABLE __drizzle_migrations",
+            ErrorKind::InvalidArgument,
+        ),
+        (
+            "INSERT INTO nodes (id) VALUES ('x')",
+            ErrorKind::InvalidArgument,
+        ),
+        ("UPDATE nodes SET title = 'x'", ErrorKind::InvalidArgument),
+        ("DELETE FROM nodes", ErrorKind::InvalidArgument),
+        ("DELETE FROM edges", ErrorKind::InvalidArgument),
+        ("DELETE FROM history", ErrorKind::InvalidArgument),
+        (
+            "UPDATE resonance_meta SET value = 'x'",
+            ErrorKind::InvalidArgument,
+        ),
+        (
+            "INSERT INTO app SELECT id FROM nodes; DELETE FROM nodes",
+            ErrorKind::InvalidArgument,
+        ),
+        ("PRAGMA journal_mode = DELETE", ErrorKind::InvalidArgument),
+        ("PRAGMA synchronous = OFF", ErrorKind::InvalidArgument),
+        ("PRAGMA foreign_keys = OFF", ErrorKind::InvalidArgument),
+        ("PRAGMA mmap_size = 1000000", ErrorKind::InvalidArgument),
+        ("PRAGMA trusted_schema = ON", ErrorKind::InvalidArgument),
+        ("PRAGMA query_only = ON", ErrorKind::InvalidArgument),
+        ("PRAGMA writable_schema = ON", ErrorKind::InvalidArgument),
+        ("PRAGMA busy_timeout = 0", ErrorKind::InvalidArgument),
+        ("PRAGMA user_version = 5", ErrorKind::InvalidArgument),
+        (
+            "PRAGMA wal_checkpoint(TRUNCATE)",
+            ErrorKind::InvalidArgument,
+        ),
+        ("PRAGMA incremental_vacuum", ErrorKind::InvalidArgument),
+        (
+            "SELECT load_extension('libnope')",
+            ErrorKind::InvalidArgument,
+        ),
+        ("BEGIN", ErrorKind::InvalidArgument),
+        ("COMMIT", ErrorKind::InvalidArgument),
+        ("SAVEPOINT s", ErrorKind::InvalidArgument),
+    ];
+    let attach = format!("ATTACH DATABASE '{}' AS o", other.display());
+    let vacuum_into = format!("VACUUM INTO '{}'", other.display());
+    let mut cases: Vec<(String, ErrorKind)> =
+        cases.into_iter().map(|(s, k)| (s.to_string(), k)).collect();
+    cases.push((attach, ErrorKind::InvalidArgument));
+    // VACUUM writes but cannot run inside a transaction, and application SQL that writes always
+    // runs in one: SQLite refuses it (use the handle's vacuum()).
+    cases.push(("VACUUM".into(), ErrorKind::Sqlite));
+    cases.push((vacuum_into, ErrorKind::Sqlite));
+    let before = file_bytes(&path);
+    for (sql, kind) in &cases {
+        let e = if sql.contains(';') {
+            db.execute_batch(sql).unwrap_err()
+        } else {
+            db.execute(sql, &none()).unwrap_err()
+        };
+        assert_eq!(e.kind(), *kind, "{sql}: {e}");
+        assert_eq!(file_bytes(&path), before, "{sql} changed the file");
+        assert!(!other.exists(), "{sql} created a file");
+    }
+    // The refusals name the table and the call to use.
+    let e = db
+        .execute("INSERT INTO nodes (id) VALUES ('x')", &none())
+        .unwrap_err();
+    assert!(
+        e.to_string().contains("\"nodes\"") && e.to_string().contains("upsert_node"),
+        "{e}"
+    );
+    // Reading is allowed: engine tables, reading PRAGMAs, PRAGMAs with a table argument.
+    for sql in [
+        "SELECT id, title FROM nodes",
+        "SELECT count(*) FROM edges JOIN nodes ON nodes.id = edges.source",
+        "SELECT * FROM history",
+        "PRAGMA journal_mode",
+        "PRAGMA foreign_keys",
+        "PRAGMA user_version",
+        "PRAGMA table_info(nodes)",
+        "SELECT name FROM pragma_table_info('edges')",
+        "PRAGMA integrity_check",
+    ] {
+        db.query(sql, &none())
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+    let r = db
+        .query_row("PRAGMA journal_mode", &none())
+        .unwrap()
+        .unwrap();
+    assert_eq!(r.values[0], Value::from("wal"));
+    // The engine's own calls still work after the refusals.
+    db.upsert_node(&node("n2", vec![0.0, 1.0])).unwrap();
+    assert_eq!(db.stats().unwrap().nodes, 2);
+}
+
+#[test]
+fn a_read_only_handle_refuses_every_write() {
+    let (_d, path, db) = fresh();
+    db.execute_batch("CREATE TABLE app (x); INSERT INTO app VALUES (1)")
+        .unwrap();
+    db.close().unwrap();
+    let ro = Database::open_with(
+        &path,
+        OpenOptions {
+            read_only: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let before = file_bytes(&path);
+    for sql in [
+        "INSERT INTO app VALUES (2)",
+        "CREATE TABLE b (y)",
+        "UPDATE app SET x = 3",
+    ] {
+        let e = ro.execute(sql, &none()).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Readonly, "{sql}: {e}");
+        let e = ro.execute_batch(sql).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Readonly, "{sql}: {e}");
+    }
+    assert_eq!(file_bytes(&path), before);
+    let r = ro.query_row("SELECT x FROM app", &none()).unwrap().unwrap();
+    assert_eq!(r.values[0], Value::Integer(1));
+}
+
+#[test]
+fn compatibility_handles_write_engine_tables_and_every_handle_sees_it() {
+    let (_d, path, db) = fresh();
+    db.upsert_node(&node("a", vec![1.0, 0.0])).unwrap();
+    db.upsert_node(&node("b", vec![0.0, 1.0])).unwrap();
+    db.add_edge(&EdgeInput::new("a", "b")).unwrap();
+    let q = [1.0f32, 0.0];
+    let opts = SearchOptions::default();
+    // Warm both handles' caches.
+    assert_eq!(db.search(&q, &opts).unwrap()[0].id, "a");
+    let compat = Database::open_with(
+        &path,
+        OpenOptions {
+            allow_engine_writes: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(compat.search(&q, &opts).unwrap()[0].id, "a");
+    assert_eq!(compat.neighbors("a").unwrap(), vec!["b".to_string()]);
+    // A raw embedding update: b now points along the query (bytes of [1, 0] as FAFCAS).
+    let blob: Vec<u8> = [0.0f32, 1.0].iter().flat_map(|f| f.to_le_bytes()).collect();
+    let blob_b: Vec<u8> = [1.0f32, 0.0].iter().flat_map(|f| f.to_le_bytes()).collect();
+    compat
+        .execute(
+            "UPDATE nodes SET embedding = ? WHERE id = 'a'",
+            &pos(vec![Value::Blob(blob)]),
+        )
+        .unwrap();
+    compat
+        .execute(
+            "UPDATE nodes SET embedding = :e WHERE id = 'b'",
+            &Params::Named(vec![("e".into(), Value::Blob(blob_b))]),
+        )
+        .unwrap();
+    for h in [&compat, &db] {
+        let hits = h.search(&q, &opts).unwrap();
+        assert_eq!(hits[0].id, "b", "{hits:?}");
+    }
+    // A raw delete removes the hit; a raw edge insert is in the next graph snapshot.
+    compat
+        .execute("DELETE FROM nodes WHERE id = 'b'", &none())
+        .unwrap();
+    compat
+        .execute(
+            "INSERT INTO edges (source, target, type) VALUES ('a', 'c', 'related_to')",
+            &none(),
+        )
+        .unwrap();
+    compat
+        .execute("INSERT INTO nodes (id) VALUES ('c')", &none())
+        .unwrap();
+    for h in [&compat, &db] {
+        let hits = h
+            .search(
+                &q,
+                &SearchOptions {
+                    min_score: Some(-1.0),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        assert!(hits.iter().all(|x| x.id != "b"), "{hits:?}");
+        let mut n = h.neighbors("a").unwrap();
+        n.sort();
+        assert_eq!(n, vec!["c".to_string()]);
+    }
+    // The same statement again comes from the cache and still drops the caches.
+    for i in 0..3 {
+        compat
+            .execute(
+                "INSERT INTO edges (source, target, type) VALUES ('a', 'c', ?)",
+                &pos(vec![Value::Text(format!("t{i}"))]),
+            )
+            .unwrap();
+        assert_eq!(compat.graph_stats().unwrap().edges, 2 + i);
+    }
+    // resonance_* stays closed even here.
+    let e = compat
+        .execute("DELETE FROM resonance_meta", &none())
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+}
+
+#[test]
+fn interrupt_stops_a_long_query_and_the_handle_goes_on() {
+    let (_d, _p, db) = fresh();
+    let db = std::sync::Arc::new(db);
+    let worker = {
+        let db = db.clone();
+        std::thread::spawn(move || {
+            let t = Instant::now();
+            let r = db.query(
+                "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c",
+                &Params::default(),
+            );
+            (r, t.elapsed())
+        })
+    };
+    std::thread::sleep(Duration::from_millis(200));
+    let asked = Instant::now();
+    db.interrupt();
+    let (r, _) = worker.join().unwrap();
+    let waited = asked.elapsed();
+    let e = r.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Interrupted, "{e}");
+    assert!(waited < Duration::from_millis(100), "took {waited:?}");
+    let r = db.query_row("SELECT 41 + 1", &none()).unwrap().unwrap();
+    assert_eq!(r.values[0], Value::Integer(42));
+}
+
+#[test]
+fn the_statement_cache_is_used() {
+    let (_d, _p, db) = fresh();
+    db.execute_batch("CREATE TABLE t (x)").unwrap();
+    let s0 = db.sql_stats().unwrap();
+    for i in 0..50 {
+        db.execute("INSERT INTO t VALUES (?)", &pos(vec![Value::Integer(i)]))
+            .unwrap();
+        db.query_row(
+            "SELECT count(*) FROM t WHERE x <= ?",
+            &pos(vec![Value::Integer(i)]),
+        )
+        .unwrap();
+    }
+    let s = db.sql_stats().unwrap();
+    assert_eq!(s.prepared - s0.prepared, 2, "{s:?}");
+    assert_eq!(s.reused - s0.reused, 98, "{s:?}");
+}
+
+#[test]
+fn non_utf8_text_is_refused_not_altered() {
+    let (_d, _p, db) = fresh();
+    let e = db
+        .query("SELECT CAST(x'ff00fe' AS TEXT) AS t", &none())
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Corrupt, "{e}");
+    let r = db
+        .query_row("SELECT CAST(CAST(x'ff00fe' AS TEXT) AS BLOB)", &none())
+        .unwrap()
+        .unwrap();
+    assert_eq!(r.values[0], Value::Blob(vec![0xff, 0, 0xfe]));
+}
+
+#[test]
+fn closed_handles_say_closed() {
+    let (_d, _p, db) = fresh();
+    db.close().unwrap();
+    assert_eq!(
+        db.execute("SELECT 1", &none()).unwrap_err().kind(),
+        ErrorKind::Closed
+    );
+    assert_eq!(
+        db.query("SELECT 1", &none()).unwrap_err().kind(),
+        ErrorKind::Closed
+    );
+    assert_eq!(
+        db.execute_batch("SELECT 1").unwrap_err().kind(),
+        ErrorKind::Closed
+    );
+    assert_eq!(
+        db.execute_many("SELECT 1", &[]).unwrap_err().kind(),
+        ErrorKind::Closed
+    );
+}
