@@ -63,8 +63,6 @@ pub(crate) fn engine_table(name: &str) -> Option<EngineTable> {
         )),
         "__drizzle_migrations" => Some(EngineTable::Graph("migrate")),
         _ if lower.starts_with("resonance_") => Some(EngineTable::Internal),
-        // The AUTOINCREMENT counters, `history`'s among them (SQLite updates them itself).
-        "sqlite_sequence" => Some(EngineTable::Internal),
         _ => None,
     }
 }
@@ -74,9 +72,9 @@ pub(crate) fn engine_table(name: &str) -> Option<EngineTable> {
 pub(crate) enum EngineTable {
     /// `nodes`, `edges`, `history`, `__drizzle_migrations`, with the API call that writes it.
     Graph(&'static str),
-    /// `resonance_*` and `sqlite_sequence`: never written by application SQL. (`sqlite_schema` is
-    /// written by SQLite itself for DDL, which the DDL rules decide; a direct write is refused by
-    /// SQLite's defensive mode.)
+    /// `resonance_*`: never written by application SQL. (SQLite's own tables are written by SQLite
+    /// for DDL and AUTOINCREMENT, which the other rules decide; a direct write to `sqlite_schema` is
+    /// refused by SQLite's defensive mode.)
     Internal,
 }
 
@@ -293,7 +291,7 @@ impl Policy {
                  handle with allow_engine_writes for a compatibility layer)"
             )),
             Some(EngineTable::Internal) => self.refuse(format!(
-                "application SQL may not write {table:?}: it belongs to the engine (or to SQLite)"
+                "application SQL may not write {table:?}: it belongs to the engine"
             )),
         }
     }

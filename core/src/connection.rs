@@ -49,6 +49,9 @@ pub struct OpenOptions {
     /// How many compiled statements the connection keeps (an LRU keyed by SQL text), the engine's
     /// own and the application's. Default [`DEFAULT_STATEMENT_CACHE_SIZE`].
     pub statement_cache_size: usize,
+    /// Application migrations to apply when the handle opens (read-write handles), each set under
+    /// its namespace, with this handle's `allow_destructive` and `backup` (docs/sql.md).
+    pub app_migrations: Vec<crate::app_migrate::AppMigrationSet>,
 }
 
 /// The default size of a handle's statement cache ([`OpenOptions::statement_cache_size`]): room for
@@ -73,6 +76,7 @@ impl Default for OpenOptions {
             open_timeout_ms: DEFAULT_OPEN_TIMEOUT_MS,
             allow_engine_writes: false,
             statement_cache_size: DEFAULT_STATEMENT_CACHE_SIZE,
+            app_migrations: Vec::new(),
         }
     }
 }

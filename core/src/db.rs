@@ -122,7 +122,21 @@ impl Database {
     pub fn open_with(path: impl AsRef<Path>, options: OpenOptions) -> Result<Database> {
         let path = path.as_ref();
         crate::cancel::open_deadline(path, options.open_timeout_ms, || {
-            Database::open_flow(path, options)
+            let db = Database::open_flow(path, options)?;
+            if !db.read_only {
+                for set in &db.options.app_migrations {
+                    db.migrate_app(
+                        &set.namespace,
+                        &set.steps,
+                        &crate::AppMigrateOptions {
+                            allow_destructive: db.options.allow_destructive,
+                            no_backup: !db.options.backup,
+                            ..Default::default()
+                        },
+                    )?;
+                }
+            }
+            Ok(db)
         })
     }
 

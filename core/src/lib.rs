@@ -11,6 +11,7 @@
 //! ```
 
 mod analytics;
+pub mod app_migrate;
 mod authorizer;
 pub mod backup;
 mod cache;
@@ -29,6 +30,10 @@ mod sql;
 mod store;
 pub mod vector;
 
+pub use app_migrate::{
+    AppDirection, AppMigrateOptions, AppMigration, AppMigrationReport, AppMigrationSet,
+    AppMigrationStatus, AppPlannedStep, AppliedStep,
+};
 pub use cache::VectorSkips;
 pub use cancel::CancelToken;
 pub use connection::OpenOptions;

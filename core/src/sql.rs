@@ -243,30 +243,36 @@ fn value(v: ValueRef<'_>, column: &str) -> Result<Value> {
     })
 }
 
-/// Runs a bound statement to its end, collecting its rows when `rows` is given.
+/// Runs a bound statement to its end, collecting up to `limit` rows when `rows` is given. The
+/// column count is read from each row: a statement SQLite re-compiled after a schema change (a
+/// `SELECT *` over an altered table) has its new columns.
 fn run(
     stmt: &mut Statement<'_>,
     mut rows: Option<&mut Vec<Vec<Value>>>,
     limit: usize,
 ) -> Result<()> {
-    let columns: Vec<String> = stmt.column_names().into_iter().map(String::from).collect();
     let mut q = stmt.raw_query();
     while let Some(r) = q.next().map_err(|e| Error::sqlite(e, "running SQL"))? {
         if let Some(out) = rows.as_deref_mut() {
             if out.len() < limit {
-                let mut values = Vec::with_capacity(columns.len());
-                for (i, c) in columns.iter().enumerate() {
-                    values.push(value(
-                        r.get_ref(i)
-                            .map_err(|e| Error::sqlite(e, "reading a column"))?,
-                        c,
-                    )?);
+                let n = r.as_ref().column_count();
+                let mut values = Vec::with_capacity(n);
+                for i in 0..n {
+                    let v = r
+                        .get_ref(i)
+                        .map_err(|e| Error::sqlite(e, "reading a column"))?;
+                    values.push(value(v, r.as_ref().column_name(i).unwrap_or("?"))?);
                 }
                 out.push(values);
             }
         }
     }
     Ok(())
+}
+
+/// The statement's column names (read after it ran: see [`run`]).
+fn column_names(stmt: &Statement<'_>) -> Vec<String> {
+    stmt.column_names().into_iter().map(String::from).collect()
 }
 
 impl Database {
@@ -313,10 +319,12 @@ impl Database {
     pub fn query(&self, sql: &str, params: &Params) -> Result<Rows> {
         self.app_statement(sql, |_, stmt, _| {
             bind(stmt, params)?;
-            let columns = stmt.column_names().into_iter().map(String::from).collect();
             let mut rows = Vec::new();
             run(stmt, Some(&mut rows), usize::MAX)?;
-            Ok(Rows { columns, rows })
+            Ok(Rows {
+                columns: column_names(stmt),
+                rows,
+            })
         })
     }
 
@@ -325,10 +333,12 @@ impl Database {
     pub fn query_row(&self, sql: &str, params: &Params) -> Result<Option<Row>> {
         self.app_statement(sql, |_, stmt, _| {
             bind(stmt, params)?;
-            let columns: Vec<String> = stmt.column_names().into_iter().map(String::from).collect();
             let mut rows = Vec::new();
             run(stmt, Some(&mut rows), 1)?;
-            Ok(rows.pop().map(|values| Row { columns, values }))
+            Ok(rows.pop().map(|values| Row {
+                columns: column_names(stmt),
+                values,
+            }))
         })
     }
 

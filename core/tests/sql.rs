@@ -604,3 +604,17 @@ fn closed_handles_say_closed() {
         ErrorKind::Closed
     );
 }
+
+#[test]
+fn a_cached_select_star_sees_a_new_column() {
+    let (_d, _p, db) = fresh();
+    db.execute_batch("CREATE TABLE t (a); INSERT INTO t VALUES (1)")
+        .unwrap();
+    let r = db.query("SELECT * FROM t", &none()).unwrap();
+    assert_eq!((r.columns.len(), r.rows[0].len()), (1, 1));
+    db.execute_batch("ALTER TABLE t ADD COLUMN b DEFAULT 2")
+        .unwrap();
+    let r = db.query("SELECT * FROM t", &none()).unwrap();
+    assert_eq!(r.columns, vec!["a", "b"]);
+    assert_eq!(r.rows, vec![vec![Value::Integer(1), Value::Integer(2)]]);
+}

@@ -201,6 +201,7 @@ fn open(
         busy_timeout_ms,
         backup_retention_days,
         open_timeout_ms,
+        ..Default::default()
     };
     let db = run_long(py, || {
         options.validate()?;
