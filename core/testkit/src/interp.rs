@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use resonance::{AppDirection, AppMigrateOptions, AppMigration, Params, Value as SqlValue};
 use resonance::{
     BetweennessOptions, CheckpointMode, CommunityOptions, Database, Direction, EdgeInput, Error,
     LinkCandidateOptions, ListOptions, MigrateOptions, NodeInput, NodeUpdate, OpenOptions,
@@ -218,6 +219,8 @@ impl Interpreter {
                         .get("busy_timeout_ms")
                         .and_then(Value::as_u64)
                         .map_or(d.busy_timeout_ms, |v| self.cap(v as usize, 10_000) as u32),
+                    allow_engine_writes: bool_of(a, "allow_engine_writes")
+                        .unwrap_or(d.allow_engine_writes),
                     ..d
                 };
                 self.db = Some(Database::open_with(self.path(a), opts)?);
@@ -454,6 +457,49 @@ impl Interpreter {
                 json!({"nodes": g.nodes, "edges": g.edges, "density": g.density,
                     "skipped_edges": g.skipped_edges})
             }
+            "execute" => {
+                let r = self.db()?.execute(&req(a, "sql")?, &sql_params(a)?)?;
+                json!({"changes": r.changes, "last_insert_rowid": r.last_insert_rowid})
+            }
+            "query" => {
+                let r = self.db()?.query(&req(a, "sql")?, &sql_params(a)?)?;
+                json!({"columns": r.columns, "rows": r.rows.iter().map(|row| row.iter().map(sql_value_json).collect::<Vec<_>>()).collect::<Vec<_>>()})
+            }
+            "query_row" => match self.db()?.query_row(&req(a, "sql")?, &sql_params(a)?)? {
+                None => Value::Null,
+                Some(r) => {
+                    json!({"columns": r.columns, "values": r.values.iter().map(sql_value_json).collect::<Vec<_>>()})
+                }
+            },
+            "execute_batch" => {
+                self.db()?.execute_batch(&req(a, "sql")?)?;
+                Value::Null
+            }
+            "migrate_app" => {
+                let d = AppMigrateOptions::default();
+                let opts = AppMigrateOptions {
+                    to: a.get("to").and_then(Value::as_i64).or(d.to),
+                    dry_run: bool_of(a, "dry_run").unwrap_or(d.dry_run),
+                    allow_destructive: bool_of(a, "allow_destructive")
+                        .unwrap_or(d.allow_destructive),
+                    no_backup: bool_of(a, "no_backup").unwrap_or(d.no_backup),
+                    accept_changed: bool_of(a, "accept_changed").unwrap_or(d.accept_changed),
+                };
+                let r = self
+                    .db()?
+                    .migrate_app(&req(a, "namespace")?, &app_steps(a)?, &opts)?;
+                json!({"steps": r.steps.iter().map(|s| json!({"version": s.version, "direction": match s.direction {
+                    AppDirection::Up => "up",
+                    AppDirection::Down => "down",
+                }})).collect::<Vec<_>>()})
+            }
+            "app_migration_status" => {
+                let st = self
+                    .db()?
+                    .app_migration_status(&req(a, "namespace")?, &app_steps(a)?)?;
+                json!({"applied": st.applied.iter().map(|s| s.version).collect::<Vec<_>>(),
+                    "pending": st.pending.iter().map(|p| p.0).collect::<Vec<_>>()})
+            }
             _ if self.mode == Mode::Fuzz => Value::Null,
             other => {
                 return Err(Error::Internal(format!(
@@ -470,6 +516,82 @@ fn direction(a: &Map<String, Value>) -> Result<Direction, Error> {
         Some(d) => d.parse(),
         None => Ok(Direction::default()),
     }
+}
+
+/// One SQL value from a case: `null`, an integer, a number with a fraction or exponent (a real),
+/// a string, or `{"blob": "<hex>"}`.
+fn sql_value(v: &Value) -> Result<SqlValue, Error> {
+    Ok(match v {
+        Value::Null => SqlValue::Null,
+        Value::Bool(b) => SqlValue::Integer(i64::from(*b)),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => SqlValue::Integer(i),
+            None => SqlValue::Real(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        Value::String(s) => SqlValue::Text(s.clone()),
+        Value::Object(o) => match o.get("blob").and_then(Value::as_str) {
+            Some(hex) => SqlValue::Blob(
+                (0..hex.len() / 2)
+                    .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16))
+                    .collect::<Result<_, _>>()
+                    .map_err(|_| Error::InvalidArgument(format!("bad blob hex {hex:?}")))?,
+            ),
+            None => return Err(Error::InvalidArgument(format!("bad SQL value {v}"))),
+        },
+        Value::Array(_) => return Err(Error::InvalidArgument(format!("bad SQL value {v}"))),
+    })
+}
+
+/// A SQL value as the cases expect it (blobs as `{"blob": "<hex>"}`).
+fn sql_value_json(v: &SqlValue) -> Value {
+    match v {
+        SqlValue::Null => Value::Null,
+        SqlValue::Integer(i) => json!(i),
+        SqlValue::Real(f) => json!(f),
+        SqlValue::Text(s) => json!(s),
+        SqlValue::Blob(b) => {
+            json!({"blob": b.iter().map(|x| format!("{x:02x}")).collect::<String>()})
+        }
+    }
+}
+
+/// The `params` argument: a list (positional) or an object (named); absent means none.
+fn sql_params(a: &Map<String, Value>) -> Result<Params, Error> {
+    Ok(match a.get("params") {
+        None | Some(Value::Null) => Params::default(),
+        Some(Value::Array(l)) => {
+            Params::Positional(l.iter().map(sql_value).collect::<Result<_, _>>()?)
+        }
+        Some(Value::Object(o)) => Params::Named(
+            o.iter()
+                .map(|(k, v)| Ok((k.clone(), sql_value(v)?)))
+                .collect::<Result<_, Error>>()?,
+        ),
+        Some(other) => return Err(Error::InvalidArgument(format!("bad params {other}"))),
+    })
+}
+
+/// The `steps` argument of the application migration ops.
+fn app_steps(a: &Map<String, Value>) -> Result<Vec<AppMigration>, Error> {
+    let Some(Value::Array(list)) = a.get("steps") else {
+        return Err(Error::InvalidArgument(
+            "case argument `steps` missing".into(),
+        ));
+    };
+    list.iter()
+        .map(|v| {
+            let o = v
+                .as_object()
+                .ok_or_else(|| Error::InvalidArgument("a step must be an object".into()))?;
+            Ok(AppMigration {
+                version: o.get("version").and_then(Value::as_i64).unwrap_or(0),
+                name: s(o, "name").unwrap_or_default(),
+                up: req(o, "up")?,
+                down: s(o, "down"),
+                destructive: bool_of(o, "destructive").unwrap_or(false),
+            })
+        })
+        .collect()
 }
 
 fn edge_input(a: &Map<String, Value>) -> Result<EdgeInput, Error> {
