@@ -41,10 +41,24 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Bring a database (including one the TypeScript application made) to the current schema.
+    /// Bring a database (including one the TypeScript application made) to the current schema; with
+    /// --app, apply an application's own migrations (a directory of NNNN_name.sql files) instead.
     Migrate {
         /// The database file.
         path: PathBuf,
+        /// A directory of application migrations (NNNN_name.sql; a `-- down` line starts the down
+        /// section, `-- resonance:destructive` declares a step destructive).
+        #[arg(long, requires = "namespace")]
+        app: Option<PathBuf>,
+        /// The application's namespace in the ledger (with --app).
+        #[arg(long, requires = "app")]
+        namespace: Option<String>,
+        /// The target version (with --app): below the newest applied step, run down sections.
+        #[arg(long, requires = "app", allow_negative_numbers = false)]
+        to: Option<i64>,
+        /// Accept the changed text of an applied step and record its new checksum (with --app).
+        #[arg(long, requires = "app")]
+        accept_changed: bool,
         /// List the steps and their SQL; change nothing.
         #[arg(long)]
         dry_run: bool,
@@ -54,6 +68,21 @@ enum Command {
         /// Do not back the database up first (not recommended).
         #[arg(long)]
         no_backup: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The engine's and the applications' migration steps: applied (with time and checksum) and
+    /// pending.
+    Migrations {
+        /// The database file.
+        path: PathBuf,
+        /// A directory of application migrations, to list its pending steps too.
+        #[arg(long, requires = "namespace")]
+        app: Option<PathBuf>,
+        /// The namespace of --app.
+        #[arg(long, requires = "app")]
+        namespace: Option<String>,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -162,11 +191,41 @@ fn main() -> ExitCode {
         Command::Doctor { path, json } => return doctor::doctor(&path, json),
         Command::Migrate {
             path,
+            app: Some(dir),
+            namespace: Some(namespace),
+            to,
+            accept_changed,
             dry_run,
             allow_destructive,
             no_backup,
             json,
+        } => migrate::migrate_app(
+            &path,
+            &dir,
+            &namespace,
+            &resonance::AppMigrateOptions {
+                to,
+                dry_run,
+                allow_destructive,
+                no_backup,
+                accept_changed,
+            },
+            json,
+        ),
+        Command::Migrate {
+            path,
+            dry_run,
+            allow_destructive,
+            no_backup,
+            json,
+            ..
         } => migrate::migrate(&path, dry_run, allow_destructive, !no_backup, json),
+        Command::Migrations {
+            path,
+            app,
+            namespace,
+            json,
+        } => migrate::migrations(&path, app.as_deref().zip(namespace.as_deref()), json),
         Command::Backup { path, dest } => Database::open(&path).and_then(|db| {
             let p = db.backup(dest.as_deref())?;
             println!("backup written to {} (integrity_check ok)", p.display());

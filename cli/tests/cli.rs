@@ -541,3 +541,70 @@ fn an_exact_import_is_all_or_nothing_and_names_the_line() {
         text(&o)
     );
 }
+
+#[test]
+fn migrate_app_applies_a_directory_with_its_gates_and_migrations_lists_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("app.db");
+    let m = dir.path().join("migrations");
+    std::fs::create_dir(&m).unwrap();
+    std::fs::write(
+        m.join("0001_users.sql"),
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT);\n-- down\nDROP TABLE users;\n",
+    )
+    .unwrap();
+    std::fs::write(
+        m.join("0002_drop_email.sql"),
+        "-- resonance:destructive\nALTER TABLE users DROP COLUMN email;\n",
+    )
+    .unwrap();
+    let (d, ms) = (db.to_str().unwrap(), m.to_str().unwrap());
+    let app = ["--app", ms, "--namespace", "app"];
+    // Dry run: the plan with its SQL, nothing created.
+    let o = resonance(&[&["migrate", d][..], &app, &["--dry-run"]].concat());
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("would run up 0001 users"), "{}", text(&o));
+    assert!(text(&o).contains("CREATE TABLE users"), "{}", text(&o));
+    assert!(!db.exists() || !sql(&db, "SELECT name FROM sqlite_master").contains("users"));
+    // The destructive step stops the run before anything happens.
+    let o = resonance(&[&["migrate", d][..], &app].concat());
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("destructive_refused"), "{}", text(&o));
+    let o = resonance(
+        &[
+            &["migrate", d][..],
+            &app,
+            &["--allow-destructive", "--json"],
+        ]
+        .concat(),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["steps"].as_array().unwrap().len(), 2);
+    assert!(v["backup"].is_string(), "{v}");
+    // Listed with the engine's steps.
+    let o = resonance(&["migrations", d, "--json"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["app_applied"].as_array().unwrap().len(), 2, "{v}");
+    assert_eq!(v["application_ledger"].as_array().unwrap().len(), 3, "{v}");
+    std::fs::write(m.join("0003_notes.sql"), "CREATE TABLE notes (x);\n").unwrap();
+    let o = resonance(&[&["migrations", d][..], &app].concat());
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("pending  app app      0003 notes"),
+        "{}",
+        text(&o)
+    );
+    // Going back needs every down section: 0002 has none.
+    let o = resonance(
+        &[
+            &["migrate", d][..],
+            &app,
+            &["--to", "1", "--allow-destructive"],
+        ]
+        .concat(),
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("migration_failed"), "{}", text(&o));
+}

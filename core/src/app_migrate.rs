@@ -90,7 +90,8 @@ pub struct AppMigrateOptions {
 }
 
 /// Which way a planned step goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum AppDirection {
     /// Its `up` SQL.
     Up,
@@ -99,7 +100,7 @@ pub enum AppDirection {
 }
 
 /// One step of a plan.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct AppPlannedStep {
     /// The step's version.
     pub version: i64,
@@ -114,7 +115,7 @@ pub struct AppPlannedStep {
 }
 
 /// What [`Database::migrate_app`] did (or, for a dry run, would do).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
 pub struct AppMigrationReport {
     /// The namespace.
     pub namespace: String,
@@ -129,7 +130,7 @@ pub struct AppMigrationReport {
 }
 
 /// An applied step, from the ledger.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct AppliedStep {
     /// The namespace.
     pub namespace: String,
@@ -144,7 +145,7 @@ pub struct AppliedStep {
 }
 
 /// Applied and pending steps of one namespace.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
 pub struct AppMigrationStatus {
     /// The namespace.
     pub namespace: String,
@@ -249,6 +250,32 @@ fn ledger_exists(conn: &Connection) -> Result<bool> {
     .optional()
     .ctx("reading the application migration ledger")
     .map(|r| r.is_some())
+}
+
+/// Every namespace's applied steps (empty when the ledger does not exist yet).
+pub(crate) fn applied_all(conn: &Connection) -> Result<Vec<AppliedStep>> {
+    if !ledger_exists(conn)? {
+        return Ok(Vec::new());
+    }
+    let mut stmt = conn
+        .prepare(
+            "SELECT namespace, version, name, checksum, applied_at FROM \
+             resonance_app_migrations ORDER BY namespace, version",
+        )
+        .ctx("reading the application migration ledger")?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok(AppliedStep {
+                namespace: r.get(0)?,
+                version: r.get(1)?,
+                name: r.get(2)?,
+                checksum: r.get(3)?,
+                applied_at: r.get(4)?,
+            })
+        })
+        .ctx("reading the application migration ledger")?;
+    rows.collect::<rusqlite::Result<Vec<_>>>()
+        .ctx("reading the application migration ledger")
 }
 
 fn applied(conn: &Connection, namespace: &str) -> Result<Vec<AppliedStep>> {
@@ -630,30 +657,6 @@ impl Database {
 
     /// Every namespace in the ledger with its applied steps.
     pub fn app_migrations_applied(&self) -> Result<Vec<AppliedStep>> {
-        self.with_state(|s| {
-            if !ledger_exists(&s.conn)? {
-                return Ok(Vec::new());
-            }
-            let mut stmt = s
-                .conn
-                .prepare(
-                    "SELECT namespace, version, name, checksum, applied_at FROM \
-                     resonance_app_migrations ORDER BY namespace, version",
-                )
-                .ctx("reading the application migration ledger")?;
-            let rows = stmt
-                .query_map([], |r| {
-                    Ok(AppliedStep {
-                        namespace: r.get(0)?,
-                        version: r.get(1)?,
-                        name: r.get(2)?,
-                        checksum: r.get(3)?,
-                        applied_at: r.get(4)?,
-                    })
-                })
-                .ctx("reading the application migration ledger")?;
-            rows.collect::<rusqlite::Result<Vec<_>>>()
-                .ctx("reading the application migration ledger")
-        })
+        self.with_state(|s| applied_all(&s.conn))
     }
 }

@@ -43,6 +43,8 @@ pub struct SchemaState {
     pub resonance_applied: Vec<AppliedMigration>,
     /// Ids of the steps that would run.
     pub pending: Vec<String>,
+    /// Applied application migration steps, every namespace (docs/sql.md).
+    pub app_applied: Vec<crate::app_migrate::AppliedStep>,
     /// A problem with the schema itself (unknown shape, too new), if any.
     pub problem: Option<String>,
     /// Warnings from the plan.
@@ -318,6 +320,7 @@ pub fn report(conn: &mut Connection, path: &str, read_only: bool) -> Result<Heal
             drizzle_ledger: schema::drizzle_ledger(conn)?.unwrap_or_default(),
             resonance_applied: migrate::applied_resonance(conn)?,
             pending,
+            app_applied: crate::app_migrate::applied_all(conn)?,
             problem,
             warnings,
         },
