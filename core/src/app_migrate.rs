@@ -453,11 +453,12 @@ fn run_step_sql(conn: &Connection, policy: &Policy, sql: &str) -> Result<()> {
             }
             Ok(None) => return Ok(()),
             Err(e) => {
+                crate::authorizer::take_thread_refusal();
                 return Err(match policy.take_refusal() {
                     Some(why) => Error::InvalidArgument(why),
                     None => Error::sqlite(e, "compiling SQL"),
                 }
-                .context(format_args!("statement {}", n + 1)))
+                .context(format_args!("statement {}", n + 1)));
             }
         }
     }

@@ -181,6 +181,8 @@ impl Policy {
     }
 
     fn refuse(&self, why: String) -> Authorization {
+        let engine = self.mode() == Mode::Engine;
+        LAST_REFUSAL.with(|r| *r.borrow_mut() = Some((why.clone(), engine)));
         *self.refusal.lock().unwrap_or_else(|p| p.into_inner()) = Some(why);
         Authorization::Deny
     }
@@ -325,6 +327,18 @@ impl Policy {
              use the handle's checkpoint, optimize, vacuum or health calls)"
         ))
     }
+}
+
+thread_local! {
+    /// The reason of the last refusal on this thread (the authorizer runs on the thread that
+    /// compiles), for errors that reach `Error::sqlite` without the handle's policy.
+    static LAST_REFUSAL: std::cell::RefCell<Option<(String, bool)>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The reason of the last refusal on this thread and whether it refused inside one of the engine's
+/// own statements (else application SQL), cleared.
+pub(crate) fn take_thread_refusal() -> Option<(String, bool)> {
+    LAST_REFUSAL.with(|r| r.borrow_mut().take())
 }
 
 /// Restores the previous [`Mode`] when dropped.

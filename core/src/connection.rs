@@ -287,7 +287,11 @@ pub fn check_sqlite_version() -> Result<()> {
 /// Opens a read-write connection with the canon applied up to (not including) the WAL switch:
 /// busy timeout first, then the connection-local pragmas. The caller checks the schema shape, then
 /// calls [`ensure_wal`]: a file refused for its schema is left byte-identical.
-pub(crate) fn open_read_write(path: &Path, opts: &OpenOptions) -> Result<Connection> {
+pub(crate) fn open_read_write(
+    path: &Path,
+    opts: &OpenOptions,
+    policy: &std::sync::Arc<crate::authorizer::Policy>,
+) -> Result<Connection> {
     check_sqlite_version()?;
     opts.validate()?;
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -309,13 +313,17 @@ pub(crate) fn open_read_write(path: &Path, opts: &OpenOptions) -> Result<Connect
         )));
     }
     check_single_link(path)?;
-    harden(&conn, path, opts)?;
+    harden(&conn, path, opts, policy)?;
     Ok(conn)
 }
 
 /// Opens a read-only handle: the file must exist, be SQLite, already be in WAL, and its `-shm`/`-wal`
 /// files must exist or be creatable. Schema currency is checked by the caller.
-pub(crate) fn open_read_only(path: &Path, opts: &OpenOptions) -> Result<Connection> {
+pub(crate) fn open_read_only(
+    path: &Path,
+    opts: &OpenOptions,
+    policy: &std::sync::Arc<crate::authorizer::Policy>,
+) -> Result<Connection> {
     check_sqlite_version()?;
     opts.validate()?;
     let why =
@@ -367,7 +375,7 @@ pub(crate) fn open_read_only(path: &Path, opts: &OpenOptions) -> Result<Connecti
             show(dir)
         )));
     }
-    harden(&conn, path, opts)?;
+    harden(&conn, path, opts, policy)?;
     let mode: String = conn
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .ctx(format_args!("reading the journal mode of {}", show(path)))?;
@@ -409,7 +417,12 @@ fn dir_writable(dir: &Path) -> bool {
 }
 
 /// The connection-local part of the canon, busy timeout first.
-fn harden(conn: &Connection, path: &Path, opts: &OpenOptions) -> Result<()> {
+fn harden(
+    conn: &Connection,
+    path: &Path,
+    opts: &OpenOptions,
+    policy: &std::sync::Arc<crate::authorizer::Policy>,
+) -> Result<()> {
     let at = |what: &str| format!("{what} on {}", show(path));
     conn.busy_timeout(Duration::from_millis(u64::from(opts.busy_timeout_ms)))
         .ctx(at("setting busy_timeout"))?;
@@ -432,9 +445,12 @@ fn harden(conn: &Connection, path: &Path, opts: &OpenOptions) -> Result<()> {
         .ctx(at("setting trusted_schema"))?;
     conn.set_db_config(DbConfig::SQLITE_DBCONFIG_DEFENSIVE, true)
         .ctx(at("enabling SQLITE_DBCONFIG_DEFENSIVE"))?;
-    // Triggers a file carries (or another program adds later) never run for the engine's writes.
+    // Triggers a file carries (or another program adds later) never run for the engine's writes
+    // (nor for application SQL: docs/sql.md, "Triggers").
     conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_TRIGGER, false)
         .ctx(at("disabling SQLITE_DBCONFIG_ENABLE_TRIGGER"))?;
+    // Installed before anything else runs: the engine's statements compile in its engine mode.
+    policy.install(conn).ctx(at("installing the authorizer"))?;
     conn.set_prepared_statement_cache_capacity(64);
     crate::cancel::install_progress_handler(conn);
     Ok(())

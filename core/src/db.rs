@@ -146,8 +146,11 @@ impl Database {
         // Opening uses SQLite throughout (and may migrate): inside the fork gate.
         let _gate = fork::enter()?;
         let mut warnings = Vec::new();
+        // Application SQL compiles under the authorizer; the engine's own statements in its engine
+        // mode, which is where it starts (docs/sql.md).
+        let policy = Policy::new(options.allow_engine_writes);
         let conn = if options.read_only {
-            let conn = connection::open_read_only(&path, &options)?;
+            let conn = connection::open_read_only(&path, &options, &policy)?;
             match migrate::plan(&conn) {
                 Ok(plan) if !plan.is_empty() => {
                     let ids: Vec<&str> = plan.steps.iter().map(|s| s.id.as_str()).collect();
@@ -166,7 +169,7 @@ impl Database {
             }
             conn
         } else {
-            let mut conn = connection::open_read_write(&path, &options)?;
+            let mut conn = connection::open_read_write(&path, &options, &policy)?;
             // Recognise first: an unknown or too-new file is refused byte-identical.
             let plan = migrate::plan(&conn)?;
             connection::ensure_wal(&conn, &path, options.busy_timeout_ms)?;
@@ -194,12 +197,6 @@ impl Database {
             conn.set_transaction_behavior(TransactionBehavior::Immediate);
             conn
         };
-        // Application SQL compiles under the authorizer; the engine's own statements in its engine
-        // mode (everything allowed), which is where it starts.
-        let policy = Policy::new(options.allow_engine_writes);
-        policy
-            .install(&conn)
-            .map_err(|e| Error::sqlite(e, "installing the authorizer"))?;
         conn.set_prepared_statement_cache_capacity(options.statement_cache_size);
         Ok(Database {
             read_only: options.read_only,

@@ -295,6 +295,17 @@ impl Error {
                     C::DatabaseCorrupt => Error::Corrupt(text),
                     C::NotADatabase => Error::NotADatabase(text),
                     C::ConstraintViolation => Error::Constraint(text),
+                    // The authorizer refused an action (docs/sql.md).
+                    C::AuthorizationForStatementDenied => {
+                        match crate::authorizer::take_thread_refusal() {
+                            // Application SQL the rules refuse (docs/sql.md).
+                            Some((why, false)) => {
+                                Error::InvalidArgument(format!("{context}: {why}"))
+                            }
+                            Some((why, true)) => Error::Internal(format!("{context}: {why}")),
+                            None => Error::InvalidArgument(text),
+                        }
+                    }
                     // The progress handler or sqlite3_interrupt stopped the statement.
                     C::OperationInterrupted => Error::Interrupted(text),
                     C::CannotOpen

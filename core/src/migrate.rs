@@ -1654,7 +1654,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("a.db");
         drop(two_step_db(&path));
-        let mut conn = open_read_write(&path, &OpenOptions::default()).unwrap();
+        let mut conn = open_read_write(
+            &path,
+            &OpenOptions::default(),
+            &crate::authorizer::Policy::new(false),
+        )
+        .unwrap();
         let before = dump(&conn);
         let migs = [
             RESONANCE_MIGRATIONS[0].clone(),
@@ -1703,7 +1708,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("a.db");
         drop(two_step_db(&path));
-        let mut conn = open_read_write(&path, &OpenOptions::default()).unwrap();
+        let mut conn = open_read_write(
+            &path,
+            &OpenOptions::default(),
+            &crate::authorizer::Policy::new(false),
+        )
+        .unwrap();
         let migs = [
             RESONANCE_MIGRATIONS[0].clone(),
             ResonanceMigration {
@@ -1761,7 +1771,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("a.db");
         drop(two_step_db(&path));
-        let mut conn = open_read_write(&path, &OpenOptions::default()).unwrap();
+        let mut conn = open_read_write(
+            &path,
+            &OpenOptions::default(),
+            &crate::authorizer::Policy::new(false),
+        )
+        .unwrap();
         let newer = [
             RESONANCE_MIGRATIONS[0].clone(),
             ResonanceMigration {

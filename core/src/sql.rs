@@ -174,6 +174,7 @@ fn app_key(sql: &str) -> String {
 
 /// The error for a statement that failed to compile: the authorizer's refusal, or SQLite's message.
 fn compile_error(policy: &Policy, e: rusqlite::Error) -> Error {
+    crate::authorizer::take_thread_refusal();
     match policy.take_refusal() {
         Some(why) => Error::InvalidArgument(why),
         None => match e {
