@@ -48,7 +48,7 @@ pub use graph::{
 pub use health::HealthReport;
 pub use ids::generate_id;
 pub use migrate::{MigrateOptions, MigrationPlan, MigrationReport};
-pub use sql::{ExecuteResult, Params, Row, Rows, SqlStats, Value};
+pub use sql::{ColumnInfo, ExecuteResult, Params, Row, Rows, SqlStats, StatementInfo, Value};
 pub use store::{
     json_merge_patch, Checkpoint, CheckpointMode, Edge, EdgeInput, HistoryEntry, ListOptions, Node,
     NodeInput, NodeUpdate, Stats,

@@ -139,6 +139,36 @@ impl Row {
     }
 }
 
+/// One result column of a statement, as SQLite describes it (better-sqlite3's `columns()`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ColumnInfo {
+    /// The column's name in the result.
+    pub name: String,
+    /// The table column it comes from, when it is one (not an expression).
+    pub column: Option<String>,
+    /// That column's table.
+    pub table: Option<String>,
+    /// That table's database (`main`, `temp`).
+    pub database: Option<String>,
+    /// That column's declared type.
+    pub decl_type: Option<String>,
+}
+
+/// What a statement is, found by compiling it without running it ([`Database::describe`]).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct StatementInfo {
+    /// Its result columns (empty for a statement that returns no rows).
+    pub columns: Vec<ColumnInfo>,
+    /// How many parameters it takes (the largest `?NNN`).
+    pub parameter_count: usize,
+    /// Each parameter's name with its prefix (`:a`), or `None` for a positional `?`.
+    pub parameter_names: Vec<Option<String>>,
+    /// Whether it only reads (`sqlite3_stmt_readonly`).
+    pub readonly: bool,
+    /// Whether it returns rows (has result columns).
+    pub returns_rows: bool,
+}
+
 /// Counters of the application statement cache.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct SqlStats {
@@ -410,6 +440,63 @@ impl Database {
             };
             after_app_write(s, &policy, 0);
             r
+        })
+    }
+
+    /// Compiles `sql` (under the same rules as [`Database::query`], and into the same cache) without
+    /// running it, and describes it: a binding's `prepare` reports errors at once this way.
+    pub fn describe(&self, sql: &str) -> Result<StatementInfo> {
+        self.check_open()?;
+        if sql.trim().is_empty() {
+            return Err(Error::InvalidArgument("the SQL is empty".into()));
+        }
+        let key = app_key(sql);
+        self.with_state(|s| {
+            let policy = s.policy.clone();
+            let stmt = {
+                let _app = policy.enter(Mode::App);
+                s.conn
+                    .prepare_cached(&key)
+                    .map_err(|e| compile_error(&policy, e))?
+            };
+            if stmt.parameter_count() == 0
+                && stmt.column_count() == 0
+                && stmt.expanded_sql().is_none()
+            {
+                return Err(Error::InvalidArgument("the SQL holds no statement".into()));
+            }
+            // What the authorizer saw is kept for the runs (see `app_statement`).
+            let fresh = policy.take_touched();
+            if fresh != 0 && policy.allows_engine_writes() {
+                s.sql.touches.insert(key.clone(), fresh);
+            }
+            let decl: Vec<Option<String>> = stmt
+                .columns()
+                .iter()
+                .map(|c| c.decl_type().map(str::to_owned))
+                .collect();
+            let columns = stmt
+                .columns_with_metadata()
+                .iter()
+                .zip(decl)
+                .map(|(c, decl_type)| ColumnInfo {
+                    name: c.name().to_owned(),
+                    column: c.origin_name().map(str::to_owned),
+                    table: c.table_name().map(str::to_owned),
+                    database: c.database_name().map(str::to_owned),
+                    decl_type,
+                })
+                .collect::<Vec<_>>();
+            let n = stmt.parameter_count();
+            Ok(StatementInfo {
+                returns_rows: !columns.is_empty(),
+                columns,
+                parameter_count: n,
+                parameter_names: (1..=n)
+                    .map(|i| stmt.parameter_name(i).map(str::to_owned))
+                    .collect(),
+                readonly: stmt.readonly(),
+            })
         })
     }
 

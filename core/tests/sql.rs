@@ -618,3 +618,39 @@ fn a_cached_select_star_sees_a_new_column() {
     assert_eq!(r.columns, vec!["a", "b"]);
     assert_eq!(r.rows, vec![vec![Value::Integer(1), Value::Integer(2)]]);
 }
+
+#[test]
+fn describe_compiles_without_running() {
+    let (_d, _p, db) = fresh();
+    db.execute_batch("CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL)")
+        .unwrap();
+    let i = db
+        .describe("SELECT id, email AS mail, 1 + 1 AS two FROM users WHERE id = :id")
+        .unwrap();
+    assert!(i.readonly && i.returns_rows);
+    assert_eq!(i.parameter_count, 1);
+    assert_eq!(i.parameter_names, vec![Some(":id".to_string())]);
+    let names: Vec<_> = i.columns.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, vec!["id", "mail", "two"]);
+    assert_eq!(i.columns[1].column.as_deref(), Some("email"));
+    assert_eq!(i.columns[1].table.as_deref(), Some("users"));
+    assert_eq!(i.columns[1].database.as_deref(), Some("main"));
+    assert_eq!(i.columns[1].decl_type.as_deref(), Some("TEXT"));
+    assert_eq!(i.columns[2].table, None);
+    let w = db.describe("INSERT INTO users (email) VALUES (?)").unwrap();
+    assert!(!w.readonly && !w.returns_rows);
+    assert_eq!(w.parameter_names, vec![None]);
+    // Nothing ran; refusals and syntax errors come at once.
+    assert_eq!(
+        db.query_row("SELECT count(*) FROM users", &none())
+            .unwrap()
+            .unwrap()
+            .values[0],
+        Value::Integer(0)
+    );
+    assert_eq!(
+        db.describe("DROP TABLE nodes").unwrap_err().kind(),
+        ErrorKind::InvalidArgument
+    );
+    assert_eq!(db.describe("SELEC").unwrap_err().kind(), ErrorKind::Sqlite);
+}
