@@ -338,9 +338,18 @@ async function runCase(file) {
   }
 }
 
+// The application-SQL ops (tests/conformance/README.md, "Application SQL") reach the Node addon with
+// its better-sqlite3-shaped SQL API, a later step: until then the cases that use them are listed as
+// not run here, by name and count, rather than passed.
+const SQL_OPS = new Set(['execute', 'query', 'query_row', 'execute_batch', 'migrate_app', 'app_migration_status']);
+const usesSql = (f) =>
+  JSON.parse(readFileSync(path.join(casesDir, f), 'utf8')).steps.some((s) => SQL_OPS.has(s.op));
+const notYet = files.filter(usesSql);
+
 let passed = 0;
 let failed = 0;
 for (const f of files) {
+  if (notYet.includes(f)) continue;
   test(`conformance ${f}`, async () => {
     try {
       await runCase(f);
@@ -354,4 +363,5 @@ for (const f of files) {
 
 after(() => {
   console.log(`conformance (${isBun ? 'bun' : 'node'}): ${passed} passed, ${failed} failed of ${files.length} cases`);
+  console.log(`conformance (${isBun ? 'bun' : 'node'}): not run yet (application SQL ops): ${notYet.join(', ')}`);
 });
