@@ -95,6 +95,7 @@ impl OpenOptions {
             .unwrap_or(d.backup_retention_days),
             open_timeout_ms: opt_u32(given(&self.open_timeout_ms), "openTimeoutMs")?
                 .unwrap_or(d.open_timeout_ms),
+            ..d
         })
     }
 }
