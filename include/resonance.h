@@ -1832,7 +1832,10 @@ enum resonance_status resonance_query(struct resonance_db *db,
 
 /**
  * Moves the cursor to the next row: true when it is on a row, false past the last one (and for a
- * NULL or freed cursor). The values read before stay valid until this call.
+ * NULL or freed cursor). Pointers read from the cursor stay valid until `resonance_rows_free`.
+ *
+ * # Safety
+ * `rows` is NULL or a cursor from `resonance_query`, not moved by another thread at the same time.
  */
 bool resonance_rows_next(struct resonance_rows *rows);
 

@@ -46,7 +46,7 @@ pub fn parse_param(arg: &str) -> resonance::Result<(Option<String>, SqlValue)> {
 }
 
 fn hex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 || !s.is_ascii() {
+    if !s.len().is_multiple_of(2) || !s.is_ascii() {
         return None;
     }
     (0..s.len())

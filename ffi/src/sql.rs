@@ -231,9 +231,12 @@ fn cell<'a>(rows: *const resonance_rows, i: usize) -> Option<&'a Value> {
 }
 
 /// Moves the cursor to the next row: true when it is on a row, false past the last one (and for a
-/// NULL or freed cursor). The values read before stay valid until this call.
+/// NULL or freed cursor). Pointers read from the cursor stay valid until `resonance_rows_free`.
+///
+/// # Safety
+/// `rows` is NULL or a cursor from `resonance_query`, not moved by another thread at the same time.
 #[no_mangle]
-pub extern "C" fn resonance_rows_next(rows: *mut resonance_rows) -> bool {
+pub unsafe extern "C" fn resonance_rows_next(rows: *mut resonance_rows) -> bool {
     std::panic::catch_unwind(|| {
         if live(rows).is_none() {
             return false;
