@@ -974,6 +974,39 @@ TEST(application_sql) {
     resonance_db_free(db);
 }
 
+/* resonance_interrupt stops a query that never ends; the handle works after it. */
+static resonance_db *sql_db;
+static int sql_done = 0;
+static resonance_status sql_status;
+static void *endless_query(void *arg) {
+    (void)arg;
+    resonance_rows *rows = (resonance_rows *)0x1;
+    sql_status = resonance_query(sql_db,
+                                 "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) "
+                                 "SELECT count(*) FROM c",
+                                 NULL, 0, &rows, NULL);
+    if (rows != NULL) sql_status = RESONANCE_INTERNAL; /* must be NULL on failure */
+    __atomic_store_n(&sql_done, 1, __ATOMIC_SEQ_CST);
+    return NULL;
+}
+TEST(application_sql_interrupt) {
+    OK(resonance_db_open(tpath("sql_interrupt.db"), NULL, &sql_db, &t_err));
+    pthread_t th;
+    CHECK(pthread_create(&th, NULL, endless_query, NULL) == 0);
+    usleep(200 * 1000);
+    while (!__atomic_load_n(&sql_done, __ATOMIC_SEQ_CST)) {
+        OK(resonance_interrupt(sql_db, &t_err));
+        usleep(20 * 1000);
+    }
+    pthread_join(th, NULL);
+    CHECK(sql_status == RESONANCE_INTERRUPTED);
+    resonance_rows *rows = NULL;
+    OK(resonance_query(sql_db, "SELECT 1 + 1", NULL, 0, &rows, &t_err));
+    CHECK(resonance_rows_next(rows) && resonance_rows_int64(rows, 0) == 2);
+    resonance_rows_free(rows);
+    resonance_db_free(sql_db);
+}
+
 int main(void) {
     t_setup();
     RUN(version_and_status_names);
@@ -995,5 +1028,6 @@ int main(void) {
     RUN(threads_share_a_handle);
     RUN(interrupt_from_another_thread);
     RUN(application_sql);
+    RUN(application_sql_interrupt);
     DONE();
 }
