@@ -65,6 +65,31 @@
 #define RESONANCE_DIRECTION_BOTH 2
 
 /**
+ * `resonance_value.kind` and `resonance_rows_column_type`: SQL `NULL`.
+ */
+#define RESONANCE_VALUE_NULL 0
+
+/**
+ * A 64-bit integer (`int64`).
+ */
+#define RESONANCE_VALUE_INTEGER 1
+
+/**
+ * A 64-bit float (`real`).
+ */
+#define RESONANCE_VALUE_REAL 2
+
+/**
+ * UTF-8 text (`text`, `len` bytes; it may hold NUL bytes).
+ */
+#define RESONANCE_VALUE_TEXT 3
+
+/**
+ * Bytes (`blob`, `len` bytes).
+ */
+#define RESONANCE_VALUE_BLOB 4
+
+/**
  * The status every function returns: `RESONANCE_OK` (0) or the error kind, numbered in the order of
  * the kinds of docs/errors.md (the same numbers as `resonance::ErrorKind::status()` in Rust).
  * `resonance_status_name` gives the stable snake_case code of each (`"not_found"`, …).
@@ -163,6 +188,12 @@ typedef enum resonance_status {
 typedef struct resonance_db resonance_db;
 
 /**
+ * The rows of a query and a cursor over them (opaque; from `resonance_query`, freed with
+ * `resonance_rows_free`). Not to be shared between threads while one of them moves the cursor.
+ */
+typedef struct resonance_rows resonance_rows;
+
+/**
  * How to open a database (`resonance_db_open`). A NULL pointer or a zero-initialised struct means
  * the library's defaults: read-write, migrating, no destructive steps, backups on, and the engine's
  * busy timeout, backup retention and open time limit (docs/connections.md).
@@ -204,6 +235,17 @@ typedef struct resonance_open_options {
    * means the engine's default. Past it the open fails with `RESONANCE_INTERRUPTED`.
    */
   uint32_t open_timeout_ms;
+  /**
+   * (Second version.) Let application SQL (`resonance_execute`…) write `nodes`, `edges` and
+   * `history`, for a compatibility layer; the handle's caches are dropped after each such write.
+   * false (the default): those writes are `RESONANCE_INVALID_ARGUMENT` (docs/sql.md).
+   */
+  bool allow_engine_writes;
+  /**
+   * (Second version.) How many compiled statements the connection keeps; 0 means the engine's
+   * default.
+   */
+  size_t statement_cache_size;
 } resonance_open_options;
 
 /**
@@ -797,6 +839,57 @@ typedef struct resonance_list_options {
    */
   bool with_embeddings;
 } resonance_list_options;
+
+/**
+ * One parameter of a statement. Set `kind` and the field it names; the others are ignored.
+ * `name` is NULL for a positional parameter (`?`, `?NNN`: the array's first value is `?1`), or the
+ * NUL-terminated name of a named one (`:a`, `@a`, `$a`, given with or without its prefix); give
+ * every value of one call a name, or none.
+ */
+typedef struct resonance_value {
+  /**
+   * `RESONANCE_VALUE_NULL`, `_INTEGER`, `_REAL`, `_TEXT` or `_BLOB`.
+   */
+  uint32_t kind;
+  /**
+   * The value of an `_INTEGER`.
+   */
+  int64_t int64;
+  /**
+   * The value of a `_REAL`.
+   */
+  double real;
+  /**
+   * The bytes of a `_TEXT` (UTF-8, `len` bytes, no terminator needed; NULL only with `len` 0).
+   */
+  const char *text;
+  /**
+   * The bytes of a `_BLOB` (`len` bytes; NULL only with `len` 0).
+   */
+  const uint8_t *blob;
+  /**
+   * The length in bytes of `text` or `blob`.
+   */
+  size_t len;
+  /**
+   * NULL (positional) or the parameter's NUL-terminated UTF-8 name.
+   */
+  const char *name;
+} resonance_value;
+
+/**
+ * What `resonance_execute` did.
+ */
+typedef struct resonance_execute_result {
+  /**
+   * Rows inserted, updated or deleted by the statement (0 for one that only reads).
+   */
+  uint64_t changes;
+  /**
+   * The connection's last inserted rowid after the statement (`sqlite3_last_insert_rowid`).
+   */
+  int64_t last_insert_rowid;
+} resonance_execute_result;
 
 /**
  * A node to write. Every `const char*` may be NULL (stored as NULL; `domain` defaults to
@@ -1685,6 +1778,121 @@ struct resonance_link_candidate_options resonance_link_candidate_options_default
  * The defaults of `resonance_pillar_options`, with `size` set.
  */
 struct resonance_pillar_options resonance_pillar_options_default(void);
+
+/**
+ * Runs one statement of application SQL with `n_params` parameters from `params` (NULL with 0: none)
+ * and, when `result_out` is not NULL, stores what it changed there. A statement that returns rows
+ * runs to its end (its rows are dropped). Inside the handle's explicit transaction
+ * (`resonance_tx_begin`) the statement joins it; otherwise a writing statement runs in its own.
+ *
+ * What the engine refuses (docs/sql.md: DDL on the engine's tables, writes to `nodes`/`edges`/
+ * `history` unless `allow_engine_writes`, `ATTACH`, transaction statements, PRAGMAs that change the
+ * connection) is `RESONANCE_INVALID_ARGUMENT`, and so is SQL holding more than one statement (use
+ * `resonance_execute_batch`); a write on a read-only handle is `RESONANCE_READONLY`; a statement
+ * stopped by `resonance_interrupt` is `RESONANCE_INTERRUPTED`.
+ *
+ * # Safety
+ * `db` is NULL or a handle; `sql` is a NUL-terminated string; `params` is NULL or points to
+ * `n_params` values whose pointers are valid for their lengths; `result_out` and `err_out` are NULL
+ * or writable.
+ */
+enum resonance_status resonance_execute(struct resonance_db *db,
+                                        const char *sql,
+                                        const struct resonance_value *params,
+                                        size_t n_params,
+                                        struct resonance_execute_result *result_out,
+                                        char **err_out);
+
+/**
+ * Runs a script of several statements without parameters as one unit: in its own transaction, or
+ * inside the explicit one as a savepoint (a failing statement undoes the script's earlier ones).
+ * Each statement is checked as in `resonance_execute`.
+ *
+ * # Safety
+ * `db` is NULL or a handle; `script` is a NUL-terminated string; `err_out` is NULL or writable.
+ */
+enum resonance_status resonance_execute_batch(struct resonance_db *db,
+                                              const char *script,
+                                              char **err_out);
+
+/**
+ * Runs one statement (as `resonance_execute`) and stores all its rows in a new cursor in
+ * `*rows_out` (set to NULL on failure; free it with `resonance_rows_free`). The cursor starts
+ * before the first row: call `resonance_rows_next` to move to each row.
+ *
+ * # Safety
+ * As `resonance_execute`; `rows_out` is NULL or writable.
+ */
+enum resonance_status resonance_query(struct resonance_db *db,
+                                      const char *sql,
+                                      const struct resonance_value *params,
+                                      size_t n_params,
+                                      struct resonance_rows **rows_out,
+                                      char **err_out);
+
+/**
+ * Moves the cursor to the next row: true when it is on a row, false past the last one (and for a
+ * NULL or freed cursor). Pointers read from the cursor stay valid until `resonance_rows_free`.
+ *
+ * # Safety
+ * `rows` is NULL or a cursor from `resonance_query`, not moved by another thread at the same time.
+ */
+bool resonance_rows_next(struct resonance_rows *rows);
+
+/**
+ * The number of columns (0 for a NULL or freed cursor).
+ */
+size_t resonance_rows_column_count(const struct resonance_rows *rows);
+
+/**
+ * The name of column `i` (NUL-terminated UTF-8, valid until `resonance_rows_free`), or NULL when
+ * `i` is out of range or the cursor NULL or freed.
+ */
+const char *resonance_rows_column_name(const struct resonance_rows *rows, size_t i);
+
+/**
+ * The type (`RESONANCE_VALUE_*`) of column `i` in the current row, as stored:
+ * `RESONANCE_VALUE_NULL` also when there is no current row or `i` is out of range.
+ */
+uint32_t resonance_rows_column_type(const struct resonance_rows *rows, size_t i);
+
+/**
+ * Column `i` of the current row as an integer: an `_INTEGER` as stored, a `_REAL` truncated toward
+ * zero (saturating), 0 for any other type (nothing is parsed from text).
+ */
+int64_t resonance_rows_int64(const struct resonance_rows *rows, size_t i);
+
+/**
+ * Column `i` of the current row as a double: a `_REAL` as stored, an `_INTEGER` converted, 0.0 for
+ * any other type.
+ */
+double resonance_rows_double(const struct resonance_rows *rows, size_t i);
+
+/**
+ * Column `i` of the current row when it is `_TEXT`: its UTF-8 bytes, followed by a NUL that
+ * `*len_out` (when not NULL) does not count (the text itself may hold NUL bytes: use the length).
+ * NULL (and length 0) for any other type. Valid until `resonance_rows_free`.
+ *
+ * # Safety
+ * `len_out` is NULL or writable.
+ */
+const char *resonance_rows_text(const struct resonance_rows *rows, size_t i, size_t *len_out);
+
+/**
+ * Column `i` of the current row when it is `_BLOB`: its bytes and, in `*len_out` (when not NULL),
+ * their number. NULL (and length 0) for any other type and for an empty blob. Valid until
+ * `resonance_rows_free`.
+ *
+ * # Safety
+ * `len_out` is NULL or writable.
+ */
+const uint8_t *resonance_rows_blob(const struct resonance_rows *rows, size_t i, size_t *len_out);
+
+/**
+ * Frees a cursor from `resonance_query` and every value read from it. NULL (or an already freed
+ * cursor) is a no-op.
+ */
+void resonance_rows_free(struct resonance_rows *rows);
 
 /**
  * Writes one node: the whole row (fields left NULL become NULL; domain and layer default), keeping

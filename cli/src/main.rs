@@ -168,20 +168,39 @@ enum Command {
         #[arg(long, global = true)]
         json: bool,
     },
-    /// Run one SQL statement on the file with a plain connection (no migration), printing result rows
-    /// as JSON lines. For inspection and tests that play "another program wrote this file". The
-    /// connection has trusted_schema off and SQLITE_DBCONFIG_DEFENSIVE on; the file must exist.
+    /// Run one SQL statement on the file through the engine, with its rules for application SQL
+    /// (docs/sql.md: the engine's tables are read-only, no ATTACH, no transaction statements, no
+    /// PRAGMA that changes the connection), printing the rows. The file must exist unless --create.
+    /// With --raw: a plain connection instead (no migration; trusted_schema off,
+    /// SQLITE_DBCONFIG_DEFENSIVE on), read-only unless --write — for inspection, and for tests that
+    /// play "another program wrote this file".
     Sql {
         /// The database file (it must exist unless --create is given).
         path: PathBuf,
         /// The SQL: exactly one statement unless --script is given.
         sql: String,
-        /// Create the file if it does not exist.
+        /// A parameter value, in order (repeat the flag). `null`, `int:5`, `real:1.5`, `text:abc`,
+        /// `blob:00ff` (hex) or plain text (`abc`; `text:null` for the text "null"); named:
+        /// `:id=int:5` (also @id=, $id=). Not with --script or --raw.
+        #[arg(long = "param", value_name = "VALUE", allow_hyphen_values = true)]
+        params: Vec<String>,
+        /// Print one JSON object per row and line (blobs as hex strings) instead of a tab-separated
+        /// table with a header line.
+        #[arg(long)]
+        json: bool,
+        /// Create the file if it does not exist (a new Resonance database; with --raw, an empty file).
         #[arg(long)]
         create: bool,
-        /// Run several statements in order (as a script), printing the rows of each that returns rows.
+        /// Run several statements in order (as a script): through the engine as one unit, printing
+        /// nothing; with --raw, each in turn, printing the rows of each that returns rows.
         #[arg(long)]
         script: bool,
+        /// A plain connection instead of the engine (read-only unless --write).
+        #[arg(long)]
+        raw: bool,
+        /// With --raw: let the plain connection write (as another program would).
+        #[arg(long, requires = "raw")]
+        write: bool,
     },
 }
 
@@ -261,9 +280,31 @@ fn main() -> ExitCode {
         Command::Sql {
             path,
             sql,
+            params,
+            json,
             create,
             script,
-        } => sql::raw_sql(&path, &sql, create, script),
+            raw,
+            write,
+        } => {
+            let format = if json {
+                sql::Format::Json
+            } else {
+                sql::Format::Table
+            };
+            if raw {
+                if params.is_empty() {
+                    sql::raw_sql(&path, &sql, create, script, write, format)
+                } else {
+                    Err(resonance::Error::InvalidArgument(
+                        "--param is not available with --raw".into(),
+                    ))
+                }
+            } else {
+                sql::params(&params)
+                    .and_then(|p| sql::engine_sql(&path, &sql, &p, create, script, format))
+            }
+        }
     };
     match r {
         Ok(()) => ExitCode::SUCCESS,

@@ -20,7 +20,7 @@ fn text(o: &Output) -> String {
 }
 
 fn sql(db: &Path, q: &str) -> String {
-    let o = resonance(&["sql", db.to_str().unwrap(), q]);
+    let o = resonance(&["sql", "--raw", "--json", db.to_str().unwrap(), q]);
     assert!(o.status.success(), "{}", text(&o));
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
@@ -240,6 +240,9 @@ fn sql_on_a_missing_file_fails_and_creates_nothing_unless_create() {
     let typo = dir.path().join("tpyo.db");
     let o = resonance(&["sql", typo.to_str().unwrap(), "SELECT 1 AS x"]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(!typo.exists(), "a mistyped path created a file");
+    let o = resonance(&["sql", "--raw", typo.to_str().unwrap(), "SELECT 1 AS x"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(
         text(&o).contains("error [io]") && text(&o).contains("does not exist"),
         "{}",
@@ -248,6 +251,8 @@ fn sql_on_a_missing_file_fails_and_creates_nothing_unless_create() {
     assert!(!typo.exists(), "a mistyped path created a file");
     let o = resonance(&[
         "sql",
+        "--raw",
+        "--write",
         "--create",
         typo.to_str().unwrap(),
         "CREATE TABLE t(x)",
@@ -262,6 +267,9 @@ fn sql_runs_one_statement_unless_script() {
     let db = dir.path().join("a.db");
     let o = resonance(&[
         "sql",
+        "--raw",
+        "--write",
+        "--json",
         "--create",
         "--script",
         db.to_str().unwrap(),
@@ -274,7 +282,7 @@ fn sql_runs_one_statement_unless_script() {
         "SELECT 1; SELECT * FROM missing_table",
         "DELETE FROM t; -- a comment\nSELECT 1",
     ] {
-        let o = resonance(&["sql", db.to_str().unwrap(), two]);
+        let o = resonance(&["sql", "--raw", "--write", db.to_str().unwrap(), two]);
         assert_eq!(o.status.code(), Some(1), "{two}: {}", text(&o));
         assert!(
             text(&o).contains("invalid_argument") && text(&o).contains("--script"),
@@ -289,7 +297,7 @@ fn sql_runs_one_statement_unless_script() {
         sql(&db, "SELECT count(*) AS n FROM t; -- done\n").trim(),
         "{\"n\":2}"
     );
-    let o = resonance(&["sql", db.to_str().unwrap(), "  -- nothing\n"]);
+    let o = resonance(&["sql", "--raw", db.to_str().unwrap(), "  -- nothing\n"]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(text(&o).contains("invalid_argument"), "{}", text(&o));
 }
@@ -298,7 +306,14 @@ fn sql_runs_one_statement_unless_script() {
 fn sql_connection_is_hardened() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("a.db");
-    let o = resonance(&["sql", "--create", db.to_str().unwrap(), "CREATE TABLE t(x)"]);
+    let o = resonance(&[
+        "sql",
+        "--raw",
+        "--write",
+        "--create",
+        db.to_str().unwrap(),
+        "CREATE TABLE t(x)",
+    ]);
     assert!(o.status.success(), "{}", text(&o));
     assert_eq!(
         sql(&db, "PRAGMA trusted_schema").trim(),
@@ -307,6 +322,8 @@ fn sql_connection_is_hardened() {
     // SQLITE_DBCONFIG_DEFENSIVE: the schema cannot be rewritten through writable_schema.
     let o = resonance(&[
         "sql",
+        "--raw",
+        "--write",
         "--script",
         db.to_str().unwrap(),
         "PRAGMA writable_schema = ON; UPDATE sqlite_master SET sql = 'CREATE TABLE t(y)' WHERE name = 't'",
@@ -607,4 +624,134 @@ fn migrate_app_applies_a_directory_with_its_gates_and_migrations_lists_it() {
     );
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(text(&o).contains("migration_failed"), "{}", text(&o));
+/// Runs `resonance sql ARGS…` and returns (exit code, stdout, stderr).
+fn sql_cmd(args: &[&str]) -> (Option<i32>, String, String) {
+    let mut all = vec!["sql"];
+    all.extend_from_slice(args);
+    let o = resonance(&all);
+    (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn sql_runs_through_the_engine_with_typed_params() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("e.db");
+    let p = db.to_str().unwrap();
+    // --create through the engine makes a Resonance database.
+    let (code, _, err) = sql_cmd(&[
+        "--create",
+        "--script",
+        p,
+        "CREATE TABLE notes(id INTEGER PRIMARY KEY, name TEXT, score REAL, data BLOB, extra)",
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(sql(&db, "SELECT count(*) AS n FROM nodes").contains("\"n\":0"));
+    let (code, _, err) = sql_cmd(&[
+        p,
+        "INSERT INTO notes(id, name, score, data, extra) VALUES (?, ?, ?, ?, ?)",
+        "--param",
+        "int:7",
+        "--param",
+        "plain text",
+        "--param",
+        "real:-1.5",
+        "--param",
+        "blob:00ff",
+        "--param",
+        "null",
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    let (code, out, err) = sql_cmd(&[
+        p,
+        "SELECT id, name, score, data, extra FROM notes WHERE id = :id AND name = $n",
+        "--param",
+        ":id=int:7",
+        "--param",
+        "$n=text:plain text",
+        "--json",
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(
+        v,
+        serde_json::json!({"id": 7, "name": "plain text", "score": -1.5, "data": "00ff", "extra": null})
+    );
+    let (code, out, err) = sql_cmd(&[p, "SELECT id, name, data, extra FROM notes"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(out, "id\tname\tdata\textra\n7\tplain text\tx'00ff'\tNULL\n");
+    // Bad --param values and mixing the two kinds are invalid_argument.
+    for bad in [
+        vec!["--param", "int:x"],
+        vec!["--param", "blob:abc"],
+        vec!["--param", ":id=int:1", "--param", "int:2"],
+        vec!["--param", ":=1"],
+    ] {
+        let mut args = vec![p, "SELECT ?1, ?2"];
+        args.extend(bad.iter().copied());
+        let (code, _, err) = sql_cmd(&args);
+        assert_eq!(code, Some(1), "{bad:?}");
+        assert!(err.contains("invalid_argument"), "{bad:?}: {err}");
+    }
+}
+
+#[test]
+fn sql_through_the_engine_keeps_its_rules_and_the_file_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("e.db");
+    let p = db.to_str().unwrap();
+    let (code, _, err) = sql_cmd(&["--create", "--script", p, "CREATE TABLE a(x)"]);
+    assert_eq!(code, Some(0), "{err}");
+    let before = std::fs::read(&db).unwrap();
+    for refused in [
+        "DROP TABLE nodes",
+        "INSERT INTO nodes(id) VALUES ('x')",
+        "ATTACH DATABASE ':memory:' AS m",
+        "PRAGMA journal_mode=DELETE",
+        "BEGIN",
+    ] {
+        let (code, _, err) = sql_cmd(&[p, refused]);
+        assert_eq!(code, Some(1), "{refused}");
+        assert!(err.contains("error [invalid_argument]"), "{refused}: {err}");
+    }
+    // A script runs as one unit: a failing statement undoes the earlier ones.
+    let (code, _, err) = sql_cmd(&[
+        "--script",
+        p,
+        "INSERT INTO a VALUES (1); INSERT INTO nodes(id) VALUES ('x')",
+    ]);
+    assert_eq!(code, Some(1), "{err}");
+    assert_eq!(sql(&db, "SELECT count(*) AS n FROM a").trim(), "{\"n\":0}");
+    assert_eq!(std::fs::read(&db).unwrap(), before);
+    // Several statements without --script, and --param with --script or --raw, are refused.
+    let (code, _, err) = sql_cmd(&[p, "SELECT 1; SELECT 2"]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("invalid_argument"), "{err}");
+    let (code, _, _) = sql_cmd(&["--script", p, "SELECT ?", "--param", "int:1"]);
+    assert_eq!(code, Some(1));
+    let (code, _, _) = sql_cmd(&["--raw", p, "SELECT ?", "--param", "int:1"]);
+    assert_eq!(code, Some(1));
+}
+
+#[test]
+fn sql_raw_is_read_only_unless_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("r.db");
+    let p = db.to_str().unwrap();
+    let (code, _, err) = sql_cmd(&["--raw", "--create", p, "CREATE TABLE t(x)"]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("--write"), "{err}");
+    assert!(!db.exists());
+    let (code, _, err) = sql_cmd(&["--raw", "--write", "--create", p, "CREATE TABLE t(x)"]);
+    assert_eq!(code, Some(0), "{err}");
+    let (code, _, err) = sql_cmd(&["--raw", p, "INSERT INTO t VALUES (1)"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("readonly") || err.contains("read"), "{err}");
+    assert_eq!(sql(&db, "SELECT count(*) AS n FROM t").trim(), "{\"n\":0}");
+    // --write needs --raw.
+    let (code, _, _) = sql_cmd(&["--write", p, "SELECT 1"]);
+    assert_eq!(code, Some(2));
 }

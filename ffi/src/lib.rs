@@ -30,6 +30,7 @@ use resonance::{Database, Error, ErrorKind};
 mod db;
 mod graph;
 mod options;
+mod sql;
 mod store;
 #[cfg(feature = "test-hooks")]
 mod test_hooks;
@@ -39,6 +40,7 @@ mod vector;
 pub use db::*;
 pub use graph::*;
 pub use options::*;
+pub use sql::*;
 pub use store::*;
 #[cfg(feature = "test-hooks")]
 pub use test_hooks::*;
@@ -227,6 +229,11 @@ pub(crate) fn reclaim<T>(p: *mut T, tag: &'static str) -> Option<Box<T>> {
 }
 
 /// Registers a new database handle.
+/// Whether `p` is a live allocation registered by [`publish`] with `tag`.
+pub(crate) fn is_live(p: usize, tag: &'static str) -> bool {
+    matches!(registry().get(&p), Some(Entry::Alloc(t)) if *t == tag)
+}
+
 pub(crate) fn publish_db(db: Database) -> *mut resonance_db {
     let p = Box::into_raw(Box::new(resonance_db { _token: 0 }));
     registry().insert(p as usize, Entry::Db(Arc::new(db)));

@@ -146,11 +146,19 @@ pub struct resonance_open_options {
     /// Time limit of the open itself (waiting for locks, adoption, migration) in milliseconds; 0
     /// means the engine's default. Past it the open fails with `RESONANCE_INTERRUPTED`.
     pub open_timeout_ms: u32,
+    /// (Second version.) Let application SQL (`resonance_execute`…) write `nodes`, `edges` and
+    /// `history`, for a compatibility layer; the handle's caches are dropped after each such write.
+    /// false (the default): those writes are `RESONANCE_INVALID_ARGUMENT` (docs/sql.md).
+    pub allow_engine_writes: bool,
+    /// (Second version.) How many compiled statements the connection keeps; 0 means the engine's
+    /// default.
+    pub statement_cache_size: usize,
 }
 
 impl SizedOptions for resonance_open_options {
     const NAME: &'static str = "resonance_open_options";
-    const FIRST_SIZE: usize = size_of::<resonance_open_options>();
+    // The first version ended after `open_timeout_ms`.
+    const FIRST_SIZE: usize = offset_of!(resonance_open_options, allow_engine_writes);
     const ZERO_IS_FIRST_VERSION: bool = true;
     fn defaults() -> Self {
         resonance_open_options {
@@ -178,6 +186,12 @@ impl resonance_open_options {
         }
         if self.open_timeout_ms != 0 {
             o.open_timeout_ms = self.open_timeout_ms;
+        }
+        if self.allow_engine_writes {
+            o.allow_engine_writes = true;
+        }
+        if self.statement_cache_size != 0 {
+            o.statement_cache_size = self.statement_cache_size;
         }
         o.validate()?;
         Ok(o)

@@ -120,7 +120,7 @@ class Runner {
         this.h.close();
         return null;
       case 'raw_sql':
-        execFileSync(cliPath(), ['sql', '--create', '--script', path.join(this.dir, a.path ?? 'db.sqlite'), a.sql], { stdio: 'pipe' });
+        execFileSync(cliPath(), ['sql', '--raw', '--write', '--create', '--script', path.join(this.dir, a.path ?? 'db.sqlite'), a.sql], { stdio: 'pipe' });
         return null;
       case 'generate_id':
         return resonance.generateId(a.path);

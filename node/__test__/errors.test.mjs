@@ -15,7 +15,7 @@ const KINDS = [
 ];
 
 // Another program writing the file, as the sqlite3 shell would: created if missing, statements in order.
-const sql = (file, text) => execFileSync(cliPath(), ['sql', '--create', '--script', file, text], { stdio: 'pipe' });
+const sql = (file, text) => execFileSync(cliPath(), ['sql', '--raw', '--write', '--create', '--script', file, text], { stdio: 'pipe' });
 
 describe('the mapping', () => {
   test('errorCodes() lists the kinds of docs/errors.md in status order', () => {

@@ -22,7 +22,7 @@ describe('stored meta reads back the same from every call', () => {
     // Written by another program (the core itself refuses meta nested this deep), and one legacy
     // row whose meta is not JSON at all.
     const sets = DEPTHS.map((d) => `UPDATE nodes SET meta = '${nested(d)}' WHERE id = 'd${d}';`).join(' ');
-    execFileSync(cliPath(), ['sql', '--script', file, `${sets} UPDATE nodes SET meta = 'not json {' WHERE id = 'text';`], { stdio: 'pipe' });
+    execFileSync(cliPath(), ['sql', '--raw', '--write', '--script', file, `${sets} UPDATE nodes SET meta = 'not json {' WHERE id = 'text';`], { stdio: 'pipe' });
     db = resonance.openSync(file);
   });
   after(() => db.close());

@@ -52,7 +52,7 @@ function contentHash(file = MAIN) {
   const h = createHash('sha256');
   for (const q of QUERIES) {
     h.update(q);
-    h.update(execFileSync(cliPath(), ['sql', file, q], { stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 }));
+    h.update(execFileSync(cliPath(), ['sql', '--raw', '--json', file, q], { stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 }));
   }
   hashChecks += 1;
   return h.digest('hex');
@@ -625,7 +625,7 @@ before(() => {
   ctx.closed = resonance.openSync(MAIN);
   ctx.closed.close();
   baseline = contentHash();
-  const nodes = execFileSync(cliPath(), ['sql', MAIN, QUERIES[0]]).toString().trim().split('\n');
+  const nodes = execFileSync(cliPath(), ['sql', '--raw', '--json', MAIN, QUERIES[0]]).toString().trim().split('\n');
   assert.equal(nodes.length, 4, 'the hashed content is the 4 seeded nodes');
 });
 

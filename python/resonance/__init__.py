@@ -30,12 +30,35 @@ is a :class:`Error` like every other kind, not the builtin ``InterruptedError`` 
 "a system call saw EINTR, retry it"): an ``except OSError`` must not swallow it, and a retry would be
 wrong. For the same reason it is left out of ``__all__``, so ``from resonance import *`` does not
 shadow the builtin; write ``resonance.InterruptedError``.
+
+Application tables live in the same file, through the engine's connection (docs/sql.md)::
+
+    db.executescript("CREATE TABLE IF NOT EXISTS notes(id INTEGER PRIMARY KEY, node TEXT, body TEXT)")
+    r = db.execute("INSERT INTO notes(node, body) VALUES (?, ?)", ("docs-readme", "hi"))
+    print(r.rowcount, r.lastrowid)                        # like sqlite3.Cursor's attributes
+    db.executemany("INSERT INTO notes(node, body) VALUES (:node, :body)", [{"node": "a", "body": "b"}])
+    for row in db.query("SELECT id, body FROM notes WHERE node = ?", ("a",)):
+        print(row[0], row["body"])                        # a Row works like sqlite3.Row
+    one = db.query_one("SELECT count(*) AS n FROM notes")  # a Row, or None
+
+Parameters are a tuple/list (``?``, ``?NNN``) or a dict/mapping (``:name``, ``@name``, ``$name``; keys
+with or without the prefix); values are None, bool (stored as 0/1), int (64-bit), float, str and
+bytes/bytearray/memoryview (a blob); anything else raises :class:`InvalidArgumentError` naming the
+parameter. Results are None, int, float, str or bytes, as stored. Statements run under the engine's
+authorizer: DDL on the engine's tables, writes to ``nodes``/``edges``/``history`` (unless
+``allow_engine_writes=True``), ``ATTACH``, transaction statements (use ``with db.transaction():``, which
+application SQL joins) and PRAGMAs that would change the connection's settings raise
+:class:`InvalidArgumentError`; a write on a read-only handle raises :class:`ReadonlyError`. A writing
+statement outside ``db.transaction()`` runs in its own transaction; ``executemany`` and
+``executescript`` run all their statements in one. ``query``, ``executemany`` and ``executescript``
+are long calls (Ctrl-C stops them, as above); ``execute`` and ``query_one`` are short ones like
+``upsert_node``: ``db.interrupt()`` stops them, Ctrl-C is seen when they return.
 """
 
 from __future__ import annotations
 
 import os as _os
-from typing import Union
+from typing import Optional, Union
 
 from . import _native
 from ._native import (
@@ -50,6 +73,7 @@ from ._native import (
     DimensionMismatchError,
     Edge,
     Error,
+    ExecuteResult,
     GraphStats,
     HealthReport,
     HistoryEntry,
@@ -67,6 +91,7 @@ from ._native import (
     NotFoundError,
     Pillar,
     ReadonlyError,
+    Row,
     SchemaTooNewError,
     SchemaUnknownError,
     SqliteError,
@@ -96,6 +121,8 @@ __all__ = [
     "Pillar",
     "HealthReport",
     "MigrationReport",
+    "Row",
+    "ExecuteResult",
     "Error",
     "InvalidArgumentError",
     "InvalidVectorError",
@@ -127,6 +154,8 @@ def open(
     busy_timeout_ms: int = 5000,
     backup_retention_days: int = 7,
     open_timeout_ms: int = 60000,
+    allow_engine_writes: Optional[bool] = None,
+    statement_cache_size: Optional[int] = None,
 ) -> Database:
     """Opens (creating if needed) the Resonance database at ``path``.
 
@@ -136,6 +165,10 @@ def open(
     an existing WAL database at the current schema. Use it as a context manager to close it.
     ``open_timeout_ms`` bounds the open (recognition, backup, migrations) in time: past it the open
     raises ``resonance.InterruptedError`` and a migration it ran is rolled back (0: no limit).
+    ``allow_engine_writes`` lets application SQL (``db.execute``…) write ``nodes``/``edges``/``history``
+    (for a compatibility layer; the handle's caches are dropped after each such write);
+    ``statement_cache_size`` is how many compiled statements the connection keeps. ``None`` leaves
+    either at the engine's default (off; docs/sql.md).
     """
     return _native.open(
         path,
@@ -146,4 +179,6 @@ def open(
         busy_timeout_ms=busy_timeout_ms,
         backup_retention_days=backup_retention_days,
         open_timeout_ms=open_timeout_ms,
+        allow_engine_writes=allow_engine_writes,
+        statement_cache_size=statement_cache_size,
     )

@@ -2,7 +2,7 @@
 
 import os
 from pathlib import Path
-from typing import Any, Iterator, NamedTuple, final, ClassVar, Dict, List, Literal, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Iterable, Iterator, NamedTuple, final, ClassVar, Dict, List, Literal, Mapping, Optional, Sequence, Tuple, Union, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -20,6 +20,7 @@ __all__ = [
     "DimensionMismatchError",
     "Edge",
     "Error",
+    "ExecuteResult",
     "GraphStats",
     "HealthReport",
     "HistoryEntry",
@@ -37,6 +38,7 @@ __all__ = [
     "NotFoundError",
     "Pillar",
     "ReadonlyError",
+    "Row",
     "SchemaTooNewError",
     "SchemaUnknownError",
     "SqliteError",
@@ -55,6 +57,9 @@ __all__ = [
 _Vector = Union[npt.NDArray[np.float32], Sequence[float], memoryview, Any]
 _Matrix = Union[npt.NDArray[np.float32], Sequence[Sequence[float]], Any]
 _Path = Union[str, "os.PathLike[str]"]
+_SqlValue = Union[None, int, float, str, bytes]
+_SqlParam = Union[None, bool, int, float, str, bytes, bytearray, memoryview]
+_SqlParams = Union[Sequence[_SqlParam], Mapping[str, _SqlParam]]
 _Direction = Literal["outgoing", "incoming", "both"]
 _Edge = Union[Mapping[str, Any], Tuple[str, str], Tuple[str, str, str]]
 
@@ -311,6 +316,35 @@ class MigrationReport:
     def to_dict(self) -> Dict[str, Any]: ...
 
 @final
+class ExecuteResult:
+    """What ``db.execute`` / ``db.executemany`` did (named like ``sqlite3.Cursor``'s attributes)."""
+
+    @property
+    def rowcount(self) -> int: ...
+    @property
+    def lastrowid(self) -> int: ...
+    def __eq__(self, value: object, /) -> bool: ...
+    def __ne__(self, value: object, /) -> bool: ...
+
+@final
+class Row:
+    """One row of a query: a tuple of values also readable by column name, like ``sqlite3.Row``."""
+
+    def __len__(self) -> int: ...
+    @overload
+    def __getitem__(self, key: Union[int, str], /) -> _SqlValue: ...
+    @overload
+    def __getitem__(self, key: slice, /) -> Tuple[_SqlValue, ...]: ...
+    def __iter__(self) -> Iterator[_SqlValue]: ...
+    def __contains__(self, key: object, /) -> bool: ...
+    def keys(self) -> List[str]: ...
+    def as_tuple(self) -> Tuple[_SqlValue, ...]: ...
+    def to_dict(self) -> Dict[str, _SqlValue]: ...
+    def __eq__(self, value: object, /) -> bool: ...
+    def __ne__(self, value: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
 class Transaction:
     """``with db.transaction():`` — commit on a clean exit, rollback on an exception."""
 
@@ -339,6 +373,11 @@ class Database:
     def commit(self) -> None: ...
     def rollback(self) -> None: ...
     def transaction(self) -> Transaction: ...
+    def execute(self, sql: str, params: Optional[_SqlParams] = None) -> ExecuteResult: ...
+    def executemany(self, sql: str, seq_of_params: Iterable[_SqlParams]) -> ExecuteResult: ...
+    def executescript(self, script: str) -> None: ...
+    def query(self, sql: str, params: Optional[_SqlParams] = None) -> List[Row]: ...
+    def query_one(self, sql: str, params: Optional[_SqlParams] = None) -> Optional[Row]: ...
     def upsert_node(
         self,
         id: str,
@@ -501,6 +540,8 @@ def open(
     busy_timeout_ms: int = 5000,
     backup_retention_days: int = 7,
     open_timeout_ms: int = 60000,
+    allow_engine_writes: Optional[bool] = None,
+    statement_cache_size: Optional[int] = None,
 ) -> Database: ...
 def generate_id(path: str) -> str: ...
 def error_codes() -> List[str]: ...

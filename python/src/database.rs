@@ -49,7 +49,7 @@ impl Database {
     }
 
     /// The engine handle, or `ClosedError` in a forked child.
-    fn db(&self) -> PyResult<&resonance::Database> {
+    pub(crate) fn db(&self) -> PyResult<&resonance::Database> {
         let now = std::process::id();
         if now != self.pid {
             return Err(new_err(
@@ -366,6 +366,62 @@ impl Database {
     /// exception. Writes from this thread join it; other threads wait.
     fn transaction(slf: Py<Self>) -> Transaction {
         Transaction { db: slf }
+    }
+
+    // ---- application SQL (python/src/sql.rs) --------------------------------------------------
+
+    /// Runs one statement with `params` (a tuple/list by position, a dict by name) and returns an
+    /// `ExecuteResult` (`rowcount`, `lastrowid`). What the engine refuses raises
+    /// `InvalidArgumentError`; a write on a read-only handle `ReadonlyError`.
+    #[pyo3(signature = (sql, params=None))]
+    fn execute(
+        &self,
+        py: Python<'_>,
+        #[pyo3(from_py_with = args::string)] sql: String,
+        params: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<crate::sql::ExecuteResult> {
+        crate::sql::execute(py, self.db()?, &sql, params)
+    }
+
+    /// Runs one statement once per parameter set of `seq_of_params`, in one transaction.
+    fn executemany(
+        &self,
+        py: Python<'_>,
+        #[pyo3(from_py_with = args::string)] sql: String,
+        seq_of_params: &Bound<'_, PyAny>,
+    ) -> PyResult<crate::sql::ExecuteResult> {
+        crate::sql::executemany(py, self.db()?, &sql, seq_of_params)
+    }
+
+    /// Runs a script of statements (no parameters) as one unit.
+    fn executescript(
+        &self,
+        py: Python<'_>,
+        #[pyo3(from_py_with = args::string)] script: String,
+    ) -> PyResult<()> {
+        crate::sql::executescript(py, self.db()?, &script)
+    }
+
+    /// Runs one statement and returns its rows (a list of `Row`).
+    #[pyo3(signature = (sql, params=None))]
+    fn query(
+        &self,
+        py: Python<'_>,
+        #[pyo3(from_py_with = args::string)] sql: String,
+        params: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Vec<crate::sql::Row>> {
+        crate::sql::query(py, self.db()?, &sql, params)
+    }
+
+    /// Runs one statement and returns its first row (a `Row`), or `None`.
+    #[pyo3(signature = (sql, params=None))]
+    fn query_one(
+        &self,
+        py: Python<'_>,
+        #[pyo3(from_py_with = args::string)] sql: String,
+        params: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Option<crate::sql::Row>> {
+        crate::sql::query_one(py, self.db()?, &sql, params)
     }
 
     // ---- nodes ------------------------------------------------------------------------------

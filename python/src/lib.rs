@@ -9,6 +9,7 @@ mod args;
 mod convert;
 mod database;
 mod errors;
+mod sql;
 #[cfg(feature = "test-hooks")]
 mod test_hooks;
 mod types;
@@ -181,7 +182,7 @@ pub(crate) fn in_own_pool<T: Send>(
 
 /// Opens (creating if needed) the database at `path`; see `resonance.open`.
 #[pyfunction]
-#[pyo3(signature = (path, *, read_only=false, migrate=true, allow_destructive=false, backup=true, busy_timeout_ms=5000, backup_retention_days=7, open_timeout_ms=60000))]
+#[pyo3(signature = (path, *, read_only=false, migrate=true, allow_destructive=false, backup=true, busy_timeout_ms=5000, backup_retention_days=7, open_timeout_ms=60000, allow_engine_writes=None, statement_cache_size=None))]
 fn open(
     py: Python<'_>,
     #[pyo3(from_py_with = args::path)] path: PathBuf,
@@ -192,8 +193,10 @@ fn open(
     #[pyo3(from_py_with = args::u32_)] busy_timeout_ms: u32,
     #[pyo3(from_py_with = args::u32_)] backup_retention_days: u32,
     #[pyo3(from_py_with = args::u32_)] open_timeout_ms: u32,
+    #[pyo3(from_py_with = args::opt_boolean)] allow_engine_writes: Option<bool>,
+    #[pyo3(from_py_with = args::opt_count)] statement_cache_size: Option<usize>,
 ) -> PyResult<database::Database> {
-    let options = resonance::OpenOptions {
+    let mut options = resonance::OpenOptions {
         read_only,
         migrate,
         allow_destructive,
@@ -203,6 +206,12 @@ fn open(
         open_timeout_ms,
         ..Default::default()
     };
+    if let Some(v) = allow_engine_writes {
+        options.allow_engine_writes = v;
+    }
+    if let Some(v) = statement_cache_size {
+        options.statement_cache_size = v;
+    }
     let db = run_long(py, || {
         options.validate()?;
         resonance::Database::open_with(&path, options.clone())
@@ -240,6 +249,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<types::Pillar>()?;
     m.add_class::<types::HealthReport>()?;
     m.add_class::<types::MigrationReport>()?;
+    m.add_class::<sql::Row>()?;
+    m.add_class::<sql::ExecuteResult>()?;
     m.add_function(wrap_pyfunction!(open, m)?)?;
     m.add_function(wrap_pyfunction!(generate_id, m)?)?;
     m.add_function(wrap_pyfunction!(error_codes, m)?)?;

@@ -102,7 +102,7 @@ static inline const char *tpath(const char *name) {
     return b;
 }
 
-/* Runs `$RESONANCE_CLI sql --create --script PATH SQL` (another program writing the file, as the sqlite3
+/* Runs `$RESONANCE_CLI sql --raw --write --create --script PATH SQL` (another program writing the file, as the sqlite3
  * shell would: the file is created if missing, several statements run in order); returns its exit status. */
 static inline int t_sql(const char *path, const char *sql) {
     const char *cli = getenv("RESONANCE_CLI");
@@ -110,7 +110,7 @@ static inline int t_sql(const char *path, const char *sql) {
     fflush(stdout);
     pid_t pid = fork();
     if (pid == 0) {
-        execl(cli, cli, "sql", "--create", "--script", path, sql, (char *)NULL);
+        execl(cli, cli, "sql", "--raw", "--write", "--create", "--script", path, sql, (char *)NULL);
         fprintf(stderr, "cannot run %s: %s\n", cli, strerror(errno));
         _exit(127);
     }

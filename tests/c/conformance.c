@@ -236,7 +236,7 @@ static int run_cli_sql(runner *r, const char *path, const char *sql, char **err)
         return -1;
     }
     if (pid == 0) {
-        execl(r->cli, r->cli, "sql", "--create", "--script", path, sql, (char *)NULL);
+        execl(r->cli, r->cli, "sql", "--raw", "--write", "--create", "--script", path, sql, (char *)NULL);
         fprintf(stderr, "cannot run %s: %s\n", r->cli, strerror(errno));
         _exit(127);
     }

@@ -810,6 +810,203 @@ TEST(interrupt_from_another_thread) {
     resonance_db_free(long_db);
 }
 
+
+/* Application SQL: execute / execute_batch / query with both parameter styles, every value type
+ * through the cursor, the authorizer's refusals, a read-only handle and the open options' second
+ * version (allow_engine_writes, statement_cache_size), also read from a first-version struct. */
+TEST(application_sql) {
+    resonance_open_options o = resonance_open_options_default();
+    o.statement_cache_size = 8;
+    resonance_db *db = NULL;
+    OK(resonance_db_open(tpath("sql.db"), &o, &db, &t_err));
+    OK(resonance_execute_batch(db,
+                               "CREATE TABLE t(id INTEGER PRIMARY KEY, v);"
+                               "CREATE TABLE n(id INTEGER PRIMARY KEY, name TEXT)",
+                               &t_err));
+    static const uint8_t blob[] = {0, 1, 255};
+    resonance_value vals[] = {
+        {.kind = RESONANCE_VALUE_NULL},
+        {.kind = RESONANCE_VALUE_INTEGER, .int64 = INT64_MIN},
+        {.kind = RESONANCE_VALUE_INTEGER, .int64 = INT64_MAX},
+        {.kind = RESONANCE_VALUE_REAL, .real = -0.0},
+        {.kind = RESONANCE_VALUE_REAL, .real = 1.5},
+        {.kind = RESONANCE_VALUE_TEXT, .text = "", .len = 0},
+        {.kind = RESONANCE_VALUE_TEXT, .text = "a\0b \xc3\xa9", .len = 6},
+        {.kind = RESONANCE_VALUE_BLOB, .blob = blob, .len = 3},
+        {.kind = RESONANCE_VALUE_BLOB, .blob = NULL, .len = 0},
+    };
+    size_t nv = sizeof vals / sizeof vals[0];
+    resonance_execute_result r = {0};
+    for (size_t i = 0; i < nv; i++) {
+        OK(resonance_execute(db, "INSERT INTO t(v) VALUES (?)", &vals[i], 1, &r, &t_err));
+        CHECK(r.changes == 1 && r.last_insert_rowid == (int64_t)i + 1);
+    }
+    resonance_rows *rows = NULL;
+    OK(resonance_query(db, "SELECT v, typeof(v) AS ty FROM t ORDER BY id", NULL, 0, &rows, &t_err));
+    CHECK(rows && resonance_rows_column_count(rows) == 2);
+    CHECK(strcmp(resonance_rows_column_name(rows, 0), "v") == 0);
+    CHECK(strcmp(resonance_rows_column_name(rows, 1), "ty") == 0);
+    CHECK(resonance_rows_column_name(rows, 2) == NULL);
+    CHECK(resonance_rows_column_type(rows, 0) == RESONANCE_VALUE_NULL); /* before the first row */
+    size_t len = 99;
+    for (size_t i = 0; i < nv; i++) {
+        CHECK(resonance_rows_next(rows));
+        uint32_t ty = resonance_rows_column_type(rows, 0);
+        CHECK(ty == (vals[i].kind == RESONANCE_VALUE_BLOB && vals[i].len == 0 ? RESONANCE_VALUE_BLOB : vals[i].kind));
+        switch (vals[i].kind) {
+        case RESONANCE_VALUE_INTEGER:
+            CHECK(resonance_rows_int64(rows, 0) == vals[i].int64);
+            CHECK(resonance_rows_double(rows, 0) == (double)vals[i].int64);
+            break;
+        case RESONANCE_VALUE_REAL:
+            CHECK(resonance_rows_double(rows, 0) == vals[i].real);
+            CHECK(signbit(resonance_rows_double(rows, 0)) == signbit(vals[i].real));
+            CHECK(resonance_rows_int64(rows, 0) == (int64_t)vals[i].real);
+            break;
+        case RESONANCE_VALUE_TEXT: {
+            const char *t = resonance_rows_text(rows, 0, &len);
+            CHECK(t && len == vals[i].len && memcmp(t, vals[i].text, len) == 0 && t[len] == '\0');
+            CHECK(resonance_rows_blob(rows, 0, &len) == NULL && len == 0);
+            break;
+        }
+        case RESONANCE_VALUE_BLOB: {
+            const uint8_t *b = resonance_rows_blob(rows, 0, &len);
+            CHECK(len == vals[i].len && (len == 0 ? b == NULL : memcmp(b, blob, len) == 0));
+            CHECK(resonance_rows_text(rows, 0, NULL) == NULL);
+            break;
+        }
+        default:
+            CHECK(resonance_rows_text(rows, 0, &len) == NULL && len == 0);
+            CHECK(resonance_rows_int64(rows, 0) == 0 && resonance_rows_double(rows, 0) == 0.0);
+        }
+        CHECK(resonance_rows_column_type(rows, 1) == RESONANCE_VALUE_TEXT);
+        CHECK(resonance_rows_column_type(rows, 7) == RESONANCE_VALUE_NULL);
+    }
+    CHECK(!resonance_rows_next(rows));
+    CHECK(!resonance_rows_next(rows));
+    CHECK(resonance_rows_column_type(rows, 0) == RESONANCE_VALUE_NULL);
+    resonance_rows_free(rows);
+    resonance_rows_free(rows); /* a second free is a no-op */
+    resonance_rows_free(NULL);
+    /* a NULL or freed cursor reads as empty, never a crash */
+    CHECK(!resonance_rows_next(rows) && resonance_rows_column_count(rows) == 0);
+    CHECK(!resonance_rows_next(NULL) && resonance_rows_column_count(NULL) == 0);
+    CHECK(resonance_rows_column_name(NULL, 0) == NULL && resonance_rows_column_type(NULL, 0) == RESONANCE_VALUE_NULL);
+    CHECK(resonance_rows_int64(NULL, 0) == 0 && resonance_rows_double(NULL, 0) == 0.0);
+    CHECK(resonance_rows_text(NULL, 0, &len) == NULL && len == 0 && resonance_rows_blob(NULL, 0, NULL) == NULL);
+
+    /* named parameters, with and without the prefix */
+    resonance_value named[] = {
+        {.kind = RESONANCE_VALUE_INTEGER, .int64 = 7, .name = ":id"},
+        {.kind = RESONANCE_VALUE_TEXT, .text = "seven", .len = 5, .name = "name"},
+    };
+    OK(resonance_execute(db, "INSERT INTO n(id, name) VALUES (:id, @name)", named, 2, NULL, &t_err));
+    OK(resonance_query(db, "SELECT name FROM n WHERE id = $id", named, 1, &rows, &t_err));
+    CHECK(resonance_rows_next(rows));
+    CHECK(strcmp(resonance_rows_text(rows, 0, NULL), "seven") == 0);
+    CHECK(!resonance_rows_next(rows));
+    resonance_rows_free(rows);
+    OK(resonance_query(db, "SELECT * FROM n WHERE id = 99", NULL, 0, &rows, &t_err));
+    CHECK(rows && !resonance_rows_next(rows) && resonance_rows_column_count(rows) == 2);
+    resonance_rows_free(rows);
+
+    /* refusals: invalid_argument, nothing changed */
+    const char *refused[] = {"DROP TABLE nodes", "INSERT INTO nodes(id) VALUES ('x')",
+                             "ATTACH DATABASE ':memory:' AS m", "PRAGMA journal_mode=DELETE", "BEGIN",
+                             "SELECT 1; SELECT 2"};
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        EXPECT_STATUS(resonance_execute(db, refused[i], NULL, 0, NULL, &t_err), RESONANCE_INVALID_ARGUMENT);
+        rows = (resonance_rows *)0x1;
+        EXPECT_STATUS(resonance_query(db, refused[i], NULL, 0, &rows, &t_err), RESONANCE_INVALID_ARGUMENT);
+        CHECK(rows == NULL);
+    }
+    EXPECT_STATUS(resonance_execute_batch(db, "INSERT INTO n(name) VALUES ('x'); DROP TABLE nodes", &t_err),
+                  RESONANCE_INVALID_ARGUMENT);
+    OK(resonance_query(db, "SELECT count(*) FROM n", NULL, 0, &rows, &t_err));
+    CHECK(resonance_rows_next(rows) && resonance_rows_int64(rows, 0) == 1);
+    resonance_rows_free(rows);
+    /* a constraint, a bad kind, a mix of named and positional values */
+    EXPECT_STATUS(resonance_execute(db, "INSERT INTO n(id) VALUES (:id)", named, 1, NULL, &t_err), RESONANCE_CONSTRAINT);
+    resonance_value bad = {.kind = 9};
+    EXPECT_STATUS(resonance_execute(db, "SELECT ?", &bad, 1, NULL, &t_err), RESONANCE_INVALID_ARGUMENT);
+    resonance_value mix[] = {{.kind = RESONANCE_VALUE_NULL}, {.kind = RESONANCE_VALUE_NULL, .name = "a"}};
+    EXPECT_STATUS(resonance_execute(db, "SELECT ?, :a", mix, 2, NULL, &t_err), RESONANCE_INVALID_ARGUMENT);
+    /* inside an explicit transaction, rolled back with it */
+    OK(resonance_tx_begin(db, &t_err));
+    OK(resonance_execute(db, "DELETE FROM n", NULL, 0, &r, &t_err));
+    CHECK(r.changes == 1);
+    OK(resonance_tx_rollback(db, &t_err));
+    OK(resonance_query(db, "SELECT count(*) FROM n", NULL, 0, &rows, &t_err));
+    CHECK(resonance_rows_next(rows) && resonance_rows_int64(rows, 0) == 1);
+    resonance_rows_free(rows);
+    OK(resonance_db_close(db, &t_err));
+    EXPECT_STATUS(resonance_execute(db, "SELECT 1", NULL, 0, NULL, &t_err), RESONANCE_CLOSED);
+    resonance_db_free(db);
+
+    /* read-only: reads work, writes are readonly */
+    resonance_open_options ro = resonance_open_options_default();
+    ro.read_only = true;
+    OK(resonance_db_open(tpath("sql.db"), &ro, &db, &t_err));
+    EXPECT_STATUS(resonance_execute(db, "INSERT INTO n(name) VALUES ('y')", NULL, 0, NULL, &t_err), RESONANCE_READONLY);
+    OK(resonance_query(db, "SELECT count(*) FROM n", NULL, 0, &rows, &t_err));
+    CHECK(resonance_rows_next(rows) && resonance_rows_int64(rows, 0) == 1);
+    resonance_rows_free(rows);
+    resonance_db_free(db);
+
+    /* allow_engine_writes, and a first-version struct (size 20) that keeps it off */
+    resonance_open_options aw = resonance_open_options_default();
+    aw.allow_engine_writes = true;
+    OK(resonance_db_open(tpath("sql.db"), &aw, &db, &t_err));
+    resonance_node_input nd = {.id = "a", .title = "A"};
+    OK(resonance_node_upsert(db, &nd, &t_err));
+    OK(resonance_execute(db, "UPDATE nodes SET title = 'raw' WHERE id = 'a'", NULL, 0, &r, &t_err));
+    CHECK(r.changes == 1);
+    resonance_node *node = NULL;
+    OK(resonance_node_get(db, "a", false, &node, &t_err));
+    CHECK(node && node->title && strcmp(node->title, "raw") == 0);
+    resonance_node_free(node);
+    resonance_db_free(db);
+    resonance_open_options v1 = resonance_open_options_default();
+    v1.allow_engine_writes = true; /* past the first version's size: not read */
+    v1.size = 20;
+    OK(resonance_db_open(tpath("sql.db"), &v1, &db, &t_err));
+    EXPECT_STATUS(resonance_execute(db, "UPDATE nodes SET title = 'x'", NULL, 0, NULL, &t_err), RESONANCE_INVALID_ARGUMENT);
+    resonance_db_free(db);
+}
+
+/* resonance_interrupt stops a query that never ends; the handle works after it. */
+static resonance_db *sql_db;
+static int sql_done = 0;
+static resonance_status sql_status;
+static void *endless_query(void *arg) {
+    (void)arg;
+    resonance_rows *rows = (resonance_rows *)0x1;
+    sql_status = resonance_query(sql_db,
+                                 "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) "
+                                 "SELECT count(*) FROM c",
+                                 NULL, 0, &rows, NULL);
+    if (rows != NULL) sql_status = RESONANCE_INTERNAL; /* must be NULL on failure */
+    __atomic_store_n(&sql_done, 1, __ATOMIC_SEQ_CST);
+    return NULL;
+}
+TEST(application_sql_interrupt) {
+    OK(resonance_db_open(tpath("sql_interrupt.db"), NULL, &sql_db, &t_err));
+    pthread_t th;
+    CHECK(pthread_create(&th, NULL, endless_query, NULL) == 0);
+    usleep(200 * 1000);
+    while (!__atomic_load_n(&sql_done, __ATOMIC_SEQ_CST)) {
+        OK(resonance_interrupt(sql_db, &t_err));
+        usleep(20 * 1000);
+    }
+    pthread_join(th, NULL);
+    CHECK(sql_status == RESONANCE_INTERRUPTED);
+    resonance_rows *rows = NULL;
+    OK(resonance_query(sql_db, "SELECT 1 + 1", NULL, 0, &rows, &t_err));
+    CHECK(resonance_rows_next(rows) && resonance_rows_int64(rows, 0) == 2);
+    resonance_rows_free(rows);
+    resonance_db_free(sql_db);
+}
+
 int main(void) {
     t_setup();
     RUN(version_and_status_names);
@@ -830,5 +1027,7 @@ int main(void) {
     RUN(error_io_closed_internal);
     RUN(threads_share_a_handle);
     RUN(interrupt_from_another_thread);
+    RUN(application_sql);
+    RUN(application_sql_interrupt);
     DONE();
 }

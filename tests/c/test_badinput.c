@@ -177,7 +177,7 @@ static char *capture(const char *sql, size_t *len) {
         dup2(fd[1], 1);
         close(fd[0]);
         close(fd[1]);
-        execl(cli, cli, "sql", g_fixture_path, sql, (char *)NULL);
+        execl(cli, cli, "sql", "--raw", "--json", g_fixture_path, sql, (char *)NULL);
         fprintf(stderr, "cannot run %s: %s\n", cli, strerror(errno));
         _exit(127);
     }
@@ -415,6 +415,34 @@ static resonance_status c_db_vacuum(char **err) { return resonance_db_vacuum(H()
 static resonance_status c_tx_begin(char **err) { return resonance_tx_begin(H(), err); }
 static resonance_status c_tx_commit(char **err) { return resonance_tx_commit(H(), err); }
 static resonance_status c_tx_rollback(char **err) { return resonance_tx_rollback(H(), err); }
+/* application SQL: statements that only read (the fixture's content is checked unchanged) */
+static resonance_value sql_param(void) {
+    const char *text = S(2, "t\xc3\xa9xt");
+    resonance_value v = {.kind = RESONANCE_VALUE_TEXT, .text = text, .len = text ? strlen(text) : 5,
+                         .name = S(3, ":v")};
+    return v;
+}
+static resonance_status c_execute(char **err) {
+    resonance_value v = sql_param();
+    resonance_execute_result r;
+    return resonance_execute(H(), S(1, "SELECT :v AS v"), P(4, &v), 1, P(5, &r), err);
+}
+static resonance_status c_query(char **err) {
+    resonance_value v = sql_param();
+    resonance_rows *rows = NULL;
+    resonance_status st = resonance_query(H(), S(1, "SELECT :v AS v"), P(4, &v), 1, P(5, &rows), err);
+    if (st == ST_OK) {
+        EXPECT(resonance_rows_next(rows) && resonance_rows_column_type(rows, 0) == RESONANCE_VALUE_TEXT);
+        EXPECT(!resonance_rows_next(rows));
+    } else {
+        EXPECT(rows == NULL);
+    }
+    resonance_rows_free(rows);
+    return st;
+}
+static resonance_status c_execute_batch(char **err) {
+    return resonance_execute_batch(H(), S(1, "SELECT 1; SELECT count(*) FROM nodes"), err);
+}
 
 /* -- graph */
 static resonance_status c_graph_neighbors(char **err) {
@@ -754,6 +782,13 @@ static const fn_t FUNCS[] = {
     {"resonance_tx_begin", c_tx_begin, F_MUT | F_NOTX, {HANDLE}},
     {"resonance_tx_commit", c_tx_commit, F_MUT | F_NOTX, {HANDLE}},
     {"resonance_tx_rollback", c_tx_rollback, F_MUT | F_NOTX, {HANDLE}},
+    {"resonance_execute", c_execute, 0,
+     {HANDLE, [1] = {"sql", 's'}, [2] = {"params[0].text", 's'}, [3] = {"params[0].name", 'o'},
+      [4] = {"params", 'p'}, [5] = {"result_out", 'q'}}},
+    {"resonance_query", c_query, 0,
+     {HANDLE, [1] = {"sql", 's'}, [2] = {"params[0].text", 's'}, [3] = {"params[0].name", 'o'},
+      [4] = {"params", 'p'}, [5] = {"rows_out", 'p'}}},
+    {"resonance_execute_batch", c_execute_batch, 0, {HANDLE, [1] = {"script", 's'}}},
     {"resonance_graph_neighbors", c_graph_neighbors, 0, {HANDLE, [1] = {"id", 's'}, [2] = {"ids_out", 'p'}}},
     {"resonance_graph_successors", c_graph_successors, 0, {HANDLE, [1] = {"id", 's'}, [2] = {"ids_out", 'p'}}},
     {"resonance_graph_predecessors", c_graph_predecessors, 0, {HANDLE, [1] = {"id", 's'}, [2] = {"ids_out", 'p'}}},

@@ -37,7 +37,7 @@ for (const [w, r] of Object.entries(writers)) {
   check(r.shared === batches, `${w} writer upserted the shared node ${r.shared} times, expected ${batches}`);
 }
 
-const sql = (q) => execFileSync(cli, ['sql', dbPath, q], { maxBuffer: 256 << 20 }).toString().trim().split('\n')
+const sql = (q) => execFileSync(cli, ['sql', '--raw', '--json', dbPath, q], { maxBuffer: 256 << 20 }).toString().trim().split('\n')
   .filter(Boolean).map((l) => JSON.parse(l));
 
 const db = resonance.openSync(dbPath, { readOnly: true });

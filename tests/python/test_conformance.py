@@ -98,7 +98,7 @@ class Runner:
         if not cli:
             raise CaseError("raw_sql needs the CLI: set RESONANCE_CLI")
         path = self.dir / a.get("path", "db.sqlite")
-        r = subprocess.run([cli, "sql", "--create", "--script", str(path), a["sql"]], capture_output=True, text=True)
+        r = subprocess.run([cli, "sql", "--raw", "--write", "--create", "--script", str(path), a["sql"]], capture_output=True, text=True)
         if r.returncode != 0:
             raise CaseError(f"resonance sql failed ({r.returncode}): {r.stderr.strip()}")
 

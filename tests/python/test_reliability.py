@@ -70,7 +70,7 @@ def content_hash(path: pathlib.Path) -> str:
         "SELECT * FROM edges ORDER BY 1,2,3",
         "SELECT count(*) FROM history",
     ):
-        r = subprocess.run([cli(), "sql", str(path), sql], capture_output=True, timeout=60)
+        r = subprocess.run([cli(), "sql", "--raw", "--json", str(path), sql], capture_output=True, timeout=60)
         assert r.returncode == 0, f"{sql}: {r.stderr.decode(errors='replace')}"
         h.update(sql.encode() + b"\0" + r.stdout + b"\0")
     return h.hexdigest()
