@@ -624,6 +624,8 @@ fn migrate_app_applies_a_directory_with_its_gates_and_migrations_lists_it() {
     );
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(text(&o).contains("migration_failed"), "{}", text(&o));
+}
+
 /// Runs `resonance sql ARGS…` and returns (exit code, stdout, stderr).
 fn sql_cmd(args: &[&str]) -> (Option<i32>, String, String) {
     let mut all = vec!["sql"];
