@@ -8,6 +8,27 @@
 //! explicit transaction when one is open, and otherwise run a writing statement in its own
 //! `BEGIN IMMEDIATE` transaction. This module must not decide what is allowed (that is the
 //! authorizer's) nor touch the caches except to drop them after a permitted write to `nodes`/`edges`.
+//!
+//! ```no_run
+//! use resonance::{AppMigrateOptions, Database, Params, Value};
+//!
+//! let db = Database::open("memory.db")?;
+//! let steps = resonance::app_migrate::load_dir(std::path::Path::new("migrations"))?;
+//! db.migrate_app("myapp", &steps, &AppMigrateOptions::default())?;
+//! db.transaction(|db| {
+//!     db.upsert_node(&resonance::NodeInput::new("docs-readme"))?;
+//!     db.execute(
+//!         "INSERT INTO users (email) VALUES (?)",
+//!         &Params::Positional(vec!["a@b.c".into()]),
+//!     )?;
+//!     Ok(())
+//! })?;
+//! let row = db
+//!     .query_row("SELECT count(*) AS n FROM users", &Params::default())?
+//!     .unwrap();
+//! assert_eq!(row.get("n"), Some(&Value::Integer(1)));
+//! # Ok::<(), resonance::Error>(())
+//! ```
 
 use std::collections::HashMap;
 
