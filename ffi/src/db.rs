@@ -254,7 +254,7 @@ pub unsafe extern "C" fn resonance_db_warnings(
         *out = std::ptr::null_mut();
         let db = handle(db)?;
         if db.is_closed() {
-            return Err(resonance::Error::Closed);
+            return Err(resonance::Error::Closed(String::new()));
         }
         *out = publish(resonance_strings::from_vec(db.warnings()), "strings");
         Ok(())

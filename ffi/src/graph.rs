@@ -146,7 +146,7 @@ pub unsafe extern "C" fn resonance_graph_shortest_path(
 
 fn publish_rankings(
     out: *mut *mut resonance_rankings,
-    f: impl FnOnce() -> Result<Vec<(String, f64)>, Error>,
+    f: impl FnOnce() -> Result<Vec<resonance::Ranking>, Error>,
 ) -> Result<(), Error> {
     let out = out_ptr(out, "rankings_out")?;
     *out = std::ptr::null_mut();

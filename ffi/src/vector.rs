@@ -158,7 +158,7 @@ pub unsafe extern "C" fn resonance_vector_search_batch(
         let db = handle(db)?;
         let lists = if n_queries == 0 {
             if db.is_closed() {
-                return Err(Error::Closed);
+                return Err(Error::Closed(String::new()));
             }
             Vec::new()
         } else {

@@ -1,6 +1,7 @@
 //! The JS-facing objects (camelCase, `null` for absent values) and their conversions to and from the
 //! core's types. Nothing here touches the database.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use napi::bindgen_prelude::{
@@ -11,7 +12,7 @@ use napi::{sys, JsValue};
 use napi_derive::napi;
 use serde_json::Value;
 
-use crate::error::{invalid, Result};
+use crate::error::{invalid, to_js, Result};
 
 /// JavaScript's largest exact integer, 2^53 − 1: the cap of a count, limit or seed.
 pub const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
@@ -302,7 +303,8 @@ pub struct Node {
 /// A node's stored meta text, handed to JS as `JSON.parse` reads it (text that is not JSON stays a
 /// string; none is `null`). Every read of a node builds its `meta` this way, as the package entry's
 /// `getNodeSync` does, so one stored text gives one value whatever the call and the nesting depth
-/// (serde_json stops at 128 levels; V8's and JavaScriptCore's `JSON.parse` do not).
+/// (serde_json stops at 128 levels; V8's and JavaScriptCore's `JSON.parse` do not). The rule is the
+/// core's `resonance::parse_stored_json`; only the parser differs, for that depth parity with JS.
 pub struct Meta(pub Option<String>);
 
 impl TypeName for Meta {
@@ -336,12 +338,9 @@ impl ToNapiValue for Meta {
     }
 }
 
-/// Parses stored JSON text (keeping text that is not JSON as a string).
+/// Stored JSON text as a JSON value, by the core's rule (`resonance::parse_stored_json`).
 pub fn parse_json(text: Option<String>) -> Value {
-    match text {
-        None => Value::Null,
-        Some(t) => serde_json::from_str(&t).unwrap_or(Value::String(t)),
-    }
+    resonance::parse_stored_json(text.as_deref())
 }
 
 impl From<resonance::Node> for Node {
@@ -608,23 +607,16 @@ impl BatchResult {
 
 /// Flattens `n` query vectors of one length into one row-major buffer.
 pub fn flatten(queries: &[JsVector]) -> Result<Vec<f32>> {
-    let mut out = Vec::new();
-    let mut dim = None;
-    for (i, q) in queries.iter().enumerate() {
-        let v = vector(q);
-        match dim {
-            None => dim = Some(v.len()),
-            Some(d) if d != v.len() => {
-                return Err(invalid(format!(
-                    "query #{i} has {} components, query #0 has {d}",
-                    v.len()
-                )))
-            }
-            Some(_) => {}
-        }
-        out.extend(v);
-    }
-    Ok(out)
+    let rows: Vec<Cow<'_, [f32]>> = queries
+        .iter()
+        .map(|q| match q {
+            Either::A(a) => Cow::Borrowed(&a[..]),
+            Either::B(b) => Cow::Owned(b.iter().map(|x| *x as f32).collect()),
+        })
+        .collect();
+    resonance::vector::flatten_rows(&rows, "queries")
+        .map(|(flat, _)| flat)
+        .map_err(to_js)
 }
 
 /// What the in-memory vector matrix holds.

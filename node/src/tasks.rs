@@ -135,8 +135,8 @@ task!(
 );
 task!(
     /// Scores by node id (PageRank, betweenness).
-    ScoresTask, Vec<(String, f64)>, std::collections::BTreeMap<String, f64>,
-    |o| o.into_iter().collect()
+    ScoresTask, Vec<resonance::Ranking>, std::collections::BTreeMap<String, f64>,
+    |o| o.into_iter().map(|r| (r.id, r.score)).collect()
 );
 task!(
     /// Louvain communities.

@@ -21,47 +21,18 @@ use crate::args;
 use crate::convert::{matrix, meta_arg, vector};
 use crate::errors::{invalid, new_err};
 use crate::types::{self, Edge, HistoryEntry, Node};
-use crate::{in_own_pool, run, run_long_on};
+use crate::{run, run_long_on};
 
 /// An open Resonance database (see `resonance.open`). Thread-safe: share one handle between threads.
 #[pyclass(frozen, module = "resonance", name = "Database")]
 pub struct Database {
     db: Arc<resonance::Database>,
-    pid: u32,
-}
-
-impl Drop for Database {
-    fn drop(&mut self) {
-        if std::process::id() != self.pid {
-            // A forked child must not close (or checkpoint) the parent's connection: leak it.
-            std::mem::forget(Arc::clone(&self.db));
-        }
-    }
 }
 
 impl Database {
     /// Wraps an opened engine handle.
     pub fn new(db: resonance::Database) -> Database {
-        Database {
-            db: Arc::new(db),
-            pid: std::process::id(),
-        }
-    }
-
-    /// The engine handle, or `ClosedError` in a forked child.
-    fn db(&self) -> PyResult<&resonance::Database> {
-        let now = std::process::id();
-        if now != self.pid {
-            return Err(new_err(
-                ErrorKind::Closed,
-                format!(
-                    "this handle of {} was opened by process {} and cannot be used after fork() (this is process {now}): open the database again in this process",
-                    self.db.path().display(),
-                    self.pid
-                ),
-            ));
-        }
-        Ok(&self.db)
+        Database { db: Arc::new(db) }
     }
 }
 
@@ -259,10 +230,10 @@ fn hits(py: Python<'_>, v: Vec<resonance::Hit>) -> PyResult<Vec<Bound<'_, PyAny>
     types::hits(py, v)
 }
 
-fn ranking<'py>(py: Python<'py>, v: Vec<(String, f64)>) -> PyResult<Bound<'py, PyDict>> {
+fn ranking<'py>(py: Python<'py>, v: Vec<resonance::Ranking>) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
-    for (id, s) in v {
-        d.set_item(id, s)?;
+    for r in v {
+        d.set_item(r.id, r.score)?;
     }
     Ok(d)
 }
@@ -317,7 +288,7 @@ impl Database {
     /// Closes the handle (idempotent). A call running on another thread finishes first; later calls
     /// raise `ClosedError`.
     fn close(&self, py: Python<'_>) -> PyResult<()> {
-        let db = self.db()?;
+        let db = &*self.db;
         run(py, || db.close())
     }
 
@@ -326,14 +297,16 @@ impl Database {
     /// write it was making is rolled back. The handle stays usable: a call that begins after
     /// `interrupt()` returns runs normally. A no-op when nothing runs or once closed.
     fn interrupt(&self) -> PyResult<()> {
-        self.db()?.interrupt();
+        self.db.interrupt();
         Ok(())
     }
 
     /// `with db:` — raises `ClosedError` on a closed handle (the block would fail at its first call).
     fn __enter__(slf: Py<Self>) -> PyResult<Py<Self>> {
-        if slf.get().db()?.is_closed() {
-            return Err(crate::errors::to_py(resonance::Error::Closed));
+        if slf.get().db.is_closed() {
+            return Err(crate::errors::to_py(
+                resonance::Error::Closed(String::new()),
+            ));
         }
         Ok(slf)
     }
@@ -346,19 +319,19 @@ impl Database {
 
     /// Begins an explicit `BEGIN IMMEDIATE` transaction (prefer `with db.transaction():`).
     fn begin(&self, py: Python<'_>) -> PyResult<()> {
-        let db = self.db()?;
+        let db = &*self.db;
         run(py, || db.begin())
     }
 
     /// Commits the explicit transaction.
     fn commit(&self, py: Python<'_>) -> PyResult<()> {
-        let db = self.db()?;
+        let db = &*self.db;
         run(py, || db.commit())
     }
 
     /// Rolls the explicit transaction back.
     fn rollback(&self, py: Python<'_>) -> PyResult<()> {
-        let db = self.db()?;
+        let db = &*self.db;
         run(py, || db.rollback())
     }
 
@@ -387,7 +360,7 @@ impl Database {
         #[pyo3(from_py_with = args::opt_string)] date: Option<String>,
         embedding: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
-        let db = self.db()?;
+        let db = &*self.db;
         let embedding = match embedding {
             Some(e) if !e.is_none() => Some(vector(e, "embedding")?.as_slice().to_vec()),
             _ => None,
@@ -417,7 +390,7 @@ impl Database {
         nodes: &Bound<'_, PyAny>,
         embeddings: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<usize> {
-        let db = self.db()?;
+        let db = &*self.db;
         let items: Vec<Bound<'_, PyAny>> = nodes
             .extract()
             .map_err(|_| invalid("nodes must be a list of dicts"))?;
@@ -458,7 +431,7 @@ impl Database {
         #[pyo3(from_py_with = args::string)] id: String,
         #[pyo3(from_py_with = args::boolean)] with_embedding: bool,
     ) -> PyResult<Option<Node>> {
-        let db = self.db()?;
+        let db = &*self.db;
         let n = run(py, || db.get_node_with(&id, with_embedding))?;
         Ok(n.map(|n| Node::new(py, n)))
     }
@@ -474,7 +447,7 @@ impl Database {
         #[pyo3(from_py_with = args::count)] offset: usize,
         #[pyo3(from_py_with = args::boolean)] with_embeddings: bool,
     ) -> PyResult<Vec<Node>> {
-        let db = self.db()?;
+        let db = &*self.db;
         let opts = ListOptions {
             domain,
             node_type: r#type,
@@ -492,7 +465,7 @@ impl Database {
         py: Python<'_>,
         #[pyo3(from_py_with = args::string)] id: String,
     ) -> PyResult<()> {
-        let db = self.db()?;
+        let db = &*self.db;
         run(py, || db.delete_node(&id))
     }
 
@@ -507,7 +480,7 @@ impl Database {
         #[pyo3(from_py_with = args::string)] id: String,
         fields: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<()> {
-        let db = self.db()?;
+        let db = &*self.db;
         let mut update = NodeUpdate::default();
         for (k, v) in fields.into_iter().flat_map(|d| d.iter()) {
             let key: String = k.extract()?;
@@ -548,7 +521,7 @@ impl Database {
         #[pyo3(from_py_with = args::string)] id: String,
         patch: &Bound<'_, PyAny>,
     ) -> PyResult<()> {
-        let db = self.db()?;
+        let db = &*self.db;
         let patch = meta_arg(Some(patch))?.unwrap_or_else(|| "null".to_string());
         run(py, || db.merge_meta(&id, &patch))
     }
@@ -560,7 +533,7 @@ impl Database {
         #[pyo3(from_py_with = args::string)] id: String,
         meta: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
-        let db = self.db()?;
+        let db = &*self.db;
         let meta = meta_arg(meta)?;
         run(py, || db.update_meta(&id, meta.as_deref()))
     }
@@ -571,7 +544,7 @@ impl Database {
         py: Python<'_>,
         #[pyo3(from_py_with = args::string)] entity_id: String,
     ) -> PyResult<Vec<HistoryEntry>> {
-        let db = self.db()?;
+        let db = &*self.db;
         let v = run(py, || db.history(&entity_id))?;
         v.into_iter().map(|h| HistoryEntry::new(py, h)).collect()
     }
@@ -585,13 +558,13 @@ impl Database {
         #[pyo3(from_py_with = args::opt_u32)] older_than_days: Option<u32>,
         #[pyo3(from_py_with = args::opt_u64)] keep_last: Option<u64>,
     ) -> PyResult<usize> {
-        let db = self.db()?;
+        let db = &*self.db;
         run(py, || db.prune_history(older_than_days, keep_last))
     }
 
     /// Counts and sizes.
     fn stats(&self, py: Python<'_>) -> PyResult<types::Stats> {
-        let db = self.db()?;
+        let db = &*self.db;
         let s = run(py, || db.stats())?;
         types::stats(py, &s)
     }
@@ -611,7 +584,7 @@ impl Database {
         #[pyo3(from_py_with = args::opt_float)] veracity: Option<f64>,
         #[pyo3(from_py_with = args::opt_string)] context_source: Option<String>,
     ) -> PyResult<bool> {
-        let db = self.db()?;
+        let db = &*self.db;
         let e = EdgeInput {
             source,
             target,
@@ -626,7 +599,7 @@ impl Database {
     /// Adds many edges (dicts, or `(source, target[, type])` tuples) in one transaction; returns how
     /// many were new.
     fn add_edges(&self, py: Python<'_>, edges: &Bound<'_, PyAny>) -> PyResult<usize> {
-        let db = self.db()?;
+        let db = &*self.db;
         let items: Vec<Bound<'_, PyAny>> = edges
             .extract()
             .map_err(|_| invalid("edges must be a list of dicts or tuples"))?;
@@ -651,7 +624,7 @@ impl Database {
         #[pyo3(from_py_with = args::opt_float)] veracity: Option<f64>,
         #[pyo3(from_py_with = args::opt_string)] context_source: Option<String>,
     ) -> PyResult<()> {
-        let db = self.db()?;
+        let db = &*self.db;
         let e = EdgeInput {
             source,
             target,
@@ -672,7 +645,7 @@ impl Database {
         #[pyo3(from_py_with = args::string)] target: String,
         #[pyo3(from_py_with = args::opt_string)] r#type: Option<String>,
     ) -> PyResult<()> {
-        let db = self.db()?;
+        let db = &*self.db;
         run(py, || db.delete_edge(&source, &target, r#type.as_deref()))
     }
 
@@ -682,7 +655,7 @@ impl Database {
         py: Python<'_>,
         #[pyo3(from_py_with = args::string)] id: String,
     ) -> PyResult<Vec<Edge>> {
-        let db = self.db()?;
+        let db = &*self.db;
         Ok(run(py, || db.edges_from(&id))?
             .into_iter()
             .map(Edge::from)
@@ -695,7 +668,7 @@ impl Database {
         py: Python<'_>,
         #[pyo3(from_py_with = args::string)] id: String,
     ) -> PyResult<Vec<Edge>> {
-        let db = self.db()?;
+        let db = &*self.db;
         Ok(run(py, || db.edges_to(&id))?
             .into_iter()
             .map(Edge::from)
@@ -712,7 +685,7 @@ impl Database {
         #[pyo3(from_py_with = args::string)] id: String,
         vector: &Bound<'_, PyAny>,
     ) -> PyResult<()> {
-        let db = self.db()?;
+        let db = &*self.db;
         let v = crate::convert::vector(vector, "vector")?;
         let s = v.as_slice();
         run(py, || db.set_embedding(&id, s))
@@ -724,7 +697,7 @@ impl Database {
         py: Python<'py>,
         #[pyo3(from_py_with = args::string)] id: String,
     ) -> PyResult<Option<Bound<'py, PyArray1<f32>>>> {
-        let db = self.db()?;
+        let db = &*self.db;
         let v = run(py, || db.get_embedding(&id))?;
         Ok(v.map(|v| v.into_pyarray(py)))
     }
@@ -743,15 +716,11 @@ impl Database {
         #[pyo3(from_py_with = args::opt_string)] r#type: Option<String>,
         #[pyo3(from_py_with = args::opt_count)] threads: Option<usize>,
     ) -> PyResult<Vec<Bound<'py, PyAny>>> {
-        let db = self.db()?;
+        let db = &*self.db;
         let v = crate::convert::vector(vector, "vector")?;
         let q = v.as_slice();
         let opts = search_options(k, min_score, domain, r#type, threads);
-        let found = run(py, || {
-            in_own_pool(threads, |t| {
-                db.search(q, &SearchOptions { threads: t, ..opts })
-            })
-        })?;
+        let found = run(py, || db.search(q, &opts))?;
         hits(py, found)
     }
 
@@ -768,13 +737,9 @@ impl Database {
         #[pyo3(from_py_with = args::opt_string)] r#type: Option<String>,
         #[pyo3(from_py_with = args::opt_count)] threads: Option<usize>,
     ) -> PyResult<Vec<Bound<'py, PyAny>>> {
-        let db = self.db()?;
+        let db = &*self.db;
         let opts = search_options(k, min_score, domain, r#type, threads);
-        let found = run(py, || {
-            in_own_pool(threads, |t| {
-                db.search_like(&id, &SearchOptions { threads: t, ..opts })
-            })
-        })?;
+        let found = run(py, || db.search_like(&id, &opts))?;
         hits(py, found)
     }
 
@@ -793,17 +758,13 @@ impl Database {
         #[pyo3(from_py_with = args::opt_string)] r#type: Option<String>,
         #[pyo3(from_py_with = args::opt_count)] threads: Option<usize>,
     ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyArray2<f32>>)> {
-        let db = self.db()?;
+        let db = &*self.db;
         let m = matrix(vectors, "vectors")?;
         let q = m.data.as_slice();
         let rows = m.rows;
         // Rows of length 0: the core's `invalid_vector`, as for `search` of an empty vector.
         let opts = search_options(k, min_score, domain, r#type, threads);
-        let res = run_long_on(py, db, || {
-            in_own_pool(threads, |t| {
-                db.search_batch(q, rows, &SearchOptions { threads: t, ..opts })
-            })
-        })?;
+        let res = run_long_on(py, db, || db.search_batch(q, rows, &opts))?;
         let width = res.iter().map(Vec::len).max().unwrap_or(0);
         let mut scores = vec![f32::NAN; rows * width];
         let ids = PyList::empty(py);
@@ -833,7 +794,7 @@ impl Database {
 
     /// What the in-memory vector matrix holds and skipped: a dict.
     fn vector_index_info<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let db = self.db()?;
+        let db = &*self.db;
         let i = run(py, || db.vector_index_info())?;
         types::serde_dict(py, &i)
     }
@@ -846,7 +807,7 @@ impl Database {
         py: Python<'_>,
         #[pyo3(from_py_with = args::string)] id: String,
     ) -> PyResult<Vec<String>> {
-        let db = self.db()?;
+        let db = &*self.db;
         run(py, || db.neighbors(&id))
     }
 
@@ -856,7 +817,7 @@ impl Database {
         py: Python<'_>,
         #[pyo3(from_py_with = args::string)] id: String,
     ) -> PyResult<Vec<String>> {
-        let db = self.db()?;
+        let db = &*self.db;
         run(py, || db.successors(&id))
     }
 
@@ -866,7 +827,7 @@ impl Database {
         py: Python<'_>,
         #[pyo3(from_py_with = args::string)] id: String,
     ) -> PyResult<Vec<String>> {
-        let db = self.db()?;
+        let db = &*self.db;
         run(py, || db.predecessors(&id))
     }
 
@@ -876,7 +837,7 @@ impl Database {
         py: Python<'_>,
         #[pyo3(from_py_with = args::string)] id: String,
     ) -> PyResult<usize> {
-        let db = self.db()?;
+        let db = &*self.db;
         run(py, || db.degree(&id))
     }
 
@@ -890,7 +851,7 @@ impl Database {
         #[pyo3(from_py_with = args::opt_count)] max_depth: Option<usize>,
         #[pyo3(from_py_with = args::opt_string)] direction: Option<String>,
     ) -> PyResult<Vec<String>> {
-        let db = self.db()?;
+        let db = &*self.db;
         let mut o = TraverseOptions::default();
         o.max_depth = max_depth.unwrap_or(o.max_depth);
         o.direction = parse_direction(direction, o.direction)?;
@@ -907,7 +868,7 @@ impl Database {
         #[pyo3(from_py_with = args::string)] target: String,
         #[pyo3(from_py_with = args::opt_string)] direction: Option<String>,
     ) -> PyResult<Option<Vec<String>>> {
-        let db = self.db()?;
+        let db = &*self.db;
         let mut o = PathOptions::default();
         o.direction = parse_direction(direction, o.direction)?;
         run_long_on(py, db, || db.shortest_path(&source, &target, &o))
@@ -922,12 +883,12 @@ impl Database {
         #[pyo3(from_py_with = args::opt_float)] tolerance: Option<f64>,
         #[pyo3(from_py_with = args::opt_count)] max_iterations: Option<usize>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let db = self.db()?;
+        let db = &*self.db;
         let mut o = PageRankOptions::default();
         o.alpha = alpha.unwrap_or(o.alpha);
         o.tolerance = tolerance.unwrap_or(o.tolerance);
         o.max_iterations = max_iterations.unwrap_or(o.max_iterations);
-        let v = run_long_on(py, db, || in_own_pool(None, |_| db.pagerank(&o)))?;
+        let v = run_long_on(py, db, || db.pagerank(&o))?;
         ranking(py, v)
     }
 
@@ -941,12 +902,12 @@ impl Database {
         #[pyo3(from_py_with = args::opt_count)] sample: Option<usize>,
         #[pyo3(from_py_with = args::opt_u64)] seed: Option<u64>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let db = self.db()?;
+        let db = &*self.db;
         let mut o = BetweennessOptions::default();
         o.normalized = normalized.unwrap_or(o.normalized);
         o.sample = sample;
         o.seed = seed.unwrap_or(o.seed);
-        let v = run_long_on(py, db, || in_own_pool(None, |_| db.betweenness(&o)))?;
+        let v = run_long_on(py, db, || db.betweenness(&o))?;
         ranking(py, v)
     }
 
@@ -959,17 +920,17 @@ impl Database {
         #[pyo3(from_py_with = args::opt_float)] resolution: Option<f64>,
         #[pyo3(from_py_with = args::opt_u64)] seed: Option<u64>,
     ) -> PyResult<types::Communities> {
-        let db = self.db()?;
+        let db = &*self.db;
         let mut o = CommunityOptions::default();
         o.resolution = resolution.unwrap_or(o.resolution);
         o.seed = seed.unwrap_or(o.seed);
-        let c = run_long_on(py, db, || in_own_pool(None, |_| db.communities(&o)))?;
+        let c = run_long_on(py, db, || db.communities(&o))?;
         types::communities(py, &c)
     }
 
     /// Weakly connected components, largest first.
     fn components(&self, py: Python<'_>) -> PyResult<Vec<Vec<String>>> {
-        let db = self.db()?;
+        let db = &*self.db;
         run_long_on(py, db, || db.components())
     }
 
@@ -980,7 +941,7 @@ impl Database {
         #[pyo3(from_py_with = args::string)] a: String,
         #[pyo3(from_py_with = args::string)] b: String,
     ) -> PyResult<f64> {
-        let db = self.db()?;
+        let db = &*self.db;
         run(py, || db.adamic_adar(&a, &b))
     }
 
@@ -992,10 +953,10 @@ impl Database {
         py: Python<'_>,
         #[pyo3(from_py_with = args::opt_count)] limit: Option<usize>,
     ) -> PyResult<Vec<types::LinkCandidate>> {
-        let db = self.db()?;
+        let db = &*self.db;
         let mut o = LinkCandidateOptions::default();
         o.limit = limit.unwrap_or(o.limit);
-        let v = run_long_on(py, db, || in_own_pool(None, |_| db.link_candidates(&o)))?;
+        let v = run_long_on(py, db, || db.link_candidates(&o))?;
         Ok(v.into_iter().map(types::LinkCandidate::from).collect())
     }
 
@@ -1006,16 +967,16 @@ impl Database {
         py: Python<'_>,
         #[pyo3(from_py_with = args::opt_count)] limit: Option<usize>,
     ) -> PyResult<Vec<types::Pillar>> {
-        let db = self.db()?;
+        let db = &*self.db;
         let mut o = PillarOptions::default();
         o.limit = limit.unwrap_or(o.limit);
-        let v = run_long_on(py, db, || in_own_pool(None, |_| db.pillars(&o)))?;
+        let v = run_long_on(py, db, || db.pillars(&o))?;
         Ok(v.into_iter().map(types::Pillar::from).collect())
     }
 
     /// Nodes, edges, density and skipped (dangling) edges.
     fn graph_stats(&self, py: Python<'_>) -> PyResult<types::GraphStats> {
-        let db = self.db()?;
+        let db = &*self.db;
         let g = run_long_on(py, db, || db.graph_stats())?;
         types::graph_stats(py, &g)
     }
@@ -1024,7 +985,7 @@ impl Database {
 
     /// The health report of docs/connections.md.
     fn health(&self, py: Python<'_>) -> PyResult<types::HealthReport> {
-        let db = self.db()?;
+        let db = &*self.db;
         let h = run_long_on(py, db, || db.health())?;
         types::health(py, &h)
     }
@@ -1040,7 +1001,7 @@ impl Database {
         #[pyo3(from_py_with = args::opt_boolean)] backup: Option<bool>,
         #[pyo3(from_py_with = args::opt_u32)] backup_retention_days: Option<u32>,
     ) -> PyResult<types::MigrationReport> {
-        let db = self.db()?;
+        let db = &*self.db;
         let d = MigrateOptions::default();
         let opts = MigrateOptions {
             dry_run: dry_run.unwrap_or(d.dry_run),
@@ -1060,7 +1021,7 @@ impl Database {
         py: Python<'_>,
         #[pyo3(from_py_with = args::opt_path)] dest: Option<PathBuf>,
     ) -> PyResult<PathBuf> {
-        let db = self.db()?;
+        let db = &*self.db;
         run_long_on(py, db, || db.backup(dest.as_deref()))
     }
 
@@ -1072,7 +1033,7 @@ impl Database {
         py: Python<'_>,
         #[pyo3(from_py_with = args::opt_string)] mode: Option<String>,
     ) -> PyResult<types::Checkpoint> {
-        let db = self.db()?;
+        let db = &*self.db;
         let mode = match mode {
             Some(m) => m.parse::<CheckpointMode>().map_err(crate::errors::to_py)?,
             None => CheckpointMode::default(),
@@ -1083,13 +1044,13 @@ impl Database {
 
     /// `PRAGMA optimize`.
     fn optimize(&self, py: Python<'_>) -> PyResult<()> {
-        let db = self.db()?;
+        let db = &*self.db;
         run_long_on(py, db, || db.optimize())
     }
 
     /// `VACUUM` (not inside a transaction).
     fn vacuum(&self, py: Python<'_>) -> PyResult<()> {
-        let db = self.db()?;
+        let db = &*self.db;
         run_long_on(py, db, || db.vacuum())
     }
 }

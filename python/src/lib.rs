@@ -13,16 +13,12 @@ mod errors;
 mod test_hooks;
 mod types;
 
-use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Mutex;
 
 use pyo3::prelude::*;
 use resonance::ErrorKind;
-
-/// The process that imported the module (a forked child has another pid).
-static MAIN_PID: OnceLock<u32> = OnceLock::new();
 
 /// The text of a caught panic.
 fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
@@ -128,57 +124,6 @@ pub(crate) fn run_long<T: Send>(
     }
 }
 
-/// Rayon's pools (the global one and the core's cached per-size search pools) do not survive `fork()`:
-/// their threads stay in the parent, and a child that used them would wait forever. In a forked child,
-/// calls that may go parallel run in pools made in that child, cached per pid and size.
-type ChildPools = Option<(u32, HashMap<usize, Arc<rayon::ThreadPool>>)>;
-static CHILD_POOLS: Mutex<ChildPools> = Mutex::new(None);
-
-/// Runs `f` (an engine call that may use rayon) with threads that belong to this process. `threads` is
-/// the caller's cap; `f` gets the cap to pass on to the engine (`None` inside a child's own pool, which
-/// is already that size).
-pub(crate) fn in_own_pool<T: Send>(
-    threads: Option<usize>,
-    f: impl FnOnce(Option<usize>) -> T + Send,
-) -> T {
-    let pid = std::process::id();
-    if MAIN_PID.get().is_none_or(|p| *p == pid) || threads == Some(1) {
-        return f(threads);
-    }
-    let size = threads
-        .filter(|n| *n > 0)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let pool = {
-        let mut slot = CHILD_POOLS.lock().unwrap_or_else(|p| p.into_inner());
-        if slot.as_ref().is_none_or(|(p, _)| *p != pid) {
-            // Pools inherited from a parent have no threads here: never drop them (that would join
-            // threads that do not exist).
-            if let Some(old) = slot.replace((pid, HashMap::new())) {
-                std::mem::forget(old);
-            }
-        }
-        let pools = &mut slot.as_mut().expect("set above").1;
-        match pools.get(&size) {
-            Some(p) => Some(Arc::clone(p)),
-            None => match rayon::ThreadPoolBuilder::new().num_threads(size).build() {
-                Ok(p) => {
-                    let p = Arc::new(p);
-                    pools.insert(size, Arc::clone(&p));
-                    Some(p)
-                }
-                Err(_) => None,
-            },
-        }
-    };
-    // The caller's cancellation sources follow the work onto the pool's thread.
-    let cancel = resonance::cancel::Context::current();
-    match pool {
-        Some(pool) => pool.install(|| cancel.scope(|| f(None))),
-        // No pool could be started: run on this thread only.
-        None => f(Some(1)),
-    }
-}
-
 /// Opens (creating if needed) the database at `path`; see `resonance.open`.
 #[pyfunction]
 #[pyo3(signature = (path, *, read_only=false, migrate=true, allow_destructive=false, backup=true, busy_timeout_ms=5000, backup_retention_days=7, open_timeout_ms=60000))]
@@ -223,7 +168,6 @@ fn error_codes() -> Vec<&'static str> {
 
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    let _ = MAIN_PID.set(std::process::id());
     errors::register(m)?;
     m.add_class::<database::Database>()?;
     m.add_class::<database::Transaction>()?;

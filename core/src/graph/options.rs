@@ -201,6 +201,15 @@ pub struct LinkCandidate {
     pub score: f64,
 }
 
+/// One node's score in a ranking (`pagerank`, `betweenness`), which lists every node in id order.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Ranking {
+    /// The node id.
+    pub id: String,
+    /// Its score.
+    pub score: f64,
+}
+
 /// A pillar: one of the nodes of highest PageRank, with its degree.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Pillar {
