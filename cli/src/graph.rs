@@ -42,9 +42,9 @@ pub enum GraphQuery {
     },
     /// PageRank.
     Pagerank {
-        /// How many to show.
-        #[arg(long, default_value_t = 10)]
-        top: usize,
+        /// How many to show (default: the library's).
+        #[arg(long)]
+        top: Option<usize>,
         /// Damping factor (default: the library's).
         #[arg(long)]
         alpha: Option<f64>,
@@ -57,9 +57,9 @@ pub enum GraphQuery {
     },
     /// Betweenness centrality (exact, or sampled from K pivots).
     Betweenness {
-        /// How many to show.
-        #[arg(long, default_value_t = 10)]
-        top: usize,
+        /// How many to show (default: the library's).
+        #[arg(long)]
+        top: Option<usize>,
         /// Sample K pivots (seeded) instead of the exact computation.
         #[arg(long)]
         sample: Option<usize>,
@@ -97,11 +97,11 @@ pub enum GraphQuery {
     Stats,
 }
 
-/// The `top` highest scores (ties by id) as JSON and as lines of `score  id`.
-fn ranking(list: Vec<Ranking>, top: usize) -> (Value, String) {
+/// The `top` highest scores (ties by id; left out: the library's default limit) as JSON and as lines of `score  id`.
+fn ranking(list: Vec<Ranking>, top: Option<usize>) -> (Value, String) {
     let mut l = list;
     l.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
-    l.truncate(top);
+    l.truncate(top.unwrap_or(resonance::graph::DEFAULT_LIMIT));
     let human = l
         .iter()
         .map(|r| format!("{:.6}  {}", r.score, r.id))

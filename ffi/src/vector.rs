@@ -155,15 +155,7 @@ pub unsafe extern "C" fn resonance_vector_search_batch(
         }
         let q = arg_floats(queries, total, "queries")?;
         let opts = search_options(k, filter)?;
-        let db = handle(db)?;
-        let lists = if n_queries == 0 {
-            if db.is_closed() {
-                return Err(Error::Closed(String::new()));
-            }
-            Vec::new()
-        } else {
-            db.search_batch(q, n_queries, &opts)?
-        };
+        let lists = handle(db)?.search_batch(q, n_queries, &opts)?;
         let (items, len) =
             crate::into_array(lists.into_iter().map(resonance_hits::from_core).collect());
         *out = publish(resonance_hits_batch { items, len }, "hits_batch");

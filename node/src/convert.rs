@@ -478,12 +478,14 @@ pub struct ListOptions {
 impl ListOptions {
     /// The core's options.
     pub fn to_core(&self) -> Result<resonance::ListOptions> {
+        let d = resonance::ListOptions::default();
         Ok(resonance::ListOptions {
             domain: given(&self.domain),
             node_type: given(&self.node_type),
             limit: opt_whole(given(&self.limit), "limit", MAX_SAFE)?.map(|l| l as usize),
-            offset: opt_whole(given(&self.offset), "offset", MAX_SAFE)?.unwrap_or(0) as usize,
-            with_embeddings: given(&self.with_embeddings).unwrap_or(false),
+            offset: opt_whole(given(&self.offset), "offset", MAX_SAFE)?
+                .map_or(d.offset, |o| o as usize),
+            with_embeddings: given(&self.with_embeddings).unwrap_or(d.with_embeddings),
         })
     }
 }

@@ -407,25 +407,22 @@ impl Database {
         guard(|| self.inner.upsert_nodes(&nodes)).map(|n| n as u32)
     }
 
-    /// Reads a node (`null` when there is none), off the event loop.
+    /// Reads a node (`null` when there is none), off the event loop; with its embedding when
+    /// `withEmbedding` (left out: the core's `get_node`, without).
     #[napi(catch_unwind)]
     pub fn get_node(&self, id: String, with_embedding: Option<bool>) -> AsyncTask<NodeTask> {
-        let w = with_embedding.unwrap_or(false);
         AsyncTask::new(NodeTask(self.task(
             "getNode",
             Some("getNodeSync"),
-            move |db| db.get_node_with(&id, w),
+            move |db| read_node(db, &id, with_embedding),
         )))
     }
 
-    /// Reads a node (`null` when there is none).
+    /// Reads a node (`null` when there is none); with its embedding when `withEmbedding` (left out:
+    /// the core's `get_node`, without).
     #[napi(catch_unwind)]
     pub fn get_node_sync(&self, id: String, with_embedding: Option<bool>) -> Result<Option<Node>> {
-        guard(|| {
-            self.inner
-                .get_node_with(&id, with_embedding.unwrap_or(false))
-        })
-        .map(|n| n.map(Node::from))
+        guard(|| read_node(&self.inner, &id, with_embedding)).map(|n| n.map(Node::from))
     }
 
     /// A node's text columns packed into one string (`null` when there is none). Internal: the
@@ -931,6 +928,18 @@ const _: fn() = || {
     fn is<T: Send + Sync>() {}
     is::<Core>();
 };
+
+/// A node read with its embedding when asked (`with_embedding` left out: the core's `get_node`).
+fn read_node(
+    db: &Core,
+    id: &str,
+    with_embedding: Option<bool>,
+) -> resonance::Result<Option<resonance::Node>> {
+    match with_embedding {
+        Some(with) => db.get_node_with(id, with),
+        None => db.get_node(id),
+    }
+}
 
 /// Packs up to nine optional strings into one: a header of five ASCII characters per field (`'0'`
 /// plus six bits each, most significant first) holding the field's length in UTF-16 code units plus

@@ -35,7 +35,7 @@ shadow the builtin; write ``resonance.InterruptedError``.
 from __future__ import annotations
 
 import os as _os
-from typing import Union
+from typing import Optional, Union
 
 from . import _native
 from ._native import (
@@ -120,13 +120,13 @@ __all__ = [
 def open(
     path: Union[str, "_os.PathLike[str]"],
     *,
-    read_only: bool = False,
-    migrate: bool = True,
-    allow_destructive: bool = False,
-    backup: bool = True,
-    busy_timeout_ms: int = 5000,
-    backup_retention_days: int = 7,
-    open_timeout_ms: int = 60000,
+    read_only: Optional[bool] = None,
+    migrate: Optional[bool] = None,
+    allow_destructive: Optional[bool] = None,
+    backup: Optional[bool] = None,
+    busy_timeout_ms: Optional[int] = None,
+    backup_retention_days: Optional[int] = None,
+    open_timeout_ms: Optional[int] = None,
 ) -> Database:
     """Opens (creating if needed) the Resonance database at ``path``.
 
@@ -136,6 +136,8 @@ def open(
     an existing WAL database at the current schema. Use it as a context manager to close it.
     ``open_timeout_ms`` bounds the open (recognition, backup, migrations) in time: past it the open
     raises ``resonance.InterruptedError`` and a migration it ran is rolled back (0: no limit).
+    An option left out (or ``None``) is the engine's default: read-write, migrate with a backup
+    (no destructive steps), the engine's busy timeout, backup retention and open timeout.
     """
     return _native.open(
         path,

@@ -345,7 +345,6 @@ impl Database {
 
     /// Writes a node (the whole row: arguments not given become NULL; `domain`/`layer` default).
     #[pyo3(signature = (id, *, r#type=None, title=None, domain=None, layer=None, hash=None, summary=None, meta=None, date=None, embedding=None))]
-    #[allow(clippy::too_many_arguments)]
     fn upsert_node(
         &self,
         py: Python<'_>,
@@ -423,37 +422,43 @@ impl Database {
         run_long_on(py, db, || db.upsert_nodes(&inputs))
     }
 
-    /// Reads a node (`None` when there is none), with its embedding when `with_embedding`.
-    #[pyo3(signature = (id, *, with_embedding=false))]
+    /// Reads a node (`None` when there is none), with its embedding when `with_embedding` (left out:
+    /// the core's `get_node`, without).
+    #[pyo3(signature = (id, *, with_embedding=None))]
     fn get_node(
         &self,
         py: Python<'_>,
         #[pyo3(from_py_with = args::string)] id: String,
-        #[pyo3(from_py_with = args::boolean)] with_embedding: bool,
+        #[pyo3(from_py_with = args::opt_boolean)] with_embedding: Option<bool>,
     ) -> PyResult<Option<Node>> {
         let db = &*self.db;
-        let n = run(py, || db.get_node_with(&id, with_embedding))?;
+        let n = run(py, || match with_embedding {
+            Some(with) => db.get_node_with(&id, with),
+            None => db.get_node(&id),
+        })?;
         Ok(n.map(|n| Node::new(py, n)))
     }
 
     /// Lists nodes in id order, filtered by domain and type, paged by `limit`/`offset`.
-    #[pyo3(signature = (*, domain=None, r#type=None, limit=None, offset=0, with_embeddings=false))]
+    /// An option left out (or `None`) is the core's default (`ListOptions::default()`).
+    #[pyo3(signature = (*, domain=None, r#type=None, limit=None, offset=None, with_embeddings=None))]
     fn list_nodes(
         &self,
         py: Python<'_>,
         #[pyo3(from_py_with = args::opt_string)] domain: Option<String>,
         #[pyo3(from_py_with = args::opt_string)] r#type: Option<String>,
         #[pyo3(from_py_with = args::opt_count)] limit: Option<usize>,
-        #[pyo3(from_py_with = args::count)] offset: usize,
-        #[pyo3(from_py_with = args::boolean)] with_embeddings: bool,
+        #[pyo3(from_py_with = args::opt_count)] offset: Option<usize>,
+        #[pyo3(from_py_with = args::opt_boolean)] with_embeddings: Option<bool>,
     ) -> PyResult<Vec<Node>> {
         let db = &*self.db;
+        let d = ListOptions::default();
         let opts = ListOptions {
             domain,
             node_type: r#type,
             limit,
-            offset,
-            with_embeddings,
+            offset: offset.unwrap_or(d.offset),
+            with_embeddings: with_embeddings.unwrap_or(d.with_embeddings),
         };
         let v = run(py, || db.list_nodes(&opts))?;
         Ok(v.into_iter().map(|n| Node::new(py, n)).collect())
@@ -573,7 +578,6 @@ impl Database {
 
     /// Adds an edge, or ignores it when `(source, target, type)` exists; returns whether it was added.
     #[pyo3(signature = (source, target, r#type=None, *, confidence=None, veracity=None, context_source=None))]
-    #[allow(clippy::too_many_arguments)]
     fn add_edge(
         &self,
         py: Python<'_>,
@@ -613,7 +617,6 @@ impl Database {
 
     /// Adds an edge or, when it exists, sets its confidence, veracity and context source.
     #[pyo3(signature = (source, target, r#type=None, *, confidence=None, veracity=None, context_source=None))]
-    #[allow(clippy::too_many_arguments)]
     fn upsert_edge(
         &self,
         py: Python<'_>,
@@ -705,7 +708,6 @@ impl Database {
     /// Exact top-k by cosine: hits sorted by score descending, ties by id. By default only scores
     /// > 0; `min_score` changes that. `threads` caps the threads used (None: all cores).
     #[pyo3(signature = (vector, k=None, *, min_score=None, domain=None, r#type=None, threads=None))]
-    #[allow(clippy::too_many_arguments)]
     fn search<'py>(
         &self,
         py: Python<'py>,
@@ -726,7 +728,6 @@ impl Database {
 
     /// Top-k of the nodes most like `id`'s stored vector, excluding `id`.
     #[pyo3(signature = (id, k=None, *, min_score=None, domain=None, r#type=None, threads=None))]
-    #[allow(clippy::too_many_arguments)]
     fn search_like<'py>(
         &self,
         py: Python<'py>,
@@ -747,7 +748,6 @@ impl Database {
     /// `ids` an object array `(n, m)` of str (None where a row has fewer hits), `scores` a float32
     /// array `(n, m)` (NaN there), `m` the largest number of hits of any row (at most `k`).
     #[pyo3(signature = (vectors, k=None, *, min_score=None, domain=None, r#type=None, threads=None))]
-    #[allow(clippy::too_many_arguments)]
     fn search_batch<'py>(
         &self,
         py: Python<'py>,

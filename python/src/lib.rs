@@ -124,28 +124,30 @@ pub(crate) fn run_long<T: Send>(
     }
 }
 
-/// Opens (creating if needed) the database at `path`; see `resonance.open`.
+/// Opens (creating if needed) the database at `path`; see `resonance.open`. An option left out (or
+/// `None`) is the core's default (`OpenOptions::default()`).
 #[pyfunction]
-#[pyo3(signature = (path, *, read_only=false, migrate=true, allow_destructive=false, backup=true, busy_timeout_ms=5000, backup_retention_days=7, open_timeout_ms=60000))]
+#[pyo3(signature = (path, *, read_only=None, migrate=None, allow_destructive=None, backup=None, busy_timeout_ms=None, backup_retention_days=None, open_timeout_ms=None))]
 fn open(
     py: Python<'_>,
     #[pyo3(from_py_with = args::path)] path: PathBuf,
-    #[pyo3(from_py_with = args::boolean)] read_only: bool,
-    #[pyo3(from_py_with = args::boolean)] migrate: bool,
-    #[pyo3(from_py_with = args::boolean)] allow_destructive: bool,
-    #[pyo3(from_py_with = args::boolean)] backup: bool,
-    #[pyo3(from_py_with = args::u32_)] busy_timeout_ms: u32,
-    #[pyo3(from_py_with = args::u32_)] backup_retention_days: u32,
-    #[pyo3(from_py_with = args::u32_)] open_timeout_ms: u32,
+    #[pyo3(from_py_with = args::opt_boolean)] read_only: Option<bool>,
+    #[pyo3(from_py_with = args::opt_boolean)] migrate: Option<bool>,
+    #[pyo3(from_py_with = args::opt_boolean)] allow_destructive: Option<bool>,
+    #[pyo3(from_py_with = args::opt_boolean)] backup: Option<bool>,
+    #[pyo3(from_py_with = args::opt_u32)] busy_timeout_ms: Option<u32>,
+    #[pyo3(from_py_with = args::opt_u32)] backup_retention_days: Option<u32>,
+    #[pyo3(from_py_with = args::opt_u32)] open_timeout_ms: Option<u32>,
 ) -> PyResult<database::Database> {
+    let d = resonance::OpenOptions::default();
     let options = resonance::OpenOptions {
-        read_only,
-        migrate,
-        allow_destructive,
-        backup,
-        busy_timeout_ms,
-        backup_retention_days,
-        open_timeout_ms,
+        read_only: read_only.unwrap_or(d.read_only),
+        migrate: migrate.unwrap_or(d.migrate),
+        allow_destructive: allow_destructive.unwrap_or(d.allow_destructive),
+        backup: backup.unwrap_or(d.backup),
+        busy_timeout_ms: busy_timeout_ms.unwrap_or(d.busy_timeout_ms),
+        backup_retention_days: backup_retention_days.unwrap_or(d.backup_retention_days),
+        open_timeout_ms: open_timeout_ms.unwrap_or(d.open_timeout_ms),
     };
     let db = run_long(py, || {
         options.validate()?;

@@ -85,7 +85,6 @@ impl Node {
     /// Rebuilds a node from its fields (what pickling stores); `embedding` is a float32 vector.
     #[new]
     #[pyo3(signature = (id, r#type=None, title=None, domain=None, layer=None, hash=None, summary=None, meta_json=None, date=None, embedding=None))]
-    #[allow(clippy::too_many_arguments)]
     fn py_new(
         py: Python<'_>,
         #[pyo3(from_py_with = crate::args::string)] id: String,

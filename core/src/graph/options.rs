@@ -18,7 +18,8 @@ pub const DEFAULT_ALPHA: f64 = 0.85;
 pub const DEFAULT_TOLERANCE: f64 = 1e-6;
 /// Default PageRank iteration cap (networkx's default).
 pub const DEFAULT_MAX_ITERATIONS: usize = 100;
-/// Default number of results of `link_candidates` and `pillars`.
+/// Default number of results of `link_candidates` and `pillars`, and of the top of a ranking a front
+/// end shows (the CLI's `--top`).
 pub const DEFAULT_LIMIT: usize = 10;
 
 /// Which edges a walk follows from a node.
