@@ -2,8 +2,8 @@
 //! its own lock), so no Rust borrow is ever held across a GIL release and `close()` is safe while
 //! another thread is inside a call (that call finishes, or fails with `ClosedError`).
 //!
-//! A handle remembers the pid that opened it: after `fork()` the child's copy refuses every call
-//! (`ClosedError`) and never touches the inherited SQLite connection, not even when it is dropped.
+//! After `fork()` the child's copy of a handle refuses every call (`ClosedError`, the core's rule) and
+//! never touches the inherited SQLite connection, not even when it is dropped.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -12,14 +12,17 @@ use numpy::{IntoPyArray, PyArray1, PyArray2};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple, PyType};
 use resonance::{
-    BetweennessOptions, CheckpointMode, CommunityOptions, Direction, EdgeInput, ErrorKind,
+    BetweennessOptions, CheckpointMode, CommunityOptions, EdgeInput, ErrorKind,
     LinkCandidateOptions, ListOptions, MigrateOptions, NodeInput, NodeUpdate, PageRankOptions,
-    PathOptions, PillarOptions, SearchOptions, TraverseOptions,
+    PathOptions, PillarOptions, TraverseOptions,
 };
 
 use crate::args;
 use crate::convert::{matrix, meta_arg, vector};
 use crate::errors::{invalid, new_err};
+use crate::inputs::{
+    edge_from_obj, node_from_dict, parse_direction, search_options, str_value, NODE_KEYS,
+};
 use crate::types::{self, Edge, HistoryEntry, Node};
 use crate::{run, run_long_on};
 
@@ -34,208 +37,6 @@ impl Database {
     pub fn new(db: resonance::Database) -> Database {
         Database { db: Arc::new(db) }
     }
-}
-
-fn opt_str(d: &Bound<'_, PyDict>, key: &str) -> PyResult<Option<String>> {
-    match d.get_item(key)? {
-        Some(v) if !v.is_none() => {
-            Ok(Some(v.extract().map_err(|_| {
-                invalid(format!("{key} must be a string or None"))
-            })?))
-        }
-        _ => Ok(None),
-    }
-}
-
-fn opt_f64(d: &Bound<'_, PyDict>, key: &str) -> PyResult<Option<f64>> {
-    match d.get_item(key)? {
-        Some(v) if !v.is_none() => {
-            Ok(Some(v.extract().map_err(|_| {
-                invalid(format!("{key} must be a number or None"))
-            })?))
-        }
-        _ => Ok(None),
-    }
-}
-
-const NODE_KEYS: [&str; 10] = [
-    "id",
-    "type",
-    "title",
-    "domain",
-    "layer",
-    "hash",
-    "summary",
-    "meta",
-    "date",
-    "embedding",
-];
-const EDGE_KEYS: [&str; 6] = [
-    "source",
-    "target",
-    "type",
-    "confidence",
-    "veracity",
-    "context_source",
-];
-
-fn check_keys(d: &Bound<'_, PyDict>, allowed: &[&str], what: &str) -> PyResult<()> {
-    for k in d.keys() {
-        let k: String = k
-            .extract()
-            .map_err(|_| invalid(format!("{what}: keys must be strings")))?;
-        if !allowed.contains(&k.as_str()) {
-            return Err(invalid(format!(
-                "{what}: unknown key {k:?} (allowed: {})",
-                allowed.join(", ")
-            )));
-        }
-    }
-    Ok(())
-}
-
-/// A string-or-None value of a dict entry.
-fn str_value(v: &Bound<'_, PyAny>, key: &str, what: &str) -> PyResult<Option<String>> {
-    if v.is_none() {
-        return Ok(None);
-    }
-    v.extract()
-        .map(Some)
-        .map_err(|_| invalid(format!("{what}: {key} must be a string or None")))
-}
-
-/// A `NodeInput` from a dict (the keys of `upsert_node`'s arguments), read in one pass over its items.
-fn node_from_dict(d: &Bound<'_, PyDict>, what: &str) -> PyResult<NodeInput> {
-    let mut node = NodeInput::default();
-    let mut has_id = false;
-    for (k, v) in d.iter() {
-        let key: String = k
-            .extract()
-            .map_err(|_| invalid(format!("{what}: keys must be strings")))?;
-        match key.as_str() {
-            "id" => {
-                node.id = v
-                    .extract()
-                    .map_err(|_| invalid(format!("{what}: id must be a string")))?;
-                has_id = true;
-            }
-            "type" => node.node_type = str_value(&v, &key, what)?,
-            "title" => node.title = str_value(&v, &key, what)?,
-            "domain" => node.domain = str_value(&v, &key, what)?,
-            "layer" => node.layer = str_value(&v, &key, what)?,
-            "hash" => node.hash = str_value(&v, &key, what)?,
-            "summary" => node.summary = str_value(&v, &key, what)?,
-            "date" => node.date = str_value(&v, &key, what)?,
-            "meta" => node.meta = meta_arg(Some(&v))?,
-            "embedding" => {
-                if !v.is_none() {
-                    node.embedding = Some(
-                        vector(&v, &format!("{what}.embedding"))?
-                            .as_slice()
-                            .to_vec(),
-                    );
-                }
-            }
-            _ => {
-                return Err(invalid(format!(
-                    "{what}: unknown key {key:?} (allowed: {})",
-                    NODE_KEYS.join(", ")
-                )))
-            }
-        }
-    }
-    if !has_id {
-        return Err(invalid(format!("{what}: missing id")));
-    }
-    Ok(node)
-}
-
-/// An `EdgeInput` from a dict or a `(source, target[, type])` tuple.
-fn edge_from_obj(o: &Bound<'_, PyAny>, what: &str) -> PyResult<EdgeInput> {
-    if let Ok(d) = o.cast::<PyDict>() {
-        check_keys(d, &EDGE_KEYS, what)?;
-        let source =
-            opt_str(d, "source")?.ok_or_else(|| invalid(format!("{what}: missing source")))?;
-        let target =
-            opt_str(d, "target")?.ok_or_else(|| invalid(format!("{what}: missing target")))?;
-        return Ok(EdgeInput {
-            source,
-            target,
-            edge_type: opt_str(d, "type")?,
-            confidence: opt_f64(d, "confidence")?,
-            veracity: opt_f64(d, "veracity")?,
-            context_source: opt_str(d, "context_source")?,
-        });
-    }
-    if let Ok(t) = o.cast::<PyTuple>() {
-        let text = |i: usize, name: &str| -> PyResult<String> {
-            args::string(&t.get_item(i)?)
-                .map_err(|e| invalid(format!("{what}: {name}: {}", e.value(o.py()))))
-        };
-        let (source, target, edge_type) = match t.len() {
-            2 => (text(0, "source")?, text(1, "target")?, None),
-            3 => (
-                text(0, "source")?,
-                text(1, "target")?,
-                args::opt_string(&t.get_item(2)?)
-                    .map_err(|e| invalid(format!("{what}: type: {}", e.value(o.py()))))?,
-            ),
-            n => {
-                return Err(invalid(format!(
-                    "{what}: a tuple edge is (source, target[, type]), got {n} items"
-                )))
-            }
-        };
-        return Ok(EdgeInput {
-            source,
-            target,
-            edge_type,
-            confidence: None,
-            veracity: None,
-            context_source: None,
-        });
-    }
-    Err(invalid(format!(
-        "{what} must be a dict or a (source, target[, type]) tuple"
-    )))
-}
-
-/// Search options from the keyword arguments; `k` None is the engine's default.
-fn search_options(
-    k: Option<usize>,
-    min_score: Option<f32>,
-    domain: Option<String>,
-    node_type: Option<String>,
-    threads: Option<usize>,
-) -> SearchOptions {
-    let d = SearchOptions::default();
-    SearchOptions {
-        k: k.unwrap_or(d.k),
-        min_score,
-        domain,
-        node_type,
-        threads,
-    }
-}
-
-/// A `direction` argument parsed by the engine (`None`: `default`).
-fn parse_direction(d: Option<String>, default: Direction) -> PyResult<Direction> {
-    match d {
-        Some(d) => d.parse().map_err(crate::errors::to_py),
-        None => Ok(default),
-    }
-}
-
-fn hits(py: Python<'_>, v: Vec<resonance::Hit>) -> PyResult<Vec<Bound<'_, PyAny>>> {
-    types::hits(py, v)
-}
-
-fn ranking<'py>(py: Python<'py>, v: Vec<resonance::Ranking>) -> PyResult<Bound<'py, PyDict>> {
-    let d = PyDict::new(py);
-    for r in v {
-        d.set_item(r.id, r.score)?;
-    }
-    Ok(d)
 }
 
 #[pymethods]
@@ -723,7 +524,7 @@ impl Database {
         let q = v.as_slice();
         let opts = search_options(k, min_score, domain, r#type, threads);
         let found = run(py, || db.search(q, &opts))?;
-        hits(py, found)
+        types::hits(py, found)
     }
 
     /// Top-k of the nodes most like `id`'s stored vector, excluding `id`.
@@ -741,7 +542,7 @@ impl Database {
         let db = &*self.db;
         let opts = search_options(k, min_score, domain, r#type, threads);
         let found = run(py, || db.search_like(&id, &opts))?;
-        hits(py, found)
+        types::hits(py, found)
     }
 
     /// Many queries at once: `vectors` is a 2-D float32 array `(n, dim)`. Returns `(ids, scores)`:
@@ -889,7 +690,7 @@ impl Database {
         o.tolerance = tolerance.unwrap_or(o.tolerance);
         o.max_iterations = max_iterations.unwrap_or(o.max_iterations);
         let v = run_long_on(py, db, || db.pagerank(&o))?;
-        ranking(py, v)
+        types::ranking(py, v)
     }
 
     /// Betweenness centrality: dict id → score (exact, or sampled from `sample` pivots with `seed`).
@@ -908,7 +709,7 @@ impl Database {
         o.sample = sample;
         o.seed = seed.unwrap_or(o.seed);
         let v = run_long_on(py, db, || db.betweenness(&o))?;
-        ranking(py, v)
+        types::ranking(py, v)
     }
 
     /// Louvain communities (deterministic per seed) and their modularity. An argument left None is

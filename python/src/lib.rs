@@ -9,6 +9,7 @@ mod args;
 mod convert;
 mod database;
 mod errors;
+mod inputs;
 #[cfg(feature = "test-hooks")]
 mod test_hooks;
 mod types;

@@ -725,3 +725,12 @@ pub fn health(py: Python<'_>, h: &resonance::HealthReport) -> PyResult<HealthRep
 pub fn migration(py: Python<'_>, r: &resonance::MigrationReport) -> PyResult<MigrationReport> {
     Ok(MigrationReport::from_dict(serde_dict(py, r)?))
 }
+
+/// A ranking (PageRank, betweenness) as a dict of node id → score, in id order.
+pub fn ranking<'py>(py: Python<'py>, v: Vec<resonance::Ranking>) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    for r in v {
+        d.set_item(r.id, r.score)?;
+    }
+    Ok(d)
+}
