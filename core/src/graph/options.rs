@@ -12,7 +12,7 @@ use std::str::FromStr;
 
 use crate::error::Error;
 
-/// Default PageRank damping factor (design note, graph analytics).
+/// Default PageRank damping factor (docs/graph.md).
 pub const DEFAULT_ALPHA: f64 = 0.85;
 /// Default PageRank tolerance; convergence is `L1 change < N · tolerance`.
 pub const DEFAULT_TOLERANCE: f64 = 1e-6;
