@@ -234,7 +234,7 @@ impl Database {
     }
 
     /// Whether this is a forked child's copy of a parent's handle.
-    fn inherited(&self) -> bool {
+    pub(crate) fn inherited(&self) -> bool {
         self.generation != fork::generation()
     }
 
