@@ -67,9 +67,15 @@ export declare class Database {
   upsertNodes(nodes: Array<NodeInput>, options?: CallOptions | undefined | null): Promise<number>
   /** `upsertNodes` on the calling thread (the form to use inside a transaction, which it joins). */
   upsertNodesSync(nodes: Array<NodeInput>): number
-  /** Reads a node (`null` when there is none), off the event loop. */
+  /**
+   * Reads a node (`null` when there is none), off the event loop; with its embedding when
+   * `withEmbedding` (left out: the core's `get_node`, without).
+   */
   getNode(id: string, withEmbedding?: boolean | undefined | null): Promise<Node | null>
-  /** Reads a node (`null` when there is none). */
+  /**
+   * Reads a node (`null` when there is none); with its embedding when `withEmbedding` (left out:
+   * the core's `get_node`, without).
+   */
   getNodeSync(id: string, withEmbedding?: boolean | undefined | null): Node | null
   /** Lists nodes in id order, filtered and paged. */
   listNodes(options?: ListOptions | undefined | null): Array<Node>

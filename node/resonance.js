@@ -262,32 +262,33 @@ function parseMeta(m) {
     return m;
   }
 }
-// The nine fields of a string packed by `pack_fields`: a header of 9 × 5 characters (6 bits each,
-// '0'-based) holding each field's UTF-16 length plus one (0: null), then the fields.
-function unpackFields(s) {
-  const f = new Array(9);
-  let p = 45;
-  for (let i = 0, b = 0; i < 9; i++, b += 5) {
-    const v = ((s.charCodeAt(b) - 48) << 24) | ((s.charCodeAt(b + 1) - 48) << 18)
-      | ((s.charCodeAt(b + 2) - 48) << 12) | ((s.charCodeAt(b + 3) - 48) << 6) | (s.charCodeAt(b + 4) - 48);
-    if (v === 0) {
-      f[i] = null;
-    } else {
-      f[i] = s.slice(p, p + v - 1);
+// A node packed by the addon's `pack_fields`, read by the layout the addon states once
+// (`_packedNodeLayout`: the field names in order, the header's characters per field and bits per
+// character): a header holding each field's UTF-16 length plus one (0: null), as '0'-based
+// characters, most significant first, then the fields. `meta` is parsed as `parseMeta` does.
+const PACKED = native._packedNodeLayout();
+const PACKED_HEADER = PACKED.fields.length * PACKED.headerWidth;
+function unpackNode(s) {
+  const node = {};
+  const { fields, headerWidth, bitsPerChar } = PACKED;
+  let p = PACKED_HEADER;
+  for (let i = 0, b = 0; i < fields.length; i++) {
+    let v = 0;
+    for (let j = 0; j < headerWidth; j++, b++) v = (v << bitsPerChar) | (s.charCodeAt(b) - 48);
+    let f = null;
+    if (v !== 0) {
+      f = s.slice(p, p + v - 1);
       p += v - 1;
     }
+    node[fields[i]] = fields[i] === 'meta' ? parseMeta(f) : f;
   }
-  return f;
+  node.embedding = null;
+  return node;
 }
 function getNodeSync(id, withEmbedding) {
   if (withEmbedding) return nativeGetNodeSync.call(this, id, withEmbedding);
   const s = nodePacked.call(this, id);
-  if (s === null) return null;
-  const f = unpackFields(s);
-  return {
-    id: f[0], type: f[1], title: f[2], domain: f[3], layer: f[4], hash: f[5], summary: f[6],
-    meta: parseMeta(f[7]), date: f[8], embedding: null,
-  };
+  return s === null ? null : unpackNode(s);
 }
 Object.defineProperty(proto, 'getNodeSync', {
   ...Object.getOwnPropertyDescriptor(proto, 'getNodeSync'),
@@ -297,4 +298,5 @@ delete proto.getNodePackedSync;
 
 module.exports = { ...native };
 delete module.exports._cancel;
+delete module.exports._packedNodeLayout;
 for (const name of ['open', 'openSync', 'generateId']) module.exports[name] = wrap(native[name]);

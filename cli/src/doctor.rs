@@ -45,10 +45,8 @@ pub fn doctor(path: &Path, json_out: bool) -> ExitCode {
         Ok(h) => h,
         Err(e) => return fail(&e),
     };
-    // The file's problems and the content checks, both from the core's report (as `db.health()`
-    // gives them to every binding); either fails the doctor.
-    let mut problems = report.problems();
-    problems.extend(report.content.iter().cloned());
+    // The file's problems and the content checks: the core's verdict.
+    let problems = report.findings();
     let index = db.vector_index_info().ok();
     if json_out {
         print_json(&json!({

@@ -5,7 +5,7 @@ use std::path::Path;
 use clap::Subcommand;
 use resonance::{
     BetweennessOptions, CommunityOptions, Database, Direction, Error, LinkCandidateOptions,
-    PageRankOptions, PathOptions, PillarOptions, TraverseOptions,
+    PageRankOptions, PathOptions, PillarOptions, Ranking, TraverseOptions,
 };
 use serde_json::{json, Value};
 
@@ -42,9 +42,9 @@ pub enum GraphQuery {
     },
     /// PageRank.
     Pagerank {
-        /// How many to show.
-        #[arg(long, default_value_t = 10)]
-        top: usize,
+        /// How many to show (default: the library's).
+        #[arg(long)]
+        top: Option<usize>,
         /// Damping factor (default: the library's).
         #[arg(long)]
         alpha: Option<f64>,
@@ -57,9 +57,9 @@ pub enum GraphQuery {
     },
     /// Betweenness centrality (exact, or sampled from K pivots).
     Betweenness {
-        /// How many to show.
-        #[arg(long, default_value_t = 10)]
-        top: usize,
+        /// How many to show (default: the library's).
+        #[arg(long)]
+        top: Option<usize>,
         /// Sample K pivots (seeded) instead of the exact computation.
         #[arg(long)]
         sample: Option<usize>,
@@ -97,11 +97,17 @@ pub enum GraphQuery {
     Stats,
 }
 
-fn ranking(list: Vec<(String, f64)>, top: usize) -> Vec<(String, f64)> {
+/// The `top` highest scores (ties by id; left out: the library's default limit) as JSON and as lines of `score  id`.
+fn ranking(list: Vec<Ranking>, top: Option<usize>) -> (Value, String) {
     let mut l = list;
-    l.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    l.truncate(top);
-    l
+    l.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
+    l.truncate(top.unwrap_or(resonance::graph::DEFAULT_LIMIT));
+    let human = l
+        .iter()
+        .map(|r| format!("{:.6}  {}", r.score, r.id))
+        .collect::<Vec<_>>()
+        .join("\n");
+    (json!(l), human)
 }
 
 /// A `--direction` value, parsed by the core.
@@ -149,19 +155,7 @@ pub fn graph(path: &Path, q: GraphQuery, json_out: bool) -> resonance::Result<()
             o.alpha = alpha.unwrap_or(o.alpha);
             o.tolerance = tolerance.unwrap_or(o.tolerance);
             o.max_iterations = max_iterations.unwrap_or(o.max_iterations);
-            let r = ranking(db.pagerank(&o)?, top);
-            let h = r
-                .iter()
-                .map(|(id, s)| format!("{s:.6}  {id}"))
-                .collect::<Vec<_>>()
-                .join("\n");
-            (
-                json!(r
-                    .iter()
-                    .map(|(id, s)| json!({"id": id, "score": s}))
-                    .collect::<Vec<_>>()),
-                h,
-            )
+            ranking(db.pagerank(&o)?, top)
         }
         GraphQuery::Betweenness {
             top,
@@ -173,19 +167,7 @@ pub fn graph(path: &Path, q: GraphQuery, json_out: bool) -> resonance::Result<()
             o.sample = sample;
             o.seed = seed.unwrap_or(o.seed);
             o.normalized = o.normalized && !unnormalized;
-            let r = ranking(db.betweenness(&o)?, top);
-            let h = r
-                .iter()
-                .map(|(id, s)| format!("{s:.6}  {id}"))
-                .collect::<Vec<_>>()
-                .join("\n");
-            (
-                json!(r
-                    .iter()
-                    .map(|(id, s)| json!({"id": id, "score": s}))
-                    .collect::<Vec<_>>()),
-                h,
-            )
+            ranking(db.betweenness(&o)?, top)
         }
         GraphQuery::Communities { seed, resolution } => {
             let mut o = CommunityOptions::default();

@@ -15,6 +15,7 @@
 
 use std::io::{BufRead, Read, Write};
 
+use resonance::backup::RowCounts;
 use resonance::{Database, EdgeInput, Error, NodeInput, Result};
 use serde_json::{Map, Value};
 
@@ -121,7 +122,7 @@ pub fn import(
     db: &Database,
     mut reader: impl BufRead,
     progress: impl FnMut(u64),
-) -> Result<(usize, usize)> {
+) -> Result<RowCounts> {
     let mut first = String::new();
     reader.read_line(&mut first).map_err(|e| Error::Io {
         message: format!("reading line 1: {e}"),
@@ -145,7 +146,7 @@ fn import_records(
     db: &Database,
     reader: impl BufRead,
     mut progress: impl FnMut(u64),
-) -> Result<(usize, usize)> {
+) -> Result<RowCounts> {
     db.transaction(|db| {
         let (mut nodes, mut edges) = (0, 0);
         let mut batch: Vec<NodeInput> = Vec::new();
@@ -200,11 +201,11 @@ fn import_records(
             }
         }
         flush(&mut batch, batch_start)?;
-        Ok((nodes, edges))
+        Ok(RowCounts { nodes, edges })
     })
 }
 
-/// Writes the exact export of `db` to `out`. Returns (nodes, edges).
-pub fn export(db: &Database, out: impl Write) -> Result<(usize, usize)> {
+/// Writes the exact export of `db` to `out`. Returns the nodes and edges written.
+pub fn export(db: &Database, out: impl Write) -> Result<RowCounts> {
     resonance::backup::export_jsonl(db, out)
 }

@@ -1,6 +1,7 @@
 //! The `resonance` command: inspect, migrate, back up, search and analyse a Resonance database, and a
 //! demo on a bundled sample. Human output by default, stable JSON with `--json`.
 
+mod backup;
 mod demo;
 mod doctor;
 mod embed;
@@ -17,7 +18,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use resonance::{Database, SearchOptions};
+use resonance::SearchOptions;
 
 #[derive(Parser)]
 #[command(
@@ -245,11 +246,7 @@ fn main() -> ExitCode {
             namespace,
             json,
         } => migrate::migrations(&path, app.as_deref().zip(namespace.as_deref()), json),
-        Command::Backup { path, dest } => Database::open(&path).and_then(|db| {
-            let p = db.backup(dest.as_deref())?;
-            println!("backup written to {} (integrity_check ok)", p.display());
-            Ok(())
-        }),
+        Command::Backup { path, dest } => backup::backup(&path, dest.as_deref()),
         Command::Demo { db } => demo::run(&db),
         Command::Stats { path, json } => stats::stats(&path, json),
         Command::Search {

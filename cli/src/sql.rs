@@ -227,8 +227,10 @@ pub fn raw_sql(
     let at = format!("opening {}", path.display());
     let conn =
         rusqlite::Connection::open_with_flags(path, flags).map_err(|e| Error::sqlite(e, &at))?;
-    conn.busy_timeout(std::time::Duration::from_millis(5000))
-        .map_err(|e| Error::sqlite(e, "busy_timeout"))?;
+    conn.busy_timeout(std::time::Duration::from_millis(u64::from(
+        resonance::connection::DEFAULT_BUSY_TIMEOUT_MS,
+    )))
+    .map_err(|e| Error::sqlite(e, "busy_timeout"))?;
     conn.pragma_update(None, "trusted_schema", false)
         .map_err(|e| Error::sqlite(e, "setting trusted_schema"))?;
     conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_DEFENSIVE, true)

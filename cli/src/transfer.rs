@@ -15,13 +15,18 @@ pub fn import(path: &Path, file: &Path) -> resonance::Result<()> {
     let pb = bar(len, "importing");
     let r = jsonl::import(&db, std::io::BufReader::new(f), |n| pb.inc(n));
     pb.finish_and_clear();
-    let (n, e) = r.map_err(|e| {
+    let written = r.map_err(|e| {
         e.context(format!(
             "import of {} (nothing was imported)",
             file.display()
         ))
     })?;
-    println!("imported {n} nodes and {e} edges from {}", file.display());
+    println!(
+        "imported {} nodes and {} edges from {}",
+        written.nodes,
+        written.edges,
+        file.display()
+    );
     Ok(())
 }
 
@@ -30,9 +35,14 @@ pub fn export(path: &Path, file: &Path) -> resonance::Result<()> {
     let db = Database::open(path)?;
     // A new file only (no symbolic link followed, nothing replaced), no more readable than the database.
     let mode = resonance::backup::file_mode(db.path());
-    let (n, e) = resonance::backup::write_new_file(file, mode, |f| {
+    let written = resonance::backup::write_new_file(file, mode, |f| {
         jsonl::export(&db, std::io::BufWriter::new(f))
     })?;
-    println!("exported {n} nodes and {e} edges to {}", file.display());
+    println!(
+        "exported {} nodes and {} edges to {}",
+        written.nodes,
+        written.edges,
+        file.display()
+    );
     Ok(())
 }

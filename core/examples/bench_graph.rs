@@ -66,8 +66,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let pr = pr?;
     let top = pr
         .iter()
-        .max_by(|a, b| a.1.total_cmp(&b.1))
-        .map(|p| p.0.clone());
+        .max_by(|a, b| a.score.total_cmp(&b.score))
+        .map(|p| p.id.clone());
 
     let (components_ms, comps) = best(|| g.components());
 

@@ -12,7 +12,8 @@ use crate::db::Database;
 use crate::error::Result;
 use crate::graph::{
     BetweennessOptions, Communities, CommunityOptions, GraphSnapshot, GraphStats, LinkCandidate,
-    LinkCandidateOptions, PageRankOptions, PathOptions, Pillar, PillarOptions, TraverseOptions,
+    LinkCandidateOptions, PageRankOptions, PathOptions, Pillar, PillarOptions, Ranking,
+    TraverseOptions,
 };
 
 impl Database {
@@ -78,17 +79,17 @@ impl Database {
         })
     }
 
-    /// PageRank, `(id, score)` in id order.
-    pub fn pagerank(&self, opts: &PageRankOptions) -> Result<Vec<(String, f64)>> {
+    /// PageRank: every node's score, in id order.
+    pub fn pagerank(&self, opts: &PageRankOptions) -> Result<Vec<Ranking>> {
         self.call(|| {
             self.graph()?
                 .pagerank(opts.alpha, opts.tolerance, opts.max_iterations)
         })
     }
 
-    /// Betweenness centrality, `(id, score)` in id order (exact, or sampled from `opts.sample`
+    /// Betweenness centrality: every node's score, in id order (exact, or sampled from `opts.sample`
     /// pivots drawn with `opts.seed`).
-    pub fn betweenness(&self, opts: &BetweennessOptions) -> Result<Vec<(String, f64)>> {
+    pub fn betweenness(&self, opts: &BetweennessOptions) -> Result<Vec<Ranking>> {
         let sample = opts.sample.map(|k| (k, opts.seed));
         self.call(|| self.graph()?.betweenness(opts.normalized, sample))
     }

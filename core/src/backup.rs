@@ -735,9 +735,18 @@ fn export_table(
     Ok(n)
 }
 
+/// How many nodes and edges an export or an import wrote.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RowCounts {
+    /// Nodes written.
+    pub nodes: usize,
+    /// Edges written.
+    pub edges: usize,
+}
+
 /// Writes the exact export of `db` (the format above) to `out`, from one read snapshot. Returns the
 /// number of nodes and of edges written.
-pub fn export_jsonl(db: &crate::Database, mut out: impl std::io::Write) -> Result<(usize, usize)> {
+pub fn export_jsonl(db: &crate::Database, mut out: impl std::io::Write) -> Result<RowCounts> {
     db.with_state(|s| {
         crate::Database::read_consistent(&s.conn, |conn| {
             let header = format!(
@@ -759,7 +768,7 @@ pub fn export_jsonl(db: &crate::Database, mut out: impl std::io::Write) -> Resul
                 "source, target, type",
             )?;
             out.flush().map_err(io)?;
-            Ok((nodes, edges))
+            Ok(RowCounts { nodes, edges })
         })
     })
 }
@@ -838,7 +847,7 @@ pub fn import_jsonl(
     db: &crate::Database,
     reader: impl std::io::BufRead,
     mut progress: impl FnMut(u64),
-) -> Result<(usize, usize)> {
+) -> Result<RowCounts> {
     let list = |cols: &[&str]| {
         cols.iter()
             .map(|c| format!("\"{c}\""))
@@ -926,7 +935,7 @@ pub fn import_jsonl(
                 "the export is empty (not even its header)".into(),
             ));
         }
-        Ok((nodes, edges))
+        Ok(RowCounts { nodes, edges })
     })
 }
 

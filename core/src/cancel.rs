@@ -125,10 +125,14 @@ impl Database {
     /// stop at their next check, within a few milliseconds of work. The stopped call fails with
     /// [`Error::Interrupted`] (a write it was making is rolled back); calls waiting for the handle's
     /// lock when `interrupt` is called stop too. The handle stays usable: a call that begins after
-    /// `interrupt` returns runs normally. A no-op when nothing runs or once the handle is closed.
+    /// `interrupt` returns runs normally. A no-op when nothing runs, once the handle is closed, and
+    /// in a forked child on a handle the parent opened (its connection belongs to the parent).
     ///
     /// To stop one call rather than everything on the handle, run it under a [`CancelToken`].
     pub fn interrupt(&self) {
+        if self.inherited() {
+            return;
+        }
         self.interrupt.interrupt();
     }
 

@@ -96,6 +96,8 @@ pub struct Database {
     /// The fork generation the handle was opened in: a forked child's copy refuses every call (its
     /// connection, locks and `-shm` mapping belong to the parent) and never closes it.
     generation: u64,
+    /// The process that opened the handle (named by the `closed` error of a forked child's copy).
+    opened_by: u32,
     /// What `interrupt()` bumps (see `cancel`); every call runs in its scope.
     pub(crate) interrupt: std::sync::Arc<crate::cancel::HandleInterrupt>,
 }
@@ -212,6 +214,7 @@ impl Database {
             })),
             tx_done: Condvar::new(),
             generation: fork::generation(),
+            opened_by: std::process::id(),
             sidecars: [
                 connection::file_id(&path),
                 connection::file_id(&connection::wal_path(&path)),
@@ -249,15 +252,30 @@ impl Database {
     /// `closed` once [`Database::close`] was called: the first check of a call that could otherwise
     /// answer without touching the connection (an empty batch, a bad argument).
     pub(crate) fn check_open(&self) -> Result<()> {
+        self.refuse_inherited()?;
         if self.is_closed() {
-            return Err(Error::Closed);
+            return Err(Error::Closed(String::new()));
         }
         Ok(())
     }
 
     /// Whether this is a forked child's copy of a parent's handle.
-    fn inherited(&self) -> bool {
+    pub(crate) fn inherited(&self) -> bool {
         self.generation != fork::generation()
+    }
+
+    /// `closed`, naming the fork, when this is a forked child's copy of a parent's handle.
+    fn refuse_inherited(&self) -> Result<()> {
+        if !self.inherited() {
+            return Ok(());
+        }
+        Err(Error::Closed(format!(
+            "this handle of {} was opened by process {} and cannot be used after fork() (this is \
+             process {}): open the database again in this process",
+            show(&self.path),
+            self.opened_by,
+            std::process::id()
+        )))
     }
 
     fn lock(&self) -> MutexGuard<'_, Option<State>> {
@@ -282,7 +300,7 @@ impl Database {
         let mut deadline = None;
         loop {
             match guard.as_ref() {
-                None => return Err(Error::Closed),
+                None => return Err(Error::Closed(String::new())),
                 Some(State { tx: Some(tx), .. }) if tx.owner != std::thread::current().id() => {
                     let now = Instant::now();
                     let deadline = *deadline.get_or_insert_with(|| {
@@ -310,13 +328,11 @@ impl Database {
     /// Runs `f` with the open state, or fails with `closed` (also in a forked child). The call is
     /// inside the fork gate, entered before the handle's lock is taken and left after it is released.
     pub(crate) fn with_state<T>(&self, f: impl FnOnce(&mut State) -> Result<T>) -> Result<T> {
-        if self.inherited() {
-            return Err(Error::Closed);
-        }
+        self.refuse_inherited()?;
         let _gate = fork::enter()?;
         self.call(|| {
             let mut guard = self.lock_open()?;
-            let state = guard.as_mut().ok_or(Error::Closed)?;
+            let state = guard.as_mut().ok_or(Error::Closed(String::new()))?;
             f(state)
         })
     }
@@ -533,9 +549,7 @@ impl Database {
     /// the parent opened fails with `closed` and is left alone (dropping it leaks its connection:
     /// closing it would checkpoint and unlock files the parent is using).
     pub fn close(&self) -> Result<()> {
-        if self.inherited() {
-            return Err(Error::Closed);
-        }
+        self.refuse_inherited()?;
         let _gate = fork::enter()?;
         let state = self.lock().take();
         self.tx_done.notify_all();

@@ -165,9 +165,10 @@ pub enum Error {
     /// See [`ErrorKind::DestructiveRefused`].
     #[error("destructive migration refused: {0}")]
     DestructiveRefused(String),
-    /// See [`ErrorKind::Closed`].
-    #[error("the database handle is closed")]
-    Closed,
+    /// See [`ErrorKind::Closed`]; the reason when it is not `close()` (a parent's handle in a forked
+    /// child), else empty.
+    #[error("the database handle is closed{}", context_suffix(.0))]
+    Closed(String),
     /// See [`ErrorKind::Io`].
     #[error("I/O error: {message}")]
     Io {
@@ -221,7 +222,7 @@ impl Error {
             Error::SchemaTooNew(_) => ErrorKind::SchemaTooNew,
             Error::MigrationFailed(_) => ErrorKind::MigrationFailed,
             Error::DestructiveRefused(_) => ErrorKind::DestructiveRefused,
-            Error::Closed => ErrorKind::Closed,
+            Error::Closed(_) => ErrorKind::Closed,
             Error::Io { .. } => ErrorKind::Io,
             Error::Sqlite { .. } => ErrorKind::Sqlite,
             Error::Internal(_) => ErrorKind::Internal,
@@ -253,7 +254,7 @@ impl Error {
             ErrorKind::SchemaTooNew => Error::SchemaTooNew(message),
             ErrorKind::MigrationFailed => Error::MigrationFailed(message),
             ErrorKind::DestructiveRefused => Error::DestructiveRefused(message),
-            ErrorKind::Closed => Error::Closed,
+            ErrorKind::Closed => Error::Closed(String::new()),
             ErrorKind::Io => Error::Io {
                 message,
                 source: None,
@@ -371,7 +372,7 @@ impl Error {
             Error::SchemaTooNew(m) => Error::SchemaTooNew(p(m)),
             Error::MigrationFailed(m) => Error::MigrationFailed(p(m)),
             Error::DestructiveRefused(m) => Error::DestructiveRefused(p(m)),
-            Error::Closed => Error::Closed,
+            Error::Closed(m) => Error::Closed(m),
             Error::Io { message, source } => Error::Io {
                 message: p(message),
                 source,

@@ -55,10 +55,16 @@ pub(crate) fn generation() -> u64 {
     GENERATION.load(SeqCst)
 }
 
+/// Registers the fork handlers (once), so that a fork from now on moves the [`generation`]: called
+/// by the gate and before the first parallel work (`pool`).
+pub(crate) fn watch() {
+    REGISTER.call_once(register);
+}
+
 /// Enters the gate (waiting while a fork is under way), registering the fork handlers the first time.
 /// Fails with `internal` in a child forked while an engine call was inside SQLite.
 pub(crate) fn enter() -> Result<Gate> {
-    REGISTER.call_once(register);
+    watch();
     if UNSAFE_CHILD.load(SeqCst) {
         return Err(Error::Internal(format!(
             "this process ({}) was forked while another thread was inside a Resonance call for \

@@ -179,6 +179,20 @@ impl HealthReport {
         }
         p
     }
+
+    /// Everything `resonance doctor` fails on: the file's [`HealthReport::problems`], then the
+    /// content findings ([`HealthReport::content`]).
+    pub fn findings(&self) -> Vec<String> {
+        let mut all = self.problems();
+        all.extend(self.content.iter().cloned());
+        all
+    }
+
+    /// Whether the report has no [`HealthReport::findings`]: the file is sound and the content
+    /// checks pass.
+    pub fn healthy(&self) -> bool {
+        self.findings().is_empty()
+    }
 }
 
 /// Scans every embedding blob.
@@ -375,6 +389,21 @@ mod tests {
             low[1].starts_with("edge density 0.000 edges per node is below 0.1"),
             "{low:?}"
         );
+    }
+
+    #[test]
+    fn findings_are_the_problems_then_the_content_findings() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = crate::Database::open(dir.path().join("a.db")).unwrap();
+        let mut h = db.health().unwrap();
+        assert!(h.problems().is_empty(), "{:?}", h.problems());
+        assert_eq!(h.findings(), ["the database has no nodes"]);
+        assert!(!h.healthy());
+        h.content.clear();
+        h.dangling_edges = 2;
+        assert_eq!(h.findings(), ["2 dangling edges"]);
+        h.dangling_edges = 0;
+        assert!(h.healthy());
     }
 
     #[test]

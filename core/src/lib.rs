@@ -25,6 +25,7 @@ pub mod graph;
 pub mod health;
 mod ids;
 pub mod migrate;
+mod pool;
 pub mod schema;
 mod sql;
 mod store;
@@ -43,14 +44,14 @@ pub use error::{Error, ErrorKind, Result};
 pub use graph::{
     BetweennessOptions, Communities, CommunityOptions, Direction, GraphSnapshot, GraphStats,
     LinkCandidate, LinkCandidateOptions, PageRankOptions, PathOptions, Pillar, PillarOptions,
-    TraverseOptions,
+    Ranking, TraverseOptions,
 };
 pub use health::HealthReport;
 pub use ids::generate_id;
 pub use migrate::{MigrateOptions, MigrationPlan, MigrationReport};
 pub use sql::{ColumnInfo, ExecuteResult, Params, Row, Rows, SqlStats, StatementInfo, Value};
 pub use store::{
-    json_merge_patch, Checkpoint, CheckpointMode, Edge, EdgeInput, HistoryEntry, ListOptions, Node,
-    NodeInput, NodeUpdate, Stats,
+    json_merge_patch, parse_stored_json, Checkpoint, CheckpointMode, Edge, EdgeInput, HistoryEntry,
+    ListOptions, Node, NodeInput, NodeUpdate, Stats,
 };
 pub use vector::matrix::Hit;

@@ -88,6 +88,18 @@ impl NodeUpdate {
     }
 }
 
+/// Stored JSON text (a node's `meta`, a history row's old and new values) as the value every binding
+/// returns: the parsed JSON, the text itself as a string when it does not parse (only files written
+/// by other programs hold such text), `null` for no text.
+pub fn parse_stored_json(text: Option<&str>) -> serde_json::Value {
+    match text {
+        None => serde_json::Value::Null,
+        Some(t) => {
+            serde_json::from_str(t).unwrap_or_else(|_| serde_json::Value::String(t.to_owned()))
+        }
+    }
+}
+
 /// Applies a JSON merge patch (RFC 7386) to `target`: an object patch merges key by key (a `null`
 /// value removes the key, a non-object target counts as `{}`); any other patch replaces the target.
 pub fn json_merge_patch(target: &mut serde_json::Value, patch: &serde_json::Value) {
@@ -1221,6 +1233,19 @@ impl Database {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Stored JSON text parses; text that does not stays a string; no text is null.
+    #[test]
+    fn stored_json_keeps_text_that_does_not_parse() {
+        use serde_json::json;
+        assert_eq!(
+            parse_stored_json(Some(r#"{"a":[1,2]}"#)),
+            json!({"a": [1, 2]})
+        );
+        assert_eq!(parse_stored_json(Some("not json")), json!("not json"));
+        assert_eq!(parse_stored_json(Some("")), json!(""));
+        assert_eq!(parse_stored_json(None), serde_json::Value::Null);
+    }
 
     /// The history JSON is what serialising through `serde_json::Value` (sorted keys) gave before.
     #[test]

@@ -245,12 +245,12 @@ fn new_files_are_never_written_through_a_planted_name() {
     no_temporaries(dir.path());
     // A free name: written, private, complete.
     let dest = dir.path().join("export.jsonl");
-    let (nodes, edges) =
+    let written =
         resonance::backup::write_new_file(&dest, resonance::backup::file_mode(&path), |f| {
             resonance::backup::export_jsonl(&db, f)
         })
         .unwrap();
-    assert_eq!((nodes, edges), (1, 0));
+    assert_eq!((written.nodes, written.edges), (1, 0));
     assert_eq!(mode(&dest), 0o600);
     assert_eq!(std::fs::read_to_string(&dest).unwrap().lines().count(), 2);
     // A failing writer leaves nothing, not even the destination.

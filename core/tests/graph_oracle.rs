@@ -87,8 +87,8 @@ impl State {
     }
 }
 
-fn scores(v: Vec<(String, f64)>) -> Value {
-    Value::Object(v.into_iter().map(|(k, x)| (k, json!(x))).collect())
+fn scores(v: Vec<resonance::Ranking>) -> Value {
+    Value::Object(v.into_iter().map(|r| (r.id, json!(r.score))).collect())
 }
 
 /// Runs one query op; `Err` carries the error code.

@@ -319,6 +319,82 @@ fn fork_while_threads_are_inside_engine_calls() {
     assert_eq!(db.health().unwrap().quick_check, "ok");
 }
 
+/// A forked child's parallel work runs in rayon pools of its own: the parent used rayon's global pool
+/// and (on machines of more than 2 cores) a capped search pool, whose threads stay in the parent,
+/// before the fork; the child opens a
+/// database and runs parallel searches, a batch search and betweenness, and exits within the limit.
+#[cfg(unix)]
+#[test]
+fn a_forked_child_runs_parallel_work_in_its_own_pools() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pools.db");
+    let dim = 32;
+    // 20,000 × 32 floats: above the size where a search goes parallel.
+    let nodes: Vec<NodeInput> = (0..20_000)
+        .map(|i| {
+            let mut n = node(&format!("n{i}"));
+            n.embedding = Some(procs::vector(i, dim));
+            n
+        })
+        .collect();
+    let edges: Vec<resonance::EdgeInput> = (0..400)
+        .map(|i| resonance::EdgeInput::new(format!("n{i}"), format!("n{}", (i * 7 + 1) % 400)))
+        .collect();
+    let db = Database::open(&path).unwrap();
+    db.upsert_nodes(&nodes).unwrap();
+    db.add_edges(&edges).unwrap();
+    let query = procs::vector(5, dim);
+    let capped = resonance::SearchOptions {
+        threads: Some(2),
+        ..Default::default()
+    };
+    db.search(&query, &Default::default()).unwrap();
+    db.search(&query, &capped).unwrap();
+    db.betweenness(&Default::default()).unwrap();
+    db.close().unwrap();
+
+    let child = |path: &Path| -> resonance::Result<bool> {
+        let db = Database::open(path)?;
+        let all = db.search(&query, &Default::default())?;
+        let two = db.search(
+            &query,
+            &resonance::SearchOptions {
+                threads: Some(2),
+                ..Default::default()
+            },
+        )?;
+        let batch: Vec<f32> = (0..8).flat_map(|i| procs::vector(i, dim)).collect();
+        let rows = db.search_batch(&batch, 8, &Default::default())?;
+        let bc = db.betweenness(&Default::default())?;
+        let pr = db.pagerank(&Default::default())?;
+        db.close()?;
+        Ok(all.first().map(|h| h.id.as_str()) == Some("n5")
+            && two == all
+            && rows.len() == 8
+            && rows[5].first().map(|h| h.id.as_str()) == Some("n5")
+            && bc.len() == 20_000
+            && !pr.is_empty())
+    };
+    // SAFETY: the child only runs engine calls (no printing) and `_exit`s.
+    let pid = unsafe { libc::fork() };
+    if pid == 0 {
+        let code = match std::panic::catch_unwind(|| child(&path)) {
+            Ok(Ok(true)) => 0,
+            Ok(Ok(false)) => 10,
+            Ok(Err(_)) => 11,
+            Err(_) => 12,
+        };
+        // SAFETY: leaving the child without running the parent's atexit handlers or destructors.
+        unsafe { libc::_exit(code) };
+    }
+    assert!(pid > 0, "fork failed");
+    assert_eq!(
+        wait_pid(pid, Duration::from_secs(60)),
+        Some(0),
+        "the child hung or failed"
+    );
+}
+
 /// A python3 writer (its own SQLite build) inserting `prefix-i` rows one commit each for `secs`
 /// seconds; prints how many it committed.
 fn python_loop_writer(path: &Path, prefix: &str, secs: u64) -> std::process::Command {

@@ -341,8 +341,8 @@ fn child_conc_reader(role: u64) {
                 match db.pagerank(&Default::default()) {
                     Ok(pr) => {
                         t.ok += 1;
-                        whole_batches(&mut t, "pagerank", pr.iter().map(|p| p.0.as_str()));
-                        let sum: f64 = pr.iter().map(|p| p.1).sum();
+                        whole_batches(&mut t, "pagerank", pr.iter().map(|p| p.id.as_str()));
+                        let sum: f64 = pr.iter().map(|p| p.score).sum();
                         t.check((sum - 1.0).abs() < 1e-3, || {
                             format!("pagerank sums to {sum}")
                         });

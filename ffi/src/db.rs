@@ -7,8 +7,8 @@ use std::path::Path;
 use crate::options::{read_options, resonance_migrate_options, resonance_open_options};
 use crate::types::*;
 use crate::{
-    arg_str, guard, handle, new_string, opt_str, out_ptr, publish, publish_db, reclaim,
-    resonance_status, unpublish_db,
+    arg_str, guard, hand_db_to_caller, hand_to_caller, handle, new_string, opt_str, out_ptr,
+    resonance_status, take_back_from_caller, take_db_back_from_caller,
 };
 
 /// Opens (creating it and its folders if needed) the database at `path` and stores a new handle in
@@ -38,7 +38,7 @@ pub unsafe extern "C" fn resonance_db_open(
         // SAFETY: NULL or a valid struct of at least `size` bytes (documented).
         let opts = unsafe { read_options(options) }?.to_core()?;
         let db = resonance::Database::open_with(path, opts)?;
-        *out = publish_db(db);
+        *out = hand_db_to_caller(db);
         Ok(())
     })
 }
@@ -87,7 +87,7 @@ pub unsafe extern "C" fn resonance_interrupt(
 #[no_mangle]
 pub extern "C" fn resonance_db_free(db: *mut resonance_db) {
     let _ = std::panic::catch_unwind(|| {
-        if let Some(db) = unpublish_db(db) {
+        if let Some(db) = take_db_back_from_caller(db) {
             let _ = db.close();
         }
     });
@@ -108,7 +108,7 @@ pub unsafe extern "C" fn resonance_db_health(
         let out = out_ptr(health_out, "health_out")?;
         *out = std::ptr::null_mut();
         let report = handle(db)?.health()?;
-        *out = publish(resonance_health::from_core(report), "health");
+        *out = hand_to_caller(resonance_health::from_core(report), "health");
         Ok(())
     })
 }
@@ -116,7 +116,7 @@ pub unsafe extern "C" fn resonance_db_health(
 /// Frees a health report. NULL (or an already freed report) is a no-op.
 #[no_mangle]
 pub extern "C" fn resonance_health_free(health: *mut resonance_health) {
-    let _ = std::panic::catch_unwind(|| drop(reclaim(health, "health")));
+    let _ = std::panic::catch_unwind(|| drop(take_back_from_caller(health, "health")));
 }
 
 /// Plans or applies migrations. `options` may be NULL (apply, with a backup). When `steps_out` is
@@ -142,7 +142,7 @@ pub unsafe extern "C" fn resonance_db_migrate(
         let ids: Vec<&str> = report.steps.iter().map(|s| s.id.as_str()).collect();
         crate::write_opt(
             steps_out,
-            publish(resonance_strings::from_vec(&ids), "strings"),
+            hand_to_caller(resonance_strings::from_vec(&ids), "strings"),
         );
         Ok(())
     })
@@ -254,9 +254,9 @@ pub unsafe extern "C" fn resonance_db_warnings(
         *out = std::ptr::null_mut();
         let db = handle(db)?;
         if db.is_closed() {
-            return Err(resonance::Error::Closed);
+            return Err(resonance::Error::Closed(String::new()));
         }
-        *out = publish(resonance_strings::from_vec(db.warnings()), "strings");
+        *out = hand_to_caller(resonance_strings::from_vec(db.warnings()), "strings");
         Ok(())
     })
 }
@@ -326,5 +326,5 @@ pub unsafe extern "C" fn resonance_tx_rollback(
 /// Frees a string list. NULL (or an already freed list) is a no-op.
 #[no_mangle]
 pub extern "C" fn resonance_strings_free(strings: *mut resonance_strings) {
-    let _ = std::panic::catch_unwind(|| drop(reclaim(strings, "strings")));
+    let _ = std::panic::catch_unwind(|| drop(take_back_from_caller(strings, "strings")));
 }

@@ -7,16 +7,18 @@ use resonance::Error;
 
 use crate::options::*;
 use crate::types::*;
-use crate::{arg_str, guard, handle, out_ptr, publish, reclaim, resonance_status};
+use crate::{
+    arg_str, guard, hand_to_caller, handle, out_ptr, resonance_status, take_back_from_caller,
+};
 
-fn publish_strings(
+fn hand_strings_to_caller(
     out: *mut *mut resonance_strings,
     f: impl FnOnce() -> Result<Vec<String>, Error>,
 ) -> Result<(), Error> {
     let out = out_ptr(out, "ids_out")?;
     *out = std::ptr::null_mut();
     let v = f()?;
-    *out = publish(resonance_strings::from_vec(&v), "strings");
+    *out = hand_to_caller(resonance_strings::from_vec(&v), "strings");
     Ok(())
 }
 
@@ -34,7 +36,7 @@ pub unsafe extern "C" fn resonance_graph_neighbors(
     err_out: *mut *mut c_char,
 ) -> resonance_status {
     guard!(err_out, {
-        publish_strings(ids_out, || handle(db)?.neighbors(arg_str(id, "id")?))
+        hand_strings_to_caller(ids_out, || handle(db)?.neighbors(arg_str(id, "id")?))
     })
 }
 
@@ -50,7 +52,7 @@ pub unsafe extern "C" fn resonance_graph_successors(
     err_out: *mut *mut c_char,
 ) -> resonance_status {
     guard!(err_out, {
-        publish_strings(ids_out, || handle(db)?.successors(arg_str(id, "id")?))
+        hand_strings_to_caller(ids_out, || handle(db)?.successors(arg_str(id, "id")?))
     })
 }
 
@@ -66,7 +68,7 @@ pub unsafe extern "C" fn resonance_graph_predecessors(
     err_out: *mut *mut c_char,
 ) -> resonance_status {
     guard!(err_out, {
-        publish_strings(ids_out, || handle(db)?.predecessors(arg_str(id, "id")?))
+        hand_strings_to_caller(ids_out, || handle(db)?.predecessors(arg_str(id, "id")?))
     })
 }
 
@@ -105,7 +107,7 @@ pub unsafe extern "C" fn resonance_graph_traverse(
     err_out: *mut *mut c_char,
 ) -> resonance_status {
     guard!(err_out, {
-        publish_strings(ids_out, || {
+        hand_strings_to_caller(ids_out, || {
             // SAFETY: NULL or a struct of the size rule (documented).
             let o = unsafe { read_options(options) }?.to_core()?;
             handle(db)?.traverse(arg_str(start, "start")?, &o)
@@ -138,20 +140,20 @@ pub unsafe extern "C" fn resonance_graph_shortest_path(
         // SAFETY: NULL or a struct of the size rule (documented).
         let o = unsafe { read_options(options) }?.to_core()?;
         if let Some(path) = handle(db)?.shortest_path(s, t, &o)? {
-            *out = publish(resonance_strings::from_vec(&path), "strings");
+            *out = hand_to_caller(resonance_strings::from_vec(&path), "strings");
         }
         Ok(())
     })
 }
 
-fn publish_rankings(
+fn hand_rankings_to_caller(
     out: *mut *mut resonance_rankings,
-    f: impl FnOnce() -> Result<Vec<(String, f64)>, Error>,
+    f: impl FnOnce() -> Result<Vec<resonance::Ranking>, Error>,
 ) -> Result<(), Error> {
     let out = out_ptr(out, "rankings_out")?;
     *out = std::ptr::null_mut();
     let v = f()?;
-    *out = publish(resonance_rankings::from_core(v), "rankings");
+    *out = hand_to_caller(resonance_rankings::from_core(v), "rankings");
     Ok(())
 }
 
@@ -170,7 +172,7 @@ pub unsafe extern "C" fn resonance_graph_pagerank(
     err_out: *mut *mut c_char,
 ) -> resonance_status {
     guard!(err_out, {
-        publish_rankings(rankings_out, || {
+        hand_rankings_to_caller(rankings_out, || {
             // SAFETY: NULL or a struct of the size rule (documented).
             let o = unsafe { read_options(options) }?.to_core();
             handle(db)?.pagerank(&o)
@@ -194,7 +196,7 @@ pub unsafe extern "C" fn resonance_graph_betweenness(
     err_out: *mut *mut c_char,
 ) -> resonance_status {
     guard!(err_out, {
-        publish_rankings(rankings_out, || {
+        hand_rankings_to_caller(rankings_out, || {
             // SAFETY: NULL or a struct of the size rule (documented).
             let o = unsafe { read_options(options) }?.to_core();
             handle(db)?.betweenness(&o)
@@ -205,7 +207,7 @@ pub unsafe extern "C" fn resonance_graph_betweenness(
 /// Frees a ranking list. NULL (or an already freed list) is a no-op.
 #[no_mangle]
 pub extern "C" fn resonance_rankings_free(rankings: *mut resonance_rankings) {
-    let _ = std::panic::catch_unwind(|| drop(reclaim(rankings, "rankings")));
+    let _ = std::panic::catch_unwind(|| drop(take_back_from_caller(rankings, "rankings")));
 }
 
 /// Louvain communities (directed modularity at `options->resolution`; deterministic for a given
@@ -237,7 +239,7 @@ pub unsafe extern "C" fn resonance_graph_communities(
                 })
                 .collect(),
         );
-        *out = publish(
+        *out = hand_to_caller(
             resonance_communities {
                 items,
                 len,
@@ -252,7 +254,7 @@ pub unsafe extern "C" fn resonance_graph_communities(
 /// Frees a community partition. NULL (or an already freed one) is a no-op.
 #[no_mangle]
 pub extern "C" fn resonance_communities_free(communities: *mut resonance_communities) {
-    let _ = std::panic::catch_unwind(|| drop(reclaim(communities, "communities")));
+    let _ = std::panic::catch_unwind(|| drop(take_back_from_caller(communities, "communities")));
 }
 
 /// Weakly connected components, largest first, into `*components_out` (free with
@@ -276,7 +278,7 @@ pub unsafe extern "C" fn resonance_graph_components(
                 .map(|c| resonance_strings::from_vec(c))
                 .collect(),
         );
-        *out = publish(resonance_components { items, len }, "components");
+        *out = hand_to_caller(resonance_components { items, len }, "components");
         Ok(())
     })
 }
@@ -284,7 +286,7 @@ pub unsafe extern "C" fn resonance_graph_components(
 /// Frees a component list. NULL (or an already freed list) is a no-op.
 #[no_mangle]
 pub extern "C" fn resonance_components_free(components: *mut resonance_components) {
-    let _ = std::panic::catch_unwind(|| drop(reclaim(components, "components")));
+    let _ = std::panic::catch_unwind(|| drop(take_back_from_caller(components, "components")));
 }
 
 /// The Adamic-Adar index of `a` and `b` (the sum of 1/ln(degree) over shared neighbours) into
@@ -336,7 +338,7 @@ pub unsafe extern "C" fn resonance_graph_link_candidates(
                 })
                 .collect(),
         );
-        *out = publish(resonance_link_candidates { items, len }, "link_candidates");
+        *out = hand_to_caller(resonance_link_candidates { items, len }, "link_candidates");
         Ok(())
     })
 }
@@ -344,7 +346,7 @@ pub unsafe extern "C" fn resonance_graph_link_candidates(
 /// Frees a link candidate list. NULL (or an already freed list) is a no-op.
 #[no_mangle]
 pub extern "C" fn resonance_link_candidates_free(candidates: *mut resonance_link_candidates) {
-    let _ = std::panic::catch_unwind(|| drop(reclaim(candidates, "link_candidates")));
+    let _ = std::panic::catch_unwind(|| drop(take_back_from_caller(candidates, "link_candidates")));
 }
 
 /// The `options->limit` top PageRank nodes with their degree (NULL `options`: the defaults) into
@@ -375,7 +377,7 @@ pub unsafe extern "C" fn resonance_graph_pillars(
                 })
                 .collect(),
         );
-        *out = publish(resonance_pillars { items, len }, "pillars");
+        *out = hand_to_caller(resonance_pillars { items, len }, "pillars");
         Ok(())
     })
 }
@@ -383,7 +385,7 @@ pub unsafe extern "C" fn resonance_graph_pillars(
 /// Frees a pillar list. NULL (or an already freed list) is a no-op.
 #[no_mangle]
 pub extern "C" fn resonance_pillars_free(pillars: *mut resonance_pillars) {
-    let _ = std::panic::catch_unwind(|| drop(reclaim(pillars, "pillars")));
+    let _ = std::panic::catch_unwind(|| drop(take_back_from_caller(pillars, "pillars")));
 }
 
 /// Fills `*stats_out` with the graph's nodes, edges, density and skipped (dangling) edges.

@@ -203,15 +203,15 @@ fn registry() -> std::sync::MutexGuard<'static, BTreeMap<usize, Entry>> {
 }
 
 /// Hands `value` to C as a registered allocation of kind `tag`.
-pub(crate) fn publish<T>(value: T, tag: &'static str) -> *mut T {
+pub(crate) fn hand_to_caller<T>(value: T, tag: &'static str) -> *mut T {
     let p = Box::into_raw(Box::new(value));
     registry().insert(p as usize, Entry::Alloc(tag));
     p
 }
 
-/// Takes back an allocation made by [`publish`] with the same tag; `None` for NULL, a pointer that is
+/// Takes back an allocation made by [`hand_to_caller`] with the same tag; `None` for NULL, a pointer that is
 /// not live (already freed) or one of another kind.
-pub(crate) fn reclaim<T>(p: *mut T, tag: &'static str) -> Option<Box<T>> {
+pub(crate) fn take_back_from_caller<T>(p: *mut T, tag: &'static str) -> Option<Box<T>> {
     if p.is_null() {
         return None;
     }
@@ -220,7 +220,7 @@ pub(crate) fn reclaim<T>(p: *mut T, tag: &'static str) -> Option<Box<T>> {
         Some(Entry::Alloc(t)) if *t == tag => {
             reg.remove(&(p as usize));
             drop(reg);
-            // SAFETY: the registry says `p` came from `Box::into_raw` in `publish::<T>` with this tag
+            // SAFETY: the registry says `p` came from `Box::into_raw` in `hand_to_caller::<T>` with this tag
             // and was not freed since.
             Some(unsafe { Box::from_raw(p) })
         }
@@ -228,13 +228,13 @@ pub(crate) fn reclaim<T>(p: *mut T, tag: &'static str) -> Option<Box<T>> {
     }
 }
 
-/// Registers a new database handle.
-/// Whether `p` is a live allocation registered by [`publish`] with `tag`.
+/// Whether `p` is a live allocation registered by [`hand_to_caller`] with `tag`.
 pub(crate) fn is_live(p: usize, tag: &'static str) -> bool {
     matches!(registry().get(&p), Some(Entry::Alloc(t)) if *t == tag)
 }
 
-pub(crate) fn publish_db(db: Database) -> *mut resonance_db {
+/// Registers a new database handle.
+pub(crate) fn hand_db_to_caller(db: Database) -> *mut resonance_db {
     let p = Box::into_raw(Box::new(resonance_db { _token: 0 }));
     registry().insert(p as usize, Entry::Db(Arc::new(db)));
     p
@@ -256,7 +256,7 @@ pub(crate) fn handle(p: *const resonance_db) -> Result<Arc<Database>, Error> {
 }
 
 /// Unregisters a handle; returns its database (other threads may still hold a clone).
-pub(crate) fn unpublish_db(p: *mut resonance_db) -> Option<Arc<Database>> {
+pub(crate) fn take_db_back_from_caller(p: *mut resonance_db) -> Option<Arc<Database>> {
     if p.is_null() {
         return None;
     }
@@ -267,7 +267,7 @@ pub(crate) fn unpublish_db(p: *mut resonance_db) -> Option<Arc<Database>> {
                 return None;
             };
             drop(reg);
-            // SAFETY: registered by `publish_db` from `Box::into_raw`, not freed since.
+            // SAFETY: registered by `hand_db_to_caller` from `Box::into_raw`, not freed since.
             drop(unsafe { Box::from_raw(p) });
             Some(db)
         }

@@ -8,7 +8,10 @@ use std::ptr;
 use resonance::{Error, Params, Value};
 
 use crate::types::resonance_db;
-use crate::{arg_slice, arg_str, guard, handle, is_live, publish, reclaim, resonance_status};
+use crate::{
+    arg_slice, arg_str, guard, hand_to_caller, handle, is_live, resonance_status,
+    take_back_from_caller,
+};
 
 /// `resonance_value.kind` and `resonance_rows_column_type`: SQL `NULL`.
 pub const RESONANCE_VALUE_NULL: u32 = 0;
@@ -198,7 +201,7 @@ pub unsafe extern "C" fn resonance_query(
                 }
             }
         }
-        *out = publish(
+        *out = hand_to_caller(
             resonance_rows {
                 columns,
                 rows,
@@ -348,5 +351,5 @@ pub unsafe extern "C" fn resonance_rows_blob(
 /// cursor) is a no-op.
 #[no_mangle]
 pub extern "C" fn resonance_rows_free(rows: *mut resonance_rows) {
-    let _ = std::panic::catch_unwind(|| drop(reclaim(rows, "rows")));
+    let _ = std::panic::catch_unwind(|| drop(take_back_from_caller(rows, "rows")));
 }

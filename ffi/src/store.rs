@@ -7,8 +7,8 @@ use resonance::{EdgeInput, Error, NodeInput, NodeUpdate};
 use crate::options::{read_options, resonance_list_options};
 use crate::types::*;
 use crate::{
-    arg_floats, arg_slice, arg_str, guard, handle, opt_str, opt_string, out_ptr, publish, reclaim,
-    resonance_status, write_opt,
+    arg_floats, arg_slice, arg_str, guard, hand_to_caller, handle, opt_str, opt_string, out_ptr,
+    resonance_status, take_back_from_caller, write_opt,
 };
 
 fn node_input(n: &resonance_node_input, what: &str) -> Result<NodeInput, Error> {
@@ -154,7 +154,7 @@ pub unsafe extern "C" fn resonance_node_get(
         *out = std::ptr::null_mut();
         let id = arg_str(id, "id")?;
         if let Some(n) = handle(db)?.get_node_with(id, with_embedding)? {
-            *out = publish(resonance_node::from_core(n), "node");
+            *out = hand_to_caller(resonance_node::from_core(n), "node");
         }
         Ok(())
     })
@@ -164,7 +164,7 @@ pub unsafe extern "C" fn resonance_node_get(
 /// element of a `resonance_nodes` list: free the list.
 #[no_mangle]
 pub extern "C" fn resonance_node_free(node: *mut resonance_node) {
-    let _ = std::panic::catch_unwind(|| drop(reclaim(node, "node")));
+    let _ = std::panic::catch_unwind(|| drop(take_back_from_caller(node, "node")));
 }
 
 /// Lists nodes in id order, filtered and paged by `options` (NULL: every node), into `*nodes_out`
@@ -188,7 +188,7 @@ pub unsafe extern "C" fn resonance_node_list(
         let nodes = handle(db)?.list_nodes(&opts)?;
         let (items, len) =
             crate::into_array(nodes.into_iter().map(resonance_node::from_core).collect());
-        *out = publish(resonance_nodes { items, len }, "nodes");
+        *out = hand_to_caller(resonance_nodes { items, len }, "nodes");
         Ok(())
     })
 }
@@ -196,7 +196,7 @@ pub unsafe extern "C" fn resonance_node_list(
 /// Frees a node list. NULL (or an already freed list) is a no-op.
 #[no_mangle]
 pub extern "C" fn resonance_nodes_free(nodes: *mut resonance_nodes) {
-    let _ = std::panic::catch_unwind(|| drop(reclaim(nodes, "nodes")));
+    let _ = std::panic::catch_unwind(|| drop(take_back_from_caller(nodes, "nodes")));
 }
 
 /// Deletes a node with its edges and its vector, in one transaction (`RESONANCE_NOT_FOUND` when
@@ -378,7 +378,7 @@ pub unsafe extern "C" fn resonance_edge_delete(
 fn edges_out(edges: Vec<resonance::Edge>) -> *mut resonance_edges {
     let (items, len) =
         crate::into_array(edges.into_iter().map(resonance_edge::from_core).collect());
-    publish(resonance_edges { items, len }, "edges")
+    hand_to_caller(resonance_edges { items, len }, "edges")
 }
 
 /// The edges out of `id` (ordered by target, then type) into `*edges_out` (free with
@@ -427,7 +427,7 @@ pub unsafe extern "C" fn resonance_edge_list_to(
 /// Frees an edge list. NULL (or an already freed list) is a no-op.
 #[no_mangle]
 pub extern "C" fn resonance_edges_free(edges: *mut resonance_edges) {
-    let _ = std::panic::catch_unwind(|| drop(reclaim(edges, "edges")));
+    let _ = std::panic::catch_unwind(|| drop(take_back_from_caller(edges, "edges")));
 }
 
 /// The history of an entity (a node id, or `"source|type|target"` for an edge), oldest first, into
@@ -461,7 +461,7 @@ pub unsafe extern "C" fn resonance_history_get(
                 })
                 .collect(),
         );
-        *out = publish(resonance_history { items, len }, "history");
+        *out = hand_to_caller(resonance_history { items, len }, "history");
         Ok(())
     })
 }
@@ -469,7 +469,7 @@ pub unsafe extern "C" fn resonance_history_get(
 /// Frees a history list. NULL (or an already freed list) is a no-op.
 #[no_mangle]
 pub extern "C" fn resonance_history_free(history: *mut resonance_history) {
-    let _ = std::panic::catch_unwind(|| drop(reclaim(history, "history")));
+    let _ = std::panic::catch_unwind(|| drop(take_back_from_caller(history, "history")));
 }
 
 /// History retention: deletes rows older than `older_than_days` days (when `has_older_than`) and

@@ -461,12 +461,12 @@ pub struct resonance_rankings {
 }
 
 impl resonance_rankings {
-    pub(crate) fn from_core(v: Vec<(String, f64)>) -> resonance_rankings {
+    pub(crate) fn from_core(v: Vec<resonance::Ranking>) -> resonance_rankings {
         let (items, len) = into_array(
             v.into_iter()
-                .map(|(id, score)| resonance_ranking {
-                    id: c_string(&id),
-                    score,
+                .map(|r| resonance_ranking {
+                    id: c_string(&r.id),
+                    score: r.score,
                 })
                 .collect(),
         );

@@ -6,7 +6,10 @@ use resonance::{Error, SearchOptions};
 
 use crate::options::{read_options, resonance_search_filter};
 use crate::types::*;
-use crate::{arg_floats, arg_str, guard, handle, out_ptr, publish, reclaim, resonance_status};
+use crate::{
+    arg_floats, arg_str, guard, hand_to_caller, handle, out_ptr, resonance_status,
+    take_back_from_caller,
+};
 
 fn search_options(
     k: usize,
@@ -58,7 +61,7 @@ pub unsafe extern "C" fn resonance_embedding_get(
         let id = arg_str(id, "id")?;
         if let Some(v) = handle(db)?.get_embedding(id)? {
             let (data, len) = crate::into_array(v);
-            *out = publish(resonance_vector { data, len }, "vector");
+            *out = hand_to_caller(resonance_vector { data, len }, "vector");
         }
         Ok(())
     })
@@ -67,7 +70,7 @@ pub unsafe extern "C" fn resonance_embedding_get(
 /// Frees a vector. NULL (or an already freed vector) is a no-op.
 #[no_mangle]
 pub extern "C" fn resonance_vector_free(vector: *mut resonance_vector) {
-    let _ = std::panic::catch_unwind(|| drop(reclaim(vector, "vector")));
+    let _ = std::panic::catch_unwind(|| drop(take_back_from_caller(vector, "vector")));
 }
 
 /// Exact top-`k` search by dot product with `query` (`len` floats, normalised first), into
@@ -94,7 +97,7 @@ pub unsafe extern "C" fn resonance_vector_search(
         let q = arg_floats(query, len, "query")?;
         let opts = search_options(k, filter)?;
         let hits = handle(db)?.search(q, &opts)?;
-        *out = publish(resonance_hits::from_core(hits), "hits");
+        *out = hand_to_caller(resonance_hits::from_core(hits), "hits");
         Ok(())
     })
 }
@@ -121,7 +124,7 @@ pub unsafe extern "C" fn resonance_vector_search_like(
         let id = arg_str(id, "id")?;
         let opts = search_options(k, filter)?;
         let hits = handle(db)?.search_like(id, &opts)?;
-        *out = publish(resonance_hits::from_core(hits), "hits");
+        *out = hand_to_caller(resonance_hits::from_core(hits), "hits");
         Ok(())
     })
 }
@@ -155,18 +158,10 @@ pub unsafe extern "C" fn resonance_vector_search_batch(
         }
         let q = arg_floats(queries, total, "queries")?;
         let opts = search_options(k, filter)?;
-        let db = handle(db)?;
-        let lists = if n_queries == 0 {
-            if db.is_closed() {
-                return Err(Error::Closed);
-            }
-            Vec::new()
-        } else {
-            db.search_batch(q, n_queries, &opts)?
-        };
+        let lists = handle(db)?.search_batch(q, n_queries, &opts)?;
         let (items, len) =
             crate::into_array(lists.into_iter().map(resonance_hits::from_core).collect());
-        *out = publish(resonance_hits_batch { items, len }, "hits_batch");
+        *out = hand_to_caller(resonance_hits_batch { items, len }, "hits_batch");
         Ok(())
     })
 }
@@ -175,11 +170,11 @@ pub unsafe extern "C" fn resonance_vector_search_batch(
 /// `resonance_hits_batch`: free the batch.
 #[no_mangle]
 pub extern "C" fn resonance_hits_free(hits: *mut resonance_hits) {
-    let _ = std::panic::catch_unwind(|| drop(reclaim(hits, "hits")));
+    let _ = std::panic::catch_unwind(|| drop(take_back_from_caller(hits, "hits")));
 }
 
 /// Frees a batch of hit lists. NULL (or an already freed batch) is a no-op.
 #[no_mangle]
 pub extern "C" fn resonance_hits_batch_free(batch: *mut resonance_hits_batch) {
-    let _ = std::panic::catch_unwind(|| drop(reclaim(batch, "hits_batch")));
+    let _ = std::panic::catch_unwind(|| drop(take_back_from_caller(batch, "hits_batch")));
 }

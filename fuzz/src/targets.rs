@@ -285,10 +285,10 @@ pub fn jsonl(data: &[u8]) {
     let before = fingerprint(db);
     let mut lines_seen = 0u64;
     match jsonl_importer::import(db, data, |_| lines_seen += 1) {
-        Ok((nodes, edges)) => {
+        Ok(written) => {
             let after = fingerprint(db);
             assert!(after.3 >= before.3, "history shrank");
-            if nodes + edges > 0 {
+            if written.nodes + written.edges > 0 {
                 assert!(after.0 >= before.0);
             }
             if let Ok(text) = std::str::from_utf8(data) {

@@ -137,7 +137,7 @@ class Runner {
         return await db().upsertNodes(nodes);
       }
       case 'get_node':
-        return nodeOut(db().getNodeSync(a.id, a.with_embedding ?? false));
+        return nodeOut(db().getNodeSync(a.id, a.with_embedding));
       case 'list_nodes': {
         const o = {};
         if ('domain' in a) o.domain = a.domain;

@@ -7,8 +7,8 @@
 //! `#[napi(catch_unwind)]` and runs its body in a panic guard, so a panic becomes an `Error` with
 //! `code === "internal"`; every core error becomes an `Error` whose `code` is its docs/errors.md kind.
 //! Exports that take objects are also `strict` (an options argument that is not an object is refused,
-//! not read as `{}`); whole-number arguments are taken as `f64` and checked by `convert::whole` (napi's
-//! `u32` would wrap −1 and zero NaN); input fields accept `null` as "not given" (`convert::given`).
+//! not read as `{}`); whole-number arguments are taken as `f64` and checked by `args::whole_number` (napi's
+//! `u32` would wrap −1 and zero NaN); input fields accept `null` as "not given" (`args::unless_nullish`).
 //! This crate must not re-implement a rule of the core.
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -18,12 +18,16 @@ use napi::bindgen_prelude::{AsyncTask, Either, Env, External, Float32Array, Func
 use napi::JsValue;
 use napi_derive::napi;
 
-mod convert;
+mod args;
 mod error;
+mod inputs;
+mod outputs;
 mod tasks;
 
-use convert::*;
+use args::*;
 use error::{guard, guard_js, invalid, to_js, Code, Result};
+use inputs::*;
+use outputs::*;
 use tasks::*;
 
 type Core = resonance::Database;
@@ -33,9 +37,9 @@ type Core = resonance::Database;
 #[napi(catch_unwind, strict)]
 pub fn open(path: String, options: Option<OpenOptions>) -> Result<AsyncTask<OpenTask>> {
     let opts = options.unwrap_or_default().to_core()?;
-    Ok(AsyncTask::new(OpenTask(Work::core(move || {
-        open_core(&path, opts)
-    }))))
+    Ok(AsyncTask::new(OpenTask(Work::mapping_core_errors(
+        move || open_core(&path, opts),
+    ))))
 }
 
 /// `open`, on the calling thread (blocks while a migration runs).
@@ -92,9 +96,9 @@ pub fn test_error(code: String, in_promise: Option<bool>) -> Result<AsyncTask<Un
         })
     };
     if in_promise.unwrap_or(false) {
-        Ok(AsyncTask::new(UnitTask(Work::core(make))))
+        Ok(AsyncTask::new(UnitTask(Work::mapping_core_errors(make))))
     } else {
-        guard(make).map(|()| AsyncTask::new(UnitTask(Work::core(|| Ok(())))))
+        guard(make).map(|()| AsyncTask::new(UnitTask(Work::mapping_core_errors(|| Ok(())))))
     }
 }
 
@@ -178,7 +182,7 @@ impl Database {
         }
         let ticket = self.pending.enter();
         let db = self.inner.clone();
-        Work::core(move || {
+        Work::mapping_core_errors(move || {
             let _ticket = ticket;
             match token {
                 Some(t) => t.scope(|| f(&db)),
@@ -407,25 +411,22 @@ impl Database {
         guard(|| self.inner.upsert_nodes(&nodes)).map(|n| n as u32)
     }
 
-    /// Reads a node (`null` when there is none), off the event loop.
+    /// Reads a node (`null` when there is none), off the event loop; with its embedding when
+    /// `withEmbedding` (left out: the core's `get_node`, without).
     #[napi(catch_unwind)]
     pub fn get_node(&self, id: String, with_embedding: Option<bool>) -> AsyncTask<NodeTask> {
-        let w = with_embedding.unwrap_or(false);
         AsyncTask::new(NodeTask(self.task(
             "getNode",
             Some("getNodeSync"),
-            move |db| db.get_node_with(&id, w),
+            move |db| read_node(db, &id, with_embedding),
         )))
     }
 
-    /// Reads a node (`null` when there is none).
+    /// Reads a node (`null` when there is none); with its embedding when `withEmbedding` (left out:
+    /// the core's `get_node`, without).
     #[napi(catch_unwind)]
     pub fn get_node_sync(&self, id: String, with_embedding: Option<bool>) -> Result<Option<Node>> {
-        guard(|| {
-            self.inner
-                .get_node_with(&id, with_embedding.unwrap_or(false))
-        })
-        .map(|n| n.map(Node::from))
+        guard(|| read_node(&self.inner, &id, with_embedding)).map(|n| n.map(Node::from))
     }
 
     /// A node's text columns packed into one string (`null` when there is none). Internal: the
@@ -433,21 +434,8 @@ impl Database {
     /// properties, or nine strings). The layout is in `pack_fields`.
     #[napi(catch_unwind, skip_typescript)]
     pub fn get_node_packed_sync(&self, id: String) -> Result<Option<String>> {
-        guard(|| self.inner.get_node(&id)).map(|n| {
-            n.map(|n| {
-                pack_fields([
-                    Some(n.id.as_str()),
-                    n.node_type.as_deref(),
-                    n.title.as_deref(),
-                    n.domain.as_deref(),
-                    n.layer.as_deref(),
-                    n.hash.as_deref(),
-                    n.summary.as_deref(),
-                    n.meta.as_deref(),
-                    n.date.as_deref(),
-                ])
-            })
-        })
+        guard(|| self.inner.get_node(&id))
+            .map(|n| n.map(|n| pack_fields(PACKED_NODE_FIELDS.map(|(_, read)| read(&n)))))
     }
 
     /// Lists nodes in id order, filtered and paged.
@@ -608,7 +596,7 @@ impl Database {
     /// Stores a node's embedding (validated, normalised; `not_found` when the node is missing).
     #[napi(catch_unwind, strict)]
     pub fn set_embedding(&self, id: String, vector: Either<Float32Array, Vec<f64>>) -> Result<()> {
-        let v = convert::vector(&vector);
+        let v = args::vector(&vector);
         guard(|| self.inner.set_embedding(&id, &v))
     }
 
@@ -625,7 +613,7 @@ impl Database {
         vector: Either<Float32Array, Vec<f64>>,
         options: Option<SearchOptions>,
     ) -> Result<AsyncTask<SearchTask>> {
-        let q = convert::vector(&vector);
+        let q = args::vector(&vector);
         let o = SearchOptions::to_core(options.as_ref())?;
         Ok(AsyncTask::new(SearchTask(self.task(
             "search",
@@ -641,7 +629,7 @@ impl Database {
         vector: Either<Float32Array, Vec<f64>>,
         options: Option<SearchOptions>,
     ) -> Result<Vec<Hit>> {
-        let q = convert::vector(&vector);
+        let q = args::vector(&vector);
         let o = SearchOptions::to_core(options.as_ref())?;
         guard(|| self.inner.search(&q, &o)).map(hits)
     }
@@ -669,7 +657,7 @@ impl Database {
         options: Option<SearchOptions>,
     ) -> Result<AsyncTask<SearchBatchTask>> {
         let n = queries.len();
-        let flat = guard_js(|| convert::flatten(&queries))?;
+        let flat = guard_js(|| inputs::flatten(&queries))?;
         let o = SearchOptions::to_core(options.as_ref())?;
         Ok(AsyncTask::new(SearchBatchTask(self.task(
             "searchBatch",
@@ -728,7 +716,7 @@ impl Database {
         direction: Option<String>,
     ) -> Result<Vec<String>> {
         let mut o = resonance::TraverseOptions::default();
-        if let Some(d) = opt_whole(max_depth, "maxDepth", MAX_SAFE)? {
+        if let Some(d) = opt_whole_number(max_depth, "maxDepth", MAX_SAFE)? {
             o.max_depth = d as usize;
         }
         if let Some(d) = direction {
@@ -773,13 +761,7 @@ impl Database {
     /// PageRank (node id → score), off the event loop.
     #[napi(catch_unwind, strict)]
     pub fn pagerank(&self, options: Option<PagerankOptions>) -> Result<AsyncTask<ScoresTask>> {
-        let o = options.unwrap_or_default();
-        let mut p = resonance::PageRankOptions::default();
-        p.alpha = given(&o.alpha).unwrap_or(p.alpha);
-        p.tolerance = given(&o.tolerance).unwrap_or(p.tolerance);
-        if let Some(i) = opt_whole(given(&o.max_iterations), "maxIterations", MAX_SAFE)? {
-            p.max_iterations = i as usize;
-        }
+        let p = options.unwrap_or_default().to_core()?;
         Ok(AsyncTask::new(ScoresTask(self.task(
             "pagerank",
             None,
@@ -794,11 +776,7 @@ impl Database {
         &self,
         options: Option<BetweennessOptions>,
     ) -> Result<AsyncTask<ScoresTask>> {
-        let o = options.unwrap_or_default();
-        let mut b = resonance::BetweennessOptions::default();
-        b.normalized = given(&o.normalized).unwrap_or(b.normalized);
-        b.seed = opt_whole(given(&o.seed), "seed", MAX_SAFE)?.unwrap_or(b.seed);
-        b.sample = opt_whole(given(&o.sample), "sample", MAX_SAFE)?.map(|k| k as usize);
+        let b = options.unwrap_or_default().to_core()?;
         Ok(AsyncTask::new(ScoresTask(self.task(
             "betweenness",
             None,
@@ -812,10 +790,7 @@ impl Database {
         &self,
         options: Option<CommunityOptions>,
     ) -> Result<AsyncTask<CommunitiesTask>> {
-        let o = options.unwrap_or_default();
-        let mut c = resonance::CommunityOptions::default();
-        c.resolution = given(&o.resolution).unwrap_or(c.resolution);
-        c.seed = opt_whole(given(&o.seed), "seed", MAX_SAFE)?.unwrap_or(c.seed);
+        let c = options.unwrap_or_default().to_core()?;
         Ok(AsyncTask::new(CommunitiesTask(self.task(
             "communities",
             None,
@@ -839,7 +814,7 @@ impl Database {
         _options: Option<CallOptions>,
     ) -> Result<AsyncTask<LinkCandidatesTask>> {
         let mut o = resonance::LinkCandidateOptions::default();
-        if let Some(l) = opt_whole(limit, "limit", MAX_SAFE)? {
+        if let Some(l) = opt_whole_number(limit, "limit", MAX_SAFE)? {
             o.limit = l as usize;
         }
         Ok(AsyncTask::new(LinkCandidatesTask(self.task(
@@ -857,7 +832,7 @@ impl Database {
         _options: Option<CallOptions>,
     ) -> Result<AsyncTask<PillarsTask>> {
         let mut o = resonance::PillarOptions::default();
-        if let Some(l) = opt_whole(limit, "limit", MAX_SAFE)? {
+        if let Some(l) = opt_whole_number(limit, "limit", MAX_SAFE)? {
             o.limit = l as usize;
         }
         Ok(AsyncTask::new(PillarsTask(self.task(
@@ -932,17 +907,68 @@ const _: fn() = || {
     is::<Core>();
 };
 
-/// Packs up to nine optional strings into one: a header of five ASCII characters per field (`'0'`
-/// plus six bits each, most significant first) holding the field's length in UTF-16 code units plus
-/// one (0: absent), then the present fields back to back. `unpackFields` in `resonance.js` reads it.
-/// SQLite's longest string (10^9 bytes) fits the 30 bits.
-fn pack_fields(fields: [Option<&str>; 9]) -> String {
+/// A node read with its embedding when asked (`with_embedding` left out: the core's `get_node`).
+fn read_node(
+    db: &Core,
+    id: &str,
+    with_embedding: Option<bool>,
+) -> resonance::Result<Option<resonance::Node>> {
+    match with_embedding {
+        Some(with) => db.get_node_with(id, with),
+        None => db.get_node(id),
+    }
+}
+
+/// How to read one text field of a node.
+type ReadField = fn(&resonance::Node) -> Option<&str>;
+
+/// The text fields of a node as `getNodePackedSync` packs them, in order: the JS property name and
+/// how to read the field. `resonance.js` reads the names (and the header layout) once at load from
+/// `_packedNodeLayout`, so the two sides cannot disagree on the fields or their order.
+static PACKED_NODE_FIELDS: [(&str, ReadField); 9] = [
+    ("id", |n| Some(n.id.as_str())),
+    ("type", |n| n.node_type.as_deref()),
+    ("title", |n| n.title.as_deref()),
+    ("domain", |n| n.domain.as_deref()),
+    ("layer", |n| n.layer.as_deref()),
+    ("hash", |n| n.hash.as_deref()),
+    ("summary", |n| n.summary.as_deref()),
+    ("meta", |n| n.meta.as_deref()),
+    ("date", |n| n.date.as_deref()),
+];
+/// Characters of a packed field's length in the header.
+const PACKED_HEADER_WIDTH: u32 = 5;
+/// Bits of the length each header character holds (as `'0'` plus the bits).
+const PACKED_BITS_PER_CHAR: u32 = 6;
+
+/// The layout `pack_fields` writes, read once by the package entry at load (its `unpackNode` reads
+/// packed nodes by it): `{ fields, headerWidth, bitsPerChar }`, the field names in packing order.
+/// Internal.
+#[napi(catch_unwind, js_name = "_packedNodeLayout", skip_typescript)]
+pub fn packed_node_layout() -> serde_json::Value {
+    let fields: Vec<&str> = PACKED_NODE_FIELDS.iter().map(|(name, _)| *name).collect();
+    serde_json::json!({
+        "fields": fields,
+        "headerWidth": PACKED_HEADER_WIDTH,
+        "bitsPerChar": PACKED_BITS_PER_CHAR,
+    })
+}
+
+/// Packs optional strings into one: a header of [`PACKED_HEADER_WIDTH`] ASCII characters per field
+/// (`'0'` plus [`PACKED_BITS_PER_CHAR`] bits each, most significant first) holding the field's length
+/// in UTF-16 code units plus one (0: absent), then the present fields back to back. `unpackNode` in
+/// `resonance.js` reads it. SQLite's longest string (10^9 bytes) fits the 30 bits.
+fn pack_fields<const N: usize>(fields: [Option<&str>; N]) -> String {
+    let width = PACKED_HEADER_WIDTH as usize;
     let text: usize = fields.iter().flatten().map(|f| f.len()).sum();
-    let mut out = String::with_capacity(fields.len() * 5 + text);
+    let mut out = String::with_capacity(N * width + text);
+    let mask = (1u32 << PACKED_BITS_PER_CHAR) - 1;
     for f in &fields {
         let v = f.map_or(0, |t| t.encode_utf16().count() as u32 + 1);
-        for shift in [24, 18, 12, 6, 0] {
-            out.push(char::from(b'0' + ((v >> shift) & 0x3F) as u8));
+        for i in (0..PACKED_HEADER_WIDTH).rev() {
+            out.push(char::from(
+                b'0' + ((v >> (i * PACKED_BITS_PER_CHAR)) & mask) as u8,
+            ));
         }
     }
     for f in fields.iter().flatten() {

@@ -5,8 +5,8 @@
 use napi::bindgen_prelude::{Env, Task};
 use napi_derive::napi;
 
-use crate::convert;
 use crate::error::{guard_js, into_status_error, Code};
+use crate::outputs;
 
 type Job<O> = Box<dyn FnOnce() -> crate::error::Result<O> + Send>;
 
@@ -17,16 +17,21 @@ pub struct Work<O> {
 }
 
 impl<O> Work<O> {
-    /// Wraps a job returning a core result.
-    pub fn core(f: impl FnOnce() -> resonance::Result<O> + Send + 'static) -> Work<O> {
+    /// Wraps a job returning a core result: its error is mapped to a coded JS error once, and a panic
+    /// becomes `internal`.
+    pub fn mapping_core_errors(
+        f: impl FnOnce() -> resonance::Result<O> + Send + 'static,
+    ) -> Work<O> {
         Work {
             job: Some(Box::new(move || crate::error::guard(f))),
             failure: None,
         }
     }
 
-    /// Wraps a job that produces coded errors itself.
-    pub fn js(f: impl FnOnce() -> crate::error::Result<O> + Send + 'static) -> Work<O> {
+    /// Wraps a job that produces coded JS errors itself (kept as they are).
+    pub fn keeping_coded_errors(
+        f: impl FnOnce() -> crate::error::Result<O> + Send + 'static,
+    ) -> Work<O> {
         Work {
             job: Some(Box::new(f)),
             failure: None,
@@ -108,40 +113,40 @@ task!(
 );
 task!(
     /// A node or nothing.
-    NodeTask, Option<resonance::Node>, Option<convert::Node>, |o| o.map(convert::Node::from)
+    NodeTask, Option<resonance::Node>, Option<outputs::Node>, |o| o.map(outputs::Node::from)
 );
 task!(
     /// Counts and sizes.
-    StatsTask, resonance::Stats, convert::Stats, |o| convert::Stats::from(o)
+    StatsTask, resonance::Stats, outputs::Stats, |o| outputs::Stats::from(o)
 );
 task!(
     /// Search hits.
-    SearchTask, Vec<resonance::Hit>, Vec<convert::Hit>, |o| convert::hits(o)
+    SearchTask, Vec<resonance::Hit>, Vec<outputs::Hit>, |o| outputs::hits(o)
 );
 task!(
     /// Batch search hits as typed arrays.
-    SearchBatchTask, Vec<Vec<resonance::Hit>>, convert::BatchResult,
-    |o| convert::BatchResult::from_core(o)
+    SearchBatchTask, Vec<Vec<resonance::Hit>>, outputs::BatchResult,
+    |o| outputs::BatchResult::from_core(o)
 );
 task!(
     /// The health report.
-    HealthTask, resonance::HealthReport, convert::HealthReport,
-    |o| convert::HealthReport::from(o)
+    HealthTask, resonance::HealthReport, outputs::HealthReport,
+    |o| outputs::HealthReport::from(o)
 );
 task!(
     /// A migration report.
-    MigrateTask, resonance::MigrationReport, convert::MigrationReport,
-    |o| convert::MigrationReport::from(o)
+    MigrateTask, resonance::MigrationReport, outputs::MigrationReport,
+    |o| outputs::MigrationReport::from(o)
 );
 task!(
     /// Scores by node id (PageRank, betweenness).
-    ScoresTask, Vec<(String, f64)>, std::collections::BTreeMap<String, f64>,
-    |o| o.into_iter().collect()
+    ScoresTask, Vec<resonance::Ranking>, std::collections::BTreeMap<String, f64>,
+    |o| o.into_iter().map(|r| (r.id, r.score)).collect()
 );
 task!(
     /// Louvain communities.
-    CommunitiesTask, resonance::Communities, convert::Communities,
-    |o| convert::Communities {
+    CommunitiesTask, resonance::Communities, outputs::Communities,
+    |o| outputs::Communities {
         partition: o.partition.into_iter().map(|(id, c)| (id, c as u32)).collect(),
         modularity: o.modularity,
     }
@@ -152,17 +157,17 @@ task!(
 );
 task!(
     /// Predicted links.
-    LinkCandidatesTask, Vec<resonance::LinkCandidate>, Vec<convert::LinkCandidate>,
+    LinkCandidatesTask, Vec<resonance::LinkCandidate>, Vec<outputs::LinkCandidate>,
     |o| o
         .into_iter()
-        .map(|c| convert::LinkCandidate { source: c.source, target: c.target, score: c.score })
+        .map(|c| outputs::LinkCandidate { source: c.source, target: c.target, score: c.score })
         .collect()
 );
 task!(
     /// Pillar nodes.
-    PillarsTask, Vec<resonance::Pillar>, Vec<convert::Pillar>,
+    PillarsTask, Vec<resonance::Pillar>, Vec<outputs::Pillar>,
     |o| o
         .into_iter()
-        .map(|p| convert::Pillar { id: p.id, pagerank: p.pagerank, degree: p.degree as u32 })
+        .map(|p| outputs::Pillar { id: p.id, pagerank: p.pagerank, degree: p.degree as u32 })
         .collect()
 );

@@ -147,13 +147,13 @@ __all__ = [
 def open(
     path: Union[str, "_os.PathLike[str]"],
     *,
-    read_only: bool = False,
-    migrate: bool = True,
-    allow_destructive: bool = False,
-    backup: bool = True,
-    busy_timeout_ms: int = 5000,
-    backup_retention_days: int = 7,
-    open_timeout_ms: int = 60000,
+    read_only: Optional[bool] = None,
+    migrate: Optional[bool] = None,
+    allow_destructive: Optional[bool] = None,
+    backup: Optional[bool] = None,
+    busy_timeout_ms: Optional[int] = None,
+    backup_retention_days: Optional[int] = None,
+    open_timeout_ms: Optional[int] = None,
     allow_engine_writes: Optional[bool] = None,
     statement_cache_size: Optional[int] = None,
 ) -> Database:
@@ -169,6 +169,8 @@ def open(
     (for a compatibility layer; the handle's caches are dropped after each such write);
     ``statement_cache_size`` is how many compiled statements the connection keeps. ``None`` leaves
     either at the engine's default (off; docs/sql.md).
+    An option left out (or ``None``) is the engine's default: read-write, migrate with a backup
+    (no destructive steps), the engine's busy timeout, backup retention and open timeout.
     """
     return _native.open(
         path,

@@ -395,15 +395,15 @@ class Database:
     def upsert_nodes(
         self, nodes: Sequence[Mapping[str, Any]], embeddings: Optional[_Matrix] = None
     ) -> int: ...
-    def get_node(self, id: str, *, with_embedding: bool = False) -> Optional[Node]: ...
+    def get_node(self, id: str, *, with_embedding: Optional[bool] = None) -> Optional[Node]: ...
     def list_nodes(
         self,
         *,
         domain: Optional[str] = None,
         type: Optional[str] = None,
         limit: Optional[int] = None,
-        offset: int = 0,
-        with_embeddings: bool = False,
+        offset: Optional[int] = None,
+        with_embeddings: Optional[bool] = None,
     ) -> List[Node]: ...
     def delete_node(self, id: str) -> None: ...
     def update_node(
@@ -533,13 +533,13 @@ class Database:
 def open(
     path: _Path,
     *,
-    read_only: bool = False,
-    migrate: bool = True,
-    allow_destructive: bool = False,
-    backup: bool = True,
-    busy_timeout_ms: int = 5000,
-    backup_retention_days: int = 7,
-    open_timeout_ms: int = 60000,
+    read_only: Optional[bool] = None,
+    migrate: Optional[bool] = None,
+    allow_destructive: Optional[bool] = None,
+    backup: Optional[bool] = None,
+    busy_timeout_ms: Optional[int] = None,
+    backup_retention_days: Optional[int] = None,
+    open_timeout_ms: Optional[int] = None,
     allow_engine_writes: Optional[bool] = None,
     statement_cache_size: Optional[int] = None,
 ) -> Database: ...

@@ -11,7 +11,7 @@ use numpy::{
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyList, PyString, PyTuple};
 
-use crate::errors::invalid;
+use crate::errors::{invalid, to_py};
 
 /// A vector or a row-major matrix of float32: borrowed from a numpy array, or owned (from a list).
 pub enum Floats<'py> {
@@ -166,26 +166,16 @@ pub fn matrix<'py>(obj: &Bound<'py, PyAny>, what: &str) -> PyResult<Matrix<'py>>
         let rows: Vec<Bound<'py, PyAny>> = obj
             .extract()
             .map_err(|_| invalid(format!("{what} must be a list of lists of numbers")))?;
-        let mut data = Vec::new();
-        let mut cols = None;
-        for (i, r) in rows.iter().enumerate() {
-            let v = list_floats(r, &format!("{what}[{i}]"))?;
-            match cols {
-                None => cols = Some(v.len()),
-                Some(c) if c != v.len() => {
-                    return Err(invalid(format!(
-                    "{what}[{i}] has {} floats, row 0 has {c}: every row must have the same length",
-                    v.len()
-                )))
-                }
-                Some(_) => {}
-            }
-            data.extend(v);
-        }
+        let lists = rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| list_floats(r, &format!("{what}[{i}]")))
+            .collect::<PyResult<Vec<_>>>()?;
+        let (data, cols) = resonance::vector::flatten_rows(&lists, what).map_err(to_py)?;
         return Ok(Matrix {
             data: Floats::Owned(data),
             rows: rows.len(),
-            cols: cols.unwrap_or(0),
+            cols,
         });
     }
     if let Some(arr) = buffer_view(obj) {
@@ -230,16 +220,10 @@ pub fn json_to_py<'py>(py: Python<'py>, v: &serde_json::Value) -> PyResult<Bound
     })
 }
 
-/// JSON text parsed to Python objects (`None` for no text; text that does not parse is returned as
-/// the string itself, which only happens for files written by other programs).
+/// Stored JSON text as Python objects, by the core's rule (`resonance::parse_stored_json`: `None` for
+/// no text, text that does not parse stays a string).
 pub fn json_text_to_py<'py>(py: Python<'py>, text: Option<&str>) -> PyResult<Bound<'py, PyAny>> {
-    match text {
-        None => Ok(py.None().into_bound(py)),
-        Some(t) => match serde_json::from_str::<serde_json::Value>(t) {
-            Ok(v) => json_to_py(py, &v),
-            Err(_) => Ok(PyString::new(py, t).into_any()),
-        },
-    }
+    json_to_py(py, &resonance::parse_stored_json(text))
 }
 
 /// A `meta` argument: `None`, JSON text (passed as is, so the engine validates it), or any

@@ -2,8 +2,8 @@
 //! its own lock), so no Rust borrow is ever held across a GIL release and `close()` is safe while
 //! another thread is inside a call (that call finishes, or fails with `ClosedError`).
 //!
-//! A handle remembers the pid that opened it: after `fork()` the child's copy refuses every call
-//! (`ClosedError`) and never touches the inherited SQLite connection, not even when it is dropped.
+//! After `fork()` the child's copy of a handle refuses every call (`ClosedError`, the core's rule) and
+//! never touches the inherited SQLite connection, not even when it is dropped.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -12,259 +12,31 @@ use numpy::{IntoPyArray, PyArray1, PyArray2};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple, PyType};
 use resonance::{
-    BetweennessOptions, CheckpointMode, CommunityOptions, Direction, EdgeInput, ErrorKind,
+    BetweennessOptions, CheckpointMode, CommunityOptions, EdgeInput, ErrorKind,
     LinkCandidateOptions, ListOptions, MigrateOptions, NodeInput, NodeUpdate, PageRankOptions,
-    PathOptions, PillarOptions, SearchOptions, TraverseOptions,
+    PathOptions, PillarOptions, TraverseOptions,
 };
 
 use crate::args;
 use crate::convert::{matrix, meta_arg, vector};
 use crate::errors::{invalid, new_err};
+use crate::inputs::{
+    edge_from_obj, node_from_dict, parse_direction, search_options, str_value, NODE_KEYS,
+};
 use crate::types::{self, Edge, HistoryEntry, Node};
-use crate::{in_own_pool, run, run_long_on};
+use crate::{run, run_long_on};
 
 /// An open Resonance database (see `resonance.open`). Thread-safe: share one handle between threads.
 #[pyclass(frozen, module = "resonance", name = "Database")]
 pub struct Database {
     db: Arc<resonance::Database>,
-    pid: u32,
-}
-
-impl Drop for Database {
-    fn drop(&mut self) {
-        if std::process::id() != self.pid {
-            // A forked child must not close (or checkpoint) the parent's connection: leak it.
-            std::mem::forget(Arc::clone(&self.db));
-        }
-    }
 }
 
 impl Database {
     /// Wraps an opened engine handle.
     pub fn new(db: resonance::Database) -> Database {
-        Database {
-            db: Arc::new(db),
-            pid: std::process::id(),
-        }
+        Database { db: Arc::new(db) }
     }
-
-    /// The engine handle, or `ClosedError` in a forked child.
-    pub(crate) fn db(&self) -> PyResult<&resonance::Database> {
-        let now = std::process::id();
-        if now != self.pid {
-            return Err(new_err(
-                ErrorKind::Closed,
-                format!(
-                    "this handle of {} was opened by process {} and cannot be used after fork() (this is process {now}): open the database again in this process",
-                    self.db.path().display(),
-                    self.pid
-                ),
-            ));
-        }
-        Ok(&self.db)
-    }
-}
-
-fn opt_str(d: &Bound<'_, PyDict>, key: &str) -> PyResult<Option<String>> {
-    match d.get_item(key)? {
-        Some(v) if !v.is_none() => {
-            Ok(Some(v.extract().map_err(|_| {
-                invalid(format!("{key} must be a string or None"))
-            })?))
-        }
-        _ => Ok(None),
-    }
-}
-
-fn opt_f64(d: &Bound<'_, PyDict>, key: &str) -> PyResult<Option<f64>> {
-    match d.get_item(key)? {
-        Some(v) if !v.is_none() => {
-            Ok(Some(v.extract().map_err(|_| {
-                invalid(format!("{key} must be a number or None"))
-            })?))
-        }
-        _ => Ok(None),
-    }
-}
-
-const NODE_KEYS: [&str; 10] = [
-    "id",
-    "type",
-    "title",
-    "domain",
-    "layer",
-    "hash",
-    "summary",
-    "meta",
-    "date",
-    "embedding",
-];
-const EDGE_KEYS: [&str; 6] = [
-    "source",
-    "target",
-    "type",
-    "confidence",
-    "veracity",
-    "context_source",
-];
-
-fn check_keys(d: &Bound<'_, PyDict>, allowed: &[&str], what: &str) -> PyResult<()> {
-    for k in d.keys() {
-        let k: String = k
-            .extract()
-            .map_err(|_| invalid(format!("{what}: keys must be strings")))?;
-        if !allowed.contains(&k.as_str()) {
-            return Err(invalid(format!(
-                "{what}: unknown key {k:?} (allowed: {})",
-                allowed.join(", ")
-            )));
-        }
-    }
-    Ok(())
-}
-
-/// A string-or-None value of a dict entry.
-fn str_value(v: &Bound<'_, PyAny>, key: &str, what: &str) -> PyResult<Option<String>> {
-    if v.is_none() {
-        return Ok(None);
-    }
-    v.extract()
-        .map(Some)
-        .map_err(|_| invalid(format!("{what}: {key} must be a string or None")))
-}
-
-/// A `NodeInput` from a dict (the keys of `upsert_node`'s arguments), read in one pass over its items.
-fn node_from_dict(d: &Bound<'_, PyDict>, what: &str) -> PyResult<NodeInput> {
-    let mut node = NodeInput::default();
-    let mut has_id = false;
-    for (k, v) in d.iter() {
-        let key: String = k
-            .extract()
-            .map_err(|_| invalid(format!("{what}: keys must be strings")))?;
-        match key.as_str() {
-            "id" => {
-                node.id = v
-                    .extract()
-                    .map_err(|_| invalid(format!("{what}: id must be a string")))?;
-                has_id = true;
-            }
-            "type" => node.node_type = str_value(&v, &key, what)?,
-            "title" => node.title = str_value(&v, &key, what)?,
-            "domain" => node.domain = str_value(&v, &key, what)?,
-            "layer" => node.layer = str_value(&v, &key, what)?,
-            "hash" => node.hash = str_value(&v, &key, what)?,
-            "summary" => node.summary = str_value(&v, &key, what)?,
-            "date" => node.date = str_value(&v, &key, what)?,
-            "meta" => node.meta = meta_arg(Some(&v))?,
-            "embedding" => {
-                if !v.is_none() {
-                    node.embedding = Some(
-                        vector(&v, &format!("{what}.embedding"))?
-                            .as_slice()
-                            .to_vec(),
-                    );
-                }
-            }
-            _ => {
-                return Err(invalid(format!(
-                    "{what}: unknown key {key:?} (allowed: {})",
-                    NODE_KEYS.join(", ")
-                )))
-            }
-        }
-    }
-    if !has_id {
-        return Err(invalid(format!("{what}: missing id")));
-    }
-    Ok(node)
-}
-
-/// An `EdgeInput` from a dict or a `(source, target[, type])` tuple.
-fn edge_from_obj(o: &Bound<'_, PyAny>, what: &str) -> PyResult<EdgeInput> {
-    if let Ok(d) = o.cast::<PyDict>() {
-        check_keys(d, &EDGE_KEYS, what)?;
-        let source =
-            opt_str(d, "source")?.ok_or_else(|| invalid(format!("{what}: missing source")))?;
-        let target =
-            opt_str(d, "target")?.ok_or_else(|| invalid(format!("{what}: missing target")))?;
-        return Ok(EdgeInput {
-            source,
-            target,
-            edge_type: opt_str(d, "type")?,
-            confidence: opt_f64(d, "confidence")?,
-            veracity: opt_f64(d, "veracity")?,
-            context_source: opt_str(d, "context_source")?,
-        });
-    }
-    if let Ok(t) = o.cast::<PyTuple>() {
-        let text = |i: usize, name: &str| -> PyResult<String> {
-            args::string(&t.get_item(i)?)
-                .map_err(|e| invalid(format!("{what}: {name}: {}", e.value(o.py()))))
-        };
-        let (source, target, edge_type) = match t.len() {
-            2 => (text(0, "source")?, text(1, "target")?, None),
-            3 => (
-                text(0, "source")?,
-                text(1, "target")?,
-                args::opt_string(&t.get_item(2)?)
-                    .map_err(|e| invalid(format!("{what}: type: {}", e.value(o.py()))))?,
-            ),
-            n => {
-                return Err(invalid(format!(
-                    "{what}: a tuple edge is (source, target[, type]), got {n} items"
-                )))
-            }
-        };
-        return Ok(EdgeInput {
-            source,
-            target,
-            edge_type,
-            confidence: None,
-            veracity: None,
-            context_source: None,
-        });
-    }
-    Err(invalid(format!(
-        "{what} must be a dict or a (source, target[, type]) tuple"
-    )))
-}
-
-/// Search options from the keyword arguments; `k` None is the engine's default.
-fn search_options(
-    k: Option<usize>,
-    min_score: Option<f32>,
-    domain: Option<String>,
-    node_type: Option<String>,
-    threads: Option<usize>,
-) -> SearchOptions {
-    let d = SearchOptions::default();
-    SearchOptions {
-        k: k.unwrap_or(d.k),
-        min_score,
-        domain,
-        node_type,
-        threads,
-    }
-}
-
-/// A `direction` argument parsed by the engine (`None`: `default`).
-fn parse_direction(d: Option<String>, default: Direction) -> PyResult<Direction> {
-    match d {
-        Some(d) => d.parse().map_err(crate::errors::to_py),
-        None => Ok(default),
-    }
-}
-
-fn hits(py: Python<'_>, v: Vec<resonance::Hit>) -> PyResult<Vec<Bound<'_, PyAny>>> {
-    types::hits(py, v)
-}
-
-fn ranking<'py>(py: Python<'py>, v: Vec<(String, f64)>) -> PyResult<Bound<'py, PyDict>> {
-    let d = PyDict::new(py);
-    for (id, s) in v {
-        d.set_item(id, s)?;
-    }
-    Ok(d)
 }
 
 #[pymethods]
@@ -317,7 +89,7 @@ impl Database {
     /// Closes the handle (idempotent). A call running on another thread finishes first; later calls
     /// raise `ClosedError`.
     fn close(&self, py: Python<'_>) -> PyResult<()> {
-        let db = self.db()?;
+        let db = &*self.db;
         run(py, || db.close())
     }
 
@@ -326,14 +98,16 @@ impl Database {
     /// write it was making is rolled back. The handle stays usable: a call that begins after
     /// `interrupt()` returns runs normally. A no-op when nothing runs or once closed.
     fn interrupt(&self) -> PyResult<()> {
-        self.db()?.interrupt();
+        self.db.interrupt();
         Ok(())
     }
 
     /// `with db:` — raises `ClosedError` on a closed handle (the block would fail at its first call).
     fn __enter__(slf: Py<Self>) -> PyResult<Py<Self>> {
-        if slf.get().db()?.is_closed() {
-            return Err(crate::errors::to_py(resonance::Error::Closed));
+        if slf.get().db.is_closed() {
+            return Err(crate::errors::to_py(
+                resonance::Error::Closed(String::new()),
+            ));
         }
         Ok(slf)
     }
@@ -346,19 +120,19 @@ impl Database {
 
     /// Begins an explicit `BEGIN IMMEDIATE` transaction (prefer `with db.transaction():`).
     fn begin(&self, py: Python<'_>) -> PyResult<()> {
-        let db = self.db()?;
+        let db = &*self.db;
         run(py, || db.begin())
     }
 
     /// Commits the explicit transaction.
     fn commit(&self, py: Python<'_>) -> PyResult<()> {
-        let db = self.db()?;
+        let db = &*self.db;
         run(py, || db.commit())
     }
 
     /// Rolls the explicit transaction back.
     fn rollback(&self, py: Python<'_>) -> PyResult<()> {
-        let db = self.db()?;
+        let db = &*self.db;
         run(py, || db.rollback())
     }
 
@@ -380,7 +154,7 @@ impl Database {
         #[pyo3(from_py_with = args::string)] sql: String,
         params: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<crate::sql::ExecuteResult> {
-        crate::sql::execute(py, self.db()?, &sql, params)
+        crate::sql::execute(py, &self.db, &sql, params)
     }
 
     /// Runs one statement once per parameter set of `seq_of_params`, in one transaction.
@@ -390,7 +164,7 @@ impl Database {
         #[pyo3(from_py_with = args::string)] sql: String,
         seq_of_params: &Bound<'_, PyAny>,
     ) -> PyResult<crate::sql::ExecuteResult> {
-        crate::sql::executemany(py, self.db()?, &sql, seq_of_params)
+        crate::sql::executemany(py, &self.db, &sql, seq_of_params)
     }
 
     /// Runs a script of statements (no parameters) as one unit.
@@ -399,7 +173,7 @@ impl Database {
         py: Python<'_>,
         #[pyo3(from_py_with = args::string)] script: String,
     ) -> PyResult<()> {
-        crate::sql::executescript(py, self.db()?, &script)
+        crate::sql::executescript(py, &self.db, &script)
     }
 
     /// Runs one statement and returns its rows (a list of `Row`).
@@ -410,7 +184,7 @@ impl Database {
         #[pyo3(from_py_with = args::string)] sql: String,
         params: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Vec<crate::sql::Row>> {
-        crate::sql::query(py, self.db()?, &sql, params)
+        crate::sql::query(py, &self.db, &sql, params)
     }
 
     /// Runs one statement and returns its first row (a `Row`), or `None`.
@@ -421,14 +195,13 @@ impl Database {
         #[pyo3(from_py_with = args::string)] sql: String,
         params: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Option<crate::sql::Row>> {
-        crate::sql::query_one(py, self.db()?, &sql, params)
+        crate::sql::query_one(py, &self.db, &sql, params)
     }
 
     // ---- nodes ------------------------------------------------------------------------------
 
     /// Writes a node (the whole row: arguments not given become NULL; `domain`/`layer` default).
     #[pyo3(signature = (id, *, r#type=None, title=None, domain=None, layer=None, hash=None, summary=None, meta=None, date=None, embedding=None))]
-    #[allow(clippy::too_many_arguments)]
     fn upsert_node(
         &self,
         py: Python<'_>,
@@ -443,7 +216,7 @@ impl Database {
         #[pyo3(from_py_with = args::opt_string)] date: Option<String>,
         embedding: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
-        let db = self.db()?;
+        let db = &*self.db;
         let embedding = match embedding {
             Some(e) if !e.is_none() => Some(vector(e, "embedding")?.as_slice().to_vec()),
             _ => None,
@@ -473,7 +246,7 @@ impl Database {
         nodes: &Bound<'_, PyAny>,
         embeddings: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<usize> {
-        let db = self.db()?;
+        let db = &*self.db;
         let items: Vec<Bound<'_, PyAny>> = nodes
             .extract()
             .map_err(|_| invalid("nodes must be a list of dicts"))?;
@@ -506,37 +279,43 @@ impl Database {
         run_long_on(py, db, || db.upsert_nodes(&inputs))
     }
 
-    /// Reads a node (`None` when there is none), with its embedding when `with_embedding`.
-    #[pyo3(signature = (id, *, with_embedding=false))]
+    /// Reads a node (`None` when there is none), with its embedding when `with_embedding` (left out:
+    /// the core's `get_node`, without).
+    #[pyo3(signature = (id, *, with_embedding=None))]
     fn get_node(
         &self,
         py: Python<'_>,
         #[pyo3(from_py_with = args::string)] id: String,
-        #[pyo3(from_py_with = args::boolean)] with_embedding: bool,
+        #[pyo3(from_py_with = args::opt_boolean)] with_embedding: Option<bool>,
     ) -> PyResult<Option<Node>> {
-        let db = self.db()?;
-        let n = run(py, || db.get_node_with(&id, with_embedding))?;
+        let db = &*self.db;
+        let n = run(py, || match with_embedding {
+            Some(with) => db.get_node_with(&id, with),
+            None => db.get_node(&id),
+        })?;
         Ok(n.map(|n| Node::new(py, n)))
     }
 
     /// Lists nodes in id order, filtered by domain and type, paged by `limit`/`offset`.
-    #[pyo3(signature = (*, domain=None, r#type=None, limit=None, offset=0, with_embeddings=false))]
+    /// An option left out (or `None`) is the core's default (`ListOptions::default()`).
+    #[pyo3(signature = (*, domain=None, r#type=None, limit=None, offset=None, with_embeddings=None))]
     fn list_nodes(
         &self,
         py: Python<'_>,
         #[pyo3(from_py_with = args::opt_string)] domain: Option<String>,
         #[pyo3(from_py_with = args::opt_string)] r#type: Option<String>,
         #[pyo3(from_py_with = args::opt_count)] limit: Option<usize>,
-        #[pyo3(from_py_with = args::count)] offset: usize,
-        #[pyo3(from_py_with = args::boolean)] with_embeddings: bool,
+        #[pyo3(from_py_with = args::opt_count)] offset: Option<usize>,
+        #[pyo3(from_py_with = args::opt_boolean)] with_embeddings: Option<bool>,
     ) -> PyResult<Vec<Node>> {
-        let db = self.db()?;
+        let db = &*self.db;
+        let d = ListOptions::default();
         let opts = ListOptions {
             domain,
             node_type: r#type,
             limit,
-            offset,
-            with_embeddings,
+            offset: offset.unwrap_or(d.offset),
+            with_embeddings: with_embeddings.unwrap_or(d.with_embeddings),
         };
         let v = run(py, || db.list_nodes(&opts))?;
         Ok(v.into_iter().map(|n| Node::new(py, n)).collect())
@@ -548,7 +327,7 @@ impl Database {
         py: Python<'_>,
         #[pyo3(from_py_with = args::string)] id: String,
     ) -> PyResult<()> {
-        let db = self.db()?;
+        let db = &*self.db;
         run(py, || db.delete_node(&id))
     }
 
@@ -563,7 +342,7 @@ impl Database {
         #[pyo3(from_py_with = args::string)] id: String,
         fields: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<()> {
-        let db = self.db()?;
+        let db = &*self.db;
         let mut update = NodeUpdate::default();
         for (k, v) in fields.into_iter().flat_map(|d| d.iter()) {
             let key: String = k.extract()?;
@@ -604,7 +383,7 @@ impl Database {
         #[pyo3(from_py_with = args::string)] id: String,
         patch: &Bound<'_, PyAny>,
     ) -> PyResult<()> {
-        let db = self.db()?;
+        let db = &*self.db;
         let patch = meta_arg(Some(patch))?.unwrap_or_else(|| "null".to_string());
         run(py, || db.merge_meta(&id, &patch))
     }
@@ -616,7 +395,7 @@ impl Database {
         #[pyo3(from_py_with = args::string)] id: String,
         meta: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
-        let db = self.db()?;
+        let db = &*self.db;
         let meta = meta_arg(meta)?;
         run(py, || db.update_meta(&id, meta.as_deref()))
     }
@@ -627,7 +406,7 @@ impl Database {
         py: Python<'_>,
         #[pyo3(from_py_with = args::string)] entity_id: String,
     ) -> PyResult<Vec<HistoryEntry>> {
-        let db = self.db()?;
+        let db = &*self.db;
         let v = run(py, || db.history(&entity_id))?;
         v.into_iter().map(|h| HistoryEntry::new(py, h)).collect()
     }
@@ -641,13 +420,13 @@ impl Database {
         #[pyo3(from_py_with = args::opt_u32)] older_than_days: Option<u32>,
         #[pyo3(from_py_with = args::opt_u64)] keep_last: Option<u64>,
     ) -> PyResult<usize> {
-        let db = self.db()?;
+        let db = &*self.db;
         run(py, || db.prune_history(older_than_days, keep_last))
     }
 
     /// Counts and sizes.
     fn stats(&self, py: Python<'_>) -> PyResult<types::Stats> {
-        let db = self.db()?;
+        let db = &*self.db;
         let s = run(py, || db.stats())?;
         types::stats(py, &s)
     }
@@ -656,7 +435,6 @@ impl Database {
 
     /// Adds an edge, or ignores it when `(source, target, type)` exists; returns whether it was added.
     #[pyo3(signature = (source, target, r#type=None, *, confidence=None, veracity=None, context_source=None))]
-    #[allow(clippy::too_many_arguments)]
     fn add_edge(
         &self,
         py: Python<'_>,
@@ -667,7 +445,7 @@ impl Database {
         #[pyo3(from_py_with = args::opt_float)] veracity: Option<f64>,
         #[pyo3(from_py_with = args::opt_string)] context_source: Option<String>,
     ) -> PyResult<bool> {
-        let db = self.db()?;
+        let db = &*self.db;
         let e = EdgeInput {
             source,
             target,
@@ -682,7 +460,7 @@ impl Database {
     /// Adds many edges (dicts, or `(source, target[, type])` tuples) in one transaction; returns how
     /// many were new.
     fn add_edges(&self, py: Python<'_>, edges: &Bound<'_, PyAny>) -> PyResult<usize> {
-        let db = self.db()?;
+        let db = &*self.db;
         let items: Vec<Bound<'_, PyAny>> = edges
             .extract()
             .map_err(|_| invalid("edges must be a list of dicts or tuples"))?;
@@ -696,7 +474,6 @@ impl Database {
 
     /// Adds an edge or, when it exists, sets its confidence, veracity and context source.
     #[pyo3(signature = (source, target, r#type=None, *, confidence=None, veracity=None, context_source=None))]
-    #[allow(clippy::too_many_arguments)]
     fn upsert_edge(
         &self,
         py: Python<'_>,
@@ -707,7 +484,7 @@ impl Database {
         #[pyo3(from_py_with = args::opt_float)] veracity: Option<f64>,
         #[pyo3(from_py_with = args::opt_string)] context_source: Option<String>,
     ) -> PyResult<()> {
-        let db = self.db()?;
+        let db = &*self.db;
         let e = EdgeInput {
             source,
             target,
@@ -728,7 +505,7 @@ impl Database {
         #[pyo3(from_py_with = args::string)] target: String,
         #[pyo3(from_py_with = args::opt_string)] r#type: Option<String>,
     ) -> PyResult<()> {
-        let db = self.db()?;
+        let db = &*self.db;
         run(py, || db.delete_edge(&source, &target, r#type.as_deref()))
     }
 
@@ -738,7 +515,7 @@ impl Database {
         py: Python<'_>,
         #[pyo3(from_py_with = args::string)] id: String,
     ) -> PyResult<Vec<Edge>> {
-        let db = self.db()?;
+        let db = &*self.db;
         Ok(run(py, || db.edges_from(&id))?
             .into_iter()
             .map(Edge::from)
@@ -751,7 +528,7 @@ impl Database {
         py: Python<'_>,
         #[pyo3(from_py_with = args::string)] id: String,
     ) -> PyResult<Vec<Edge>> {
-        let db = self.db()?;
+        let db = &*self.db;
         Ok(run(py, || db.edges_to(&id))?
             .into_iter()
             .map(Edge::from)
@@ -768,7 +545,7 @@ impl Database {
         #[pyo3(from_py_with = args::string)] id: String,
         vector: &Bound<'_, PyAny>,
     ) -> PyResult<()> {
-        let db = self.db()?;
+        let db = &*self.db;
         let v = crate::convert::vector(vector, "vector")?;
         let s = v.as_slice();
         run(py, || db.set_embedding(&id, s))
@@ -780,7 +557,7 @@ impl Database {
         py: Python<'py>,
         #[pyo3(from_py_with = args::string)] id: String,
     ) -> PyResult<Option<Bound<'py, PyArray1<f32>>>> {
-        let db = self.db()?;
+        let db = &*self.db;
         let v = run(py, || db.get_embedding(&id))?;
         Ok(v.map(|v| v.into_pyarray(py)))
     }
@@ -788,7 +565,6 @@ impl Database {
     /// Exact top-k by cosine: hits sorted by score descending, ties by id. By default only scores
     /// > 0; `min_score` changes that. `threads` caps the threads used (None: all cores).
     #[pyo3(signature = (vector, k=None, *, min_score=None, domain=None, r#type=None, threads=None))]
-    #[allow(clippy::too_many_arguments)]
     fn search<'py>(
         &self,
         py: Python<'py>,
@@ -799,21 +575,16 @@ impl Database {
         #[pyo3(from_py_with = args::opt_string)] r#type: Option<String>,
         #[pyo3(from_py_with = args::opt_count)] threads: Option<usize>,
     ) -> PyResult<Vec<Bound<'py, PyAny>>> {
-        let db = self.db()?;
+        let db = &*self.db;
         let v = crate::convert::vector(vector, "vector")?;
         let q = v.as_slice();
         let opts = search_options(k, min_score, domain, r#type, threads);
-        let found = run(py, || {
-            in_own_pool(threads, |t| {
-                db.search(q, &SearchOptions { threads: t, ..opts })
-            })
-        })?;
-        hits(py, found)
+        let found = run(py, || db.search(q, &opts))?;
+        types::hits(py, found)
     }
 
     /// Top-k of the nodes most like `id`'s stored vector, excluding `id`.
     #[pyo3(signature = (id, k=None, *, min_score=None, domain=None, r#type=None, threads=None))]
-    #[allow(clippy::too_many_arguments)]
     fn search_like<'py>(
         &self,
         py: Python<'py>,
@@ -824,21 +595,16 @@ impl Database {
         #[pyo3(from_py_with = args::opt_string)] r#type: Option<String>,
         #[pyo3(from_py_with = args::opt_count)] threads: Option<usize>,
     ) -> PyResult<Vec<Bound<'py, PyAny>>> {
-        let db = self.db()?;
+        let db = &*self.db;
         let opts = search_options(k, min_score, domain, r#type, threads);
-        let found = run(py, || {
-            in_own_pool(threads, |t| {
-                db.search_like(&id, &SearchOptions { threads: t, ..opts })
-            })
-        })?;
-        hits(py, found)
+        let found = run(py, || db.search_like(&id, &opts))?;
+        types::hits(py, found)
     }
 
     /// Many queries at once: `vectors` is a 2-D float32 array `(n, dim)`. Returns `(ids, scores)`:
     /// `ids` an object array `(n, m)` of str (None where a row has fewer hits), `scores` a float32
     /// array `(n, m)` (NaN there), `m` the largest number of hits of any row (at most `k`).
     #[pyo3(signature = (vectors, k=None, *, min_score=None, domain=None, r#type=None, threads=None))]
-    #[allow(clippy::too_many_arguments)]
     fn search_batch<'py>(
         &self,
         py: Python<'py>,
@@ -849,17 +615,13 @@ impl Database {
         #[pyo3(from_py_with = args::opt_string)] r#type: Option<String>,
         #[pyo3(from_py_with = args::opt_count)] threads: Option<usize>,
     ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyArray2<f32>>)> {
-        let db = self.db()?;
+        let db = &*self.db;
         let m = matrix(vectors, "vectors")?;
         let q = m.data.as_slice();
         let rows = m.rows;
         // Rows of length 0: the core's `invalid_vector`, as for `search` of an empty vector.
         let opts = search_options(k, min_score, domain, r#type, threads);
-        let res = run_long_on(py, db, || {
-            in_own_pool(threads, |t| {
-                db.search_batch(q, rows, &SearchOptions { threads: t, ..opts })
-            })
-        })?;
+        let res = run_long_on(py, db, || db.search_batch(q, rows, &opts))?;
         let width = res.iter().map(Vec::len).max().unwrap_or(0);
         let mut scores = vec![f32::NAN; rows * width];
         let ids = PyList::empty(py);
@@ -889,7 +651,7 @@ impl Database {
 
     /// What the in-memory vector matrix holds and skipped: a dict.
     fn vector_index_info<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let db = self.db()?;
+        let db = &*self.db;
         let i = run(py, || db.vector_index_info())?;
         types::serde_dict(py, &i)
     }
@@ -902,7 +664,7 @@ impl Database {
         py: Python<'_>,
         #[pyo3(from_py_with = args::string)] id: String,
     ) -> PyResult<Vec<String>> {
-        let db = self.db()?;
+        let db = &*self.db;
         run(py, || db.neighbors(&id))
     }
 
@@ -912,7 +674,7 @@ impl Database {
         py: Python<'_>,
         #[pyo3(from_py_with = args::string)] id: String,
     ) -> PyResult<Vec<String>> {
-        let db = self.db()?;
+        let db = &*self.db;
         run(py, || db.successors(&id))
     }
 
@@ -922,7 +684,7 @@ impl Database {
         py: Python<'_>,
         #[pyo3(from_py_with = args::string)] id: String,
     ) -> PyResult<Vec<String>> {
-        let db = self.db()?;
+        let db = &*self.db;
         run(py, || db.predecessors(&id))
     }
 
@@ -932,7 +694,7 @@ impl Database {
         py: Python<'_>,
         #[pyo3(from_py_with = args::string)] id: String,
     ) -> PyResult<usize> {
-        let db = self.db()?;
+        let db = &*self.db;
         run(py, || db.degree(&id))
     }
 
@@ -946,7 +708,7 @@ impl Database {
         #[pyo3(from_py_with = args::opt_count)] max_depth: Option<usize>,
         #[pyo3(from_py_with = args::opt_string)] direction: Option<String>,
     ) -> PyResult<Vec<String>> {
-        let db = self.db()?;
+        let db = &*self.db;
         let mut o = TraverseOptions::default();
         o.max_depth = max_depth.unwrap_or(o.max_depth);
         o.direction = parse_direction(direction, o.direction)?;
@@ -963,7 +725,7 @@ impl Database {
         #[pyo3(from_py_with = args::string)] target: String,
         #[pyo3(from_py_with = args::opt_string)] direction: Option<String>,
     ) -> PyResult<Option<Vec<String>>> {
-        let db = self.db()?;
+        let db = &*self.db;
         let mut o = PathOptions::default();
         o.direction = parse_direction(direction, o.direction)?;
         run_long_on(py, db, || db.shortest_path(&source, &target, &o))
@@ -978,13 +740,13 @@ impl Database {
         #[pyo3(from_py_with = args::opt_float)] tolerance: Option<f64>,
         #[pyo3(from_py_with = args::opt_count)] max_iterations: Option<usize>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let db = self.db()?;
+        let db = &*self.db;
         let mut o = PageRankOptions::default();
         o.alpha = alpha.unwrap_or(o.alpha);
         o.tolerance = tolerance.unwrap_or(o.tolerance);
         o.max_iterations = max_iterations.unwrap_or(o.max_iterations);
-        let v = run_long_on(py, db, || in_own_pool(None, |_| db.pagerank(&o)))?;
-        ranking(py, v)
+        let v = run_long_on(py, db, || db.pagerank(&o))?;
+        types::ranking(py, v)
     }
 
     /// Betweenness centrality: dict id → score (exact, or sampled from `sample` pivots with `seed`).
@@ -997,13 +759,13 @@ impl Database {
         #[pyo3(from_py_with = args::opt_count)] sample: Option<usize>,
         #[pyo3(from_py_with = args::opt_u64)] seed: Option<u64>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let db = self.db()?;
+        let db = &*self.db;
         let mut o = BetweennessOptions::default();
         o.normalized = normalized.unwrap_or(o.normalized);
         o.sample = sample;
         o.seed = seed.unwrap_or(o.seed);
-        let v = run_long_on(py, db, || in_own_pool(None, |_| db.betweenness(&o)))?;
-        ranking(py, v)
+        let v = run_long_on(py, db, || db.betweenness(&o))?;
+        types::ranking(py, v)
     }
 
     /// Louvain communities (deterministic per seed) and their modularity. An argument left None is
@@ -1015,17 +777,17 @@ impl Database {
         #[pyo3(from_py_with = args::opt_float)] resolution: Option<f64>,
         #[pyo3(from_py_with = args::opt_u64)] seed: Option<u64>,
     ) -> PyResult<types::Communities> {
-        let db = self.db()?;
+        let db = &*self.db;
         let mut o = CommunityOptions::default();
         o.resolution = resolution.unwrap_or(o.resolution);
         o.seed = seed.unwrap_or(o.seed);
-        let c = run_long_on(py, db, || in_own_pool(None, |_| db.communities(&o)))?;
+        let c = run_long_on(py, db, || db.communities(&o))?;
         types::communities(py, &c)
     }
 
     /// Weakly connected components, largest first.
     fn components(&self, py: Python<'_>) -> PyResult<Vec<Vec<String>>> {
-        let db = self.db()?;
+        let db = &*self.db;
         run_long_on(py, db, || db.components())
     }
 
@@ -1036,7 +798,7 @@ impl Database {
         #[pyo3(from_py_with = args::string)] a: String,
         #[pyo3(from_py_with = args::string)] b: String,
     ) -> PyResult<f64> {
-        let db = self.db()?;
+        let db = &*self.db;
         run(py, || db.adamic_adar(&a, &b))
     }
 
@@ -1048,10 +810,10 @@ impl Database {
         py: Python<'_>,
         #[pyo3(from_py_with = args::opt_count)] limit: Option<usize>,
     ) -> PyResult<Vec<types::LinkCandidate>> {
-        let db = self.db()?;
+        let db = &*self.db;
         let mut o = LinkCandidateOptions::default();
         o.limit = limit.unwrap_or(o.limit);
-        let v = run_long_on(py, db, || in_own_pool(None, |_| db.link_candidates(&o)))?;
+        let v = run_long_on(py, db, || db.link_candidates(&o))?;
         Ok(v.into_iter().map(types::LinkCandidate::from).collect())
     }
 
@@ -1062,16 +824,16 @@ impl Database {
         py: Python<'_>,
         #[pyo3(from_py_with = args::opt_count)] limit: Option<usize>,
     ) -> PyResult<Vec<types::Pillar>> {
-        let db = self.db()?;
+        let db = &*self.db;
         let mut o = PillarOptions::default();
         o.limit = limit.unwrap_or(o.limit);
-        let v = run_long_on(py, db, || in_own_pool(None, |_| db.pillars(&o)))?;
+        let v = run_long_on(py, db, || db.pillars(&o))?;
         Ok(v.into_iter().map(types::Pillar::from).collect())
     }
 
     /// Nodes, edges, density and skipped (dangling) edges.
     fn graph_stats(&self, py: Python<'_>) -> PyResult<types::GraphStats> {
-        let db = self.db()?;
+        let db = &*self.db;
         let g = run_long_on(py, db, || db.graph_stats())?;
         types::graph_stats(py, &g)
     }
@@ -1080,7 +842,7 @@ impl Database {
 
     /// The health report of docs/connections.md.
     fn health(&self, py: Python<'_>) -> PyResult<types::HealthReport> {
-        let db = self.db()?;
+        let db = &*self.db;
         let h = run_long_on(py, db, || db.health())?;
         types::health(py, &h)
     }
@@ -1096,7 +858,7 @@ impl Database {
         #[pyo3(from_py_with = args::opt_boolean)] backup: Option<bool>,
         #[pyo3(from_py_with = args::opt_u32)] backup_retention_days: Option<u32>,
     ) -> PyResult<types::MigrationReport> {
-        let db = self.db()?;
+        let db = &*self.db;
         let d = MigrateOptions::default();
         let opts = MigrateOptions {
             dry_run: dry_run.unwrap_or(d.dry_run),
@@ -1116,7 +878,7 @@ impl Database {
         py: Python<'_>,
         #[pyo3(from_py_with = args::opt_path)] dest: Option<PathBuf>,
     ) -> PyResult<PathBuf> {
-        let db = self.db()?;
+        let db = &*self.db;
         run_long_on(py, db, || db.backup(dest.as_deref()))
     }
 
@@ -1128,7 +890,7 @@ impl Database {
         py: Python<'_>,
         #[pyo3(from_py_with = args::opt_string)] mode: Option<String>,
     ) -> PyResult<types::Checkpoint> {
-        let db = self.db()?;
+        let db = &*self.db;
         let mode = match mode {
             Some(m) => m.parse::<CheckpointMode>().map_err(crate::errors::to_py)?,
             None => CheckpointMode::default(),
@@ -1139,13 +901,13 @@ impl Database {
 
     /// `PRAGMA optimize`.
     fn optimize(&self, py: Python<'_>) -> PyResult<()> {
-        let db = self.db()?;
+        let db = &*self.db;
         run_long_on(py, db, || db.optimize())
     }
 
     /// `VACUUM` (not inside a transaction).
     fn vacuum(&self, py: Python<'_>) -> PyResult<()> {
-        let db = self.db()?;
+        let db = &*self.db;
         run_long_on(py, db, || db.vacuum())
     }
 }

@@ -9,21 +9,18 @@ mod args;
 mod convert;
 mod database;
 mod errors;
+mod inputs;
 mod sql;
 #[cfg(feature = "test-hooks")]
 mod test_hooks;
 mod types;
 
-use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Mutex;
 
 use pyo3::prelude::*;
 use resonance::ErrorKind;
-
-/// The process that imported the module (a forked child has another pid).
-static MAIN_PID: OnceLock<u32> = OnceLock::new();
 
 /// The text of a caught panic.
 fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
@@ -129,89 +126,36 @@ pub(crate) fn run_long<T: Send>(
     }
 }
 
-/// Rayon's pools (the global one and the core's cached per-size search pools) do not survive `fork()`:
-/// their threads stay in the parent, and a child that used them would wait forever. In a forked child,
-/// calls that may go parallel run in pools made in that child, cached per pid and size.
-type ChildPools = Option<(u32, HashMap<usize, Arc<rayon::ThreadPool>>)>;
-static CHILD_POOLS: Mutex<ChildPools> = Mutex::new(None);
-
-/// Runs `f` (an engine call that may use rayon) with threads that belong to this process. `threads` is
-/// the caller's cap; `f` gets the cap to pass on to the engine (`None` inside a child's own pool, which
-/// is already that size).
-pub(crate) fn in_own_pool<T: Send>(
-    threads: Option<usize>,
-    f: impl FnOnce(Option<usize>) -> T + Send,
-) -> T {
-    let pid = std::process::id();
-    if MAIN_PID.get().is_none_or(|p| *p == pid) || threads == Some(1) {
-        return f(threads);
-    }
-    let size = threads
-        .filter(|n| *n > 0)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let pool = {
-        let mut slot = CHILD_POOLS.lock().unwrap_or_else(|p| p.into_inner());
-        if slot.as_ref().is_none_or(|(p, _)| *p != pid) {
-            // Pools inherited from a parent have no threads here: never drop them (that would join
-            // threads that do not exist).
-            if let Some(old) = slot.replace((pid, HashMap::new())) {
-                std::mem::forget(old);
-            }
-        }
-        let pools = &mut slot.as_mut().expect("set above").1;
-        match pools.get(&size) {
-            Some(p) => Some(Arc::clone(p)),
-            None => match rayon::ThreadPoolBuilder::new().num_threads(size).build() {
-                Ok(p) => {
-                    let p = Arc::new(p);
-                    pools.insert(size, Arc::clone(&p));
-                    Some(p)
-                }
-                Err(_) => None,
-            },
-        }
-    };
-    // The caller's cancellation sources follow the work onto the pool's thread.
-    let cancel = resonance::cancel::Context::current();
-    match pool {
-        Some(pool) => pool.install(|| cancel.scope(|| f(None))),
-        // No pool could be started: run on this thread only.
-        None => f(Some(1)),
-    }
-}
-
-/// Opens (creating if needed) the database at `path`; see `resonance.open`.
+/// Opens (creating if needed) the database at `path`; see `resonance.open`. An option left out (or
+/// `None`) is the core's default (`OpenOptions::default()`).
 #[pyfunction]
-#[pyo3(signature = (path, *, read_only=false, migrate=true, allow_destructive=false, backup=true, busy_timeout_ms=5000, backup_retention_days=7, open_timeout_ms=60000, allow_engine_writes=None, statement_cache_size=None))]
+#[pyo3(signature = (path, *, read_only=None, migrate=None, allow_destructive=None, backup=None, busy_timeout_ms=None, backup_retention_days=None, open_timeout_ms=None, allow_engine_writes=None, statement_cache_size=None))]
 fn open(
     py: Python<'_>,
     #[pyo3(from_py_with = args::path)] path: PathBuf,
-    #[pyo3(from_py_with = args::boolean)] read_only: bool,
-    #[pyo3(from_py_with = args::boolean)] migrate: bool,
-    #[pyo3(from_py_with = args::boolean)] allow_destructive: bool,
-    #[pyo3(from_py_with = args::boolean)] backup: bool,
-    #[pyo3(from_py_with = args::u32_)] busy_timeout_ms: u32,
-    #[pyo3(from_py_with = args::u32_)] backup_retention_days: u32,
-    #[pyo3(from_py_with = args::u32_)] open_timeout_ms: u32,
+    #[pyo3(from_py_with = args::opt_boolean)] read_only: Option<bool>,
+    #[pyo3(from_py_with = args::opt_boolean)] migrate: Option<bool>,
+    #[pyo3(from_py_with = args::opt_boolean)] allow_destructive: Option<bool>,
+    #[pyo3(from_py_with = args::opt_boolean)] backup: Option<bool>,
+    #[pyo3(from_py_with = args::opt_u32)] busy_timeout_ms: Option<u32>,
+    #[pyo3(from_py_with = args::opt_u32)] backup_retention_days: Option<u32>,
+    #[pyo3(from_py_with = args::opt_u32)] open_timeout_ms: Option<u32>,
     #[pyo3(from_py_with = args::opt_boolean)] allow_engine_writes: Option<bool>,
     #[pyo3(from_py_with = args::opt_count)] statement_cache_size: Option<usize>,
 ) -> PyResult<database::Database> {
-    let mut options = resonance::OpenOptions {
-        read_only,
-        migrate,
-        allow_destructive,
-        backup,
-        busy_timeout_ms,
-        backup_retention_days,
-        open_timeout_ms,
-        ..Default::default()
+    let d = resonance::OpenOptions::default();
+    let options = resonance::OpenOptions {
+        read_only: read_only.unwrap_or(d.read_only),
+        migrate: migrate.unwrap_or(d.migrate),
+        allow_destructive: allow_destructive.unwrap_or(d.allow_destructive),
+        backup: backup.unwrap_or(d.backup),
+        busy_timeout_ms: busy_timeout_ms.unwrap_or(d.busy_timeout_ms),
+        backup_retention_days: backup_retention_days.unwrap_or(d.backup_retention_days),
+        open_timeout_ms: open_timeout_ms.unwrap_or(d.open_timeout_ms),
+        allow_engine_writes: allow_engine_writes.unwrap_or(d.allow_engine_writes),
+        statement_cache_size: statement_cache_size.unwrap_or(d.statement_cache_size),
+        ..d
     };
-    if let Some(v) = allow_engine_writes {
-        options.allow_engine_writes = v;
-    }
-    if let Some(v) = statement_cache_size {
-        options.statement_cache_size = v;
-    }
     let db = run_long(py, || {
         options.validate()?;
         resonance::Database::open_with(&path, options.clone())
@@ -233,7 +177,6 @@ fn error_codes() -> Vec<&'static str> {
 
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    let _ = MAIN_PID.set(std::process::id());
     errors::register(m)?;
     m.add_class::<database::Database>()?;
     m.add_class::<database::Transaction>()?;

@@ -85,7 +85,6 @@ impl Node {
     /// Rebuilds a node from its fields (what pickling stores); `embedding` is a float32 vector.
     #[new]
     #[pyo3(signature = (id, r#type=None, title=None, domain=None, layer=None, hash=None, summary=None, meta_json=None, date=None, embedding=None))]
-    #[allow(clippy::too_many_arguments)]
     fn py_new(
         py: Python<'_>,
         #[pyo3(from_py_with = crate::args::string)] id: String,
@@ -725,4 +724,13 @@ pub fn health(py: Python<'_>, h: &resonance::HealthReport) -> PyResult<HealthRep
 /// `MigrationReport` from the engine's.
 pub fn migration(py: Python<'_>, r: &resonance::MigrationReport) -> PyResult<MigrationReport> {
     Ok(MigrationReport::from_dict(serde_dict(py, r)?))
+}
+
+/// A ranking (PageRank, betweenness) as a dict of node id → score, in id order.
+pub fn ranking<'py>(py: Python<'py>, v: Vec<resonance::Ranking>) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    for r in v {
+        d.set_item(r.id, r.score)?;
+    }
+    Ok(d)
 }

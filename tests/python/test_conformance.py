@@ -119,7 +119,7 @@ class Runner:
         ops: Dict[str, Callable[[], Any]] = {
             "upsert_node": lambda: db.upsert_node(a["id"], **{k: v for k, v in a.items() if k != "id"}),
             "upsert_nodes": lambda: db.upsert_nodes(a["nodes"]),
-            "get_node": lambda: node_dict(db.get_node(a["id"], with_embedding=a.get("with_embedding", False))),
+            "get_node": lambda: node_dict(db.get_node(a["id"], with_embedding=a.get("with_embedding"))),
             "list_nodes": lambda: [node_dict(n) for n in db.list_nodes(**a)],
             "delete_node": lambda: db.delete_node(a["id"]),
             "add_edge": lambda: db.add_edge(**a),

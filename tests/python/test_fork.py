@@ -1,5 +1,6 @@
 """After os.fork(), a handle opened by the parent refuses to work in the child; the child can open its
-own handle and search (rayon's pools, which do not survive fork, are not used there)."""
+own handle and search (the core runs a child's parallel work in pools of the child's own: rayon's
+threads do not survive fork)."""
 
 from __future__ import annotations
 

@@ -268,7 +268,7 @@ _backup_counter = itertools.count()
 
 
 def methods(tmp: pathlib.Path, main_path: pathlib.Path) -> list[Method]:
-    S, U, U32, U64 = "str", "usize", "u32", "u64"
+    S = "str"
     empty_list = returns([])
 
     def search_opts(no_match: Any) -> list[Param]:
@@ -281,9 +281,10 @@ def methods(tmp: pathlib.Path, main_path: pathlib.Path) -> list[Method]:
 
     return [
         # ---- module functions and the Hit constructor
-        Method("open", [Param("path", "path", main_path), Param("read_only", "bool", False), Param("migrate", "bool", True),
-                        Param("allow_destructive", "bool", False), Param("backup", "bool", False),
-                        Param("busy_timeout_ms", U32, 5000), Param("backup_retention_days", U32, 7)], owner="module", writes=True),
+        Method("open", [Param("path", "path", main_path), Param("read_only", "bool?", False), Param("migrate", "bool?", True),
+                        Param("allow_destructive", "bool?", False), Param("backup", "bool?", False),
+                        Param("busy_timeout_ms", "u32?", 5000), Param("backup_retention_days", "u32?", 7)], owner="module", writes=True,
+               legit_ok=Check("opens", lambda r: r.close() is None)),
         Method("generate_id", [Param("path", S, "docs/README.md")], owner="module"),
         Method("Hit", [Param("id", S, "a"), Param("score", "float", 0.5)], owner="Hit"),
         # ---- store
@@ -295,9 +296,9 @@ def methods(tmp: pathlib.Path, main_path: pathlib.Path) -> list[Method]:
                writes=True, missing="write", legit_ok=returns(None), stores_text=("id", "type", "domain")),
         Method("upsert_nodes", [Param("nodes", "nodes", lambda: [{"id": "n0", "type": "changed"}, {"id": "n1", "type": "changed"}]),
                                 Param("embeddings", "matrix?", lambda: mat(2))], writes=True, legit_ok=returns(2)),
-        Method("get_node", [Param("id", S, "n0", id_like=True), Param("with_embedding", "bool", True)], missing=returns(None)),
+        Method("get_node", [Param("id", S, "n0", id_like=True), Param("with_embedding", "bool?", True)], missing=returns(None)),
         Method("list_nodes", [Param("domain", "str?", "d1", id_like=True), Param("type", "str?", "note", id_like=True),
-                              Param("limit", "usize?", 10), Param("offset", U, 0), Param("with_embeddings", "bool", False)],
+                              Param("limit", "usize?", 10), Param("offset", "usize?", 0), Param("with_embeddings", "bool?", False)],
                missing=empty_list),
         Method("delete_node", [Param("id", S, "n0", id_like=True)], writes=True, missing=NF),
         Method("update_meta", [Param("id", S, "n0", id_like=True), Param("meta", "meta?", {"changed": 1})],

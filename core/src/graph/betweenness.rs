@@ -4,9 +4,10 @@
 use rayon::prelude::*;
 
 use super::rng::SplitMix64;
-use super::{distinct, Csr, GraphSnapshot};
+use super::{distinct, Csr, GraphSnapshot, Ranking};
 use crate::cancel::Context;
 use crate::error::{Error, Result};
+use crate::pool;
 
 /// Sources are split into this many contiguous parts, each run by one task.
 const CHUNKS: usize = 32;
@@ -33,7 +34,7 @@ impl Scratch {
 }
 
 impl GraphSnapshot {
-    /// Betweenness centrality by node, `(id, score)` in ascending id order.
+    /// Betweenness centrality by node, every node's score in ascending id order.
     ///
     /// Shortest paths follow directed edges; parallel edges are collapsed (a path is a sequence of
     /// nodes, as networkx counts them on a multigraph) and self-loops play no part. With `normalized`
@@ -49,13 +50,9 @@ impl GraphSnapshot {
         &self,
         normalized: bool,
         sample: Option<(usize, u64)>,
-    ) -> Result<Vec<(String, f64)>> {
+    ) -> Result<Vec<Ranking>> {
         let scores = self.betweenness_scores(normalized, sample)?;
-        Ok(scores
-            .into_iter()
-            .enumerate()
-            .map(|(i, x)| (self.name(i as u32).to_owned(), x))
-            .collect())
+        Ok(self.ranking(scores))
     }
 
     pub(crate) fn betweenness_scores(
@@ -98,19 +95,21 @@ impl GraphSnapshot {
         let chunk = sources.len().div_ceil(CHUNKS).max(1);
         // One pass is one traversal of the edges; the workers check the caller's sources between.
         let ctx = Context::current();
-        let parts: Vec<Vec<f64>> = sources
-            .par_chunks(chunk)
-            .map(|part| {
-                let mut sc = Scratch::new(n);
-                for &s in part {
-                    if ctx.stopped() {
-                        break;
+        let parts: Vec<Vec<f64>> = pool::install(None, || {
+            sources
+                .par_chunks(chunk)
+                .map(|part| {
+                    let mut sc = Scratch::new(n);
+                    for &s in part {
+                        if ctx.stopped() {
+                            break;
+                        }
+                        Self::brandes_from(simple, s, &mut sc);
                     }
-                    Self::brandes_from(simple, s, &mut sc);
-                }
-                sc.acc
-            })
-            .collect();
+                    sc.acc
+                })
+                .collect()
+        })?;
         ctx.check()?;
         let mut bc = vec![0.0; n];
         for part in &parts {
@@ -206,10 +205,10 @@ impl GraphSnapshot {
 #[cfg(test)]
 mod tests {
     use crate::graph::tests::g;
-    use crate::graph::GraphSnapshot;
+    use crate::graph::{GraphSnapshot, Ranking};
 
-    fn map(v: Vec<(String, f64)>) -> std::collections::BTreeMap<String, f64> {
-        v.into_iter().collect()
+    fn map(v: Vec<Ranking>) -> std::collections::BTreeMap<String, f64> {
+        v.into_iter().map(|r| (r.id, r.score)).collect()
     }
 
     #[test]
@@ -261,12 +260,12 @@ mod tests {
         let sampled = s.betweenness(true, Some((5, 42))).unwrap();
         let over = s.betweenness(true, Some((50, 42))).unwrap();
         for ((e, x), o) in exact.iter().zip(&sampled).zip(&over) {
-            assert!((e.1 - x.1).abs() < 1e-12 && (e.1 - o.1).abs() < 1e-12);
+            assert!((e.score - x.score).abs() < 1e-12 && (e.score - o.score).abs() < 1e-12);
         }
         let raw = s.betweenness(false, None).unwrap();
         let raw_s = s.betweenness(false, Some((5, 1))).unwrap();
         for (a, b) in raw.iter().zip(&raw_s) {
-            assert!((a.1 - b.1).abs() < 1e-12);
+            assert!((a.score - b.score).abs() < 1e-12);
         }
         // Deterministic for a seed.
         assert_eq!(
@@ -312,6 +311,6 @@ mod tests {
             .betweenness(true, None)
             .unwrap()
             .iter()
-            .all(|x| x.1 == 0.0));
+            .all(|x| x.score == 0.0));
     }
 }

@@ -8,6 +8,7 @@ use rayon::prelude::*;
 use super::{merge_distinct, Csr, GraphSnapshot, LinkCandidate, PageRankOptions, Pillar};
 use crate::cancel::Context;
 use crate::error::{Error, Result};
+use crate::pool;
 
 /// A candidate pair; `Ord` puts better candidates last (higher score, then lower ids).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -140,23 +141,25 @@ impl GraphSnapshot {
                 }
             })
             .collect();
-        let best = (0..n as u32)
-            .into_par_iter()
-            .with_min_len(64)
-            .fold(
-                || Pairs::new(n, limit),
-                |mut acc, a| {
-                    if !ctx.stopped() {
-                        acc.source(&und, &inv_log, a);
-                    }
-                    acc
-                },
-            )
-            .map(|acc| acc.heap.into_vec())
-            .reduce(Vec::new, |mut x, y| {
-                x.extend(y);
-                x
-            });
+        let best = pool::install(None, || {
+            (0..n as u32)
+                .into_par_iter()
+                .with_min_len(64)
+                .fold(
+                    || Pairs::new(n, limit),
+                    |mut acc, a| {
+                        if !ctx.stopped() {
+                            acc.source(&und, &inv_log, a);
+                        }
+                        acc
+                    },
+                )
+                .map(|acc| acc.heap.into_vec())
+                .reduce(Vec::new, |mut x, y| {
+                    x.extend(y);
+                    x
+                })
+        })?;
         ctx.check()?;
         let mut all: Vec<Cand> = best.into_iter().map(|r| r.0).collect();
         all.sort_unstable_by(|x, y| y.cmp(x));
@@ -181,14 +184,14 @@ impl GraphSnapshot {
         let mut order: Vec<u32> = (0..self.node_count() as u32).collect();
         // Scores equal to 1e-12 are ties (mathematically equal ranks differ in the last bits between
         // implementations), broken by id.
-        let key = |u: u32| (run.scores[u as usize] * 1e12).round() as i64;
+        let key = |u: u32| (run[u as usize] * 1e12).round() as i64;
         order.sort_unstable_by(|&x, &y| key(y).cmp(&key(x)).then(x.cmp(&y)));
         order.truncate(limit);
         order
             .into_iter()
             .map(|u| Pillar {
                 id: self.name(u).to_owned(),
-                pagerank: run.scores[u as usize],
+                pagerank: run[u as usize],
                 degree: self.out_row(u).len() + self.in_row(u).len(),
             })
             .collect()
@@ -466,8 +469,12 @@ mod tests {
         let s = sample();
         let p = s.pillars(3);
         assert_eq!(p.len(), 3);
-        let pr: std::collections::BTreeMap<_, _> =
-            s.pagerank(0.85, 1e-6, 100).unwrap().into_iter().collect();
+        let pr: std::collections::BTreeMap<_, _> = s
+            .pagerank(0.85, 1e-6, 100)
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.id, r.score))
+            .collect();
         assert!(p.windows(2).all(|w| w[0].pagerank >= w[1].pagerank));
         for x in &p {
             assert_eq!(x.pagerank, pr[&x.id]);

@@ -9,6 +9,7 @@ use super::rng::SplitMix64;
 use super::GraphSnapshot;
 use crate::cancel::Context;
 use crate::error::{Error, Result};
+use crate::pool;
 
 /// A partition of the nodes into communities and its directed modularity.
 #[derive(Debug, Clone, PartialEq)]
@@ -295,14 +296,17 @@ impl GraphSnapshot {
         let mut seeds = SplitMix64::new(seed);
         let run_seeds: Vec<u64> = (0..runs).map(|_| seeds.next_u64()).collect();
         let ctx = Context::current();
-        let (membership, modularity) = run_seeds
-            .par_iter()
-            .map(|&s| {
-                let m = self.louvain_membership(resolution, s, &ctx);
-                let q = self.modularity_of(&m, resolution);
-                (m, q)
-            })
-            .collect::<Vec<_>>()
+        let runs: Vec<(Vec<u32>, f64)> = pool::install(None, || {
+            run_seeds
+                .par_iter()
+                .map(|&s| {
+                    let m = self.louvain_membership(resolution, s, &ctx);
+                    let q = self.modularity_of(&m, resolution);
+                    (m, q)
+                })
+                .collect()
+        })?;
+        let (membership, modularity) = runs
             .into_iter()
             .reduce(|best, next| if next.1 > best.1 { next } else { best })
             .unwrap_or_default();

@@ -46,7 +46,7 @@ pub use basic::GraphStats;
 pub use louvain::Communities;
 pub use options::{
     BetweennessOptions, CommunityOptions, Direction, LinkCandidate, LinkCandidateOptions,
-    PageRankOptions, PathOptions, Pillar, PillarOptions, TraverseOptions, DEFAULT_ALPHA,
+    PageRankOptions, PathOptions, Pillar, PillarOptions, Ranking, TraverseOptions, DEFAULT_ALPHA,
     DEFAULT_LIMIT, DEFAULT_MAX_ITERATIONS, DEFAULT_TOLERANCE,
 };
 
@@ -444,6 +444,18 @@ impl GraphSnapshot {
     #[inline]
     pub(crate) fn name(&self, i: u32) -> &str {
         &self.ids[i as usize]
+    }
+
+    /// Scores by node index as a ranking: every node, in ascending id order.
+    pub(crate) fn ranking(&self, scores: Vec<f64>) -> Vec<Ranking> {
+        scores
+            .into_iter()
+            .enumerate()
+            .map(|(i, score)| Ranking {
+                id: self.name(i as u32).to_owned(),
+                score,
+            })
+            .collect()
     }
 
     /// Owned ids of `idx`, copied from the packed id buffer (one compact array instead of a heap

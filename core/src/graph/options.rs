@@ -12,13 +12,14 @@ use std::str::FromStr;
 
 use crate::error::Error;
 
-/// Default PageRank damping factor (design note, graph analytics).
+/// Default PageRank damping factor (docs/graph.md).
 pub const DEFAULT_ALPHA: f64 = 0.85;
 /// Default PageRank tolerance; convergence is `L1 change < N · tolerance`.
 pub const DEFAULT_TOLERANCE: f64 = 1e-6;
 /// Default PageRank iteration cap (networkx's default).
 pub const DEFAULT_MAX_ITERATIONS: usize = 100;
-/// Default number of results of `link_candidates` and `pillars`.
+/// Default number of results of `link_candidates` and `pillars`, and of the top of a ranking a front
+/// end shows (the CLI's `--top`).
 pub const DEFAULT_LIMIT: usize = 10;
 
 /// Which edges a walk follows from a node.
@@ -198,6 +199,15 @@ pub struct LinkCandidate {
     /// The larger id of the pair.
     pub target: String,
     /// The Adamic-Adar index.
+    pub score: f64,
+}
+
+/// One node's score in a ranking (`pagerank`, `betweenness`), which lists every node in id order.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Ranking {
+    /// The node id.
+    pub id: String,
+    /// Its score.
     pub score: f64,
 }
 

@@ -2,22 +2,13 @@
 
 use rayon::prelude::*;
 
-use super::GraphSnapshot;
+use super::{GraphSnapshot, Ranking};
 use crate::cancel::Context;
 use crate::error::{Error, Result};
+use crate::pool;
 
 /// Above this many nodes an iteration runs in parallel.
 const PARALLEL_NODES: usize = 20_000;
-
-/// The outcome of a PageRank run, by node index.
-#[derive(Debug, Clone)]
-pub(crate) struct PageRankRun {
-    /// Scores by node index, summing to 1.
-    pub(crate) scores: Vec<f64>,
-    /// Whether the L1 change fell below `N · tolerance` within the iteration cap.
-    #[allow(dead_code)]
-    pub(crate) converged: bool,
-}
 
 impl GraphSnapshot {
     /// PageRank with damping `alpha`, as `networkx.pagerank(G, alpha, tol=tolerance, max_iter=
@@ -25,7 +16,7 @@ impl GraphSnapshot {
     /// add up (weight = multiplicity) and self-loops count; the rank of dangling nodes (no out-edge)
     /// is spread uniformly; iteration stops when the L1 change is below `N · tolerance`.
     ///
-    /// Returns `(id, score)` in ascending id order, scores summing to 1. When the cap is reached
+    /// Returns every node's score in ascending id order, scores summing to 1. When the cap is reached
     /// without convergence, the last iterate is returned (normalised), where networkx raises
     /// `PowerIterationFailedConvergence`. Needs `0 ≤ alpha ≤ 1`, `tolerance > 0` and
     /// `max_iterations ≥ 1` (else `InvalidArgument`).
@@ -34,22 +25,18 @@ impl GraphSnapshot {
         alpha: f64,
         tolerance: f64,
         max_iterations: usize,
-    ) -> Result<Vec<(String, f64)>> {
+    ) -> Result<Vec<Ranking>> {
         let run = self.pagerank_run(alpha, tolerance, max_iterations)?;
-        Ok(run
-            .scores
-            .into_iter()
-            .enumerate()
-            .map(|(i, x)| (self.name(i as u32).to_owned(), x))
-            .collect())
+        Ok(self.ranking(run))
     }
 
+    /// [`GraphSnapshot::pagerank`]'s scores by node index, summing to 1.
     pub(crate) fn pagerank_run(
         &self,
         alpha: f64,
         tolerance: f64,
         max_iterations: usize,
-    ) -> Result<PageRankRun> {
+    ) -> Result<Vec<f64>> {
         if !(0.0..=1.0).contains(&alpha) {
             return Err(Error::InvalidArgument(format!(
                 "pagerank alpha must be in [0, 1], got {alpha}"
@@ -67,10 +54,7 @@ impl GraphSnapshot {
         }
         let n = self.node_count();
         if n == 0 {
-            return Ok(PageRankRun {
-                scores: Vec::new(),
-                converged: true,
-            });
+            return Ok(Vec::new());
         }
         let nf = n as f64;
         let inv_out: Vec<f64> = (0..n as u32)
@@ -87,71 +71,74 @@ impl GraphSnapshot {
             .filter(|&u| self.out_row(u).is_empty())
             .collect();
         let parallel = n >= PARALLEL_NODES;
-        let mut x = vec![1.0 / nf; n];
-        let mut contrib = vec![0.0; n];
-        let mut next = vec![0.0; n];
         let teleport = (1.0 - alpha) / nf;
-        let mut converged = false;
         let ctx = Context::current();
-        for _ in 0..max_iterations {
-            // One iteration is one pass over the edges: a few milliseconds on big graphs.
-            ctx.check()?;
-            let dangling_sum: f64 = dangling.iter().map(|&u| x[u as usize]).sum();
-            let base = alpha * dangling_sum / nf + teleport;
-            if parallel {
-                contrib
-                    .par_iter_mut()
-                    .zip(x.par_iter().zip(inv_out.par_iter()))
-                    .for_each(|(c, (xv, io))| *c = xv * io);
-            } else {
-                for ((c, xv), io) in contrib.iter_mut().zip(&x).zip(&inv_out) {
-                    *c = xv * io;
+        let iterate = || -> Result<Vec<f64>> {
+            let mut x = vec![1.0 / nf; n];
+            let mut contrib = vec![0.0; n];
+            let mut next = vec![0.0; n];
+            for _ in 0..max_iterations {
+                // One iteration is one pass over the edges: a few milliseconds on big graphs.
+                ctx.check()?;
+                let dangling_sum: f64 = dangling.iter().map(|&u| x[u as usize]).sum();
+                let base = alpha * dangling_sum / nf + teleport;
+                if parallel {
+                    contrib
+                        .par_iter_mut()
+                        .zip(x.par_iter().zip(inv_out.par_iter()))
+                        .for_each(|(c, (xv, io))| *c = xv * io);
+                } else {
+                    for ((c, xv), io) in contrib.iter_mut().zip(&x).zip(&inv_out) {
+                        *c = xv * io;
+                    }
+                }
+                let contrib = &contrib;
+                let step = |(v, (nx, xv)): (usize, (&mut f64, &f64))| -> f64 {
+                    let s: f64 = self
+                        .in_row(v as u32)
+                        .iter()
+                        .map(|&u| contrib[u as usize])
+                        .sum();
+                    *nx = alpha * s + base;
+                    (*nx - xv).abs()
+                };
+                let err: f64 = if parallel {
+                    next.par_iter_mut()
+                        .zip(x.par_iter())
+                        .enumerate()
+                        .with_min_len(4096)
+                        .map(step)
+                        .sum()
+                } else {
+                    next.iter_mut().zip(x.iter()).enumerate().map(step).sum()
+                };
+                std::mem::swap(&mut x, &mut next);
+                if err < nf * tolerance {
+                    break;
                 }
             }
-            let contrib = &contrib;
-            let step = |(v, (nx, xv)): (usize, (&mut f64, &f64))| -> f64 {
-                let s: f64 = self
-                    .in_row(v as u32)
-                    .iter()
-                    .map(|&u| contrib[u as usize])
-                    .sum();
-                *nx = alpha * s + base;
-                (*nx - xv).abs()
-            };
-            let err: f64 = if parallel {
-                next.par_iter_mut()
-                    .zip(x.par_iter())
-                    .enumerate()
-                    .with_min_len(4096)
-                    .map(step)
-                    .sum()
-            } else {
-                next.iter_mut().zip(x.iter()).enumerate().map(step).sum()
-            };
-            std::mem::swap(&mut x, &mut next);
-            if err < nf * tolerance {
-                converged = true;
-                break;
-            }
-        }
+            Ok(x)
+        };
+        let mut x = if parallel {
+            pool::install(None, iterate)??
+        } else {
+            iterate()?
+        };
         let total: f64 = x.iter().sum();
         if total > 0.0 {
             x.iter_mut().for_each(|v| *v /= total);
         }
-        Ok(PageRankRun {
-            scores: x,
-            converged,
-        })
+        Ok(x)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use crate::graph::tests::g;
-    use crate::graph::GraphSnapshot;
+    use crate::graph::{GraphSnapshot, Ranking};
 
-    fn map(v: Vec<(String, f64)>) -> std::collections::BTreeMap<String, f64> {
-        v.into_iter().collect()
+    fn map(v: Vec<Ranking>) -> std::collections::BTreeMap<String, f64> {
+        v.into_iter().map(|r| (r.id, r.score)).collect()
     }
 
     #[test]
@@ -159,7 +146,7 @@ mod tests {
         let s = g(&["a", "b"], &[("a", "b"), ("b", "a")]);
         let pr = s.pagerank(0.85, 1e-6, 100).unwrap();
         assert_eq!(pr.len(), 2);
-        assert!((pr[0].1 - 0.5).abs() < 1e-9 && (pr[1].1 - 0.5).abs() < 1e-9);
+        assert!((pr[0].score - 0.5).abs() < 1e-9 && (pr[1].score - 0.5).abs() < 1e-9);
     }
 
     #[test]
@@ -199,7 +186,7 @@ mod tests {
         let pr = g(&["a", "b", "c", "d"], &[])
             .pagerank(0.85, 1e-6, 100)
             .unwrap();
-        assert!(pr.iter().all(|(_, x)| (x - 0.25).abs() < 1e-12));
+        assert!(pr.iter().all(|r| (r.score - 0.25).abs() < 1e-12));
     }
 
     #[test]
@@ -209,7 +196,7 @@ mod tests {
             &[("a", "b"), ("b", "c"), ("c", "a"), ("a", "c")],
         );
         let pr = s.pagerank(0.85, 1e-15, 1).unwrap();
-        let sum: f64 = pr.iter().map(|p| p.1).sum();
+        let sum: f64 = pr.iter().map(|p| p.score).sum();
         assert!((sum - 1.0).abs() < 1e-12);
     }
 
@@ -242,8 +229,9 @@ mod tests {
             .collect();
         let s = GraphSnapshot::from_rows(nodes, edges);
         let pr = s.pagerank_run(0.85, 1e-9, 200).unwrap();
-        assert!(pr.converged);
-        let sum: f64 = pr.scores.iter().sum();
+        // Converged within the cap: a higher cap stops at the same iterate.
+        assert_eq!(pr, s.pagerank_run(0.85, 1e-9, 400).unwrap());
+        let sum: f64 = pr.iter().sum();
         assert!((sum - 1.0).abs() < 1e-9);
     }
 }

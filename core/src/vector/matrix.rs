@@ -10,7 +10,6 @@
 use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::ops::Range;
-use std::sync::{Arc, Mutex, OnceLock};
 
 use rayon::prelude::*;
 
@@ -18,6 +17,7 @@ use super::fafcas::check_dimension;
 use super::kernel::{Kernel, PackedQueries};
 use super::topk::TopK;
 use crate::error::{Error, Result};
+use crate::pool;
 
 /// No label (domain or node type) for a row.
 const NO_LABEL: u32 = u32::MAX;
@@ -477,7 +477,7 @@ impl VectorMatrix {
         }
         let chunks = row_chunks(n, threads * 4, 4096);
         let by_id = self.by_id();
-        let top = with_pool(params.threads, || {
+        let top = pool::install(params.threads, || {
             chunks
                 .into_par_iter()
                 .map(|r| self.scan(kernel, query_unit, r, &f, params.k))
@@ -510,7 +510,7 @@ impl VectorMatrix {
         if self.len() * self.dim < PARALLEL_MIN_FLOATS {
             return 1;
         }
-        let all = rayon::current_num_threads().max(1);
+        let all = pool::current_num_threads();
         cap.map_or(all, |c| c.min(all))
     }
 
@@ -618,7 +618,7 @@ impl VectorMatrix {
         } else {
             let chunks = row_chunks(n, threads * 4, 1024);
             let by_id = self.by_id();
-            with_pool(params.threads, || {
+            pool::install(params.threads, || {
                 chunks.into_par_iter().map(scan).reduce(
                     || (0..nq).map(|_| TopK::new(params.k)).collect(),
                     |mut a, b| {
@@ -782,40 +782,6 @@ fn row_chunks(n: usize, parts: usize, min_rows: usize) -> Vec<Range<usize>> {
     (0..n.div_ceil(size))
         .map(|i| i * size..((i + 1) * size).min(n))
         .collect()
-}
-
-/// The capped rayon pools, one per thread count, built on first use and kept for the process.
-static POOLS: OnceLock<Mutex<HashMap<usize, Arc<rayon::ThreadPool>>>> = OnceLock::new();
-
-/// Runs `op` in a pool capped at `threads` (cached per size), or in rayon's global pool for `None`
-/// or a cap at least as large as the global pool.
-fn with_pool<R: Send>(threads: Option<usize>, op: impl FnOnce() -> R + Send) -> Result<R> {
-    let n = match threads {
-        Some(n) if n < rayon::current_num_threads() => n,
-        _ => return Ok(op()),
-    };
-    let pool = {
-        let mut pools = POOLS
-            .get_or_init(Default::default)
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        match pools.get(&n) {
-            Some(p) => Arc::clone(p),
-            None => {
-                let p = rayon::ThreadPoolBuilder::new()
-                    .num_threads(n)
-                    .thread_name(move |i| format!("resonance-search-{n}-{i}"))
-                    .build()
-                    .map_err(|e| {
-                        Error::Internal(format!("cannot start {n} search threads: {e}"))
-                    })?;
-                let p = Arc::new(p);
-                pools.insert(n, Arc::clone(&p));
-                p
-            }
-        }
-    };
-    Ok(pool.install(op))
 }
 
 #[cfg(test)]
@@ -1269,30 +1235,6 @@ mod tests {
             4 => any::<u8>().prop_map(|i| Op::Remove(i % 40)),
             1 => Just(Op::Clear),
         ]
-    }
-
-    #[test]
-    fn capped_pools_are_cached_and_sized() {
-        let global = rayon::current_num_threads();
-        let first = with_pool(Some(1), rayon::current_num_threads).expect("pool");
-        assert_eq!(first, 1);
-        let name = with_pool(Some(1), || {
-            std::thread::current().name().map(str::to_string)
-        })
-        .expect("pool");
-        if global > 1 {
-            assert_eq!(name.as_deref(), Some("resonance-search-1-0"));
-            let pools = POOLS.get().map(|p| p.lock().map(|m| m.len()).unwrap_or(0));
-            assert_eq!(pools, Some(1), "one cached pool for Some(1)");
-        }
-        assert_eq!(
-            with_pool(None, rayon::current_num_threads).expect("global"),
-            global
-        );
-        assert_eq!(
-            with_pool(Some(global + 5), rayon::current_num_threads).expect("global"),
-            global
-        );
     }
 
     fn small_matrix() -> impl Strategy<Value = (usize, Vec<(Vec<i8>, u8, u8)>)> {

@@ -7,7 +7,7 @@ use resonance::{AppDirection, AppMigrateOptions, AppMigration, Params, Value as 
 use resonance::{
     BetweennessOptions, CheckpointMode, CommunityOptions, Database, Direction, EdgeInput, Error,
     LinkCandidateOptions, ListOptions, MigrateOptions, NodeInput, NodeUpdate, OpenOptions,
-    PageRankOptions, PathOptions, PillarOptions, SearchOptions, TraverseOptions,
+    PageRankOptions, PathOptions, PillarOptions, Ranking, SearchOptions, TraverseOptions,
 };
 use serde_json::{json, Map, Value};
 
@@ -83,8 +83,8 @@ fn hits(h: &[resonance::Hit]) -> Value {
     )
 }
 
-fn scores(list: Vec<(String, f64)>) -> Value {
-    Value::Object(list.into_iter().map(|(k, v)| (k, json!(v))).collect())
+fn scores(list: Vec<Ranking>) -> Value {
+    Value::Object(list.into_iter().map(|r| (r.id, json!(r.score))).collect())
 }
 
 impl Interpreter {

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Graph conformance oracle: computes the expectations of tests/conformance/cases/graph_*.json with
-networkx (docs/graph.md, §10), independently of the engine.
+networkx (docs/graph.md; the case format: docs/conformance.md), independently of the engine.
 
 It installs nothing: run it from a venv that has the packages of requirements.txt, e.g.
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Store conformance cases (nodes, edges, history, transactions, ids, errors, handles).
 
-The expectations are written out by hand from docs/schema.md and §9 — nothing is computed by the engine.
+The expectations are written out by hand from docs/schema.md and docs/errors.md (the case format:
+docs/conformance.md) — nothing is computed by the engine.
 Writes tests/conformance/cases/store_*.json; needs only the standard library.
 """
 
