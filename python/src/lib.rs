@@ -5,6 +5,7 @@
 //! run the engine call with the GIL released (and panics caught), convert the result. No rule of the
 //! engine is re-implemented here.
 
+mod app_migrations;
 mod args;
 mod convert;
 mod database;
@@ -182,7 +183,7 @@ pub(crate) fn in_own_pool<T: Send>(
 
 /// Opens (creating if needed) the database at `path`; see `resonance.open`.
 #[pyfunction]
-#[pyo3(signature = (path, *, read_only=false, migrate=true, allow_destructive=false, backup=true, busy_timeout_ms=5000, backup_retention_days=7, open_timeout_ms=60000, allow_engine_writes=None, statement_cache_size=None))]
+#[pyo3(signature = (path, *, read_only=false, migrate=true, allow_destructive=false, backup=true, busy_timeout_ms=5000, backup_retention_days=7, open_timeout_ms=60000, allow_engine_writes=None, statement_cache_size=None, app_migrations=None))]
 fn open(
     py: Python<'_>,
     #[pyo3(from_py_with = args::path)] path: PathBuf,
@@ -195,7 +196,12 @@ fn open(
     #[pyo3(from_py_with = args::u32_)] open_timeout_ms: u32,
     #[pyo3(from_py_with = args::opt_boolean)] allow_engine_writes: Option<bool>,
     #[pyo3(from_py_with = args::opt_count)] statement_cache_size: Option<usize>,
+    app_migrations: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<database::Database> {
+    let sets = match app_migrations {
+        Some(o) if !o.is_none() => app_migrations::sets(o)?,
+        _ => Vec::new(),
+    };
     let mut options = resonance::OpenOptions {
         read_only,
         migrate,
@@ -213,6 +219,7 @@ fn open(
         options.statement_cache_size = v;
     }
     let db = run_long(py, || {
+        options.app_migrations = app_migrations::resolve_sets(sets)?;
         options.validate()?;
         resonance::Database::open_with(&path, options.clone())
     })?;
@@ -249,6 +256,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<types::Pillar>()?;
     m.add_class::<types::HealthReport>()?;
     m.add_class::<types::MigrationReport>()?;
+    m.add_class::<types::AppMigrationReport>()?;
+    m.add_class::<types::AppMigrationStatus>()?;
+    m.add_class::<app_migrations::AppMigration>()?;
     m.add_class::<sql::Row>()?;
     m.add_class::<sql::ExecuteResult>()?;
     m.add_function(wrap_pyfunction!(open, m)?)?;
