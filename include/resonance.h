@@ -50,6 +50,16 @@
 #include <stdint.h>
 
 /**
+ * `resonance_app_migration_step.direction`: the step's `up` SQL ran (or would run).
+ */
+#define RESONANCE_APP_DIRECTION_UP 0
+
+/**
+ * `resonance_app_migration_step.direction`: the step's `down` SQL ran (or would run).
+ */
+#define RESONANCE_APP_DIRECTION_DOWN 1
+
+/**
  * `direction` value: along edges (source to target), the default.
  */
 #define RESONANCE_DIRECTION_OUTGOING 0
@@ -192,6 +202,169 @@ typedef struct resonance_db resonance_db;
  * `resonance_rows_free`). Not to be shared between threads while one of them moves the cursor.
  */
 typedef struct resonance_rows resonance_rows;
+
+/**
+ * How `resonance_migrate_app` runs. A NULL pointer or a zero-initialised struct means the core's
+ * defaults: up to the newest step, with a backup, refusing destructive steps and changed checksums.
+ */
+typedef struct resonance_app_migrate_options {
+  /**
+   * `sizeof(resonance_app_migrate_options)`, or 0 for the first version (see the size rule in the
+   * header).
+   */
+  uint32_t size;
+  /**
+   * Whether `to` is given; otherwise the target is the newest step of the directory.
+   */
+  bool has_to;
+  /**
+   * The target version (when `has_to`): below the newest applied step, the applied steps above it
+   * are undone by their `down` sections, newest first.
+   */
+  int64_t to;
+  /**
+   * Return the plan (with its SQL) and change nothing.
+   */
+  bool dry_run;
+  /**
+   * Allow destructive steps (declared with `-- resonance:destructive`, detected, or any `down`).
+   */
+  bool allow_destructive;
+  /**
+   * Skip the backup of a non-empty database before the first step.
+   */
+  bool no_backup;
+  /**
+   * Accept a changed text of an applied step and record its new checksum (instead of refusing
+   * with `RESONANCE_SCHEMA_TOO_NEW`).
+   */
+  bool accept_changed;
+} resonance_app_migrate_options;
+
+/**
+ * One step of an application migration report.
+ */
+typedef struct resonance_app_migration_step {
+  /**
+   * The step's version.
+   */
+  int64_t version;
+  /**
+   * The step's name (NUL-terminated UTF-8).
+   */
+  char *name;
+  /**
+   * `RESONANCE_APP_DIRECTION_UP` or `RESONANCE_APP_DIRECTION_DOWN`.
+   */
+  uint32_t direction;
+  /**
+   * The SQL that ran (or, for a dry run, would run).
+   */
+  char *sql;
+  /**
+   * Whether the step is destructive (declared, or a `down`).
+   */
+  bool destructive;
+} resonance_app_migration_step;
+
+/**
+ * What `resonance_migrate_app` did (or, for a dry run, would do). Freed with
+ * `resonance_app_migration_report_free`, which frees every pointer in it; read-only for the caller.
+ */
+typedef struct resonance_app_migration_report {
+  /**
+   * The namespace (NUL-terminated UTF-8).
+   */
+  char *namespace_name;
+  /**
+   * Whether this was a dry run.
+   */
+  bool dry_run;
+  /**
+   * The steps run (or planned), in order (NULL when `steps_len` is 0).
+   */
+  struct resonance_app_migration_step *steps;
+  /**
+   * How many entries `steps` has.
+   */
+  size_t steps_len;
+  /**
+   * The path of the backup taken first, or NULL when none was taken.
+   */
+  char *backup;
+  /**
+   * Versions of applied steps whose changed text was accepted (NULL when
+   * `accepted_changes_len` is 0).
+   */
+  int64_t *accepted_changes;
+  /**
+   * How many entries `accepted_changes` has.
+   */
+  size_t accepted_changes_len;
+} resonance_app_migration_report;
+
+/**
+ * An applied step, from the ledger.
+ */
+typedef struct resonance_app_applied_step {
+  /**
+   * The version.
+   */
+  int64_t version;
+  /**
+   * The name recorded when it was applied.
+   */
+  char *name;
+  /**
+   * The checksum recorded (sha256 hex of its `up` SQL, line endings as LF).
+   */
+  char *checksum;
+  /**
+   * When it was applied (UTC, ISO 8601).
+   */
+  char *applied_at;
+} resonance_app_applied_step;
+
+/**
+ * A step of the directory not applied yet.
+ */
+typedef struct resonance_app_pending_step {
+  /**
+   * The version.
+   */
+  int64_t version;
+  /**
+   * The name (from the file name).
+   */
+  char *name;
+} resonance_app_pending_step;
+
+/**
+ * Applied and pending steps of one namespace (`resonance_app_migration_status`). Freed with
+ * `resonance_app_migration_status_free`, which frees every pointer in it.
+ */
+typedef struct resonance_app_migration_status_report {
+  /**
+   * The namespace (NUL-terminated UTF-8).
+   */
+  char *namespace_name;
+  /**
+   * Steps in the ledger, by version (NULL when `applied_len` is 0).
+   */
+  struct resonance_app_applied_step *applied;
+  /**
+   * How many entries `applied` has.
+   */
+  size_t applied_len;
+  /**
+   * Steps of the directory not applied yet, by version (NULL when `pending_len` is 0).
+   */
+  struct resonance_app_pending_step *pending;
+  /**
+   * How many entries `pending` has.
+   */
+  size_t pending_len;
+} resonance_app_migration_status_report;
 
 /**
  * How to open a database (`resonance_db_open`). A NULL pointer or a zero-initialised struct means
@@ -1333,6 +1506,61 @@ void resonance_string_free(char *s);
 enum resonance_status resonance_id_generate(const char *path,
                                             char **id_out,
                                             char **err_out);
+
+/**
+ * The defaults of `resonance_app_migrate_options` (the core's), with `size` set.
+ */
+struct resonance_app_migrate_options resonance_app_migrate_options_default(void);
+
+/**
+ * Applies (or, with `options->dry_run`, plans) the application migrations of `namespace_name` from the
+ * directory `dir`: its `NNNN_name.sql` files (the number is the version, the rest the name; a line
+ * `-- down` starts the step's `down` section; a line `-- resonance:destructive` declares it
+ * destructive; other files are ignored). `options` may be NULL (the defaults). When `report_out` is
+ * not NULL it receives the report (set to NULL on failure; free it with
+ * `resonance_app_migration_report_free`).
+ *
+ * Errors: a destructive step not allowed is `RESONANCE_DESTRUCTIVE_REFUSED`; an applied step whose
+ * text changed, or one missing from the directory, is `RESONANCE_SCHEMA_TOO_NEW`; a failing step
+ * (rolled back whole) or a step that cannot be undone is `RESONANCE_MIGRATION_FAILED`; an
+ * unreadable directory is `RESONANCE_IO`; inside an explicit transaction,
+ * `RESONANCE_INVALID_ARGUMENT`.
+ *
+ * # Safety
+ * `db` is NULL or a handle; `namespace_name` and `dir` are NUL-terminated strings; `options` is NULL or
+ * valid for `options->size` bytes; `report_out` and `err_out` are NULL or writable.
+ */
+enum resonance_status resonance_migrate_app(struct resonance_db *db,
+                                            const char *namespace_name,
+                                            const char *dir,
+                                            const struct resonance_app_migrate_options *options,
+                                            struct resonance_app_migration_report **report_out,
+                                            char **err_out);
+
+/**
+ * Frees a report of `resonance_migrate_app`. NULL (or an already freed report) is a no-op.
+ */
+void resonance_app_migration_report_free(struct resonance_app_migration_report *report);
+
+/**
+ * Stores in `*status_out` (required; set to NULL on failure; free it with
+ * `resonance_app_migration_status_free`) the applied steps of `namespace_name` (from the ledger) and
+ * which steps of the directory `dir` are pending. Changes nothing; works on a read-only handle.
+ *
+ * # Safety
+ * `db` is NULL or a handle; `namespace_name` and `dir` are NUL-terminated strings; `status_out` is
+ * writable; `err_out` is NULL or writable.
+ */
+enum resonance_status resonance_app_migration_status(struct resonance_db *db,
+                                                     const char *namespace_name,
+                                                     const char *dir,
+                                                     struct resonance_app_migration_status_report **status_out,
+                                                     char **err_out);
+
+/**
+ * Frees a report of `resonance_app_migration_status`. NULL (or an already freed report) is a no-op.
+ */
+void resonance_app_migration_status_free(struct resonance_app_migration_status_report *status);
 
 /**
  * Opens (creating it and its folders if needed) the database at `path` and stores a new handle in

@@ -27,6 +27,7 @@ use std::sync::{Arc, LazyLock, Mutex};
 
 use resonance::{Database, Error, ErrorKind};
 
+mod app_migrate;
 mod db;
 mod graph;
 mod options;
@@ -37,6 +38,7 @@ mod test_hooks;
 mod types;
 mod vector;
 
+pub use app_migrate::*;
 pub use db::*;
 pub use graph::*;
 pub use options::*;

@@ -53,15 +53,30 @@ statement outside ``db.transaction()`` runs in its own transaction; ``executeman
 ``executescript`` run all their statements in one. ``query``, ``executemany`` and ``executescript``
 are long calls (Ctrl-C stops them, as above); ``execute`` and ``query_one`` are short ones like
 ``upsert_node``: ``db.interrupt()`` stops them, Ctrl-C is seen when they return.
+
+Application migrations (docs/sql.md) version the application's own tables under a namespace::
+
+    db.migrate_app("notes", "migrations/")       # 0001_init.sql, 0002_tags.sql ... ("-- down" sections)
+    db.migrate_app("notes", [resonance.AppMigration(1, "init", "CREATE TABLE notes(id INTEGER PRIMARY KEY)")])
+    db.migrate_app("notes", "migrations/", to=1, allow_destructive=True)   # down to version 1
+    print(db.app_migration_status("notes", "migrations/").pending)
+
+Steps are ``AppMigration`` objects or dicts with ``version``, ``name``, ``up``, ``down``,
+``destructive``. A destructive step raises :class:`DestructiveRefusedError` unless
+``allow_destructive=True``; an applied step whose text changed raises :class:`SchemaTooNewError`
+unless ``accept_changed=True``. ``migrate_app`` is a long call (Ctrl-C stops it).
 """
 
 from __future__ import annotations
 
 import os as _os
-from typing import Optional, Union
+from typing import Any, Mapping, Optional, Sequence, Union
 
 from . import _native
 from ._native import (
+    AppMigration,
+    AppMigrationReport,
+    AppMigrationStatus,
     BusyError,
     Checkpoint,
     ClosedError,
@@ -123,6 +138,9 @@ __all__ = [
     "MigrationReport",
     "Row",
     "ExecuteResult",
+    "AppMigration",
+    "AppMigrationReport",
+    "AppMigrationStatus",
     "Error",
     "InvalidArgumentError",
     "InvalidVectorError",
@@ -156,6 +174,9 @@ def open(
     open_timeout_ms: Optional[int] = None,
     allow_engine_writes: Optional[bool] = None,
     statement_cache_size: Optional[int] = None,
+    app_migrations: Optional[
+        Mapping[str, Union[str, "_os.PathLike[str]", Sequence[Union[AppMigration, Mapping[str, Any]]]]]
+    ] = None,
 ) -> Database:
     """Opens (creating if needed) the Resonance database at ``path``.
 
@@ -168,7 +189,10 @@ def open(
     ``allow_engine_writes`` lets application SQL (``db.execute``…) write ``nodes``/``edges``/``history``
     (for a compatibility layer; the handle's caches are dropped after each such write);
     ``statement_cache_size`` is how many compiled statements the connection keeps. ``None`` leaves
-    either at the engine's default (off; docs/sql.md).
+    either at the engine's default (off; docs/sql.md). ``app_migrations`` maps a namespace to its
+    application migrations (a directory of ``NNNN_name.sql`` files or a list of steps, as
+    :meth:`Database.migrate_app` takes them), applied when a read-write handle opens, with this
+    call's ``allow_destructive`` and ``backup``.
     An option left out (or ``None``) is the engine's default: read-write, migrate with a backup
     (no destructive steps), the engine's busy timeout, backup retention and open timeout.
     """
@@ -183,4 +207,5 @@ def open(
         open_timeout_ms=open_timeout_ms,
         allow_engine_writes=allow_engine_writes,
         statement_cache_size=statement_cache_size,
+        app_migrations=app_migrations,
     )

@@ -9,6 +9,9 @@ import numpy.typing as npt
 
 __version__: str
 __all__ = [
+    "AppMigration",
+    "AppMigrationReport",
+    "AppMigrationStatus",
     "BusyError",
     "Checkpoint",
     "ClosedError",
@@ -316,6 +319,54 @@ class MigrationReport:
     def to_dict(self) -> Dict[str, Any]: ...
 
 @final
+class AppMigration:
+    """One application migration step (docs/sql.md, "Application migrations")."""
+
+    def __new__(
+        cls,
+        version: int,
+        name: str,
+        up: str,
+        down: Optional[str] = None,
+        destructive: Optional[bool] = None,
+    ) -> "AppMigration": ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def up(self) -> str: ...
+    @property
+    def down(self) -> Optional[str]: ...
+    @property
+    def destructive(self) -> bool: ...
+    def checksum(self) -> str: ...
+    def __eq__(self, value: object, /) -> bool: ...
+    def __ne__(self, value: object, /) -> bool: ...
+
+_AppSteps = Union[_Path, Sequence[Union[AppMigration, Mapping[str, Any]]]]
+
+@final
+class AppMigrationReport:
+    def __new__(cls, fields: Dict[str, Any]) -> "AppMigrationReport": ...
+    def __reduce__(self) -> Tuple[Any, ...]: ...
+    namespace: str
+    dry_run: bool
+    steps: List[Dict[str, Any]]
+    backup: Optional[str]
+    accepted_changes: List[int]
+    def to_dict(self) -> Dict[str, Any]: ...
+
+@final
+class AppMigrationStatus:
+    def __new__(cls, fields: Dict[str, Any]) -> "AppMigrationStatus": ...
+    def __reduce__(self) -> Tuple[Any, ...]: ...
+    namespace: str
+    applied: List[Dict[str, Any]]
+    pending: List[Dict[str, Any]]
+    def to_dict(self) -> Dict[str, Any]: ...
+
+@final
 class ExecuteResult:
     """What ``db.execute`` / ``db.executemany`` did (named like ``sqlite3.Cursor``'s attributes)."""
 
@@ -523,6 +574,18 @@ class Database:
         backup: Optional[bool] = None,
         backup_retention_days: Optional[int] = None,
     ) -> MigrationReport: ...
+    def migrate_app(
+        self,
+        namespace: str,
+        steps_or_dir: _AppSteps,
+        *,
+        to: Optional[int] = None,
+        dry_run: Optional[bool] = None,
+        allow_destructive: Optional[bool] = None,
+        backup: Optional[bool] = None,
+        accept_changed: Optional[bool] = None,
+    ) -> AppMigrationReport: ...
+    def app_migration_status(self, namespace: str, steps_or_dir: _AppSteps) -> AppMigrationStatus: ...
     def backup(self, dest: Optional[_Path] = None) -> Path: ...
     def checkpoint(
         self, mode: Optional[Literal["passive", "full", "restart", "truncate"]] = None
@@ -542,6 +605,7 @@ def open(
     open_timeout_ms: Optional[int] = None,
     allow_engine_writes: Optional[bool] = None,
     statement_cache_size: Optional[int] = None,
+    app_migrations: Optional[Mapping[str, _AppSteps]] = None,
 ) -> Database: ...
 def generate_id(path: str) -> str: ...
 def error_codes() -> List[str]: ...

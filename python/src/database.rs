@@ -870,6 +870,42 @@ impl Database {
         types::migration(py, &r)
     }
 
+    /// Applies (or, `dry_run=True`, plans) the application migrations `steps_or_dir` (a directory
+    /// of `NNNN_name.sql` files, or a sequence of `AppMigration`/dicts) of `namespace`; see
+    /// python/src/app_migrations.rs. An argument left None is the core's default.
+    #[pyo3(signature = (namespace, steps_or_dir, *, to=None, dry_run=None, allow_destructive=None, backup=None, accept_changed=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn migrate_app(
+        &self,
+        py: Python<'_>,
+        #[pyo3(from_py_with = args::string)] namespace: String,
+        steps_or_dir: &Bound<'_, PyAny>,
+        #[pyo3(from_py_with = crate::app_migrations::opt_version)] to: Option<i64>,
+        #[pyo3(from_py_with = args::opt_boolean)] dry_run: Option<bool>,
+        #[pyo3(from_py_with = args::opt_boolean)] allow_destructive: Option<bool>,
+        #[pyo3(from_py_with = args::opt_boolean)] backup: Option<bool>,
+        #[pyo3(from_py_with = args::opt_boolean)] accept_changed: Option<bool>,
+    ) -> PyResult<types::AppMigrationReport> {
+        let opts = crate::app_migrations::Options {
+            to,
+            dry_run,
+            allow_destructive,
+            backup,
+            accept_changed,
+        };
+        crate::app_migrations::migrate_app(py, &self.db, &namespace, steps_or_dir, &opts)
+    }
+
+    /// Applied (from the ledger) and pending steps of `namespace` among `steps_or_dir`.
+    fn app_migration_status(
+        &self,
+        py: Python<'_>,
+        #[pyo3(from_py_with = args::string)] namespace: String,
+        steps_or_dir: &Bound<'_, PyAny>,
+    ) -> PyResult<types::AppMigrationStatus> {
+        crate::app_migrations::app_migration_status(py, &self.db, &namespace, steps_or_dir)
+    }
+
     /// Backs the database up to `dest` (which must not exist), or into `backups/` beside it; returns
     /// the backup's path.
     #[pyo3(signature = (dest=None))]

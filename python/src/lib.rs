@@ -5,6 +5,7 @@
 //! run the engine call with the GIL released (and panics caught), convert the result. No rule of the
 //! engine is re-implemented here.
 
+mod app_migrations;
 mod args;
 mod convert;
 mod database;
@@ -129,7 +130,7 @@ pub(crate) fn run_long<T: Send>(
 /// Opens (creating if needed) the database at `path`; see `resonance.open`. An option left out (or
 /// `None`) is the core's default (`OpenOptions::default()`).
 #[pyfunction]
-#[pyo3(signature = (path, *, read_only=None, migrate=None, allow_destructive=None, backup=None, busy_timeout_ms=None, backup_retention_days=None, open_timeout_ms=None, allow_engine_writes=None, statement_cache_size=None))]
+#[pyo3(signature = (path, *, read_only=None, migrate=None, allow_destructive=None, backup=None, busy_timeout_ms=None, backup_retention_days=None, open_timeout_ms=None, allow_engine_writes=None, statement_cache_size=None, app_migrations=None))]
 fn open(
     py: Python<'_>,
     #[pyo3(from_py_with = args::path)] path: PathBuf,
@@ -142,9 +143,14 @@ fn open(
     #[pyo3(from_py_with = args::opt_u32)] open_timeout_ms: Option<u32>,
     #[pyo3(from_py_with = args::opt_boolean)] allow_engine_writes: Option<bool>,
     #[pyo3(from_py_with = args::opt_count)] statement_cache_size: Option<usize>,
+    app_migrations: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<database::Database> {
+    let sets = match app_migrations {
+        Some(o) if !o.is_none() => app_migrations::sets(o)?,
+        _ => Vec::new(),
+    };
     let d = resonance::OpenOptions::default();
-    let options = resonance::OpenOptions {
+    let mut options = resonance::OpenOptions {
         read_only: read_only.unwrap_or(d.read_only),
         migrate: migrate.unwrap_or(d.migrate),
         allow_destructive: allow_destructive.unwrap_or(d.allow_destructive),
@@ -157,6 +163,7 @@ fn open(
         ..d
     };
     let db = run_long(py, || {
+        options.app_migrations = app_migrations::resolve_sets(sets)?;
         options.validate()?;
         resonance::Database::open_with(&path, options.clone())
     })?;
@@ -192,6 +199,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<types::Pillar>()?;
     m.add_class::<types::HealthReport>()?;
     m.add_class::<types::MigrationReport>()?;
+    m.add_class::<types::AppMigrationReport>()?;
+    m.add_class::<types::AppMigrationStatus>()?;
+    m.add_class::<app_migrations::AppMigration>()?;
     m.add_class::<sql::Row>()?;
     m.add_class::<sql::ExecuteResult>()?;
     m.add_function(wrap_pyfunction!(open, m)?)?;

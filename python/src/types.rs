@@ -671,6 +671,19 @@ record!(
     MigrationReport,
     "MigrationReport"
 );
+record!(
+    /// What `db.migrate_app` did or, for a dry run, would do: `namespace`, `dry_run`, `steps` (dicts
+    /// with `version`, `name`, `direction` `'up'`/`'down'`, `sql`, `destructive`), `backup` (a path
+    /// str or None), `accepted_changes` (versions whose changed text was accepted).
+    AppMigrationReport,
+    "AppMigrationReport"
+);
+record!(
+    /// Applied and pending application steps of one namespace: `namespace`, `applied` (dicts with
+    /// `version`, `name`, `checksum`, `applied_at`), `pending` (dicts with `version`, `name`).
+    AppMigrationStatus,
+    "AppMigrationStatus"
+);
 
 /// A dict of the fields of a serialisable value.
 pub fn serde_dict<'py, T: serde::Serialize>(

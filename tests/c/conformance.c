@@ -6,6 +6,10 @@
  *
  *   conformance [CASES_DIR]      (default tests/conformance/cases)
  *   RESONANCE_CLI=target/debug/resonance  runs `raw_sql` steps (`resonance sql PATH SQL`)
+ *
+ * `migrate_app` and `app_migration_status` take their steps from a directory in C
+ * (resonance_migrate_app, resonance_app_migration_status): the runner writes a case's steps as
+ * NNNN_name.sql files into a fresh folder of the case's directory first (see steps_dir).
  */
 #define _XOPEN_SOURCE 700
 #define _DEFAULT_SOURCE
@@ -19,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -258,6 +263,158 @@ static char *join(runner *r, const char *rel) {
     return p;
 }
 
+/* ---- application SQL (README, "Application SQL") ---- */
+
+/* One SQL value of a case as a resonance_value (text and blob bytes in scratch): null, an integer
+ * (a JSON number without fraction or exponent), a real, a string, or {"blob": "<hex>"}. False for a
+ * value the suite does not define. */
+static bool sql_value_of(runner *r, const jv *v, resonance_value *out) {
+    memset(out, 0, sizeof *out);
+    switch (v->type) {
+        case JSON_NULL: out->kind = RESONANCE_VALUE_NULL; return true;
+        case JSON_BOOL: out->kind = RESONANCE_VALUE_INTEGER; out->int64 = v->boolean; return true;
+        case JSON_NUMBER:
+            if (v->is_int) {
+                out->kind = RESONANCE_VALUE_INTEGER;
+                out->int64 = v->integer;
+            } else {
+                out->kind = RESONANCE_VALUE_REAL;
+                out->real = v->number;
+            }
+            return true;
+        case JSON_STRING:
+            out->kind = RESONANCE_VALUE_TEXT;
+            out->text = v->str;
+            out->len = v->len;
+            return true;
+        case JSON_OBJECT: {
+            const jv *hex = json_get(v, "blob");
+            if (!hex || hex->type != JSON_STRING || hex->len % 2) return false;
+            unsigned char *b = keep(r, malloc(hex->len / 2 + 1));
+            for (size_t i = 0; i < hex->len / 2; i++) {
+                unsigned x;
+                if (sscanf(hex->str + 2 * i, "%2x", &x) != 1) return false;
+                b[i] = (unsigned char)x;
+            }
+            out->kind = RESONANCE_VALUE_BLOB;
+            out->blob = b;
+            out->len = hex->len / 2;
+            return true;
+        }
+        default: return false;
+    }
+}
+
+/* The `params` argument: a list (positional), an object (named: its keys) or absent (none). False
+ * for a value the suite does not define. */
+static bool sql_params_of(runner *r, const jv *a, resonance_value **out, size_t *n) {
+    const jv *p = arg(a, "params");
+    *out = NULL;
+    *n = 0;
+    if (!p) return true;
+    if (p->type != JSON_ARRAY && p->type != JSON_OBJECT) return false;
+    resonance_value *v = keep(r, calloc(p->len ? p->len : 1, sizeof *v));
+    for (size_t i = 0; i < p->len; i++) {
+        if (!sql_value_of(r, p->items[i], &v[i])) return false;
+        v[i].name = p->type == JSON_OBJECT ? p->keys[i] : NULL;
+    }
+    *out = v;
+    *n = p->len;
+    return true;
+}
+
+/* Column `i` of the cursor's current row as the cases expect it (blobs as {"blob": "<hex>"}). */
+static jv *sql_cell(resonance_rows *rows, size_t i) {
+    size_t len = 0;
+    switch (resonance_rows_column_type(rows, i)) {
+        case RESONANCE_VALUE_INTEGER: return json_num((double)resonance_rows_int64(rows, i));
+        case RESONANCE_VALUE_REAL: return json_num(resonance_rows_double(rows, i));
+        case RESONANCE_VALUE_TEXT: {
+            const char *t = resonance_rows_text(rows, i, &len);
+            return json_strn(t ? t : "", len);
+        }
+        case RESONANCE_VALUE_BLOB: {
+            const uint8_t *b = resonance_rows_blob(rows, i, &len);
+            char *hex = malloc(2 * len + 1);
+            for (size_t k = 0; k < len; k++) sprintf(hex + 2 * k, "%02x", b[k]);
+            hex[2 * len] = 0;
+            jv *o = json_obj();
+            json_push(o, "blob", json_strn(hex, 2 * len));
+            free(hex);
+            return o;
+        }
+        default: return json_null();
+    }
+}
+
+static jv *sql_columns(resonance_rows *rows) {
+    jv *c = json_arr();
+    for (size_t i = 0; i < resonance_rows_column_count(rows); i++)
+        json_push(c, NULL, json_str(resonance_rows_column_name(rows, i)));
+    return c;
+}
+
+static jv *sql_row(resonance_rows *rows) {
+    jv *v = json_arr();
+    for (size_t i = 0; i < resonance_rows_column_count(rows); i++) json_push(v, NULL, sql_cell(rows, i));
+    return v;
+}
+
+static int write_text_file(const char *path, const char *text) {
+    FILE *f = fopen(path, "w");
+    if (!f) return -1;
+    int ok = fputs(text, f) >= 0;
+    return fclose(f) == 0 && ok ? 0 : -1;
+}
+
+/* The `steps` argument of migrate_app / app_migration_status as a directory, because the C ABI takes
+ * application migrations from a directory only (resonance_migrate_app): each step becomes
+ * NNNN_name.sql in a fresh folder of the case's directory, holding a `-- resonance:destructive` line
+ * when it is destructive, then its `up` SQL and a newline (always, so a step's checksum does not
+ * depend on whether it has a down section), then, when it has one, a `-- down` line and its `down`
+ * SQL. The core reads that back (app_migrate::load_dir) as the same version, name, down and
+ * destructive flag; the `up` text gains the newline, the same one every time. NULL with *why set for
+ * steps the runner cannot write. */
+static const char *steps_dir(runner *r, const jv *a, char **why) {
+    static unsigned counter = 0;
+    const jv *steps = arg(a, "steps");
+    if (!steps || steps->type != JSON_ARRAY) {
+        *why = strdup("runner: migrate_app without a steps list");
+        return NULL;
+    }
+    char rel[64];
+    snprintf(rel, sizeof rel, "app_steps_%u", ++counter);
+    char *dir = join(r, rel);
+    if (mkdir(dir, 0700) != 0) {
+        *why = strdup("runner: cannot create the steps folder");
+        return NULL;
+    }
+    for (size_t i = 0; i < steps->len; i++) {
+        const jv *st = steps->items[i];
+        const jv *ver = json_get(st, "version");
+        const char *name = astr(st, "name");
+        const char *up = astr(st, "up");
+        const char *down = astr(st, "down");
+        if (!ver || ver->type != JSON_NUMBER || !ver->is_int || ver->integer < 0 || !up ||
+            (name && strchr(name, '/'))) {
+            *why = strdup("runner: a step the C runner cannot write as a file (version, name or up)");
+            return NULL;
+        }
+        size_t need = strlen(dir) + (name ? strlen(name) : 0) + 48;
+        char *path = keep(r, malloc(need));
+        snprintf(path, need, "%s/%04lld_%s.sql", dir, ver->integer, name ? name : "");
+        size_t tlen = strlen(up) + (down ? strlen(down) : 0) + 64;
+        char *text = keep(r, malloc(tlen));
+        snprintf(text, tlen, "%s%s\n%s%s", abool(st, "destructive", false) ? "-- resonance:destructive\n" : "", up,
+                 down ? "-- down\n" : "", down ? down : "");
+        if (write_text_file(path, text) != 0) {
+            *why = strdup("runner: cannot write a step file");
+            return NULL;
+        }
+    }
+    return dir;
+}
+
 /* Runs `op`. Returns the status; on success *out is the value (JSON null when the op returns none);
  * on failure *err is a malloc'd message. The runner's own failures use RESONANCE_INTERNAL with a
  * message starting "runner:". */
@@ -285,6 +442,8 @@ static resonance_status run_op(runner *r, const char *op, const jv *a, jv **out,
         o.allow_destructive = abool(a, "allow_destructive", false);
         o.no_backup = !abool(a, "backup", true);
         o.busy_timeout_ms = (uint32_t)anum(a, "busy_timeout_ms", 0);
+        o.size = sizeof o; /* the second version of the struct: allow_engine_writes is read */
+        o.allow_engine_writes = abool(a, "allow_engine_writes", false);
         CALL(resonance_db_open(join(r, rel ? rel : "db.sqlite"), &o, &r->db, &e));
     } else if (!strcmp(op, "close")) {
         CALL(resonance_db_close(db, &e));
@@ -592,6 +751,76 @@ static resonance_status run_op(runner *r, const char *op, const jv *a, jv **out,
         json_push(*out, "edges", json_num((double)g.edges));
         json_push(*out, "density", json_num(g.density));
         json_push(*out, "skipped_edges", json_num((double)g.skipped_edges));
+    } else if (!strcmp(op, "execute") || !strcmp(op, "query") || !strcmp(op, "query_row")) {
+        resonance_value *params;
+        size_t n;
+        if (!sql_params_of(r, a, &params, &n)) {
+            *err = strdup("runner: params the suite does not define");
+            return RESONANCE_INTERNAL;
+        }
+        if (!strcmp(op, "execute")) {
+            resonance_execute_result res;
+            CALL(resonance_execute(db, astr(a, "sql"), params, n, &res, &e));
+            *out = json_obj();
+            json_push(*out, "changes", json_num((double)res.changes));
+            json_push(*out, "last_insert_rowid", json_num((double)res.last_insert_rowid));
+        } else {
+            resonance_rows *rows = NULL;
+            CALL(resonance_query(db, astr(a, "sql"), params, n, &rows, &e));
+            if (!strcmp(op, "query")) {
+                *out = json_obj();
+                json_push(*out, "columns", sql_columns(rows));
+                jv *list = json_arr();
+                while (resonance_rows_next(rows)) json_push(list, NULL, sql_row(rows));
+                json_push(*out, "rows", list);
+            } else if (resonance_rows_next(rows)) {
+                *out = json_obj();
+                json_push(*out, "columns", sql_columns(rows));
+                json_push(*out, "values", sql_row(rows));
+            }
+            resonance_rows_free(rows);
+        }
+    } else if (!strcmp(op, "execute_batch")) {
+        CALL(resonance_execute_batch(db, astr(a, "sql"), &e));
+    } else if (!strcmp(op, "migrate_app")) {
+        const char *dir = steps_dir(r, a, err);
+        if (!dir) return RESONANCE_INTERNAL;
+        resonance_app_migrate_options o = resonance_app_migrate_options_default();
+        const jv *to = arg(a, "to");
+        if (to && to->type == JSON_NUMBER) {
+            o.has_to = true;
+            o.to = to->is_int ? to->integer : (int64_t)to->number;
+        }
+        o.dry_run = abool(a, "dry_run", o.dry_run);
+        o.allow_destructive = abool(a, "allow_destructive", o.allow_destructive);
+        o.no_backup = abool(a, "no_backup", o.no_backup);
+        o.accept_changed = abool(a, "accept_changed", o.accept_changed);
+        resonance_app_migration_report *rep = NULL;
+        CALL(resonance_migrate_app(db, astr(a, "namespace"), dir, &o, &rep, &e));
+        *out = json_obj();
+        jv *list = json_arr();
+        for (size_t i = 0; i < rep->steps_len; i++) {
+            jv *st = json_obj();
+            json_push(st, "version", json_num((double)rep->steps[i].version));
+            json_push(st, "direction",
+                      json_str(rep->steps[i].direction == RESONANCE_APP_DIRECTION_DOWN ? "down" : "up"));
+            json_push(list, NULL, st);
+        }
+        json_push(*out, "steps", list);
+        resonance_app_migration_report_free(rep);
+    } else if (!strcmp(op, "app_migration_status")) {
+        const char *dir = steps_dir(r, a, err);
+        if (!dir) return RESONANCE_INTERNAL;
+        resonance_app_migration_status_report *st = NULL;
+        CALL(resonance_app_migration_status(db, astr(a, "namespace"), dir, &st, &e));
+        *out = json_obj();
+        jv *applied = json_arr();
+        for (size_t i = 0; i < st->applied_len; i++) json_push(applied, NULL, json_num((double)st->applied[i].version));
+        jv *pending = json_arr();
+        for (size_t i = 0; i < st->pending_len; i++) json_push(pending, NULL, json_num((double)st->pending[i].version));
+        json_push(*out, "applied", applied);
+        json_push(*out, "pending", pending);
+        resonance_app_migration_status_free(st);
     } else {
         char msg[256];
         snprintf(msg, sizeof msg, "runner: unknown op %s", op);

@@ -13,6 +13,7 @@
 #ifndef RESONANCE_TEST_JSON_H
 #define RESONANCE_TEST_JSON_H
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,8 @@ typedef struct jv {
     json_type type;
     int boolean;
     double number;
+    int is_int;       /* JSON_NUMBER written without fraction or exponent, within int64 */
+    long long integer; /* its exact value when is_int */
     char *str;        /* JSON_STRING */
     size_t len;       /* string length in bytes, or number of items */
     struct jv **items; /* JSON_ARRAY and JSON_OBJECT values */
@@ -224,8 +227,21 @@ static jv *json_value(json_parser *ps, int depth) {
         char *endp;
         double d = strtod(ps->p, &endp);
         if (endp == ps->p) { ps->err = "bad number"; return NULL; }
+        int integral = 1;
+        for (const char *q = ps->p; q < endp; q++)
+            if (*q == '.' || *q == 'e' || *q == 'E') integral = 0;
+        jv *v = json_num(d);
+        if (integral) {
+            char *iend;
+            errno = 0;
+            long long i = strtoll(ps->p, &iend, 10);
+            if (errno == 0 && iend == endp) {
+                v->is_int = 1;
+                v->integer = i;
+            }
+        }
         ps->p = endp;
-        return json_num(d);
+        return v;
     }
     ps->err = "unexpected character";
     return NULL;

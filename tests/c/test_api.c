@@ -10,6 +10,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <time.h>
 
 static resonance_db *open_db(const char *name) {
@@ -1007,6 +1008,141 @@ TEST(application_sql_interrupt) {
     resonance_db_free(sql_db);
 }
 
+/* Writes `text` to `name` inside the directory `dir` (a path from tpath). */
+static void write_step(const char *dir, const char *name, const char *text) {
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    if (!f) return;
+    fputs(text, f);
+    fclose(f);
+}
+
+static int64_t count_of(resonance_db *db, const char *sql) {
+    resonance_rows *rows = NULL;
+    int64_t n = -1;
+    OK(resonance_query(db, sql, NULL, 0, &rows, &t_err));
+    if (resonance_rows_next(rows)) n = resonance_rows_int64(rows, 0);
+    resonance_rows_free(rows);
+    return n;
+}
+
+/* Application migrations from a directory: the options' defaults, a dry run, the report (steps,
+ * directions, SQL, destructive flags, backup), the status, the destructive gate (a declared step and
+ * a down step), drift (schema_too_new) and accepting it, and an unreadable directory. */
+TEST(application_migrations) {
+    resonance_app_migrate_options d = resonance_app_migrate_options_default();
+    CHECK(d.size == sizeof d && !d.has_to && !d.dry_run && !d.allow_destructive && !d.no_backup &&
+          !d.accept_changed);
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", tpath("app_migrations"));
+    CHECK(mkdir(dir, 0700) == 0);
+    write_step(dir, "0001_notes.sql", "CREATE TABLE notes(id INTEGER PRIMARY KEY, body TEXT);\n-- down\nDROP TABLE notes;\n");
+    write_step(dir, "0002_tags.sql", "CREATE TABLE tags(note INTEGER, tag TEXT);\n-- down\nDROP TABLE tags;\n");
+    write_step(dir, "notes.txt", "not a step");
+    resonance_db *db = open_db("app.db");
+
+    resonance_app_migration_status_report *st = NULL;
+    OK(resonance_app_migration_status(db, "app", dir, &st, &t_err));
+    CHECK(st && streq(st->namespace_name, "app") && st->applied_len == 0 && st->applied == NULL);
+    CHECK(st && st->pending_len == 2 && st->pending[0].version == 1 && streq(st->pending[0].name, "notes"));
+    CHECK(st && st->pending_len == 2 && st->pending[1].version == 2 && streq(st->pending[1].name, "tags"));
+    resonance_app_migration_status_free(st);
+
+    /* a dry run changes nothing */
+    resonance_app_migrate_options o = resonance_app_migrate_options_default();
+    o.dry_run = true;
+    resonance_app_migration_report *rep = NULL;
+    OK(resonance_migrate_app(db, "app", dir, &o, &rep, &t_err));
+    CHECK(rep && rep->dry_run && rep->steps_len == 2 && rep->backup == NULL && streq(rep->namespace_name, "app"));
+    CHECK(rep && rep->steps_len == 2 && rep->steps[0].direction == RESONANCE_APP_DIRECTION_UP &&
+          strstr(rep->steps[0].sql, "CREATE TABLE notes") != NULL && !rep->steps[0].destructive);
+    resonance_app_migration_report_free(rep);
+    CHECK(count_of(db, "SELECT count(*) FROM sqlite_master WHERE name IN ('notes', 'tags')") == 0);
+
+    /* applied, with a backup by default (NULL options: the defaults) */
+    rep = NULL;
+    OK(resonance_migrate_app(db, "app", dir, NULL, &rep, &t_err));
+    CHECK(rep && !rep->dry_run && rep->steps_len == 2 && rep->steps[1].version == 2 && streq(rep->steps[1].name, "tags"));
+    CHECK(rep && rep->backup != NULL && access(rep->backup, F_OK) == 0);
+    CHECK(rep && rep->accepted_changes_len == 0 && rep->accepted_changes == NULL);
+    resonance_app_migration_report_free(rep);
+    resonance_app_migration_report_free(NULL); /* NULL is a no-op */
+    CHECK(count_of(db, "SELECT count(*) FROM sqlite_master WHERE name IN ('notes', 'tags')") == 2);
+    st = NULL;
+    OK(resonance_app_migration_status(db, "app", dir, &st, &t_err));
+    CHECK(st && st->applied_len == 2 && st->pending_len == 0 && st->pending == NULL);
+    CHECK(st && st->applied_len == 2 && strlen(st->applied[0].checksum) == 64 && st->applied[0].applied_at &&
+          streq(st->applied[1].name, "tags"));
+    resonance_app_migration_status_free(st);
+    resonance_app_migration_status_free(NULL);
+
+    /* nothing left: an empty report; report_out may be NULL */
+    OK(resonance_migrate_app(db, "app", dir, NULL, NULL, &t_err));
+
+    /* down to version 1: a down step is destructive */
+    o = resonance_app_migrate_options_default();
+    o.has_to = true;
+    o.to = 1;
+    o.no_backup = true;
+    rep = NULL;
+    EXPECT_STATUS(resonance_migrate_app(db, "app", dir, &o, &rep, &t_err), RESONANCE_DESTRUCTIVE_REFUSED);
+    CHECK(rep == NULL);
+    o.allow_destructive = true;
+    OK(resonance_migrate_app(db, "app", dir, &o, &rep, &t_err));
+    CHECK(rep && rep->steps_len == 1 && rep->steps[0].version == 2 &&
+          rep->steps[0].direction == RESONANCE_APP_DIRECTION_DOWN && rep->steps[0].destructive && rep->backup == NULL);
+    CHECK(rep && rep->steps_len == 1 && streq(rep->steps[0].sql, "DROP TABLE tags;\n"));
+    resonance_app_migration_report_free(rep);
+    CHECK(count_of(db, "SELECT count(*) FROM sqlite_master WHERE name = 'tags'") == 0);
+
+    /* a declared destructive step is refused unless allowed */
+    write_step(dir, "0003_drop_notes.sql", "-- resonance:destructive\nDROP TABLE notes;\n");
+    o = resonance_app_migrate_options_default();
+    o.no_backup = true;
+    EXPECT_STATUS(resonance_migrate_app(db, "app", dir, &o, NULL, &t_err), RESONANCE_DESTRUCTIVE_REFUSED);
+    CHECK(count_of(db, "SELECT count(*) FROM sqlite_master WHERE name IN ('notes', 'tags')") == 1);
+    o.allow_destructive = true;
+    rep = NULL;
+    OK(resonance_migrate_app(db, "app", dir, &o, &rep, &t_err));
+    CHECK(rep && rep->steps_len == 2 && rep->steps[1].version == 3 && rep->steps[1].destructive);
+    resonance_app_migration_report_free(rep);
+
+    /* drift: a changed applied step is schema_too_new until accepted */
+    write_step(dir, "0001_notes.sql", "CREATE TABLE notes(id INTEGER PRIMARY KEY, body TEXT, more TEXT);\n");
+    o = resonance_app_migrate_options_default();
+    o.no_backup = true;
+    EXPECT_STATUS(resonance_migrate_app(db, "app", dir, &o, NULL, &t_err), RESONANCE_SCHEMA_TOO_NEW);
+    o.accept_changed = true;
+    rep = NULL;
+    OK(resonance_migrate_app(db, "app", dir, &o, &rep, &t_err));
+    CHECK(rep && rep->steps_len == 0 && rep->accepted_changes_len == 1 && rep->accepted_changes[0] == 1);
+    resonance_app_migration_report_free(rep);
+
+    /* the engine's tables stay out of reach: the step fails and nothing of it is kept */
+    char evil[PATH_MAX];
+    snprintf(evil, sizeof evil, "%s", tpath("app_evil"));
+    CHECK(mkdir(evil, 0700) == 0);
+    write_step(evil, "0001_evil.sql", "CREATE TABLE ok(x); DROP TABLE nodes;\n");
+    EXPECT_STATUS(resonance_migrate_app(db, "evil", evil, &o, NULL, &t_err), RESONANCE_MIGRATION_FAILED);
+    CHECK(count_of(db, "SELECT count(*) FROM sqlite_master WHERE name = 'ok'") == 0);
+
+    /* a directory that cannot be read; an options struct too small */
+    EXPECT_STATUS(resonance_migrate_app(db, "app", tpath("no_such_dir"), NULL, NULL, &t_err), RESONANCE_IO);
+    st = (resonance_app_migration_status_report *)0x1;
+    EXPECT_STATUS(resonance_app_migration_status(db, "app", tpath("no_such_dir"), &st, &t_err), RESONANCE_IO);
+    CHECK(st == NULL);
+    o.size = 4;
+    EXPECT_STATUS(resonance_migrate_app(db, "app", dir, &o, NULL, &t_err), RESONANCE_INVALID_ARGUMENT);
+    /* not inside an explicit transaction */
+    OK(resonance_tx_begin(db, &t_err));
+    EXPECT_STATUS(resonance_migrate_app(db, "app", dir, NULL, NULL, &t_err), RESONANCE_INVALID_ARGUMENT);
+    OK(resonance_tx_rollback(db, &t_err));
+    OK(resonance_db_close(db, &t_err));
+    resonance_db_free(db);
+}
+
 int main(void) {
     t_setup();
     RUN(version_and_status_names);
@@ -1029,5 +1165,6 @@ int main(void) {
     RUN(interrupt_from_another_thread);
     RUN(application_sql);
     RUN(application_sql_interrupt);
+    RUN(application_migrations);
     DONE();
 }

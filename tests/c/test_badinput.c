@@ -444,6 +444,36 @@ static resonance_status c_execute_batch(char **err) {
     return resonance_execute_batch(H(), S(1, "SELECT 1; SELECT count(*) FROM nodes"), err);
 }
 
+/* -- application migrations: an empty directory (nothing to apply, so nothing changes) */
+static const char *app_dir(void) {
+    static char dir[PATH_MAX];
+    if (!dir[0]) {
+        snprintf(dir, sizeof dir, "%s", tpath("app_migrations_empty"));
+        mkdir(dir, 0700);
+    }
+    return dir;
+}
+static resonance_status c_migrate_app(char **err) {
+    resonance_app_migrate_options o = resonance_app_migrate_options_default();
+    o.no_backup = true;
+    resonance_app_migration_report *rep = (resonance_app_migration_report *)0x1;
+    resonance_status st = resonance_migrate_app(H(), S(1, "app"), S(2, app_dir()), P(3, &o), P(4, &rep), err);
+    if (!subst(4)) {
+        if (st == ST_OK) EXPECT(rep && rep->steps_len == 0 && !rep->dry_run && streq(rep->namespace_name, "app"));
+        else EXPECT(rep == NULL);
+        if (st == ST_OK) resonance_app_migration_report_free(rep);
+    }
+    return st;
+}
+static resonance_status c_app_migration_status(char **err) {
+    resonance_app_migration_status_report *rep = NULL;
+    resonance_status st = resonance_app_migration_status(H(), S(1, "app"), S(2, app_dir()), P(3, &rep), err);
+    if (st == ST_OK) EXPECT(rep && rep->applied_len == 0 && rep->pending_len == 0);
+    else EXPECT(rep == NULL);
+    resonance_app_migration_status_free(rep);
+    return st;
+}
+
 /* -- graph */
 static resonance_status c_graph_neighbors(char **err) {
     resonance_strings *s = NULL;
@@ -789,6 +819,10 @@ static const fn_t FUNCS[] = {
      {HANDLE, [1] = {"sql", 's'}, [2] = {"params[0].text", 's'}, [3] = {"params[0].name", 'o'},
       [4] = {"params", 'p'}, [5] = {"rows_out", 'p'}}},
     {"resonance_execute_batch", c_execute_batch, 0, {HANDLE, [1] = {"script", 's'}}},
+    {"resonance_migrate_app", c_migrate_app, F_MUT | F_NOTX,
+     {HANDLE, [1] = {"namespace_name", 's'}, [2] = {"dir", 's'}, [3] = {"options", 'q'}, [4] = {"report_out", 'q'}}},
+    {"resonance_app_migration_status", c_app_migration_status, 0,
+     {HANDLE, [1] = {"namespace_name", 's'}, [2] = {"dir", 's'}, [3] = {"status_out", 'p'}}},
     {"resonance_graph_neighbors", c_graph_neighbors, 0, {HANDLE, [1] = {"id", 's'}, [2] = {"ids_out", 'p'}}},
     {"resonance_graph_successors", c_graph_successors, 0, {HANDLE, [1] = {"id", 's'}, [2] = {"ids_out", 'p'}}},
     {"resonance_graph_predecessors", c_graph_predecessors, 0, {HANDLE, [1] = {"id", 's'}, [2] = {"ids_out", 'p'}}},

@@ -78,6 +78,36 @@ def search_kwargs(a: Dict[str, Any]) -> Dict[str, Any]:
     return {k: a[k] for k in ("k", "min_score", "domain", "type") if k in a}
 
 
+def sql_value(v: Any) -> Any:
+    """A case's SQL value as a Python parameter: null, int, float, str, or {"blob": hex} as bytes."""
+    if isinstance(v, dict):
+        if set(v) != {"blob"} or not isinstance(v["blob"], str):
+            raise CaseError(f"bad SQL value {v!r}")
+        return bytes.fromhex(v["blob"])
+    if isinstance(v, list):
+        raise CaseError(f"bad SQL value {v!r}")
+    return v
+
+
+def sql_value_json(v: Any) -> Any:
+    """A result value as the cases expect it (bytes as {"blob": hex})."""
+    if isinstance(v, bytes):
+        return {"blob": v.hex()}
+    return v
+
+
+def sql_params(a: Dict[str, Any]) -> Any:
+    """The `params` argument: a list (positional), an object (named) or absent (none)."""
+    p = a.get("params")
+    if p is None:
+        return None
+    if isinstance(p, list):
+        return [sql_value(v) for v in p]
+    if isinstance(p, dict):
+        return {k: sql_value(v) for k, v in p.items()}
+    raise CaseError(f"bad params {p!r}")
+
+
 class Runner:
     def __init__(self, workdir: pathlib.Path) -> None:
         self.dir = workdir
@@ -105,7 +135,8 @@ class Runner:
     def op(self, name: str, a: Dict[str, Any]) -> Any:
         if name == "open":
             self.close()
-            kwargs = {k: a[k] for k in ("read_only", "migrate", "allow_destructive", "backup", "busy_timeout_ms") if k in a}
+            keys = ("read_only", "migrate", "allow_destructive", "backup", "busy_timeout_ms", "allow_engine_writes")
+            kwargs = {k: a[k] for k in keys if k in a}
             self.db = resonance.open(self.dir / a.get("path", "db.sqlite"), **kwargs)
             return None
         if name == "generate_id":
@@ -171,10 +202,51 @@ class Runner:
             ],
             "pillars": lambda: [{"id": p.id, "pagerank": p.pagerank, "degree": p.degree} for p in db.pillars(**a)],
             "graph_stats": lambda: db.graph_stats().to_dict(),
+            "execute": lambda: self.execute(db, a),
+            "query": lambda: self.query(db, a),
+            "query_row": lambda: self.query_row(db, a),
+            "execute_batch": lambda: db.executescript(a["sql"]),
+            "migrate_app": lambda: self.migrate_app(db, a),
+            "app_migration_status": lambda: self.app_migration_status(db, a),
         }
         if name not in ops:
             raise CaseError(f"the Python runner does not know op {name!r}")
         return ops[name]()
+
+    # ---- application SQL (README, "Application SQL") ----
+
+    @staticmethod
+    def execute(db: resonance.Database, a: Dict[str, Any]) -> Dict[str, Any]:
+        r = db.execute(a["sql"], sql_params(a))
+        return {"changes": r.rowcount, "last_insert_rowid": r.lastrowid}
+
+    @staticmethod
+    def query(db: resonance.Database, a: Dict[str, Any]) -> Dict[str, Any]:
+        rows = db.query(a["sql"], sql_params(a))
+        # Python's query returns Rows, which carry the column names; an empty result has none to
+        # read them from, so its `columns` is [] (no case expects the columns of an empty result).
+        columns = rows[0].keys() if rows else []
+        return {"columns": columns, "rows": [[sql_value_json(v) for v in r] for r in rows]}
+
+    @staticmethod
+    def query_row(db: resonance.Database, a: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+        r = db.query_one(a["sql"], sql_params(a))
+        if r is None:
+            return None
+        return {"columns": r.keys(), "values": [sql_value_json(v) for v in r]}
+
+    @staticmethod
+    def migrate_app(db: resonance.Database, a: Dict[str, Any]) -> Dict[str, Any]:
+        kwargs = {k: a[k] for k in ("to", "dry_run", "allow_destructive", "accept_changed") if k in a}
+        if "no_backup" in a:
+            kwargs["backup"] = not a["no_backup"]
+        r = db.migrate_app(a["namespace"], a["steps"], **kwargs)
+        return {"steps": [{"version": s["version"], "direction": s["direction"]} for s in r.steps]}
+
+    @staticmethod
+    def app_migration_status(db: resonance.Database, a: Dict[str, Any]) -> Dict[str, Any]:
+        st = db.app_migration_status(a["namespace"], a["steps"])
+        return {"applied": [s["version"] for s in st.applied], "pending": [p["version"] for p in st.pending]}
 
     @staticmethod
     def search_batch(db: resonance.Database, a: Dict[str, Any]) -> List[List[Dict[str, Any]]]:
