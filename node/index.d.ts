@@ -192,12 +192,12 @@ export declare class Database {
    * Applies (or, with `dryRun`, plans) the application migrations of `namespace`, given as a
    * list of steps or a directory of `NNNN_name.sql` files, off the event loop (docs/sql.md).
    */
-  migrateApp(namespace: string, steps: StepsOrDir, options?: AppMigrateOptions | undefined | null): Promise<AppMigrationReport>
+  migrateApp(namespace: string, steps: string | AppMigrationInput[], options?: AppMigrateOptions | undefined | null): Promise<AppMigrationReport>
   /**
    * The applied steps of `namespace` (from the ledger) and which of `steps` (a list, or a
    * directory) are pending.
    */
-  appMigrationStatus(namespace: string, steps: StepsOrDir): AppMigrationStatus
+  appMigrationStatus(namespace: string, steps: string | AppMigrationInput[]): AppMigrationStatus
   /** The health report (docs/connections.md), off the event loop. */
   health(): Promise<HealthReport>
   /** Plans (`dryRun`) or applies migrations explicitly, off the event loop. */

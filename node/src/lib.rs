@@ -159,7 +159,7 @@ impl Database {
 
     /// The pool work of the Promise call `name`: `f` over the shared handle, counted as pending
     /// until it returns. Every Promise call of a handle is made here (the handle is reachable from
-    /// pool work only through this function). While a transaction is open on the handle the call is
+    /// pool work only through this function and `pool_task_js`, which a statement's Promise calls use). While a transaction is open on the handle the call is
     /// refused instead: its work would run on a worker thread, which the core makes wait for the
     /// transaction's end, and would then commit outside it. `sync` names the form to use inside
     /// the transaction.
@@ -915,7 +915,7 @@ impl Database {
     pub fn migrate_app(
         &self,
         namespace: String,
-        steps: sql::StepsOrDir,
+        #[napi(ts_arg_type = "string | AppMigrationInput[]")] steps: sql::StepsOrDir,
         options: Option<sql::AppMigrateOptions>,
     ) -> Result<AsyncTask<AppMigrateTask>> {
         let o = options.unwrap_or_default().to_core()?;
@@ -946,7 +946,7 @@ impl Database {
     pub fn app_migration_status(
         &self,
         namespace: String,
-        steps: sql::StepsOrDir,
+        #[napi(ts_arg_type = "string | AppMigrationInput[]")] steps: sql::StepsOrDir,
     ) -> Result<sql::AppMigrationStatus> {
         let steps = sql::steps(&steps)?;
         guard(|| self.inner.app_migration_status(&namespace, &steps)).map(Into::into)
