@@ -89,9 +89,8 @@ impl OpenOptions {
                         })
                         .collect::<Result<Vec<_>>>()?
                 }
-                _ => d.app_migrations.clone(),
+                _ => d.app_migrations,
             },
-            ..d
         })
     }
 }
