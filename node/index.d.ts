@@ -182,6 +182,22 @@ export declare class Database {
   linkCandidates(limit?: number | undefined | null, options?: CallOptions | undefined | null): Promise<Array<LinkCandidate>>
   /** The top PageRank nodes with their degree, off the event loop. */
   pillars(limit?: number | undefined | null, options?: CallOptions | undefined | null): Promise<Array<Pillar>>
+  /**
+   * Runs a script of several statements (no parameters) as one unit: in its own transaction,
+   * or, inside the handle's transaction, as a savepoint (a failing statement undoes the script).
+   * Returns the handle (the package entry returns `this`).
+   */
+  exec(script: string): this
+  /**
+   * Applies (or, with `dryRun`, plans) the application migrations of `namespace`, given as a
+   * list of steps or a directory of `NNNN_name.sql` files, off the event loop (docs/sql.md).
+   */
+  migrateApp(namespace: string, steps: string | AppMigrationInput[], options?: AppMigrateOptions | undefined | null): Promise<AppMigrationReport>
+  /**
+   * The applied steps of `namespace` (from the ledger) and which of `steps` (a list, or a
+   * directory) are pending.
+   */
+  appMigrationStatus(namespace: string, steps: string | AppMigrationInput[]): AppMigrationStatus
   /** The health report (docs/connections.md), off the event loop. */
   health(): Promise<HealthReport>
   /** Plans (`dryRun`) or applies migrations explicitly, off the event loop. */
@@ -196,6 +212,29 @@ export declare class Database {
   vacuum(): Promise<void>
 }
 
+/**
+ * The addon's half of a prepared statement (`db.prepare(sql)` returns the package entry's
+ * `Statement` over it): it holds the SQL text, compiled once by `prepare` to report errors at once
+ * (the compiled statement lives in the connection's cache), and the column names last returned.
+ * Not meant to be used directly.
+ */
+export declare class NativeStatement {
+  /** What the statement is (read once by the package entry). */
+  info(): StatementInfo
+  /** Runs the statement; what it changed. */
+  run(params: unknown[] | Record<string, unknown> | undefined, safe: boolean): RunResult
+  /** The first row's values (`null`: none), or `{ columns, values }` when the names changed. */
+  get(params: unknown[] | Record<string, unknown> | undefined, safe: boolean): unknown[] | { columns: string[], values: unknown[] } | null
+  /** Every row's values, or `{ columns, rows }` when the names changed. */
+  all(params: unknown[] | Record<string, unknown> | undefined, safe: boolean): unknown[][] | { columns: string[], rows: unknown[][] }
+  /** `run` off the event loop. */
+  runAsync(params: unknown[] | Record<string, unknown> | undefined, safe: boolean): Promise<RunResult>
+  /** `get` off the event loop. */
+  getAsync(params: unknown[] | Record<string, unknown> | undefined, safe: boolean): Promise<unknown[] | { columns: string[], values: unknown[] } | null>
+  /** `all` off the event loop. */
+  allAsync(params: unknown[] | Record<string, unknown> | undefined, safe: boolean): Promise<unknown[][] | { columns: string[], rows: unknown[][] }>
+}
+
 /** An applied Resonance migration. */
 export interface AppliedMigration {
   /** Version. */
@@ -206,6 +245,87 @@ export interface AppliedMigration {
   appliedOn: string
   /** Checksum. */
   checksum: string
+}
+
+/** An applied step, from the ledger. */
+export interface AppliedStep {
+  /** The version. */
+  version: number
+  /** The name recorded when it was applied. */
+  name: string
+  /** The checksum recorded (sha256 of its `up` SQL). */
+  checksum: string
+  /** When it was applied (UTC, ISO 8601). */
+  appliedAt: string
+}
+
+/** How `migrateApp` runs (every field optional; left out: the core's default). */
+export interface AppMigrateOptions {
+  /**
+   * The target version (left out: the newest step); below the newest applied step, the applied
+   * steps above it are undone by their `down` sections, newest first.
+   */
+  to?: number | null
+  /** Return the plan (with its SQL) and change nothing. */
+  dryRun?: boolean | null
+  /** Allow destructive steps (declared, detected, or any `down`). */
+  allowDestructive?: boolean | null
+  /** Back up a non-empty database before the first step (default true). */
+  backup?: boolean | null
+  /** Accept a changed text of an applied step and record its new checksum. */
+  acceptChanged?: boolean | null
+}
+
+/** One application migration step (`migrateApp`, `appMigrationStatus`, open's `appMigrations`). */
+export interface AppMigrationInput {
+  /** The version (steps run in version order). */
+  version: number
+  /** The name. */
+  name: string
+  /** The SQL that applies it. */
+  up: string
+  /** The SQL that undoes it (without it, the step cannot be undone). */
+  down?: string | null
+  /** Declared destructive (drops or rewrites data): refused unless allowed. */
+  destructive?: boolean | null
+}
+
+/** What `migrateApp` did (or, for a dry run, would do). */
+export interface AppMigrationReport {
+  /** The namespace. */
+  namespace: string
+  /** Whether this was a dry run. */
+  dryRun: boolean
+  /** The steps run (or planned), in order. */
+  steps: Array<AppPlannedStep>
+  /** The backup taken first, if any. */
+  backup: string | null
+  /** Applied steps whose changed text was accepted. */
+  acceptedChanges: Array<number>
+}
+
+/** Applied and pending steps of one namespace. */
+export interface AppMigrationStatus {
+  /** The namespace. */
+  namespace: string
+  /** Steps in the ledger, by version. */
+  applied: Array<AppliedStep>
+  /** Steps given and not applied yet. */
+  pending: Array<PendingStep>
+}
+
+/** One step of a migration plan. */
+export interface AppPlannedStep {
+  /** The step's version. */
+  version: number
+  /** The step's name. */
+  name: string
+  /** `"up"` or `"down"`. */
+  direction: string
+  /** The SQL that runs. */
+  sql: string
+  /** Whether it is destructive (declared, or a `down`). */
+  destructive: boolean
 }
 
 /** Results of `searchBatch`: per query, the ids and a `Float32Array` of their scores. */
@@ -245,6 +365,20 @@ export interface Checkpoint {
   log: number
   /** Frames checkpointed. */
   checkpointed: number
+}
+
+/** A result column as better-sqlite3's `columns()` describes it. */
+export interface ColumnDescription {
+  /** The column's name in the result. */
+  name: string
+  /** The table column it comes from (`null` for an expression). */
+  column: string | null
+  /** That column's table. */
+  table: string | null
+  /** That table's database (`main`, `temp`). */
+  database: string | null
+  /** That column's declared type. */
+  type: string | null
 }
 
 /** Louvain communities. */
@@ -582,6 +716,19 @@ export interface OpenOptions {
    * `interrupted` and leaves the file as it was.
    */
   openTimeoutMs?: number | null
+  /**
+   * Let application SQL write `nodes`, `edges`, `history` and `__drizzle_migrations` (a
+   * compatibility layer over raw SQL); the handle's caches are dropped after each such write.
+   */
+  allowEngineWrites?: boolean | null
+  /** How many compiled statements the connection keeps (the engine's and the application's). */
+  statementCacheSize?: number | null
+  /**
+   * Application migrations applied when a read-write handle opens: namespace → its steps (a
+   * list, or a directory of `NNNN_name.sql` files), in namespace order, with this handle's
+   * `allowDestructive` and `backup`.
+   */
+  appMigrations?: Record<string, string | AppMigrationInput[]> | null
 }
 
 /** `open`, on the calling thread (blocks while a migration runs). */
@@ -597,6 +744,14 @@ export interface PagerankOptions {
   tolerance?: number | null
   /** Iteration cap (default 100). */
   maxIterations?: number | null
+}
+
+/** A step given but not applied yet. */
+export interface PendingStep {
+  /** The version. */
+  version: number
+  /** The name. */
+  name: string
 }
 
 /** A pillar node. */
@@ -615,6 +770,17 @@ export interface PruneOptions {
   olderThanDays?: number | null
   /** Keep only the newest this many rows. */
   keepLast?: number | null
+}
+
+/** What `run` did (better-sqlite3's `RunResult`). */
+export interface RunResult {
+  /** Rows inserted, updated or deleted (0 for a statement that only reads). */
+  changes: number
+  /**
+   * The connection's last inserted rowid: a bigint in safe-integers mode, or when it is beyond
+   * ±(2^53 − 1) (the write has happened: it is reported, not refused).
+   */
+  lastInsertRowid: number | bigint
 }
 
 /** Where the schema stands. */
@@ -647,6 +813,18 @@ export interface SearchOptions {
   type?: string | null
   /** Cap the threads used (default: all cores). */
   threads?: number | null
+}
+
+/** What a statement is, found when it was prepared (compiled, not run). */
+export interface StatementInfo {
+  /** Its result columns. */
+  columns: Array<ColumnDescription>
+  /** How many parameters it takes. */
+  parameterCount: number
+  /** Whether it only reads. */
+  readonly: boolean
+  /** Whether it returns rows. */
+  reader: boolean
 }
 
 /** Counts and sizes. */

@@ -836,6 +836,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.Database = nativeBinding.Database
+module.exports.NativeStatement = nativeBinding.NativeStatement
 module.exports.errorCodes = nativeBinding.errorCodes
 module.exports.generateId = nativeBinding.generateId
 module.exports.open = nativeBinding.open

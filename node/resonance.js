@@ -296,7 +296,264 @@ Object.defineProperty(proto, 'getNodeSync', {
 });
 delete proto.getNodePackedSync;
 
+// Rule 5: application SQL (docs/sql.md) in better-sqlite3's shape. `db.prepare(sql)` compiles the
+// statement at once (errors are thrown now) and returns a `Statement` over the addon's
+// `NativeStatement`. A run crosses N-API once: the parameters go in as one array (positional) or one
+// plain object (named), and a row comes back as an array of values that is turned into an object
+// here, by the column names the statement keeps (the addon sends new names only when they change,
+// after a `SELECT *` was recompiled over an altered table). Rows are read at once: `iterate()` walks
+// an array `all()` read.
+const nativePrepare = proto._prepare;
+delete proto._prepare;
+const nativeExec = proto.exec;
+
+function argError(msg) {
+  const e = new TypeError(msg);
+  e.code = 'invalid_argument';
+  return e;
+}
+
+function isPlainObject(a) {
+  if (typeof a !== 'object' || a === null || Array.isArray(a) || ArrayBuffer.isView(a)) return false;
+  const p = Object.getPrototypeOf(a);
+  return p === Object.prototype || p === null;
+}
+
+// Throws `invalid_argument` for a string parameter holding a lone surrogate (rule 3).
+function checkParam(v, where) {
+  if (typeof v === 'string' && !wellFormed(v)) {
+    throw argError(`SQL parameter ${where} holds a lone UTF-16 surrogate, which has no UTF-8 form`);
+  }
+}
+
+// The parameters of one call as the addon takes them: one array or one plain object as the only
+// argument is the parameter list (named, for an object); otherwise the arguments are the positional
+// values.
+function collect(args) {
+  let p = args;
+  if (args.length === 1) {
+    const a = args[0];
+    if (Array.isArray(a)) p = a;
+    else if (isPlainObject(a)) {
+      for (const k in a) {
+        if (!wellFormed(k)) throw argError(`SQL parameter name ${JSON.stringify(k)} holds a lone UTF-16 surrogate`);
+        checkParam(a[k], k);
+      }
+      return a;
+    }
+  }
+  for (let i = 0; i < p.length; i++) checkParam(p[i], i + 1);
+  return p;
+}
+
+const OBJECT = 0;
+const PLUCK = 1;
+const RAW = 2;
+
+class Statement {
+  #n;
+  #db;
+  #source;
+  #info;
+  #cols;
+  #mode = OBJECT;
+  #safe = false;
+  #bound = undefined;
+
+  constructor(db, n, source) {
+    this.#db = db;
+    this.#n = n;
+    this.#source = source;
+    this.#info = n.info();
+    this.#cols = this.#info.columns.map((c) => c.name);
+  }
+
+  /** The SQL text. */
+  get source() { return this.#source; }
+  /** Whether the statement returns rows (`get`, `all`, `iterate` need it). */
+  get reader() { return this.#info.reader; }
+  /** Whether the statement only reads. */
+  get readonly() { return this.#info.readonly; }
+  /** The handle it was prepared on. */
+  get database() { return this.#db; }
+
+  #params(args) {
+    if (this.#bound !== undefined) {
+      if (args.length !== 0) throw argError('this statement has bound parameters (bind()): call it without parameters');
+      return this.#bound;
+    }
+    return collect(args);
+  }
+
+  #reading(name) {
+    if (!this.#info.reader) throw argError(`${name}() is for statements that return rows; use run() for ${JSON.stringify(this.#source)}`);
+  }
+
+  #shape(v) {
+    if (this.#mode === PLUCK) return v[0];
+    if (this.#mode === RAW) return v;
+    const cols = this.#cols;
+    const o = {};
+    for (let i = 0; i < cols.length; i++) o[cols[i]] = v[i];
+    return o;
+  }
+
+  #row(r) {
+    if (r === null) return undefined;
+    if (!Array.isArray(r)) {
+      this.#cols = r.columns;
+      r = r.values;
+    }
+    return this.#shape(r);
+  }
+
+  #rows(r) {
+    if (!Array.isArray(r)) {
+      this.#cols = r.columns;
+      r = r.rows;
+    }
+    if (this.#mode === RAW) return r;
+    for (let i = 0; i < r.length; i++) r[i] = this.#shape(r[i]);
+    return r;
+  }
+
+  /** Runs the statement: `{ changes, lastInsertRowid }`. */
+  run(...args) {
+    try {
+      return this.#n.run(this.#params(args), this.#safe);
+    } catch (e) {
+      throw recode(e);
+    }
+  }
+
+  /** The first row (an object; its first value with `pluck()`, an array with `raw()`), or undefined. */
+  get(...args) {
+    try {
+      this.#reading('get');
+      return this.#row(this.#n.get(this.#params(args), this.#safe));
+    } catch (e) {
+      throw recode(e);
+    }
+  }
+
+  /** Every row. */
+  all(...args) {
+    try {
+      this.#reading('all');
+      return this.#rows(this.#n.all(this.#params(args), this.#safe));
+    } catch (e) {
+      throw recode(e);
+    }
+  }
+
+  /** The rows, one at a time (read at once, like `all()`). */
+  iterate(...args) {
+    return this.all(...args)[Symbol.iterator]();
+  }
+
+  /** `run` on the thread pool: a Promise. */
+  runAsync(...args) {
+    try {
+      return this.#n.runAsync(this.#params(args), this.#safe);
+    } catch (e) {
+      throw recode(e);
+    }
+  }
+
+  /** `get` on the thread pool: a Promise. */
+  getAsync(...args) {
+    let p;
+    try {
+      this.#reading('getAsync');
+      p = this.#n.getAsync(this.#params(args), this.#safe);
+    } catch (e) {
+      throw recode(e);
+    }
+    return p.then((r) => this.#row(r));
+  }
+
+  /** `all` on the thread pool: a Promise. */
+  allAsync(...args) {
+    let p;
+    try {
+      this.#reading('allAsync');
+      p = this.#n.allAsync(this.#params(args), this.#safe);
+    } catch (e) {
+      throw recode(e);
+    }
+    return p.then((r) => this.#rows(r));
+  }
+
+  /** Rows as their first column's value (`pluck(false)`: back to objects). */
+  pluck(toggle = true) {
+    this.#reading('pluck');
+    if (toggle) this.#mode = PLUCK;
+    else if (this.#mode === PLUCK) this.#mode = OBJECT;
+    return this;
+  }
+
+  /** Rows as arrays of values (`raw(false)`: back to objects). */
+  raw(toggle = true) {
+    this.#reading('raw');
+    if (toggle) this.#mode = RAW;
+    else if (this.#mode === RAW) this.#mode = OBJECT;
+    return this;
+  }
+
+  /** INTEGERs as bigints (and `lastInsertRowid` too); `safeIntegers(false)`: numbers again. */
+  safeIntegers(toggle = true) {
+    this.#safe = Boolean(toggle);
+    return this;
+  }
+
+  /** Binds parameters for good: later calls take none. */
+  bind(...args) {
+    if (this.#bound !== undefined) throw argError('bind(): this statement\'s parameters are already bound');
+    const p = collect(args);
+    this.#bound = Array.isArray(p) ? Object.freeze([...p]) : Object.freeze({ ...p });
+    return this;
+  }
+
+  /** The result columns: `{ name, column, table, database, type }` (better-sqlite3's shape). */
+  columns() {
+    try {
+      this.#reading('columns');
+    } catch (e) {
+      throw recode(e);
+    }
+    return this.#info.columns.map((c) => ({ ...c }));
+  }
+}
+Object.defineProperty(Statement.prototype, Symbol.toStringTag, { value: 'Statement' });
+
+Object.defineProperty(proto, 'prepare', {
+  value: function prepare(sql) {
+    try {
+      checkStrings('prepare', 1, sql);
+      return new Statement(this, nativePrepare.call(this, sql), sql);
+    } catch (e) {
+      throw recode(e);
+    }
+  },
+  writable: true,
+  configurable: true,
+});
+Object.defineProperty(proto, 'exec', {
+  value: function exec(script) {
+    try {
+      checkStrings('exec', 1, script);
+      nativeExec.call(this, script);
+    } catch (e) {
+      throw recode(e);
+    }
+    return this;
+  },
+  writable: true,
+  configurable: true,
+});
+
 module.exports = { ...native };
 delete module.exports._cancel;
 delete module.exports._packedNodeLayout;
 for (const name of ['open', 'openSync', 'generateId']) module.exports[name] = wrap(native[name]);
+module.exports.Statement = Statement;

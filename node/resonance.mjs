@@ -12,8 +12,10 @@ export const {
   Database,
   errorCodes,
   generateId,
+  NativeStatement,
   open,
   openSync,
+  Statement,
   version,
   __napiBindingTarget,
 } = resonance;

@@ -9,14 +9,17 @@ import { resonance as cjs, packageDir } from './helpers.mjs';
 
 const esm = await import(pathToFileURL(path.join(packageDir, 'resonance.mjs')).href);
 
-// The names the typed API declares (index.d.ts: functions, classes, constants). The CommonJS object
-// also carries napi-rs' internal task classes, which are not part of the API.
+// The names the typed API declares (index.d.ts, and resonance.d.ts for what the package entry adds:
+// functions, classes, constants). The CommonJS object also carries napi-rs' internal task classes,
+// which are not part of the API.
 function declaredNames() {
-  const dts = readFileSync(path.join(packageDir, 'index.d.ts'), 'utf8');
-  return [...dts.matchAll(/^export declare (?:function|class|const) ([A-Za-z_$][\w$]*)/gm)].map((m) => m[1]);
+  return ['index.d.ts', 'resonance.d.ts'].flatMap((f) => {
+    const dts = readFileSync(path.join(packageDir, f), 'utf8');
+    return [...dts.matchAll(/^export declare (?:function|class|const) ([A-Za-z_$][\w$]*)/gm)].map((m) => m[1]);
+  });
 }
 
-test('resonance.mjs exports every function, class and constant of index.d.ts, as the CommonJS entry does', () => {
+test('resonance.mjs exports every function, class and constant of index.d.ts and resonance.d.ts, as the CommonJS entry does', () => {
   const declared = [...new Set(declaredNames())].sort();
   const named = Object.keys(esm).filter((k) => k !== 'default').sort();
   assert.ok(declared.includes('open') && declared.includes('version'));

@@ -13,6 +13,8 @@ use serde_json::Value;
 
 use crate::args::*;
 use crate::error::{to_js, Result};
+use crate::sql::StepsOrDir;
+use std::collections::HashMap;
 
 /// How to open a database (every field optional; defaults: read-write, migrating, with backups,
 /// busy timeout 5000 ms).
@@ -34,6 +36,16 @@ pub struct OpenOptions {
     /// A time limit for opening in ms (default 60000; 0: none): past it, open rejects with
     /// `interrupted` and leaves the file as it was.
     pub open_timeout_ms: Option<Either<f64, Null>>,
+    /// Let application SQL write `nodes`, `edges`, `history` and `__drizzle_migrations` (a
+    /// compatibility layer over raw SQL); the handle's caches are dropped after each such write.
+    pub allow_engine_writes: Option<Either<bool, Null>>,
+    /// How many compiled statements the connection keeps (the engine's and the application's).
+    pub statement_cache_size: Option<Either<f64, Null>>,
+    /// Application migrations applied when a read-write handle opens: namespace → its steps (a
+    /// list, or a directory of `NNNN_name.sql` files), in namespace order, with this handle's
+    /// `allowDestructive` and `backup`.
+    #[napi(ts_type = "Record<string, string | AppMigrationInput[]> | null")]
+    pub app_migrations: Option<Either<HashMap<String, StepsOrDir>, Null>>,
 }
 
 impl OpenOptions {
@@ -55,7 +67,30 @@ impl OpenOptions {
             .unwrap_or(d.backup_retention_days),
             open_timeout_ms: opt_u32(unless_nullish(&self.open_timeout_ms), "openTimeoutMs")?
                 .unwrap_or(d.open_timeout_ms),
-            ..d
+            allow_engine_writes: unless_nullish(&self.allow_engine_writes)
+                .unwrap_or(d.allow_engine_writes),
+            statement_cache_size: opt_whole_number(
+                unless_nullish(&self.statement_cache_size),
+                "statementCacheSize",
+                MAX_SAFE,
+            )?
+            .map_or(d.statement_cache_size, |n| n as usize),
+            app_migrations: match &self.app_migrations {
+                Some(Either::A(sets)) => {
+                    let mut names: Vec<&String> = sets.keys().collect();
+                    names.sort();
+                    names
+                        .into_iter()
+                        .map(|ns| {
+                            Ok(resonance::AppMigrationSet {
+                                namespace: ns.clone(),
+                                steps: crate::sql::steps(&sets[ns])?,
+                            })
+                        })
+                        .collect::<Result<Vec<_>>>()?
+                }
+                _ => d.app_migrations,
+            },
         })
     }
 }

@@ -22,6 +22,7 @@ mod args;
 mod error;
 mod inputs;
 mod outputs;
+mod sql;
 mod tasks;
 
 use args::*;
@@ -118,7 +119,7 @@ pub struct Database {
     /// Whether an explicit transaction is open, kept by `begin_tx` / `end_tx` (the only way this
     /// binding opens or ends one). Read without the core's lock, which a running Promise call holds:
     /// starting a Promise call must not wait for another one to finish.
-    tx_open: AtomicBool,
+    tx_open: Arc<AtomicBool>,
     /// The cancel token the package entry armed for the next Promise call (its `signal` option);
     /// taken by `task`.
     armed: std::sync::Mutex<Option<resonance::CancelToken>>,
@@ -129,7 +130,7 @@ impl Database {
         Database {
             inner,
             pending: Arc::default(),
-            tx_open: AtomicBool::new(false),
+            tx_open: Arc::default(),
             armed: std::sync::Mutex::new(None),
         }
     }
@@ -158,7 +159,7 @@ impl Database {
 
     /// The pool work of the Promise call `name`: `f` over the shared handle, counted as pending
     /// until it returns. Every Promise call of a handle is made here (the handle is reachable from
-    /// pool work only through this function). While a transaction is open on the handle the call is
+    /// pool work only through this function and `pool_task_js`, which a statement's Promise calls use). While a transaction is open on the handle the call is
     /// refused instead: its work would run on a worker thread, which the core makes wait for the
     /// transaction's end, and would then commit outside it. `sync` names the form to use inside
     /// the transaction.
@@ -168,27 +169,15 @@ impl Database {
         sync: Option<&'static str>,
         f: impl FnOnce(&Core) -> resonance::Result<O> + Send + 'static,
     ) -> Work<O> {
-        let token = self.disarm();
-        if self.tx_open() {
-            let instead = match sync {
-                Some(s) => format!("use {s}() inside the transaction"),
-                None => "it has no synchronous form: call it before begin() or after commit() / rollback()".to_string(),
-            };
-            return Work::failed(invalid(format!(
-                "{name}() was called while a transaction is open on this handle ({}): a Promise call \
-                 runs on a worker thread and cannot join the transaction; {instead}",
-                self.inner.path().display()
-            )));
-        }
-        let ticket = self.pending.enter();
-        let db = self.inner.clone();
-        Work::mapping_core_errors(move || {
-            let _ticket = ticket;
-            match token {
-                Some(t) => t.scope(|| f(&db)),
-                None => f(&db),
-            }
-        })
+        pool_task(
+            &self.inner,
+            &self.pending,
+            &self.tx_open,
+            self.disarm(),
+            name,
+            sync,
+            f,
+        )
     }
 
     /// Takes the armed cancel token, if any.
@@ -210,7 +199,7 @@ impl Database {
 
 /// A count of pending pool work with a condition variable signalled when it drops to zero.
 #[derive(Default)]
-struct InFlight {
+pub(crate) struct InFlight {
     count: std::sync::Mutex<usize>,
     idle: std::sync::Condvar,
 }
@@ -241,6 +230,59 @@ impl Drop for Ticket {
             self.0.idle.notify_all();
         }
     }
+}
+
+/// The pool work of the Promise call `name` over `db` (see `Database::task`, and `sql::Statement`'s
+/// Promise calls, which share their handle's pending count and transaction flag): refused while a
+/// transaction is open on the handle, else counted as pending until it returns, under `token` if
+/// one was armed.
+pub(crate) fn pool_task<O>(
+    db: &Arc<Core>,
+    pending: &Arc<InFlight>,
+    tx_open: &AtomicBool,
+    token: Option<resonance::CancelToken>,
+    name: &'static str,
+    sync: Option<&'static str>,
+    f: impl FnOnce(&Core) -> resonance::Result<O> + Send + 'static,
+) -> Work<O> {
+    pool_task_js(db, pending, tx_open, token, name, sync, move |db| {
+        guard(|| f(db))
+    })
+}
+
+/// [`pool_task`] for work that produces the binding's coded errors itself.
+pub(crate) fn pool_task_js<O>(
+    db: &Arc<Core>,
+    pending: &Arc<InFlight>,
+    tx_open: &AtomicBool,
+    token: Option<resonance::CancelToken>,
+    name: &'static str,
+    sync: Option<&'static str>,
+    f: impl FnOnce(&Core) -> Result<O> + Send + 'static,
+) -> Work<O> {
+    if tx_open.load(Ordering::SeqCst) {
+        let instead = match sync {
+            Some(s) => format!("use {s}() inside the transaction"),
+            None => {
+                "it has no synchronous form: call it before begin() or after commit() / rollback()"
+                    .to_string()
+            }
+        };
+        return Work::failed(invalid(format!(
+            "{name}() was called while a transaction is open on this handle ({}): a Promise call \
+             runs on a worker thread and cannot join the transaction; {instead}",
+            db.path().display()
+        )));
+    }
+    let ticket = pending.enter();
+    let db = db.clone();
+    Work::keeping_coded_errors(move || {
+        let _ticket = ticket;
+        match token {
+            Some(t) => t.scope(|| f(&db)),
+            None => f(&db),
+        }
+    })
 }
 
 /// Cancels a token made by `Database._arm` (the package entry calls it from the `abort` event of
@@ -840,6 +882,74 @@ impl Database {
             None,
             move |db| db.pillars(&o),
         ))))
+    }
+
+    // ---- application SQL (docs/sql.md) ------------------------------------------------------
+
+    /// Compiles `sql` (one statement) under the authorizer, so an error is thrown now, and returns
+    /// the addon's half of a statement; the package entry's `prepare` wraps it as a `Statement`.
+    /// Internal.
+    #[napi(catch_unwind, js_name = "_prepare", skip_typescript)]
+    pub fn prepare(&self, sql: String) -> Result<sql::NativeStatement> {
+        sql::NativeStatement::prepare(
+            sql::Handle {
+                inner: self.inner.clone(),
+                pending: self.pending.clone(),
+                tx_open: self.tx_open.clone(),
+            },
+            sql,
+        )
+    }
+
+    /// Runs a script of several statements (no parameters) as one unit: in its own transaction,
+    /// or, inside the handle's transaction, as a savepoint (a failing statement undoes the script).
+    /// Returns the handle (the package entry returns `this`).
+    #[napi(catch_unwind, ts_return_type = "this")]
+    pub fn exec(&self, script: String) -> Result<()> {
+        guard(|| self.inner.execute_batch(&script))
+    }
+
+    /// Applies (or, with `dryRun`, plans) the application migrations of `namespace`, given as a
+    /// list of steps or a directory of `NNNN_name.sql` files, off the event loop (docs/sql.md).
+    #[napi(catch_unwind, strict)]
+    pub fn migrate_app(
+        &self,
+        namespace: String,
+        #[napi(ts_arg_type = "string | AppMigrationInput[]")] steps: sql::StepsOrDir,
+        options: Option<sql::AppMigrateOptions>,
+    ) -> Result<AsyncTask<AppMigrateTask>> {
+        let o = options.unwrap_or_default().to_core()?;
+        let dir = match &steps {
+            Either::A(dir) => Some(dir.clone()),
+            Either::B(_) => None,
+        };
+        let list = match dir {
+            Some(_) => Vec::new(),
+            None => sql::steps(&steps)?,
+        };
+        Ok(AsyncTask::new(AppMigrateTask(self.task(
+            "migrateApp",
+            None,
+            move |db| {
+                let steps = match dir {
+                    Some(d) => resonance::app_migrate::load_dir(std::path::Path::new(&d))?,
+                    None => list,
+                };
+                db.migrate_app(&namespace, &steps, &o)
+            },
+        ))))
+    }
+
+    /// The applied steps of `namespace` (from the ledger) and which of `steps` (a list, or a
+    /// directory) are pending.
+    #[napi(catch_unwind, strict)]
+    pub fn app_migration_status(
+        &self,
+        namespace: String,
+        #[napi(ts_arg_type = "string | AppMigrationInput[]")] steps: sql::StepsOrDir,
+    ) -> Result<sql::AppMigrationStatus> {
+        let steps = sql::steps(&steps)?;
+        guard(|| self.inner.app_migration_status(&namespace, &steps)).map(Into::into)
     }
 
     // ---- maintenance ------------------------------------------------------------------------

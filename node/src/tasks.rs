@@ -171,3 +171,20 @@ task!(
         .map(|p| outputs::Pillar { id: p.id, pagerank: p.pagerank, degree: p.degree as u32 })
         .collect()
 );
+task!(
+    /// A statement's `runAsync`.
+    SqlRunTask, crate::sql::RunResult, crate::sql::RunResult, |o| o
+);
+task!(
+    /// A statement's `getAsync`.
+    SqlGetTask, Option<crate::sql::RowOut>, Option<crate::sql::RowOut>, |o| o
+);
+task!(
+    /// A statement's `allAsync`.
+    SqlAllTask, crate::sql::RowsOut, crate::sql::RowsOut, |o| o
+);
+task!(
+    /// An application migration report.
+    AppMigrateTask, resonance::AppMigrationReport, crate::sql::AppMigrationReport,
+    |o| crate::sql::AppMigrationReport::from(o)
+);

@@ -1,0 +1,253 @@
+// Application SQL through the package (docs/sql.md, node/README.md "Application SQL"): better-sqlite3's
+// Statement API over the engine's connection. The same file runs under node --test and bun test.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { resonance, tempDir, expectCode } from './helpers.mjs';
+
+function fresh(options) {
+  const file = path.join(tempDir('resonance-sql-'), 'db.sqlite');
+  return { file, db: resonance.openSync(file, options) };
+}
+
+/** sha256 of the database file and its WAL, byte for byte. */
+function fileHash(file) {
+  const h = createHash('sha256');
+  for (const f of [file, `${file}-wal`]) if (existsSync(f)) h.update(readFileSync(f));
+  return h.digest('hex');
+}
+
+test('every value type round-trips; integers beyond 2^53 need safeIntegers()', () => {
+  const { db } = fresh();
+  db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, v)');
+  const ins = db.prepare('INSERT INTO t (v) VALUES (?)');
+  const big = 2n ** 53n + 1n;
+  const values = [null, 0, 1, -1, 2 ** 53 - 1, -(2 ** 53 - 1), 2.5, -0, 1e300, '', 'héllo 😀 \u0000 x', Buffer.alloc(0), Buffer.from([0, 255, 16]), new Uint8Array([7, 8])];
+  for (const v of values) ins.run(v);
+  ins.run(big);
+  ins.run(-(2n ** 63n));
+  ins.run(true);
+  ins.run(false);
+  ins.run(undefined);
+  const read = db.prepare('SELECT v FROM t WHERE id = ?').pluck();
+  values.forEach((v, i) => {
+    const got = read.get(i + 1);
+    if (v instanceof Uint8Array) {
+      assert.ok(Buffer.isBuffer(got), `row ${i + 1} is a Buffer`);
+      assert.deepEqual([...got], [...v]);
+    } else {
+      assert.ok(Object.is(got, v), `row ${i + 1}: ${String(got)} is ${String(v)}`);
+    }
+  });
+  const types = db.prepare('SELECT typeof(v) FROM t ORDER BY id').pluck().all();
+  assert.deepEqual(types, ['null', 'integer', 'integer', 'integer', 'integer', 'integer', 'real', 'real', 'real', 'text', 'text', 'blob', 'blob', 'blob', 'integer', 'integer', 'integer', 'integer', 'null']);
+  const bigId = values.length + 1;
+  // Without safeIntegers a too-large integer is refused, never rounded (better-sqlite3's RangeError).
+  const e = assert.throws(() => read.get(bigId), (err) => err.code === 'invalid_argument' && /safeIntegers/.test(err.message));
+  void e;
+  assert.equal(read.safeIntegers().get(bigId), big);
+  assert.equal(read.get(bigId + 1), -(2n ** 63n));
+  assert.equal(read.get(bigId + 2), 1n);
+  assert.equal(read.get(7), 2.5, 'reals stay numbers in safe mode');
+  assert.equal(read.safeIntegers(false).get(bigId + 2), 1);
+  // bigint in, compared exactly
+  assert.equal(db.prepare('SELECT v = ? FROM t WHERE id = ?').pluck().get(big, bigId), 1);
+  const r = ins.safeIntegers().run(3);
+  assert.equal(typeof r.lastInsertRowid, 'bigint');
+  assert.equal(typeof ins.safeIntegers(false).run(4).lastInsertRowid, 'number');
+  db.close();
+});
+
+test('values that are not SQL values are invalid_argument', () => {
+  const { db } = fresh();
+  const st = db.prepare('SELECT ?');
+  for (const bad of [Symbol('x'), () => 1, new Date(), new Map(), 2n ** 64n, new Float32Array(2), [1, 2]]) {
+    assert.throws(() => st.get([bad]), (e) => e.code === 'invalid_argument', String(typeof bad));
+  }
+  assert.throws(() => st.get('\ud800'), (e) => e.code === 'invalid_argument');
+  db.close();
+});
+
+test('parameters: positional as arguments or one array, named from one object (with or without prefix)', () => {
+  const { db } = fresh();
+  assert.deepEqual(db.prepare('SELECT ? AS a, ? AS b').get(1, 'two'), { a: 1, b: 'two' });
+  assert.deepEqual(db.prepare('SELECT ? AS a, ? AS b').get([1, 'two']), { a: 1, b: 'two' });
+  assert.deepEqual(db.prepare('SELECT ?2 AS a, ?1 AS b').get('x', 'y'), { a: 'y', b: 'x' });
+  assert.deepEqual(db.prepare('SELECT :a + @b + $c AS s').get({ a: 1, b: 2, c: 3 }), { s: 6 });
+  assert.deepEqual(db.prepare('SELECT :a + @b AS s').get({ ':a': 1, '@b': 2 }), { s: 3 });
+  assert.deepEqual(db.prepare('SELECT :a AS s').get(Object.assign(Object.create(null), { a: 5 })), { s: 5 });
+  for (const [sql, args] of [['SELECT ?, ?', [1]], ['SELECT ?', [1, 2]], ['SELECT :a, :b', [{ a: 1 }]], ['SELECT ?', [{ a: 1 }]]]) {
+    assert.throws(() => db.prepare(sql).get(...args), (e) => e.code === 'invalid_argument', sql);
+  }
+  assert.throws(() => db.prepare('SELEC 1'), (e) => e.code === 'sqlite');
+  assert.throws(() => db.prepare('SELECT 1; SELECT 2'), (e) => e.code === 'invalid_argument');
+  assert.throws(() => db.prepare('  '), (e) => e.code === 'invalid_argument');
+  db.close();
+});
+
+test('pluck, raw, columns, bind, iterate, reader/readonly/source', () => {
+  const { db } = fresh();
+  db.exec('CREATE TABLE u (id INTEGER PRIMARY KEY, name TEXT NOT NULL); INSERT INTO u (name) VALUES (\'a\'), (\'b\'), (\'c\')');
+  const st = db.prepare('SELECT id, name, id * 2 AS twice FROM u WHERE id >= ? ORDER BY id');
+  assert.equal(st.reader, true);
+  assert.equal(st.readonly, true);
+  assert.equal(st.source, 'SELECT id, name, id * 2 AS twice FROM u WHERE id >= ? ORDER BY id');
+  assert.equal(st.database, db);
+  assert.deepEqual(st.all(2), [{ id: 2, name: 'b', twice: 4 }, { id: 3, name: 'c', twice: 6 }]);
+  assert.deepEqual(st.raw().all(2), [[2, 'b', 4], [3, 'c', 6]]);
+  assert.deepEqual(st.pluck().all(2), [2, 3]);
+  assert.deepEqual(st.pluck(false).get(3), { id: 3, name: 'c', twice: 6 });
+  assert.equal(st.get(99), undefined);
+  assert.deepEqual([...st.iterate(1)].map((r) => r.name), ['a', 'b', 'c']);
+  assert.deepEqual(st.columns(), [
+    { name: 'id', column: 'id', table: 'u', database: 'main', type: 'INTEGER' },
+    { name: 'name', column: 'name', table: 'u', database: 'main', type: 'TEXT' },
+    { name: 'twice', column: null, table: null, database: null, type: null },
+  ]);
+  const ins = db.prepare('INSERT INTO u (name) VALUES (?)');
+  assert.equal(ins.reader, false);
+  assert.equal(ins.readonly, false);
+  assert.throws(() => ins.get('x'), (e) => e.code === 'invalid_argument');
+  assert.throws(() => ins.columns(), (e) => e.code === 'invalid_argument');
+  assert.deepEqual(ins.run('d'), { changes: 1, lastInsertRowid: 4 });
+  const bound = db.prepare('SELECT name FROM u WHERE id = ?').pluck().bind(2);
+  assert.equal(bound.get(), 'b');
+  assert.throws(() => bound.get(3), (e) => e.code === 'invalid_argument');
+  assert.throws(() => bound.bind(3), (e) => e.code === 'invalid_argument');
+  // A SELECT * recompiled after the table changed returns the new columns.
+  const star = db.prepare('SELECT * FROM u WHERE id = 1');
+  assert.deepEqual(star.get(), { id: 1, name: 'a' });
+  db.exec('ALTER TABLE u ADD COLUMN extra TEXT DEFAULT \'e\'');
+  assert.deepEqual(star.get(), { id: 1, name: 'a', extra: 'e' });
+  assert.equal(db.exec('SELECT 1'), db, 'exec returns the handle');
+  db.close();
+  assert.throws(() => st.get(1), (e) => e.code === 'closed');
+});
+
+test('transaction(fn) covers SQL statements and engine calls together', () => {
+  const { db } = fresh();
+  db.exec('CREATE TABLE notes (id INTEGER PRIMARY KEY, node TEXT UNIQUE)');
+  const ins = db.prepare('INSERT INTO notes (node) VALUES (?)');
+  const count = db.prepare('SELECT count(*) FROM notes').pluck();
+  assert.throws(() => db.transaction(() => {
+    db.upsertNode({ id: 'n1' });
+    ins.run('n1');
+    ins.run('n1'); // UNIQUE: throws half-way
+  }), (e) => e.code === 'constraint');
+  assert.equal(db.getNodeSync('n1'), null);
+  assert.equal(count.get(), 0);
+  db.transaction(() => {
+    db.upsertNode({ id: 'n2' });
+    ins.run('n2');
+  });
+  assert.equal(db.getNodeSync('n2').id, 'n2');
+  assert.equal(count.get(), 1);
+  db.close();
+});
+
+test('a Promise form inside a transaction rejects with invalid_argument', async () => {
+  const { db } = fresh();
+  db.begin();
+  await expectCode(() => db.prepare('SELECT 1').getAsync(), 'invalid_argument', assert);
+  db.rollback();
+  assert.deepEqual(await db.prepare('SELECT 1 AS x').getAsync(), { x: 1 });
+  assert.deepEqual(await db.prepare('SELECT 1 AS x').pluck().allAsync(), [1]);
+  db.exec('CREATE TABLE t (x)');
+  assert.deepEqual(await db.prepare('INSERT INTO t VALUES (?)').runAsync(5), { changes: 1, lastInsertRowid: 1 });
+  db.close();
+});
+
+test('each authorizer refusal is invalid_argument and leaves the file unchanged', () => {
+  const { file, db } = fresh();
+  db.upsertNode({ id: 'a' });
+  db.checkpoint('truncate');
+  const before = fileHash(file);
+  for (const sql of ['DROP TABLE nodes', "INSERT INTO nodes (id) VALUES ('x')", "ATTACH ':memory:' AS other", 'PRAGMA journal_mode=DELETE', 'BEGIN', 'UPDATE edges SET type = 1', 'PRAGMA wal_checkpoint']) {
+    assert.throws(() => db.prepare(sql).run(), (e) => e.code === 'invalid_argument', sql);
+    assert.throws(() => db.exec(sql), (e) => e.code === 'invalid_argument', sql);
+  }
+  assert.equal(fileHash(file), before);
+  db.close();
+});
+
+test('a read-only handle refuses writes with readonly', async () => {
+  const { file, db } = fresh();
+  db.exec('CREATE TABLE t (x)');
+  db.close();
+  const ro = await resonance.open(file, { readOnly: true });
+  assert.deepEqual(ro.prepare('SELECT count(*) AS n FROM t').get(), { n: 0 });
+  assert.throws(() => ro.prepare('INSERT INTO t VALUES (1)').run(), (e) => e.code === 'readonly');
+  assert.throws(() => ro.exec('INSERT INTO t VALUES (1)'), (e) => e.code === 'readonly');
+  ro.close();
+});
+
+test('interrupt() stops a long allAsync from the event loop; the handle works after', async () => {
+  const { db } = fresh();
+  const long = db.prepare('WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c');
+  const p = long.allAsync();
+  let ticks = 0;
+  const timer = setInterval(() => { ticks += 1; }, 5);
+  await new Promise((r) => setTimeout(r, 100));
+  db.interrupt();
+  await expectCode(() => p, 'interrupted', assert);
+  clearInterval(timer);
+  assert.ok(ticks >= 5, `the event loop ran while the query did (${ticks} ticks)`);
+  assert.deepEqual(db.prepare('SELECT 2 AS x').get(), { x: 2 });
+  db.close();
+});
+
+test('allowEngineWrites: a raw UPDATE of nodes.embedding is seen by the next search', async () => {
+  const { db } = fresh({ allowEngineWrites: true, statementCacheSize: 64 });
+  db.upsertNode({ id: 'a', embedding: new Float32Array([1, 0]) });
+  db.upsertNode({ id: 'b', embedding: new Float32Array([0, 1]) });
+  assert.equal((await db.search(new Float32Array([1, 0]), { k: 1 }))[0].id, 'a');
+  const v = Buffer.from(new Float32Array([1, 0]).buffer);
+  assert.equal(db.prepare("UPDATE nodes SET embedding = ? WHERE id = 'b'").run(v).changes, 1);
+  db.prepare("UPDATE nodes SET embedding = ? WHERE id = 'a'").run(Buffer.from(new Float32Array([0, 1]).buffer));
+  assert.equal((await db.search(new Float32Array([1, 0]), { k: 1 }))[0].id, 'b');
+  db.close();
+  const { db: strict } = fresh();
+  assert.throws(() => strict.prepare("UPDATE nodes SET title = 'x'"), (e) => e.code === 'invalid_argument');
+  strict.close();
+});
+
+test('migrateApp: dry run, up, status, down, destructive refused; from a directory and at open', async () => {
+  const { file, db } = fresh();
+  const steps = [
+    { version: 1, name: 'users', up: 'CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT);', down: 'DROP TABLE users;' },
+    { version: 2, name: 'tasks', up: 'CREATE TABLE tasks (id INTEGER PRIMARY KEY, title TEXT);', down: 'DROP TABLE tasks;' },
+  ];
+  const tables = () => db.prepare("SELECT name FROM sqlite_master WHERE name IN ('users', 'tasks') ORDER BY name").pluck().all();
+  const dry = await db.migrateApp('app', steps, { dryRun: true });
+  assert.equal(dry.dryRun, true);
+  assert.deepEqual(dry.steps.map((s) => [s.version, s.direction]), [[1, 'up'], [2, 'up']]);
+  assert.deepEqual(tables(), []);
+  const up = await db.migrateApp('app', steps, { backup: false });
+  assert.deepEqual(up.steps.map((s) => s.version), [1, 2]);
+  assert.deepEqual(tables(), ['tasks', 'users']);
+  const st = db.appMigrationStatus('app', [...steps, { version: 3, name: 'later', up: 'CREATE TABLE later (x);' }]);
+  assert.deepEqual(st.applied.map((a) => a.version), [1, 2]);
+  assert.deepEqual(st.pending, [{ version: 3, name: 'later' }]);
+  assert.match(st.applied[0].checksum, /^[0-9a-f]{64}$/);
+  await expectCode(() => db.migrateApp('app', steps, { to: 1, backup: false }), 'destructive_refused', assert);
+  assert.deepEqual(tables(), ['tasks', 'users']);
+  const down = await db.migrateApp('app', steps, { to: 1, backup: false, allowDestructive: true });
+  assert.deepEqual(down.steps.map((s) => [s.version, s.direction]), [[2, 'down']]);
+  assert.deepEqual(tables(), ['users']);
+  await expectCode(() => db.migrateApp('app', [{ version: 1, name: 'users', up: 'CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT);' },
+    { version: 2, name: 'drop', up: 'DROP TABLE users;' }], { backup: false }), 'destructive_refused', assert);
+  assert.deepEqual(tables(), ['users']);
+  assert.throws(() => db.migrateApp('app', [{ version: 1.5, name: 'x', up: 'SELECT 1' }]), (e) => e.code === 'invalid_argument');
+  db.close();
+
+  const dir = path.join(path.dirname(file), 'migrations');
+  mkdirSync(dir);
+  writeFileSync(path.join(dir, '0001_items.sql'), 'CREATE TABLE items (id INTEGER PRIMARY KEY);\n-- down\nDROP TABLE items;\n');
+  const other = path.join(path.dirname(file), 'other.sqlite');
+  const db2 = resonance.openSync(other, { appMigrations: { shop: dir } });
+  assert.deepEqual(db2.appMigrationStatus('shop', dir).applied.map((a) => a.name), ['items']);
+  assert.equal(db2.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'items'").pluck().get(), 1);
+  db2.close();
+});
