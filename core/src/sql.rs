@@ -534,12 +534,12 @@ impl Database {
         sql: &str,
         f: impl FnOnce(&Connection, &mut Statement<'_>, bool) -> Result<T>,
     ) -> Result<T> {
-        self.check_open()?;
-        if sql.trim().is_empty() {
-            return Err(Error::InvalidArgument("the SQL is empty".into()));
-        }
         let key = app_key(sql);
+        // One lock for the whole call: a closed handle is `closed` before anything else.
         self.with_state(|s| {
+            if sql.trim().is_empty() {
+                return Err(Error::InvalidArgument("the SQL is empty".into()));
+            }
             let policy = s.policy.clone();
             policy.take_touched();
             let in_tx = s.tx.is_some();
@@ -593,7 +593,11 @@ impl Database {
                             crate::error::show(self.path())
                         )));
                     }
-                    self.check_writable("a writing SQL statement")?;
+                    // Inside the explicit transaction its `begin` checked the files already; a
+                    // statement of its own checks them once, as every write transaction does.
+                    if !in_tx {
+                        self.check_writable("a writing SQL statement")?;
+                    }
                 }
                 let r = if !writes || in_tx {
                     let _app = policy.enter(Mode::App);
