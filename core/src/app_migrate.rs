@@ -12,11 +12,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use rusqlite::fallible_iterator::FallibleIterator as _;
 use rusqlite::{Connection, OptionalExtension};
 use sha2::{Digest, Sha256};
 
-use crate::authorizer::{Mode, Policy, TOUCH_DROP};
+use crate::authorizer::{Mode, TOUCH_DROP};
 use crate::db::TxGuard;
 use crate::error::{show, Error, Result, SqlContext};
 use crate::Database;
@@ -279,28 +278,9 @@ pub(crate) fn applied_all(conn: &Connection) -> Result<Vec<AppliedStep>> {
 }
 
 fn applied(conn: &Connection, namespace: &str) -> Result<Vec<AppliedStep>> {
-    if !ledger_exists(conn)? {
-        return Ok(Vec::new());
-    }
-    let mut stmt = conn
-        .prepare(
-            "SELECT namespace, version, name, checksum, applied_at FROM resonance_app_migrations \
-             WHERE namespace = ?1 ORDER BY version",
-        )
-        .ctx("reading the application migration ledger")?;
-    let rows = stmt
-        .query_map([namespace], |r| {
-            Ok(AppliedStep {
-                namespace: r.get(0)?,
-                version: r.get(1)?,
-                name: r.get(2)?,
-                checksum: r.get(3)?,
-                applied_at: r.get(4)?,
-            })
-        })
-        .ctx("reading the application migration ledger")?;
-    rows.collect::<rusqlite::Result<Vec<_>>>()
-        .ctx("reading the application migration ledger")
+    let mut all = applied_all(conn)?;
+    all.retain(|a| a.namespace == namespace);
+    Ok(all)
 }
 
 /// The plan: steps to run (in order) and applied steps whose text changed.
@@ -431,39 +411,6 @@ fn lost(
     out
 }
 
-/// Runs a step's SQL under the migration mode of the authorizer.
-fn run_step_sql(conn: &Connection, policy: &Policy, sql: &str) -> Result<()> {
-    let mut batch = rusqlite::Batch::new(conn, sql);
-    let mut n = 0usize;
-    loop {
-        let next = {
-            let _m = policy.enter(Mode::AppMigration);
-            batch.next()
-        };
-        match next {
-            Ok(Some(mut stmt)) => {
-                n += 1;
-                let _m = policy.enter(Mode::AppMigration);
-                let mut rows = stmt.raw_query();
-                while rows
-                    .next()
-                    .map_err(|e| Error::sqlite(e, format_args!("statement {n}")))?
-                    .is_some()
-                {}
-            }
-            Ok(None) => return Ok(()),
-            Err(e) => {
-                crate::authorizer::take_thread_refusal();
-                return Err(match policy.take_refusal() {
-                    Some(why) => Error::InvalidArgument(why),
-                    None => Error::sqlite(e, "compiling SQL"),
-                }
-                .context(format_args!("statement {}", n + 1)));
-            }
-        }
-    }
-}
-
 fn now_utc() -> String {
     time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
@@ -573,7 +520,7 @@ impl Database {
                     );
                     let before = columns(conn)?;
                     policy.take_touched();
-                    run_step_sql(conn, &policy, &step.sql)
+                    crate::sql::run_script(conn, &policy, Mode::AppMigration, &step.sql)
                         .map_err(|e| e.context(&what))
                         .map_err(|e| match e.kind() {
                             crate::ErrorKind::Interrupted | crate::ErrorKind::Busy => e,

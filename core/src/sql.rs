@@ -322,6 +322,35 @@ fn run(
     Ok(())
 }
 
+/// Runs every statement of `script` in order, each compiled under the authorizer's `mode`; an error
+/// names the statement's number (1-based).
+pub(crate) fn run_script(
+    conn: &Connection,
+    policy: &Policy,
+    mode: Mode,
+    script: &str,
+) -> Result<()> {
+    let mut batch = rusqlite::Batch::new(conn, script);
+    let mut n = 0usize;
+    loop {
+        let next = {
+            let _m = policy.enter(mode);
+            batch.next()
+        };
+        match next {
+            Ok(Some(mut stmt)) => {
+                n += 1;
+                let _m = policy.enter(mode);
+                run(&mut stmt, None, 0).map_err(|e| e.context(format_args!("statement {n}")))?;
+            }
+            Ok(None) => return Ok(()),
+            Err(e) => {
+                return Err(compile_error(policy, e).context(format_args!("statement {}", n + 1)))
+            }
+        }
+    }
+}
+
 /// The statement's column names (read after it ran: see [`run`]).
 fn column_names(stmt: &Statement<'_>) -> Vec<String> {
     stmt.column_names().into_iter().map(String::from).collect()
@@ -426,28 +455,8 @@ impl Database {
                             .map_err(|e| Error::sqlite(e, "beginning a write transaction"))?,
                     )
                 };
-                let mut batch = rusqlite::Batch::new(conn, script);
-                let mut n = 0usize;
-                let out = loop {
-                    let next = {
-                        let _app = policy.enter(Mode::App);
-                        batch.next()
-                    };
-                    match next {
-                        Ok(Some(mut stmt)) => {
-                            n += 1;
-                            let _app = policy.enter(Mode::App);
-                            if let Err(e) = run(&mut stmt, None, 0) {
-                                break Err(e.context(format_args!("statement {n} of the script")));
-                            }
-                        }
-                        Ok(None) => break Ok(()),
-                        Err(e) => {
-                            break Err(compile_error(&policy, e)
-                                .context(format_args!("statement {} of the script", n + 1)))
-                        }
-                    }
-                };
+                let out = run_script(conn, &policy, Mode::App, script)
+                    .map_err(|e| e.context("the script"));
                 match (out, guard) {
                     (Ok(()), Some(g)) => g
                         .finish(if in_tx {
