@@ -18,10 +18,11 @@ cargo clippy --workspace --all-targets -- -D warnings
 # The bindings' test hooks too (the `test-hooks` feature the C, Python and Node test builds turn on).
 cargo clippy -p resonance-ffi -p resonance-python -p resonance-node \
   --features resonance-ffi/test-hooks,resonance-python/test-hooks,resonance-node/test-hooks -- -D warnings
-# The ffi crate's lib too: its symbol test inspects target/debug/libresonance.so, which `cargo test`
-# alone leaves in deps/ (cargo copies a cdylib up only when it is built as a top-level target).
-cargo build --workspace --bins --examples
-cargo build -p resonance-ffi --lib
+# The libraries too (in the same invocation, so every crate is built once with the features
+# `cargo test --workspace` unifies; a separate `-p resonance-ffi` build resolved other features and
+# rebuilt the dependency tree): the ffi symbol test inspects target/debug/libresonance.so, which
+# `cargo test` alone leaves in deps/ (cargo copies a cdylib up only when it is a top-level target).
+cargo build --workspace --lib --bins --examples
 export RESONANCE_CLI="$CARGO_TARGET_DIR/debug/resonance"
 cargo test --workspace
 
