@@ -162,6 +162,29 @@ mod tests {
 
     #[test]
     fn prepare_waits_for_a_call_inside_and_a_new_call_waits_for_the_fork() {
+        // This test closes the process-wide gate by hand. The other unit tests run in parallel
+        // threads of this process, and a call of theirs would wait at the closed gate (a statement
+        // meant to be interrupted then begins after its interrupt and never ends): run it alone, in
+        // a child process of this test binary.
+        const ALONE: &str = "RESONANCE_FORK_GATE_TEST_ALONE";
+        if std::env::var_os(ALONE).is_none() {
+            let out = std::process::Command::new(std::env::current_exe().unwrap())
+                .args([
+                    "fork::tests::prepare_waits_for_a_call_inside_and_a_new_call_waits_for_the_fork",
+                    "--exact",
+                    "--test-threads=1",
+                ])
+                .env(ALONE, "1")
+                .output()
+                .unwrap();
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            assert!(
+                out.status.success() && stdout.contains("1 passed"),
+                "{stdout}{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            return;
+        }
         let _ = enter().map(drop); // registers the handlers
         let (tx, rx) = std::sync::mpsc::channel();
         let inside = std::thread::spawn(move || {
