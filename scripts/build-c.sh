@@ -12,13 +12,14 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 profile=debug
 cargo_flags=()
+test_hooks=0
 for arg in "$@"; do
   case "$arg" in
     --release)
       profile=release
       cargo_flags+=(--release)
       ;;
-    --test-hooks) cargo_flags+=(--features test-hooks) ;;
+    --test-hooks) test_hooks=1 ;;
     *)
       echo "usage: scripts/build-c.sh [--release] [--test-hooks]" >&2
       exit 2
@@ -26,7 +27,14 @@ for arg in "$@"; do
   esac
 done
 cd "$root"
-cargo build -p resonance-ffi ${cargo_flags[@]+"${cargo_flags[@]}"}
+if ((test_hooks)); then
+  # The one test build of every test step (scripts/lib/test-build.sh), the ffi's hooks included.
+  # shellcheck source=lib/test-build.sh
+  source "$root/scripts/lib/test-build.sh"
+  test_build ${cargo_flags[@]+"${cargo_flags[@]}"}
+else
+  cargo build -p resonance-ffi ${cargo_flags[@]+"${cargo_flags[@]}"}
+fi
 target_dir="${CARGO_TARGET_DIR:-$root/target}"
 case "$target_dir" in /*) ;; *) target_dir="$root/$target_dir" ;; esac
 libdir="$target_dir/$profile"

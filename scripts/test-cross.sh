@@ -18,7 +18,11 @@ batches="${RESONANCE_CROSS_BATCHES:-1000}"
 
 [ -x "$venv/bin/python" ] || { echo "no Python venv at $venv: run scripts/test-python.sh first" >&2; exit 1; }
 ls "$root"/node/*.node >/dev/null 2>&1 || { echo "no Node addon in node/: run scripts/test-node.sh first" >&2; exit 1; }
-[ -x "$cli" ] || cargo build -p resonance-cli --manifest-path "$root/Cargo.toml"
+if [ ! -x "$cli" ]; then
+  # shellcheck source=lib/test-build.sh
+  source "$root/scripts/lib/test-build.sh"
+  test_build
+fi
 
 work="$(mktemp -d)"
 pids=()

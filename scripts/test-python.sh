@@ -20,8 +20,11 @@ echo "test-python: maturin develop (debug build, test hooks)"
 (cd python && VIRTUAL_ENV="$VENV" "$VENV/bin/maturin" develop --quiet --features test-hooks)
 
 # The conformance runner's raw_sql op plays "another program wrote this file" through the CLI.
-echo "test-python: building the CLI"
-cargo build --quiet -p resonance-cli
+echo "test-python: the test build (scripts/lib/test-build.sh), for the CLI"
+root="$ROOT"
+# shellcheck source=lib/test-build.sh
+source "$ROOT/scripts/lib/test-build.sh"
+test_build --quiet
 export RESONANCE_CLI="$CARGO_TARGET_DIR/debug/resonance"
 
 # Panics are caught and turned into InternalError; keep their backtraces out of the test output.

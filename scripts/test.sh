@@ -16,15 +16,25 @@ cargo fmt --all -- --check
 # Every target (tests, benches, examples) of every crate, the lints of Cargo.toml's [workspace.lints].
 cargo clippy --workspace --all-targets -- -D warnings
 # The bindings' test hooks too (the `test-hooks` feature the C, Python and Node test builds turn on).
-cargo clippy -p resonance-ffi -p resonance-python -p resonance-node \
-  --features resonance-ffi/test-hooks,resonance-python/test-hooks,resonance-node/test-hooks -- -D warnings
-# The libraries too (in the same invocation, so every crate is built once with the features
-# `cargo test --workspace` unifies; a separate `-p resonance-ffi` build resolved other features and
-# rebuilt the dependency tree): the ffi symbol test inspects target/debug/libresonance.so, which
-# `cargo test` alone leaves in deps/ (cargo copies a cdylib up only when it is a top-level target).
-cargo build --workspace --lib --bins --examples
+# shellcheck source=lib/test-build.sh
+source scripts/lib/test-build.sh
+cargo clippy --workspace --lib --features "$RESONANCE_TEST_FEATURES" -- -D warnings
+# The one test build (scripts/lib/test-build.sh): every crate with the test hooks, so the C, Python and
+# Node steps find their libraries and the CLI built. The ffi symbol test inspects
+# target/debug/libresonance.so, which `cargo test` alone leaves in deps/.
+test_build
 export RESONANCE_CLI="$CARGO_TARGET_DIR/debug/resonance"
-cargo test --workspace
+# Most of the Rust tests' time is spent waiting (fsync, child processes killed and reopened, busy
+# timeouts), not computing: cargo-nextest runs the tests of every binary side by side, each in its own
+# process, four at a time. `cargo test` where nextest is not installed (it runs one binary after another).
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --workspace --features "$RESONANCE_TEST_FEATURES" --test-threads 4 --no-fail-fast
+  cargo test --workspace --features "$RESONANCE_TEST_FEATURES" --doc
+else
+  cargo test --workspace --features "$RESONANCE_TEST_FEATURES"
+fi
+# The C step's runner need not run `cargo test -p resonance-ffi` again (its tests ran above).
+export RESONANCE_FFI_CARGO_TESTS_RAN=1
 
 lap
 echo "== C ABI: C and C++ suites, conformance runner in C, under valgrind"
