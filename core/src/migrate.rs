@@ -40,10 +40,16 @@ impl ResonanceMigration {
 }
 
 /// Resonance's migrations, in order. Append only: never edit an applied one (checksum drift).
-pub const RESONANCE_MIGRATIONS: &[ResonanceMigration] = &[ResonanceMigration {
-    name: "V1__resonance_meta",
-    sql: include_str!("../migrations/V1__resonance_meta.sql"),
-}];
+pub const RESONANCE_MIGRATIONS: &[ResonanceMigration] = &[
+    ResonanceMigration {
+        name: "V1__resonance_meta",
+        sql: include_str!("../migrations/V1__resonance_meta.sql"),
+    },
+    ResonanceMigration {
+        name: "V2__resonance_stats_history",
+        sql: include_str!("../migrations/V2__resonance_stats_history.sql"),
+    },
+];
 
 /// Where a planned step comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
