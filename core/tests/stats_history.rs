@@ -16,17 +16,33 @@ fn node(id: &str, embedding: Option<Vec<f32>>) -> NodeInput {
     }
 }
 
-fn rows(p: &Path) -> Vec<(i64, Option<String>)> {
+/// Every row of `sql` (two columns) read through a plain connection.
+fn query<A: rusqlite::types::FromSql, B: rusqlite::types::FromSql>(
+    p: &Path,
+    sql: &str,
+) -> Vec<(A, B)> {
     let c = Connection::open(p).unwrap();
-    let mut s = c
-        .prepare("SELECT id, label FROM resonance_stats_history ORDER BY id")
-        .unwrap();
+    let mut s = c.prepare(sql).unwrap();
     let out = s
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
         .unwrap()
         .collect::<Result<Vec<_>, _>>()
         .unwrap();
     out
+}
+
+fn rows(p: &Path) -> Vec<(i64, Option<String>)> {
+    query(
+        p,
+        "SELECT id, label FROM resonance_stats_history ORDER BY id",
+    )
+}
+
+fn rows_raw(p: &Path) -> Vec<(i64, String)> {
+    query(
+        p,
+        "SELECT id, evil FROM resonance_stats_history ORDER BY id",
+    )
 }
 
 #[test]
@@ -195,19 +211,6 @@ fn a_planted_table_fails_the_migration_and_leaves_the_file_alone() {
     let h = db.health().unwrap();
     assert_eq!(h.stats.errors[0].code, "stats_unreadable", "{:?}", h.stats);
     assert_eq!(rows_raw(&p), before);
-}
-
-fn rows_raw(p: &Path) -> Vec<(i64, String)> {
-    let c = Connection::open(p).unwrap();
-    let mut s = c
-        .prepare("SELECT id, evil FROM resonance_stats_history ORDER BY id")
-        .unwrap();
-    let out = s
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .collect::<Result<Vec<_>, _>>()
-        .unwrap();
-    out
 }
 
 #[test]
