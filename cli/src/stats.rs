@@ -142,6 +142,13 @@ fn line(s: &StatsSnapshot) -> String {
     )
 }
 
+/// One line of the plot: its name, its colour and the count it draws.
+type Series = (
+    &'static str,
+    plotters::style::RGBColor,
+    fn(&StatsSnapshot) -> u64,
+);
+
 /// Draws nodes, edges and vectors against the snapshot's position in time (oldest left) into an SVG.
 fn plot(history: &[StatsSnapshot], file: &Path, title: &str) -> resonance::Result<()> {
     use plotters::prelude::*;
@@ -187,7 +194,7 @@ fn plot(history: &[StatsSnapshot], file: &Path, title: &str) -> resonance::Resul
         .y_label_formatter(&|y| format!("{}", y.round() as i64))
         .draw()
         .map_err(|e| draw_err(&e))?;
-    let series: [(&str, RGBColor, fn(&StatsSnapshot) -> u64); 3] = [
+    let series: [Series; 3] = [
         ("nodes", BLUE, |s| s.nodes),
         ("edges", RED, |s| s.edges),
         ("vectors", GREEN, |s| s.vectors),
