@@ -419,6 +419,11 @@ typedef struct resonance_open_options {
    * default.
    */
   size_t statement_cache_size;
+  /**
+   * (Third version.) Another program (Litestream…) replicates the file by reading its WAL:
+   * restart/truncate checkpoints and VACUUM are `RESONANCE_INVALID_ARGUMENT` (docs/scaling.md).
+   */
+  bool external_replicator;
 } resonance_open_options;
 
 /**
@@ -571,6 +576,23 @@ typedef struct resonance_health {
    * thresholds), for people; not problems of the file.
    */
   struct resonance_strings content;
+  /**
+   * The codes of the stats verdict's errors (docs/stats.md; `resonance_db_validate_stats` has
+   * the messages and the snapshots).
+   */
+  struct resonance_strings stats_errors;
+  /**
+   * The codes of the stats verdict's warnings.
+   */
+  struct resonance_strings stats_warnings;
+  /**
+   * The handle was opened with `external_replicator`.
+   */
+  bool external_replicator;
+  /**
+   * The file holds Litestream's bookkeeping tables.
+   */
+  bool litestream_seen;
 } resonance_health;
 
 /**
@@ -1063,6 +1085,181 @@ typedef struct resonance_execute_result {
    */
   int64_t last_insert_rowid;
 } resonance_execute_result;
+
+/**
+ * Options of `resonance_db_record_stats`. Fill with `resonance_record_stats_options_default()`; a
+ * NULL pointer means every default.
+ */
+typedef struct resonance_record_stats_options {
+  /**
+   * `sizeof(resonance_record_stats_options)` (see the size rule in the header).
+   */
+  uint32_t size;
+  /**
+   * A label (at most 1024 bytes), or NULL.
+   */
+  const char *label;
+  /**
+   * JSON text stored with the snapshot (must parse; at most 64 KiB), or NULL.
+   */
+  const char *meta_json;
+  /**
+   * Keep this many newest snapshots (1 to 1000000; the default is the library's, 100).
+   */
+  uint32_t keep;
+} resonance_record_stats_options;
+
+/**
+ * Thresholds of `resonance_db_validate_stats`. Fill with
+ * `resonance_validate_stats_options_default()`; a NULL pointer means every default.
+ */
+typedef struct resonance_validate_stats_options {
+  /**
+   * `sizeof(resonance_validate_stats_options)` (see the size rule in the header).
+   */
+  uint32_t size;
+  /**
+   * Edges per node below which `low_edge_density` warns.
+   */
+  double min_edge_density;
+  /**
+   * Share of nodes with an embedding below which `low_embedding_coverage` warns.
+   */
+  double min_embedding_coverage;
+  /**
+   * A fall beyond this share of the previous count is the error `shrinkage`.
+   */
+  double max_shrink_ratio;
+  /**
+   * Warn `no_growth` when nothing grew.
+   */
+  bool warn_no_growth;
+} resonance_validate_stats_options;
+
+/**
+ * One snapshot of the stats history. Its strings are owned by the list or verdict holding it.
+ */
+typedef struct resonance_stats_snapshot {
+  /**
+   * Row id; 0 for the live counts a verdict judges when nothing was recorded.
+   */
+  int64_t id;
+  /**
+   * When, UTC (`YYYY-MM-DDTHH:MM:SS.mmmZ`; empty for the live counts). Never NULL.
+   */
+  char *recorded_at;
+  /**
+   * Nodes.
+   */
+  uint64_t nodes;
+  /**
+   * Edges.
+   */
+  uint64_t edges;
+  /**
+   * Nodes with an embedding.
+   */
+  uint64_t vectors;
+  /**
+   * Edges with a missing endpoint.
+   */
+  uint64_t dangling_edges;
+  /**
+   * The vector dimension; 0 when none was fixed.
+   */
+  uint64_t dimension;
+  /**
+   * Audit history rows.
+   */
+  uint64_t history;
+  /**
+   * Bytes of the database file.
+   */
+  uint64_t db_bytes;
+  /**
+   * Bytes of the `-wal` file.
+   */
+  uint64_t wal_bytes;
+  /**
+   * The label, or NULL.
+   */
+  char *label;
+  /**
+   * The stored meta text, or NULL.
+   */
+  char *meta;
+} resonance_stats_snapshot;
+
+/**
+ * Snapshots, newest first; freed by `resonance_stats_history_free`.
+ */
+typedef struct resonance_stats_history {
+  /**
+   * The snapshots (NULL when `len` is 0).
+   */
+  struct resonance_stats_snapshot *items;
+  /**
+   * How many.
+   */
+  size_t len;
+} resonance_stats_history;
+
+/**
+ * One finding of a verdict: a stable code and a message, both non-NULL.
+ */
+typedef struct resonance_stats_finding {
+  /**
+   * `empty_database`, `shrinkage`, `stats_unreadable`, `no_growth`, `low_edge_density`,
+   * `low_embedding_coverage` or `dangling_edges_rising`.
+   */
+  char *code;
+  /**
+   * For people, with the numbers.
+   */
+  char *message;
+} resonance_stats_finding;
+
+/**
+ * The verdict of `resonance_db_validate_stats`; freed by `resonance_stats_validation_free`.
+ */
+typedef struct resonance_stats_validation {
+  /**
+   * No error findings.
+   */
+  bool passed;
+  /**
+   * Error findings (NULL when `errors_len` is 0).
+   */
+  struct resonance_stats_finding *errors;
+  /**
+   * How many errors.
+   */
+  size_t errors_len;
+  /**
+   * Warning findings (NULL when `warnings_len` is 0).
+   */
+  struct resonance_stats_finding *warnings;
+  /**
+   * How many warnings.
+   */
+  size_t warnings_len;
+  /**
+   * Whether `snapshot` is set.
+   */
+  bool has_snapshot;
+  /**
+   * The snapshot judged (when `has_snapshot`).
+   */
+  struct resonance_stats_snapshot snapshot;
+  /**
+   * Whether `previous` is set.
+   */
+  bool has_previous;
+  /**
+   * The snapshot before it (when `has_previous`).
+   */
+  struct resonance_stats_snapshot previous;
+} resonance_stats_validation;
 
 /**
  * A node to write. Every `const char*` may be NULL (stored as NULL; `domain` defaults to
@@ -2121,6 +2318,66 @@ const uint8_t *resonance_rows_blob(const struct resonance_rows *rows, size_t i, 
  * cursor) is a no-op.
  */
 void resonance_rows_free(struct resonance_rows *rows);
+
+/**
+ * The defaults of `resonance_record_stats_options`, with `size` set.
+ */
+struct resonance_record_stats_options resonance_record_stats_options_default(void);
+
+/**
+ * The defaults of `resonance_validate_stats_options`, with `size` set.
+ */
+struct resonance_validate_stats_options resonance_validate_stats_options_default(void);
+
+/**
+ * Records a snapshot of the counts and sizes in the stats history (docs/stats.md); `options` may
+ * be NULL. When `snapshot_out` is not NULL it receives the row written (a one-item list; free it
+ * with `resonance_stats_history_free`). Bad options are `RESONANCE_INVALID_ARGUMENT`, a read-only
+ * handle `RESONANCE_READONLY`; nothing is written then.
+ *
+ * # Safety
+ * `db` is NULL or a handle; `options` is NULL or points to `options->size` readable bytes whose
+ * strings are NULL or NUL-terminated; `snapshot_out` and `err_out` are NULL or writable.
+ */
+enum resonance_status resonance_db_record_stats(struct resonance_db *db,
+                                                const struct resonance_record_stats_options *options,
+                                                struct resonance_stats_history **snapshot_out,
+                                                char **err_out);
+
+/**
+ * The newest `limit` snapshots, newest first, into `*history_out` (free it with
+ * `resonance_stats_history_free`). Works on read-only handles.
+ *
+ * # Safety
+ * `db` is NULL or a handle; `history_out` and `err_out` are NULL or writable.
+ */
+enum resonance_status resonance_db_stats_history(struct resonance_db *db,
+                                                 size_t limit,
+                                                 struct resonance_stats_history **history_out,
+                                                 char **err_out);
+
+/**
+ * Frees a stats history. NULL (or an already freed one) is a no-op.
+ */
+void resonance_stats_history_free(struct resonance_stats_history *history);
+
+/**
+ * Judges the newest snapshot against the one before (docs/stats.md) into `*validation_out` (free
+ * it with `resonance_stats_validation_free`); `options` may be NULL.
+ *
+ * # Safety
+ * `db` is NULL or a handle; `options` is NULL or points to `options->size` readable bytes;
+ * `validation_out` and `err_out` are NULL or writable.
+ */
+enum resonance_status resonance_db_validate_stats(struct resonance_db *db,
+                                                  const struct resonance_validate_stats_options *options,
+                                                  struct resonance_stats_validation **validation_out,
+                                                  char **err_out);
+
+/**
+ * Frees a verdict. NULL (or an already freed one) is a no-op.
+ */
+void resonance_stats_validation_free(struct resonance_stats_validation *validation);
 
 /**
  * Writes one node: the whole row (fields left NULL become NULL; domain and layer default), keeping

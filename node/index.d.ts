@@ -131,6 +131,16 @@ export declare class Database {
    * transaction, or in scripts; use `await stats()` elsewhere.
    */
   statsSync(): Stats
+  /** Records a snapshot of `stats()` in the stats history, off the event loop (docs/stats.md). */
+  recordStats(options?: RecordStatsOptions | undefined | null): Promise<StatsSnapshot>
+  /** Records a snapshot on the calling thread (it counts every table, like `statsSync()`). */
+  recordStatsSync(options?: RecordStatsOptions | undefined | null): StatsSnapshot
+  /** The newest `limit` snapshots, newest first (default: as many as the engine keeps). */
+  statsHistory(limit?: number | undefined | null): Array<StatsSnapshot>
+  /** Judges the newest snapshot against the one before, off the event loop (docs/stats.md). */
+  validateStats(options?: ValidateStatsOptions | undefined | null): Promise<StatsValidation>
+  /** Judges the newest snapshot on the calling thread. */
+  validateStatsSync(options?: ValidateStatsOptions | undefined | null): StatsValidation
   /** Stores a node's embedding (validated, normalised; `not_found` when the node is missing). */
   setEmbedding(id: string, vector: Float32Array | Array<number>): void
   /** A node's embedding (`null` when it has none; `not_found` when the node is missing). */
@@ -491,6 +501,12 @@ export interface HealthReport {
   problems: Array<string>
   /** Content checks: no nodes, embedding coverage or edge density below the core's thresholds. */
   content: Array<string>
+  /** The stats verdict with the default thresholds (docs/stats.md). */
+  stats: StatsValidation
+  /** The handle was opened with `externalReplicator`. */
+  externalReplicator: boolean
+  /** The file holds Litestream's bookkeeping tables. */
+  litestreamSeen: boolean
 }
 
 /** One history row (`oldValue`/`newValue` parsed from their JSON). */
@@ -729,6 +745,11 @@ export interface OpenOptions {
    * `allowDestructive` and `backup`.
    */
   appMigrations?: Record<string, string | AppMigrationInput[]> | null
+  /**
+   * Another program (Litestream…) replicates the file by reading its WAL: restart/truncate
+   * checkpoints and VACUUM are refused with `invalid_argument` (default false; docs/scaling.md).
+   */
+  externalReplicator?: boolean | null
 }
 
 /** `open`, on the calling thread (blocks while a migration runs). */
@@ -770,6 +791,21 @@ export interface PruneOptions {
   olderThanDays?: number | null
   /** Keep only the newest this many rows. */
   keepLast?: number | null
+}
+
+/** Options of `recordStats` (docs/stats.md); a field left out is the engine's default. */
+export interface RecordStatsOptions {
+  /** A label for the snapshot. */
+  label?: string | null
+  /**
+   * A JSON value stored with the snapshot, as the text `JSON.stringify` writes (the rules of
+   * `NodeInput.meta`).
+   */
+  meta?: unknown
+  /** JSON text stored with the snapshot (validated); wins over `meta` when both are given. */
+  metaJson?: string | null
+  /** Keep this many newest snapshots (default 100). */
+  keep?: number | null
 }
 
 /** What `run` did (better-sqlite3's `RunResult`). */
@@ -847,6 +883,71 @@ export interface Stats {
   walBytes: number
   /** Both. */
   sizeBytes: number
+}
+
+/** A finding of the stats verdict: a stable `code` and a message. */
+export interface StatsFinding {
+  /**
+   * `empty_database`, `shrinkage`, `stats_unreadable`, `no_growth`, `low_edge_density`,
+   * `low_embedding_coverage` or `dangling_edges_rising`.
+   */
+  code: string
+  /** For people. */
+  message: string
+}
+
+/** One snapshot of the stats history (docs/stats.md). */
+export interface StatsSnapshot {
+  /** Row id (`null` for the live counts judged when nothing was recorded). */
+  id?: number
+  /** When, UTC (`YYYY-MM-DDTHH:MM:SS.mmmZ`; empty for the live counts). */
+  recordedAt: string
+  /** Nodes. */
+  nodes: number
+  /** Edges. */
+  edges: number
+  /** Nodes with an embedding. */
+  vectors: number
+  /** Edges with a missing endpoint. */
+  danglingEdges: number
+  /** The vector dimension, if fixed. */
+  dimension?: number
+  /** Audit history rows. */
+  history: number
+  /** Bytes of the database file. */
+  dbBytes: number
+  /** Bytes of the `-wal` file. */
+  walBytes: number
+  /** The label given. */
+  label?: string
+  /** The JSON text given. */
+  meta?: string
+}
+
+/** The stats verdict (docs/stats.md). */
+export interface StatsValidation {
+  /** No errors. */
+  passed: boolean
+  /** Error findings. */
+  errors: Array<StatsFinding>
+  /** Warning findings. */
+  warnings: Array<StatsFinding>
+  /** The snapshot judged. */
+  snapshot?: StatsSnapshot
+  /** The one before it. */
+  previous?: StatsSnapshot
+}
+
+/** Thresholds of `validateStats` (docs/stats.md); a field left out is the engine's default. */
+export interface ValidateStatsOptions {
+  /** Edges per node below which `low_edge_density` warns. */
+  minEdgeDensity?: number | null
+  /** Share of nodes with an embedding below which `low_embedding_coverage` warns. */
+  minEmbeddingCoverage?: number | null
+  /** A fall beyond this share of the previous count is the error `shrinkage`. */
+  maxShrinkRatio?: number | null
+  /** Warn `no_growth` when nothing grew. */
+  warnNoGrowth?: boolean | null
 }
 
 /** What the in-memory vector matrix holds. */

@@ -150,7 +150,7 @@ const nativeGetNodeSync = proto.getNodeSync;
 // refusal passes through rule 1 like any other error.
 const nativeUpdateMetaJson = proto.updateMetaJson;
 const nativeMergeMetaJson = proto.mergeMetaJson;
-for (const name of ['upsertNode', 'upsertNodes', 'upsertNodesSync', 'updateMeta', 'updateNode', 'mergeMeta']) {
+for (const name of ['upsertNode', 'upsertNodes', 'upsertNodesSync', 'updateMeta', 'updateNode', 'mergeMeta', 'recordStats', 'recordStatsSync']) {
   const method = proto[name];
   const value = {
     upsertNode(node) {
@@ -173,11 +173,21 @@ for (const name of ['upsertNode', 'upsertNodes', 'upsertNodesSync', 'updateMeta'
         metaJson: { value: fields.meta === null ? null : metaJson(fields.meta), enumerable: true },
       }));
     },
+    recordStats(options) {
+      // `meta` (any JSON value) becomes `metaJson`, which wins when both are given.
+      if (typeof options !== 'object' || options === null || options.meta == null || options.metaJson !== undefined) {
+        return method.call(this, options);
+      }
+      return method.call(this, Object.create(options, {
+        meta: { value: undefined, enumerable: true },
+        metaJson: { value: metaJson(options.meta), enumerable: true },
+      }));
+    },
     mergeMeta(id, patch) {
       if (patch === undefined) return method.call(this, id, patch); // refused by the native call
       return nativeMergeMetaJson.call(this, id, patch === null ? 'null' : metaJson(patch));
     },
-  }[name === 'upsertNodesSync' ? 'upsertNodes' : name];
+  }[{ upsertNodesSync: 'upsertNodes', recordStatsSync: 'recordStats' }[name] ?? name];
   Object.defineProperty(value, 'name', { value: name });
   Object.defineProperty(proto, name, { ...Object.getOwnPropertyDescriptor(proto, name), value });
 }

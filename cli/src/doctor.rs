@@ -8,8 +8,9 @@ use serde_json::{json, Value};
 
 use crate::output::{fail, print_json};
 
-/// Runs the doctor on `path`: 0 healthy, 1 problems, 2 could not open.
-pub fn doctor(path: &Path, json_out: bool) -> ExitCode {
+/// Runs the doctor on `path`: 0 healthy, 1 problems, 2 could not open. `external_replicator`
+/// opens the handle as an application replicated by Litestream would (docs/scaling.md).
+pub fn doctor(path: &Path, external_replicator: bool, json_out: bool) -> ExitCode {
     if !path.exists() {
         let e = Error::Io {
             message: format!("{} does not exist", path.display()),
@@ -27,6 +28,7 @@ pub fn doctor(path: &Path, json_out: bool) -> ExitCode {
         path,
         OpenOptions {
             migrate: false,
+            external_replicator,
             ..Default::default()
         },
     ) {
@@ -96,6 +98,42 @@ pub fn doctor(path: &Path, json_out: bool) -> ExitCode {
             report.vectors.non_normalised,
             report.vectors.malformed
         );
+        let verdict = if report.stats.errors.is_empty() && report.stats.warnings.is_empty() {
+            "no findings".to_string()
+        } else {
+            format!(
+                "{} errors, {} warnings",
+                report.stats.errors.len(),
+                report.stats.warnings.len()
+            )
+        };
+        let judged = match report.stats.snapshot.as_ref().and_then(|s| s.id) {
+            Some(id) => format!("snapshot {id}"),
+            None => "the live counts (no snapshot recorded)".to_string(),
+        };
+        println!("  stats: {judged} · {verdict}");
+        for f in &report.stats.errors {
+            println!("    error [{}]: {}", f.code, f.message);
+        }
+        for f in &report.stats.warnings {
+            println!("    warning [{}]: {}", f.code, f.message);
+        }
+        println!(
+            "  replication: external replicator {} · Litestream tables {}",
+            if report.external_replicator {
+                "declared (restart/truncate checkpoints and VACUUM refused)"
+            } else {
+                "not declared"
+            },
+            if report.litestream_seen {
+                "present (Litestream has replicated this file)"
+            } else {
+                "absent"
+            }
+        );
+        if report.litestream_seen && !report.external_replicator {
+            println!("  warning: Litestream replicates this file: open it with external_replicator (docs/scaling.md)");
+        }
         for w in db.warnings() {
             println!("  warning: {w}");
         }

@@ -41,6 +41,9 @@ enum Command {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+        /// Open as an application replicated by Litestream does (`external_replicator`).
+        #[arg(long)]
+        external_replicator: bool,
     },
     /// Bring a database (including one the TypeScript application made) to the current schema; with
     /// --app, apply an application's own migrations (a directory of NNNN_name.sql files) instead.
@@ -101,10 +104,35 @@ enum Command {
         #[arg(long, default_value = "demo-out/demo.db")]
         db: PathBuf,
     },
-    /// Counts and sizes.
+    /// Counts and sizes; with --record, --history, --validate or --plot, the stats history
+    /// (docs/stats.md).
     Stats {
         /// The database file.
         path: PathBuf,
+        /// Record a snapshot in the history (keeping the newest --keep).
+        #[arg(long)]
+        record: bool,
+        /// The snapshot's label (with --record).
+        #[arg(long, requires = "record")]
+        label: Option<String>,
+        /// JSON text stored with the snapshot (with --record).
+        #[arg(long, requires = "record")]
+        meta: Option<String>,
+        /// How many newest snapshots to keep (with --record; default: the library's, 100).
+        #[arg(long, requires = "record")]
+        keep: Option<u32>,
+        /// Print the history, newest first.
+        #[arg(long)]
+        history: bool,
+        /// How many snapshots --history prints and --plot draws.
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+        /// Judge the newest snapshot against the one before (exit 1 on an error finding).
+        #[arg(long)]
+        validate: bool,
+        /// Draw nodes, edges and vectors over time into this SVG file.
+        #[arg(long, value_name = "FILE.svg")]
+        plot: Option<PathBuf>,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -207,8 +235,14 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Progress goes to stderr on a terminal only, and never with --json (docs/architecture.md).
+    output::set_quiet(std::env::args_os().any(|a| a == "--json"));
     let r = match cli.command {
-        Command::Doctor { path, json } => return doctor::doctor(&path, json),
+        Command::Doctor {
+            path,
+            external_replicator,
+            json,
+        } => return doctor::doctor(&path, external_replicator, json),
         Command::Migrate {
             path,
             app: Some(dir),
@@ -248,7 +282,31 @@ fn main() -> ExitCode {
         } => migrate::migrations(&path, app.as_deref().zip(namespace.as_deref()), json),
         Command::Backup { path, dest } => backup::backup(&path, dest.as_deref()),
         Command::Demo { db } => demo::run(&db),
-        Command::Stats { path, json } => stats::stats(&path, json),
+        Command::Stats {
+            path,
+            record,
+            label,
+            meta,
+            keep,
+            history,
+            limit,
+            validate,
+            plot,
+            json,
+        } => {
+            let d = resonance::RecordStatsOptions::default();
+            let what = stats::What {
+                record: record.then(|| resonance::RecordStatsOptions {
+                    label,
+                    meta,
+                    keep: keep.unwrap_or(d.keep),
+                }),
+                history: history.then_some(limit),
+                validate,
+                plot: plot.map(|p| (p, limit)),
+            };
+            return stats::stats(&path, &what, json);
+        }
         Command::Search {
             path,
             vector_json,

@@ -17,23 +17,28 @@ pub fn migrate(
     backup: bool,
     json_out: bool,
 ) -> resonance::Result<()> {
-    let report = if dry_run {
-        resonance::migrate::dry_run_file(path, &OpenOptions::default())?
-    } else {
-        let db = Database::open_with(
-            path,
-            OpenOptions {
-                migrate: false,
-                ..Default::default()
-            },
-        )?;
-        db.migrate(&MigrateOptions {
-            dry_run: false,
-            allow_destructive,
-            backup,
-            ..MigrateOptions::default()
-        })?
-    };
+    let sp = crate::output::spinner(if dry_run { "planning" } else { "migrating" });
+    let report = (|| {
+        if dry_run {
+            resonance::migrate::dry_run_file(path, &OpenOptions::default())
+        } else {
+            let db = Database::open_with(
+                path,
+                OpenOptions {
+                    migrate: false,
+                    ..Default::default()
+                },
+            )?;
+            db.migrate(&MigrateOptions {
+                dry_run: false,
+                allow_destructive,
+                backup,
+                ..MigrateOptions::default()
+            })
+        }
+    })();
+    sp.finish_and_clear();
+    let report = report?;
     if json_out {
         print_json(&serde_json::to_value(&report).unwrap_or(Value::Null));
         return Ok(());

@@ -23,24 +23,30 @@ pub fn search(
     opts: &SearchOptions,
     json_out: bool,
 ) -> resonance::Result<()> {
+    // The first search of a handle loads the vector matrix: long on a large file.
+    let sp = crate::output::spinner("opening and searching");
     let db = Database::open(path)?;
-    let hits = if let Some(id) = like {
-        db.search_like(&id, opts)?
-    } else {
-        let q: Vec<f32> = if let Some(j) = vector_json {
-            serde_json::from_str(&j)
-                .map_err(|e| Error::InvalidArgument(format!("--vector-json: {e}")))?
-        } else if let Some(f) = vector_file {
-            read_f32_file(&f)?
-        } else if let Some(t) = text {
-            embed::embed(&t)
+    let hits = (|| -> resonance::Result<_> {
+        Ok(if let Some(id) = like {
+            db.search_like(&id, opts)?
         } else {
-            return Err(Error::InvalidArgument(
-                "give --vector-json, --vector-file, --like or --text".into(),
-            ));
-        };
-        db.search(&q, opts)?
-    };
+            let q: Vec<f32> = if let Some(j) = vector_json {
+                serde_json::from_str(&j)
+                    .map_err(|e| Error::InvalidArgument(format!("--vector-json: {e}")))?
+            } else if let Some(f) = vector_file {
+                read_f32_file(&f)?
+            } else if let Some(t) = text {
+                embed::embed(&t)
+            } else {
+                return Err(Error::InvalidArgument(
+                    "give --vector-json, --vector-file, --like or --text".into(),
+                ));
+            };
+            db.search(&q, opts)?
+        })
+    })();
+    sp.finish_and_clear();
+    let hits = hits?;
     if json_out {
         print_json(&Value::Array(
             hits.iter()

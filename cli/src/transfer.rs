@@ -5,7 +5,7 @@ use std::path::Path;
 use resonance::{Database, Error};
 
 use crate::jsonl;
-use crate::output::bar;
+use crate::output::{bar, spinner};
 
 /// Imports the JSON lines file `file` into `path`.
 pub fn import(path: &Path, file: &Path) -> resonance::Result<()> {
@@ -32,12 +32,15 @@ pub fn import(path: &Path, file: &Path) -> resonance::Result<()> {
 
 /// Exports `path` to the JSON lines file `file`.
 pub fn export(path: &Path, file: &Path) -> resonance::Result<()> {
+    let sp = spinner("exporting");
     let db = Database::open(path)?;
     // A new file only (no symbolic link followed, nothing replaced), no more readable than the database.
     let mode = resonance::backup::file_mode(db.path());
     let written = resonance::backup::write_new_file(file, mode, |f| {
         jsonl::export(&db, std::io::BufWriter::new(f))
-    })?;
+    });
+    sp.finish_and_clear();
+    let written = written?;
     println!(
         "exported {} nodes and {} edges to {}",
         written.nodes,

@@ -757,3 +757,134 @@ fn sql_raw_is_read_only_unless_write() {
     let (code, _, _) = sql_cmd(&["--write", p, "SELECT 1"]);
     assert_eq!(code, Some(2));
 }
+
+#[test]
+fn stats_records_prints_judges_and_plots_the_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.db");
+    let d = db.to_str().unwrap();
+    assert!(resonance(&["demo", "--db", d]).status.success());
+    let o = resonance(&["stats", d, "--record", "--label", "first"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = resonance(&["stats", d, "--record", "--meta", "{bad"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("error [invalid_argument]"),
+        "{}",
+        text(&o)
+    );
+    let o = resonance(&[
+        "stats",
+        d,
+        "--record",
+        "--label",
+        "second",
+        "--meta",
+        "{\"n\":2}",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = resonance(&["stats", d, "--history", "--json"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let labels: Vec<_> = v["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["label"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(labels, ["second", "first"]);
+    assert_eq!(v["history"][0]["meta"], "{\"n\":2}");
+    // Same counts twice: a warning, exit 0.
+    let o = resonance(&["stats", d, "--validate", "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["validation"]["warnings"][0]["code"], "no_growth");
+    let o = resonance(&["doctor", d, "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["health"]["stats"]["warnings"][0]["code"], "no_growth");
+    assert_eq!(v["health"]["external_replicator"], false);
+    let svg = dir.path().join("growth.svg");
+    let o = resonance(&["stats", d, "--plot", svg.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    let picture = std::fs::read_to_string(&svg).unwrap();
+    assert!(picture.starts_with("<svg"), "{picture:.200}");
+    for needle in ["nodes", "edges", "vectors", "<polyline"] {
+        assert!(picture.contains(needle), "{needle} missing from the SVG");
+    }
+}
+
+/// Bytes a progress bar or spinner writes: carriage returns and terminal escape sequences.
+fn has_progress_bytes(b: &[u8]) -> bool {
+    b.iter().any(|&c| c == b'\r' || c == 0x1b)
+}
+
+#[test]
+fn long_commands_draw_no_progress_when_piped() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.db");
+    let d = db.to_str().unwrap();
+    assert!(resonance(&["demo", "--db", d]).status.success());
+    let out = dir.path().join("out.jsonl");
+    let o2 = dir.path().join("two.db");
+    let runs: Vec<Vec<&str>> = vec![
+        vec!["export", d, out.to_str().unwrap()],
+        vec!["import", o2.to_str().unwrap(), out.to_str().unwrap()],
+        vec!["migrate", d],
+        vec!["backup", d],
+        vec!["search", d, "--text", "graph"],
+        vec!["graph", d, "pagerank"],
+        vec!["stats", d, "--record"],
+    ];
+    for args in runs {
+        let o = resonance(&args);
+        assert!(o.status.success(), "{args:?}: {}", text(&o));
+        assert!(
+            !has_progress_bytes(&o.stdout) && !has_progress_bytes(&o.stderr),
+            "{args:?} wrote progress into a pipe: {:?}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+}
+
+/// On a terminal (a pseudo-terminal made by util-linux `script`) the import draws its bar, and a
+/// `--json` command stays quiet there too.
+#[test]
+fn a_terminal_gets_progress_unless_json() {
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("util-linux script is not installed: the terminal half is not checked here");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.db");
+    let d = db.to_str().unwrap();
+    assert!(resonance(&["demo", "--db", d]).status.success());
+    let out = dir.path().join("out.jsonl");
+    assert!(resonance(&["export", d, out.to_str().unwrap()])
+        .status
+        .success());
+    let bin = env!("CARGO_BIN_EXE_resonance");
+    let tty = |cmd: String| {
+        Command::new("script")
+            .args(["-qec", &cmd, "/dev/null"])
+            .output()
+            .unwrap()
+    };
+    let o2 = dir.path().join("two.db");
+    let o = tty(format!("{bin} import {} {}", o2.display(), out.display()));
+    assert!(o.status.success(), "{}", text(&o));
+    // The bar's block characters and the escape sequences that clear it (a terminal turns "\n"
+    // into "\r\n", so a carriage return alone proves nothing here).
+    assert!(
+        o.stdout.contains(&0x1b) && String::from_utf8_lossy(&o.stdout).contains('\u{2591}'),
+        "no progress on a terminal: {}",
+        text(&o)
+    );
+    let o = tty(format!("{bin} search {d} --text graph --json"));
+    assert!(o.status.success(), "{}", text(&o));
+    // A terminal turns "\n" into "\r\n": only escape sequences count here.
+    assert!(
+        !o.stdout.contains(&0x1b),
+        "--json drew progress: {}",
+        text(&o)
+    );
+}

@@ -52,6 +52,10 @@ pub struct OpenOptions {
     /// Application migrations to apply when the handle opens (read-write handles), each set under
     /// its namespace, with this handle's `allow_destructive` and `backup` (docs/sql.md).
     pub app_migrations: Vec<crate::app_migrate::AppMigrationSet>,
+    /// Another program (Litestream, LiteFS…) replicates this file by reading its WAL: the handle
+    /// then refuses what would pull the WAL from under it (`checkpoint` in `restart` or `truncate`
+    /// mode, `VACUUM`) with `invalid_argument` (docs/scaling.md). Off by default.
+    pub external_replicator: bool,
 }
 
 /// The default size of a handle's statement cache ([`OpenOptions::statement_cache_size`]): room for
@@ -77,6 +81,7 @@ impl Default for OpenOptions {
             allow_engine_writes: false,
             statement_cache_size: DEFAULT_STATEMENT_CACHE_SIZE,
             app_migrations: Vec::new(),
+            external_replicator: false,
         }
     }
 }

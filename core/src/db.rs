@@ -571,7 +571,19 @@ impl Database {
     /// The health report (docs/connections.md).
     pub fn health(&self) -> Result<HealthReport> {
         let path = show(&self.path);
-        self.with_state(|s| health::report(&mut s.conn, &path, self.read_only))
+        let mut report = self.with_state(|s| health::report(&mut s.conn, &path, self.read_only))?;
+        report.external_replicator = self.options.external_replicator;
+        report.stats = match self.validate_stats(&Default::default()) {
+            Ok(v) => v,
+            Err(e) => crate::stats_history::StatsValidation {
+                errors: vec![crate::stats_history::StatsFinding {
+                    code: "stats_unreadable".into(),
+                    message: format!("[{}] {e}", e.code()),
+                }],
+                ..Default::default()
+            },
+        };
+        Ok(report)
     }
 
     /// Plans or applies migrations explicitly (a dry run changes nothing). A retention left `None`

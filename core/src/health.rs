@@ -94,6 +94,15 @@ pub struct HealthReport {
     /// embeddings, too few edges. Not [`HealthReport::problems`]: the file is sound; `resonance
     /// doctor` reports both and fails on either.
     pub content: Vec<String>,
+    /// The stats verdict with the default thresholds ([`crate::Database::validate_stats`],
+    /// docs/stats.md); a history that cannot be read is its error `stats_unreadable`.
+    pub stats: crate::stats_history::StatsValidation,
+    /// Whether the handle was opened declaring an external replicator
+    /// ([`crate::OpenOptions::external_replicator`], docs/scaling.md).
+    pub external_replicator: bool,
+    /// Whether the file holds Litestream's bookkeeping tables (`_litestream_seq`,
+    /// `_litestream_lock`): Litestream has replicated it.
+    pub litestream_seen: bool,
 }
 
 /// The share of nodes with an embedding below which the content checks report.
@@ -181,10 +190,19 @@ impl HealthReport {
     }
 
     /// Everything `resonance doctor` fails on: the file's [`HealthReport::problems`], then the
-    /// content findings ([`HealthReport::content`]).
+    /// content findings ([`HealthReport::content`]), then the errors of the stats verdict
+    /// ([`HealthReport::stats`]) other than `empty_database`.
     pub fn findings(&self) -> Vec<String> {
         let mut all = self.problems();
         all.extend(self.content.iter().cloned());
+        // The history's own errors; `empty_database` is already the content finding above.
+        all.extend(
+            self.stats
+                .errors
+                .iter()
+                .filter(|f| f.code != "empty_database")
+                .map(|f| format!("stats {}: {}", f.code, f.message)),
+        );
         all
     }
 
@@ -339,6 +357,9 @@ pub fn report(conn: &mut Connection, path: &str, read_only: bool) -> Result<Heal
             warnings,
         },
         content: content_findings(nodes, edges, vectors.count),
+        stats: Default::default(),
+        external_replicator: false,
+        litestream_seen: tables.contains("_litestream_seq") || tables.contains("_litestream_lock"),
         vectors,
         nodes,
         edges,

@@ -28,6 +28,7 @@ pub mod migrate;
 mod pool;
 pub mod schema;
 mod sql;
+pub mod stats_history;
 mod store;
 pub mod vector;
 
@@ -50,6 +51,9 @@ pub use health::HealthReport;
 pub use ids::generate_id;
 pub use migrate::{MigrateOptions, MigrationPlan, MigrationReport};
 pub use sql::{ColumnInfo, ExecuteResult, Params, Row, Rows, SqlStats, StatementInfo, Value};
+pub use stats_history::{
+    RecordStatsOptions, StatsFinding, StatsSnapshot, StatsValidation, StatsValidationOptions,
+};
 pub use store::{
     json_merge_patch, parse_stored_json, Checkpoint, CheckpointMode, Edge, EdgeInput, HistoryEntry,
     ListOptions, Node, NodeInput, NodeUpdate, Stats,

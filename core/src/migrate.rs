@@ -40,10 +40,16 @@ impl ResonanceMigration {
 }
 
 /// Resonance's migrations, in order. Append only: never edit an applied one (checksum drift).
-pub const RESONANCE_MIGRATIONS: &[ResonanceMigration] = &[ResonanceMigration {
-    name: "V1__resonance_meta",
-    sql: include_str!("../migrations/V1__resonance_meta.sql"),
-}];
+pub const RESONANCE_MIGRATIONS: &[ResonanceMigration] = &[
+    ResonanceMigration {
+        name: "V1__resonance_meta",
+        sql: include_str!("../migrations/V1__resonance_meta.sql"),
+    },
+    ResonanceMigration {
+        name: "V2__resonance_stats_history",
+        sql: include_str!("../migrations/V2__resonance_stats_history.sql"),
+    },
+];
 
 /// Where a planned step comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -1777,13 +1783,16 @@ mod tests {
             &crate::authorizer::Policy::new(false),
         )
         .unwrap();
-        let newer = [
-            RESONANCE_MIGRATIONS[0].clone(),
-            ResonanceMigration {
-                name: "V2__later",
-                sql: "CREATE TABLE resonance_later (x);",
-            },
-        ];
+        // One step beyond this library's newest (V2).
+        let with_later = |sql: &'static str| {
+            let mut m = RESONANCE_MIGRATIONS.to_vec();
+            m.push(ResonanceMigration {
+                name: "V3__later",
+                sql,
+            });
+            m
+        };
+        let newer = with_later("CREATE TABLE resonance_later (x);");
         migrate_with(
             &mut conn,
             &path,
@@ -1794,21 +1803,15 @@ mod tests {
             &newer,
         )
         .unwrap();
-        // This library only knows V1: the database is ahead.
+        // This library only knows V1 and V2: the database is ahead.
         let err = plan(&conn).unwrap_err();
         assert_eq!(err.code(), "schema_too_new");
         assert!(
-            err.to_string().contains("V2") && err.to_string().contains("V1"),
+            err.to_string().contains("V3") && err.to_string().contains("V2"),
             "{err}"
         );
-        // A changed V2: drift.
-        let drifted = [
-            RESONANCE_MIGRATIONS[0].clone(),
-            ResonanceMigration {
-                name: "V2__later",
-                sql: "CREATE TABLE resonance_later (x, y);",
-            },
-        ];
+        // A changed V3: drift.
+        let drifted = with_later("CREATE TABLE resonance_later (x, y);");
         let err = plan_with(&conn, &drifted).unwrap_err();
         assert_eq!(err.code(), "schema_too_new");
         assert!(err.to_string().contains("checksum"), "{err}");

@@ -1191,6 +1191,15 @@ impl Database {
     pub fn checkpoint(&self, mode: CheckpointMode) -> Result<Checkpoint> {
         let m = mode.sql();
         self.check_writable("checkpoint")?;
+        if self.options().external_replicator
+            && matches!(mode, CheckpointMode::Restart | CheckpointMode::Truncate)
+        {
+            return Err(Error::InvalidArgument(format!(
+                "checkpoint({mode}) of {}: the handle was opened with external_replicator, and a \
+                 {mode} checkpoint resets the WAL the replicator reads; use passive or full (docs/scaling.md)",
+                show(self.path())
+            )));
+        }
         self.with_state(|s| {
             s.conn
                 .query_row(&format!("PRAGMA wal_checkpoint({m})"), [], |r| {
@@ -1217,6 +1226,14 @@ impl Database {
     /// `VACUUM` (not inside a transaction).
     pub fn vacuum(&self) -> Result<()> {
         self.check_writable("vacuum")?;
+        if self.options().external_replicator {
+            return Err(Error::InvalidArgument(format!(
+                "vacuum of {}: the handle was opened with external_replicator; VACUUM rewrites every \
+                 page through the WAL and the replica must take it all in; stop the replicator (or \
+                 open without the option) to vacuum (docs/scaling.md)",
+                show(self.path())
+            )));
+        }
         self.with_state(|s| {
             if s.tx.is_some() {
                 return Err(Error::InvalidArgument(

@@ -271,7 +271,10 @@ fn pragmas_read_back_after_open() {
     assert_eq!(h.write_probe, "ok");
     assert_eq!(h.schema.shape, "current");
     assert!(h.schema.pending.is_empty());
-    assert_eq!(h.schema.resonance_applied.len(), 1);
+    assert_eq!(
+        h.schema.resonance_applied.len(),
+        resonance::migrate::RESONANCE_MIGRATIONS.len()
+    );
     assert!(h.problems().is_empty(), "{:?}", h.problems());
     // The write probe leaves no trace.
     db.close().unwrap();
@@ -516,7 +519,11 @@ fn two_processes_adopt_the_same_file_once() {
                 r.get(0)
             })
             .unwrap();
-        assert_eq!(r, 1, "round {round}: each Resonance step recorded once");
+        assert_eq!(
+            r as usize,
+            resonance::migrate::RESONANCE_MIGRATIONS.len(),
+            "round {round}: each Resonance step recorded once"
+        );
         let n: i64 = c
             .query_row("SELECT count(*) FROM nodes", [], |r| r.get(0))
             .unwrap();
@@ -608,7 +615,7 @@ fn sigkill_during_adoption_leaves_old_or_new_state() {
                         r.get(0)
                     })
                     .unwrap();
-                assert_eq!(r, 1);
+                assert_eq!(r as usize, resonance::migrate::RESONANCE_MIGRATIONS.len());
             }
             other => panic!("round {round}: in-between state {other:?}"),
         }

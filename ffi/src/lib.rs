@@ -32,6 +32,7 @@ mod db;
 mod graph;
 mod options;
 mod sql;
+mod stats;
 mod store;
 #[cfg(feature = "test-hooks")]
 mod test_hooks;
@@ -43,6 +44,7 @@ pub use db::*;
 pub use graph::*;
 pub use options::*;
 pub use sql::*;
+pub use stats::*;
 pub use store::*;
 #[cfg(feature = "test-hooks")]
 pub use test_hooks::*;

@@ -116,7 +116,7 @@ pub(crate) unsafe fn read_options<T: SizedOptions>(p: *const T) -> Result<T, Err
     Ok(out)
 }
 
-fn size_u32<T>() -> u32 {
+pub(crate) fn size_u32<T>() -> u32 {
     size_of::<T>() as u32
 }
 
@@ -153,6 +153,9 @@ pub struct resonance_open_options {
     /// (Second version.) How many compiled statements the connection keeps; 0 means the engine's
     /// default.
     pub statement_cache_size: usize,
+    /// (Third version.) Another program (Litestream…) replicates the file by reading its WAL:
+    /// restart/truncate checkpoints and VACUUM are `RESONANCE_INVALID_ARGUMENT` (docs/scaling.md).
+    pub external_replicator: bool,
 }
 
 impl SizedOptions for resonance_open_options {
@@ -192,6 +195,9 @@ impl resonance_open_options {
         }
         if self.statement_cache_size != 0 {
             o.statement_cache_size = self.statement_cache_size;
+        }
+        if self.external_replicator {
+            o.external_replicator = true;
         }
         o.validate()?;
         Ok(o)

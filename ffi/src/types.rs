@@ -724,6 +724,15 @@ pub struct resonance_health {
     /// Content checks (no nodes, embedding coverage or edge density below the library's
     /// thresholds), for people; not problems of the file.
     pub content: resonance_strings,
+    /// The codes of the stats verdict's errors (docs/stats.md; `resonance_db_validate_stats` has
+    /// the messages and the snapshots).
+    pub stats_errors: resonance_strings,
+    /// The codes of the stats verdict's warnings.
+    pub stats_warnings: resonance_strings,
+    /// The handle was opened with `external_replicator`.
+    pub external_replicator: bool,
+    /// The file holds Litestream's bookkeeping tables.
+    pub litestream_seen: bool,
 }
 
 impl resonance_health {
@@ -772,6 +781,22 @@ impl resonance_health {
             write_probe: c_string(&h.write_probe),
             problems: resonance_strings::from_vec(&problems),
             content: resonance_strings::from_vec(&h.content),
+            stats_errors: resonance_strings::from_vec(
+                &h.stats
+                    .errors
+                    .iter()
+                    .map(|f| f.code.as_str())
+                    .collect::<Vec<_>>(),
+            ),
+            stats_warnings: resonance_strings::from_vec(
+                &h.stats
+                    .warnings
+                    .iter()
+                    .map(|f| f.code.as_str())
+                    .collect::<Vec<_>>(),
+            ),
+            external_replicator: h.external_replicator,
+            litestream_seen: h.litestream_seen,
         }
     }
 }

@@ -85,6 +85,13 @@ function searchOptions(a) {
   return o;
 }
 
+function snapshotOut(s) {
+  return {
+    nodes: s.nodes, edges: s.edges, vectors: s.vectors, dangling_edges: s.danglingEdges,
+    dimension: s.dimension ?? null, history: s.history, label: s.label ?? null, meta: s.meta ?? null,
+  };
+}
+
 const hitsOut = (h) => h.map(({ id, score }) => ({ id, score }));
 
 function openOptions(a) {
@@ -291,7 +298,19 @@ class Runner {
           quick_check: h.quickCheck, schema_shape: h.schema.shape, pending: h.schema.pending,
           dangling_edges: h.danglingEdges, vector_count: h.vectors.count, write_probe: h.writeProbe,
           content: h.content,
+          stats_errors: h.stats.errors.map((f) => f.code), stats_warnings: h.stats.warnings.map((f) => f.code),
         };
+      }
+      case 'record_stats':
+        return snapshotOut(await db().recordStats({ label: a.label, metaJson: a.meta, keep: a.keep }));
+      case 'stats_history':
+        return db().statsHistory(a.limit).map(snapshotOut);
+      case 'validate_stats': {
+        const v = await db().validateStats({
+          minEdgeDensity: a.min_edge_density, minEmbeddingCoverage: a.min_embedding_coverage,
+          maxShrinkRatio: a.max_shrink_ratio, warnNoGrowth: a.warn_no_growth,
+        });
+        return { passed: v.passed, errors: v.errors.map((f) => f.code), warnings: v.warnings.map((f) => f.code) };
       }
       case 'migrate': {
         const o = {};

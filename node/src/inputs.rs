@@ -46,6 +46,9 @@ pub struct OpenOptions {
     /// `allowDestructive` and `backup`.
     #[napi(ts_type = "Record<string, string | AppMigrationInput[]> | null")]
     pub app_migrations: Option<Either<HashMap<String, StepsOrDir>, Null>>,
+    /// Another program (Litestream…) replicates the file by reading its WAL: restart/truncate
+    /// checkpoints and VACUUM are refused with `invalid_argument` (default false; docs/scaling.md).
+    pub external_replicator: Option<Either<bool, Null>>,
 }
 
 impl OpenOptions {
@@ -58,6 +61,8 @@ impl OpenOptions {
             allow_destructive: unless_nullish(&self.allow_destructive)
                 .unwrap_or(d.allow_destructive),
             backup: unless_nullish(&self.backup).unwrap_or(d.backup),
+            external_replicator: unless_nullish(&self.external_replicator)
+                .unwrap_or(d.external_replicator),
             busy_timeout_ms: opt_u32(unless_nullish(&self.busy_timeout_ms), "busyTimeoutMs")?
                 .unwrap_or(d.busy_timeout_ms),
             backup_retention_days: opt_u32(
@@ -508,5 +513,61 @@ impl PruneOptions {
             opt_u32(unless_nullish(&self.older_than_days), "olderThanDays")?,
             opt_whole_number(unless_nullish(&self.keep_last), "keepLast", MAX_SAFE)?,
         ))
+    }
+}
+
+/// Options of `recordStats` (docs/stats.md); a field left out is the engine's default.
+#[napi(object)]
+#[derive(Default)]
+pub struct RecordStatsOptions {
+    /// A label for the snapshot.
+    pub label: Option<Either<String, Null>>,
+    /// A JSON value stored with the snapshot, as the text `JSON.stringify` writes (the rules of
+    /// `NodeInput.meta`).
+    #[napi(ts_type = "unknown")]
+    pub meta: Option<Value>,
+    /// JSON text stored with the snapshot (validated); wins over `meta` when both are given.
+    pub meta_json: Option<Either<String, Null>>,
+    /// Keep this many newest snapshots (default 100).
+    pub keep: Option<Either<f64, Null>>,
+}
+
+impl RecordStatsOptions {
+    /// The core's options.
+    pub fn to_core(&self) -> Result<resonance::RecordStatsOptions> {
+        let d = resonance::RecordStatsOptions::default();
+        Ok(resonance::RecordStatsOptions {
+            label: unless_nullish(&self.label),
+            meta: meta_text(&self.meta, &unless_nullish(&self.meta_json)),
+            keep: opt_u32(unless_nullish(&self.keep), "keep")?.unwrap_or(d.keep),
+        })
+    }
+}
+
+/// Thresholds of `validateStats` (docs/stats.md); a field left out is the engine's default.
+#[napi(object)]
+#[derive(Default)]
+pub struct ValidateStatsOptions {
+    /// Edges per node below which `low_edge_density` warns.
+    pub min_edge_density: Option<Either<f64, Null>>,
+    /// Share of nodes with an embedding below which `low_embedding_coverage` warns.
+    pub min_embedding_coverage: Option<Either<f64, Null>>,
+    /// A fall beyond this share of the previous count is the error `shrinkage`.
+    pub max_shrink_ratio: Option<Either<f64, Null>>,
+    /// Warn `no_growth` when nothing grew.
+    pub warn_no_growth: Option<Either<bool, Null>>,
+}
+
+impl ValidateStatsOptions {
+    /// The core's options.
+    pub fn to_core(&self) -> resonance::StatsValidationOptions {
+        let d = resonance::StatsValidationOptions::default();
+        resonance::StatsValidationOptions {
+            min_edge_density: unless_nullish(&self.min_edge_density).unwrap_or(d.min_edge_density),
+            min_embedding_coverage: unless_nullish(&self.min_embedding_coverage)
+                .unwrap_or(d.min_embedding_coverage),
+            max_shrink_ratio: unless_nullish(&self.max_shrink_ratio).unwrap_or(d.max_shrink_ratio),
+            warn_no_growth: unless_nullish(&self.warn_no_growth).unwrap_or(d.warn_no_growth),
+        }
     }
 }

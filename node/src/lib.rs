@@ -633,6 +633,62 @@ impl Database {
         guard(|| self.inner.stats()).map(Stats::from)
     }
 
+    /// Records a snapshot of `stats()` in the stats history, off the event loop (docs/stats.md).
+    #[napi(catch_unwind, strict)]
+    pub fn record_stats(
+        &self,
+        options: Option<RecordStatsOptions>,
+    ) -> Result<AsyncTask<StatsSnapshotTask>> {
+        let o = options.unwrap_or_default().to_core()?;
+        Ok(AsyncTask::new(StatsSnapshotTask(self.task(
+            "recordStats",
+            Some("recordStatsSync"),
+            move |db| db.record_stats(&o),
+        ))))
+    }
+
+    /// Records a snapshot on the calling thread (it counts every table, like `statsSync()`).
+    #[napi(catch_unwind, strict)]
+    pub fn record_stats_sync(&self, options: Option<RecordStatsOptions>) -> Result<StatsSnapshot> {
+        let o = options.unwrap_or_default().to_core()?;
+        guard(|| self.inner.record_stats(&o)).map(StatsSnapshot::from)
+    }
+
+    /// The newest `limit` snapshots, newest first (default: as many as the engine keeps).
+    #[napi(catch_unwind)]
+    pub fn stats_history(&self, limit: Option<f64>) -> Result<Vec<StatsSnapshot>> {
+        let limit = args::opt_u32(limit, "limit")?
+            .map_or(resonance::stats_history::DEFAULT_STATS_KEEP as usize, |l| {
+                l as usize
+            });
+        guard(|| self.inner.stats_history(limit))
+            .map(|v| v.into_iter().map(StatsSnapshot::from).collect())
+    }
+
+    /// Judges the newest snapshot against the one before, off the event loop (docs/stats.md).
+    #[napi(catch_unwind, strict)]
+    pub fn validate_stats(
+        &self,
+        options: Option<ValidateStatsOptions>,
+    ) -> AsyncTask<StatsValidationTask> {
+        let o = options.unwrap_or_default().to_core();
+        AsyncTask::new(StatsValidationTask(self.task(
+            "validateStats",
+            Some("validateStatsSync"),
+            move |db| db.validate_stats(&o),
+        )))
+    }
+
+    /// Judges the newest snapshot on the calling thread.
+    #[napi(catch_unwind, strict)]
+    pub fn validate_stats_sync(
+        &self,
+        options: Option<ValidateStatsOptions>,
+    ) -> Result<StatsValidation> {
+        let o = options.unwrap_or_default().to_core();
+        guard(|| self.inner.validate_stats(&o)).map(StatsValidation::from)
+    }
+
     // ---- vectors ----------------------------------------------------------------------------
 
     /// Stores a node's embedding (validated, normalised; `not_found` when the node is missing).

@@ -420,6 +420,105 @@ pub struct HealthReport {
     pub problems: Vec<String>,
     /// Content checks: no nodes, embedding coverage or edge density below the core's thresholds.
     pub content: Vec<String>,
+    /// The stats verdict with the default thresholds (docs/stats.md).
+    pub stats: StatsValidation,
+    /// The handle was opened with `externalReplicator`.
+    pub external_replicator: bool,
+    /// The file holds Litestream's bookkeeping tables.
+    pub litestream_seen: bool,
+}
+
+/// One snapshot of the stats history (docs/stats.md).
+#[napi(object)]
+pub struct StatsSnapshot {
+    /// Row id (`null` for the live counts judged when nothing was recorded).
+    pub id: Option<i64>,
+    /// When, UTC (`YYYY-MM-DDTHH:MM:SS.mmmZ`; empty for the live counts).
+    pub recorded_at: String,
+    /// Nodes.
+    pub nodes: i64,
+    /// Edges.
+    pub edges: i64,
+    /// Nodes with an embedding.
+    pub vectors: i64,
+    /// Edges with a missing endpoint.
+    pub dangling_edges: i64,
+    /// The vector dimension, if fixed.
+    pub dimension: Option<i64>,
+    /// Audit history rows.
+    pub history: i64,
+    /// Bytes of the database file.
+    pub db_bytes: i64,
+    /// Bytes of the `-wal` file.
+    pub wal_bytes: i64,
+    /// The label given.
+    pub label: Option<String>,
+    /// The JSON text given.
+    pub meta: Option<String>,
+}
+
+impl From<resonance::StatsSnapshot> for StatsSnapshot {
+    fn from(s: resonance::StatsSnapshot) -> StatsSnapshot {
+        StatsSnapshot {
+            id: s.id,
+            recorded_at: s.recorded_at,
+            nodes: s.nodes as i64,
+            edges: s.edges as i64,
+            vectors: s.vectors as i64,
+            dangling_edges: s.dangling_edges as i64,
+            dimension: s.dimension.map(|d| d as i64),
+            history: s.history as i64,
+            db_bytes: s.db_bytes as i64,
+            wal_bytes: s.wal_bytes as i64,
+            label: s.label,
+            meta: s.meta,
+        }
+    }
+}
+
+/// A finding of the stats verdict: a stable `code` and a message.
+#[napi(object)]
+pub struct StatsFinding {
+    /// `empty_database`, `shrinkage`, `stats_unreadable`, `no_growth`, `low_edge_density`,
+    /// `low_embedding_coverage` or `dangling_edges_rising`.
+    pub code: String,
+    /// For people.
+    pub message: String,
+}
+
+/// The stats verdict (docs/stats.md).
+#[napi(object)]
+pub struct StatsValidation {
+    /// No errors.
+    pub passed: bool,
+    /// Error findings.
+    pub errors: Vec<StatsFinding>,
+    /// Warning findings.
+    pub warnings: Vec<StatsFinding>,
+    /// The snapshot judged.
+    pub snapshot: Option<StatsSnapshot>,
+    /// The one before it.
+    pub previous: Option<StatsSnapshot>,
+}
+
+impl From<resonance::StatsValidation> for StatsValidation {
+    fn from(v: resonance::StatsValidation) -> StatsValidation {
+        let findings = |f: Vec<resonance::StatsFinding>| {
+            f.into_iter()
+                .map(|f| StatsFinding {
+                    code: f.code,
+                    message: f.message,
+                })
+                .collect()
+        };
+        StatsValidation {
+            passed: v.passed(),
+            errors: findings(v.errors),
+            warnings: findings(v.warnings),
+            snapshot: v.snapshot.map(StatsSnapshot::from),
+            previous: v.previous.map(StatsSnapshot::from),
+        }
+    }
 }
 
 impl From<resonance::HealthReport> for HealthReport {
@@ -484,6 +583,9 @@ impl From<resonance::HealthReport> for HealthReport {
             write_probe: h.write_probe,
             problems,
             content: h.content,
+            stats: StatsValidation::from(h.stats),
+            external_replicator: h.external_replicator,
+            litestream_seen: h.litestream_seen,
         }
     }
 }

@@ -120,6 +120,16 @@ task!(
     StatsTask, resonance::Stats, outputs::Stats, |o| outputs::Stats::from(o)
 );
 task!(
+    /// A stats snapshot.
+    StatsSnapshotTask, resonance::StatsSnapshot, outputs::StatsSnapshot,
+    |o| outputs::StatsSnapshot::from(o)
+);
+task!(
+    /// A stats verdict.
+    StatsValidationTask, resonance::StatsValidation, outputs::StatsValidation,
+    |o| outputs::StatsValidation::from(o)
+);
+task!(
     /// Search hits.
     SearchTask, Vec<resonance::Hit>, Vec<outputs::Hit>, |o| outputs::hits(o)
 );

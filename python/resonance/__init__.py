@@ -111,6 +111,8 @@ from ._native import (
     SchemaUnknownError,
     SqliteError,
     Stats,
+    StatsSnapshot,
+    StatsValidation,
     Transaction,
     error_codes,
     generate_id,
@@ -129,6 +131,8 @@ __all__ = [
     "Hit",
     "HistoryEntry",
     "Stats",
+    "StatsSnapshot",
+    "StatsValidation",
     "Checkpoint",
     "GraphStats",
     "Communities",
@@ -177,6 +181,7 @@ def open(
     app_migrations: Optional[
         Mapping[str, Union[str, "_os.PathLike[str]", Sequence[Union[AppMigration, Mapping[str, Any]]]]]
     ] = None,
+    external_replicator: Optional[bool] = None,
 ) -> Database:
     """Opens (creating if needed) the Resonance database at ``path``.
 
@@ -192,7 +197,9 @@ def open(
     either at the engine's default (off; docs/sql.md). ``app_migrations`` maps a namespace to its
     application migrations (a directory of ``NNNN_name.sql`` files or a list of steps, as
     :meth:`Database.migrate_app` takes them), applied when a read-write handle opens, with this
-    call's ``allow_destructive`` and ``backup``.
+    call's ``allow_destructive`` and ``backup``. ``external_replicator`` declares that another
+    program (Litestream…) replicates the file: restart/truncate checkpoints and ``vacuum()`` then
+    raise :class:`InvalidArgumentError` (off by default; docs/scaling.md).
     An option left out (or ``None``) is the engine's default: read-write, migrate with a backup
     (no destructive steps), the engine's busy timeout, backup retention and open timeout.
     """
@@ -208,4 +215,5 @@ def open(
         allow_engine_writes=allow_engine_writes,
         statement_cache_size=statement_cache_size,
         app_migrations=app_migrations,
+        external_replicator=external_replicator,
     )

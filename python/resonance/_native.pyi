@@ -46,6 +46,8 @@ __all__ = [
     "SchemaUnknownError",
     "SqliteError",
     "Stats",
+    "StatsSnapshot",
+    "StatsValidation",
     "Transaction",
     "__version__",
     "_matrix_address",
@@ -282,6 +284,35 @@ class Communities:
     def to_dict(self) -> Dict[str, Any]: ...
 
 @final
+class StatsSnapshot:
+    def __new__(cls, fields: Dict[str, Any]) -> "StatsSnapshot": ...
+    def __reduce__(self) -> Tuple[Any, ...]: ...
+    id: Optional[int]
+    recorded_at: str
+    nodes: int
+    edges: int
+    vectors: int
+    dangling_edges: int
+    dimension: Optional[int]
+    history: int
+    db_bytes: int
+    wal_bytes: int
+    label: Optional[str]
+    meta: Optional[str]
+    def to_dict(self) -> Dict[str, Any]: ...
+
+@final
+class StatsValidation:
+    def __new__(cls, fields: Dict[str, Any]) -> "StatsValidation": ...
+    def __reduce__(self) -> Tuple[Any, ...]: ...
+    errors: List[Dict[str, str]]
+    warnings: List[Dict[str, str]]
+    snapshot: Optional[Dict[str, Any]]
+    previous: Optional[Dict[str, Any]]
+    passed: bool
+    def to_dict(self) -> Dict[str, Any]: ...
+
+@final
 class HealthReport:
     def __new__(cls, fields: Dict[str, Any]) -> "HealthReport": ...
     def __reduce__(self) -> Tuple[Any, ...]: ...
@@ -305,6 +336,9 @@ class HealthReport:
     write_probe: str
     problems: List[str]
     content: List[str]
+    stats: Dict[str, Any]
+    external_replicator: bool
+    litestream_seen: bool
     def to_dict(self) -> Dict[str, Any]: ...
 
 @final
@@ -478,6 +512,18 @@ class Database:
         self, *, older_than_days: Optional[int] = None, keep_last: Optional[int] = None
     ) -> int: ...
     def stats(self) -> Stats: ...
+    def record_stats(
+        self, label: Optional[str] = None, meta: Any = None, *, keep: Optional[int] = None
+    ) -> StatsSnapshot: ...
+    def stats_history(self, limit: Optional[int] = None) -> List[StatsSnapshot]: ...
+    def validate_stats(
+        self,
+        *,
+        min_edge_density: Optional[float] = None,
+        min_embedding_coverage: Optional[float] = None,
+        max_shrink_ratio: Optional[float] = None,
+        warn_no_growth: Optional[bool] = None,
+    ) -> StatsValidation: ...
     def add_edge(
         self,
         source: str,
@@ -606,6 +652,7 @@ def open(
     allow_engine_writes: Optional[bool] = None,
     statement_cache_size: Optional[int] = None,
     app_migrations: Optional[Mapping[str, _AppSteps]] = None,
+    external_replicator: Optional[bool] = None,
 ) -> Database: ...
 def generate_id(path: str) -> str: ...
 def error_codes() -> List[str]: ...

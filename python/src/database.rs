@@ -431,6 +431,65 @@ impl Database {
         types::stats(py, &s)
     }
 
+    /// Records a snapshot of `stats()` in the stats history with an optional label and JSON meta
+    /// (a str of JSON, or anything `json.dumps` takes), keeping the newest `keep` (None: the
+    /// engine's default); returns it (docs/stats.md).
+    #[pyo3(signature = (label=None, meta=None, *, keep=None))]
+    fn record_stats(
+        &self,
+        py: Python<'_>,
+        #[pyo3(from_py_with = args::opt_string)] label: Option<String>,
+        meta: Option<&Bound<'_, PyAny>>,
+        #[pyo3(from_py_with = args::opt_u32)] keep: Option<u32>,
+    ) -> PyResult<types::StatsSnapshot> {
+        let db = &*self.db;
+        let d = resonance::RecordStatsOptions::default();
+        let opts = resonance::RecordStatsOptions {
+            label,
+            meta: crate::convert::meta_arg(meta)?,
+            keep: keep.unwrap_or(d.keep),
+        };
+        let s = run(py, || db.record_stats(&opts))?;
+        types::stats_snapshot(py, &s)
+    }
+
+    /// The newest `limit` snapshots of the stats history, newest first (None: as many as the
+    /// engine keeps by default).
+    #[pyo3(signature = (limit=None))]
+    fn stats_history(
+        &self,
+        py: Python<'_>,
+        #[pyo3(from_py_with = args::opt_count)] limit: Option<usize>,
+    ) -> PyResult<Vec<types::StatsSnapshot>> {
+        let db = &*self.db;
+        let limit = limit.unwrap_or(resonance::stats_history::DEFAULT_STATS_KEEP as usize);
+        let h = run(py, || db.stats_history(limit))?;
+        h.iter().map(|s| types::stats_snapshot(py, s)).collect()
+    }
+
+    /// Judges the newest snapshot against the one before (docs/stats.md); a threshold left None
+    /// is the engine's default.
+    #[pyo3(signature = (*, min_edge_density=None, min_embedding_coverage=None, max_shrink_ratio=None, warn_no_growth=None))]
+    fn validate_stats(
+        &self,
+        py: Python<'_>,
+        #[pyo3(from_py_with = args::opt_float)] min_edge_density: Option<f64>,
+        #[pyo3(from_py_with = args::opt_float)] min_embedding_coverage: Option<f64>,
+        #[pyo3(from_py_with = args::opt_float)] max_shrink_ratio: Option<f64>,
+        #[pyo3(from_py_with = args::opt_boolean)] warn_no_growth: Option<bool>,
+    ) -> PyResult<types::StatsValidation> {
+        let db = &*self.db;
+        let d = resonance::StatsValidationOptions::default();
+        let opts = resonance::StatsValidationOptions {
+            min_edge_density: min_edge_density.unwrap_or(d.min_edge_density),
+            min_embedding_coverage: min_embedding_coverage.unwrap_or(d.min_embedding_coverage),
+            max_shrink_ratio: max_shrink_ratio.unwrap_or(d.max_shrink_ratio),
+            warn_no_growth: warn_no_growth.unwrap_or(d.warn_no_growth),
+        };
+        let v = run(py, || db.validate_stats(&opts))?;
+        types::stats_validation(py, &v)
+    }
+
     // ---- edges ------------------------------------------------------------------------------
 
     /// Adds an edge, or ignores it when `(source, target, type)` exists; returns whether it was added.

@@ -130,7 +130,7 @@ pub(crate) fn run_long<T: Send>(
 /// Opens (creating if needed) the database at `path`; see `resonance.open`. An option left out (or
 /// `None`) is the core's default (`OpenOptions::default()`).
 #[pyfunction]
-#[pyo3(signature = (path, *, read_only=None, migrate=None, allow_destructive=None, backup=None, busy_timeout_ms=None, backup_retention_days=None, open_timeout_ms=None, allow_engine_writes=None, statement_cache_size=None, app_migrations=None))]
+#[pyo3(signature = (path, *, read_only=None, migrate=None, allow_destructive=None, backup=None, busy_timeout_ms=None, backup_retention_days=None, open_timeout_ms=None, allow_engine_writes=None, statement_cache_size=None, app_migrations=None, external_replicator=None))]
 fn open(
     py: Python<'_>,
     #[pyo3(from_py_with = args::path)] path: PathBuf,
@@ -144,6 +144,7 @@ fn open(
     #[pyo3(from_py_with = args::opt_boolean)] allow_engine_writes: Option<bool>,
     #[pyo3(from_py_with = args::opt_count)] statement_cache_size: Option<usize>,
     app_migrations: Option<&Bound<'_, PyAny>>,
+    #[pyo3(from_py_with = args::opt_boolean)] external_replicator: Option<bool>,
 ) -> PyResult<database::Database> {
     let sets = match app_migrations {
         Some(o) if !o.is_none() => app_migrations::sets(o)?,
@@ -160,6 +161,7 @@ fn open(
         open_timeout_ms: open_timeout_ms.unwrap_or(d.open_timeout_ms),
         allow_engine_writes: allow_engine_writes.unwrap_or(d.allow_engine_writes),
         statement_cache_size: statement_cache_size.unwrap_or(d.statement_cache_size),
+        external_replicator: external_replicator.unwrap_or(d.external_replicator),
         ..d
     };
     let db = run_long(py, || {
@@ -198,6 +200,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<types::LinkCandidate>()?;
     m.add_class::<types::Pillar>()?;
     m.add_class::<types::HealthReport>()?;
+    m.add_class::<types::StatsSnapshot>()?;
+    m.add_class::<types::StatsValidation>()?;
     m.add_class::<types::MigrationReport>()?;
     m.add_class::<types::AppMigrationReport>()?;
     m.add_class::<types::AppMigrationStatus>()?;

@@ -646,6 +646,18 @@ record!(
     "Stats"
 );
 record!(
+    /// One snapshot of the stats history (docs/stats.md): `id`, `recorded_at`, `nodes`, `edges`,
+    /// `vectors`, `dangling_edges`, `dimension`, `history`, `db_bytes`, `wal_bytes`, `label`, `meta`.
+    StatsSnapshot,
+    "StatsSnapshot"
+);
+record!(
+    /// The stats verdict (docs/stats.md): `errors` and `warnings` (dicts with `code` and `message`),
+    /// `snapshot` and `previous` (dicts of a snapshot's fields, or None), `passed`.
+    StatsValidation,
+    "StatsValidation"
+);
+record!(
     /// SQLite's answer to a checkpoint: `busy`, `log`, `checkpointed`.
     Checkpoint,
     "Checkpoint"
@@ -698,6 +710,21 @@ pub fn serde_dict<'py, T: serde::Serialize>(
 /// `Stats` from the engine's stats.
 pub fn stats(py: Python<'_>, s: &resonance::Stats) -> PyResult<Stats> {
     Ok(Stats::from_dict(serde_dict(py, s)?))
+}
+
+/// `StatsSnapshot` from the engine's.
+pub fn stats_snapshot(py: Python<'_>, s: &resonance::StatsSnapshot) -> PyResult<StatsSnapshot> {
+    Ok(StatsSnapshot::from_dict(serde_dict(py, s)?))
+}
+
+/// `StatsValidation` from the engine's: its serialised fields plus `passed`.
+pub fn stats_validation(
+    py: Python<'_>,
+    v: &resonance::StatsValidation,
+) -> PyResult<StatsValidation> {
+    let d = serde_dict(py, v)?;
+    d.set_item("passed", v.passed())?;
+    Ok(StatsValidation::from_dict(d))
 }
 
 /// `Checkpoint` from the engine's.

@@ -213,6 +213,25 @@ static jv *strings_value(const resonance_strings *s) {
     return a;
 }
 
+static jv *snapshot_value(const resonance_stats_snapshot *s) {
+    jv *o = json_obj();
+    json_push(o, "nodes", json_num((double)s->nodes));
+    json_push(o, "edges", json_num((double)s->edges));
+    json_push(o, "vectors", json_num((double)s->vectors));
+    json_push(o, "dangling_edges", json_num((double)s->dangling_edges));
+    json_push(o, "dimension", s->dimension ? json_num((double)s->dimension) : json_null());
+    json_push(o, "history", json_num((double)s->history));
+    json_push(o, "label", json_str(s->label));
+    json_push(o, "meta", json_str(s->meta));
+    return o;
+}
+
+static jv *finding_codes(const resonance_stats_finding *f, size_t n) {
+    jv *a = json_arr();
+    for (size_t i = 0; i < n; i++) json_push(a, NULL, json_str(f[i].code));
+    return a;
+}
+
 static jv *hits_value(const resonance_hits *h) {
     jv *a = json_arr();
     for (size_t i = 0; i < h->len; i++) {
@@ -562,6 +581,34 @@ static resonance_status run_op(runner *r, const char *op, const jv *a, jv **out,
         json_push(*out, "dangling_edges", json_num((double)st.dangling_edges));
         json_push(*out, "dimension", st.dimension ? json_num(st.dimension) : json_null());
         json_push(*out, "history", json_num((double)st.history));
+    } else if (!strcmp(op, "record_stats")) {
+        resonance_record_stats_options o = resonance_record_stats_options_default();
+        o.label = astr(a, "label");
+        o.meta_json = astr(a, "meta");
+        if (has_num(a, "keep")) o.keep = (uint32_t)anum(a, "keep", 0);
+        resonance_stats_history *one = NULL;
+        CALL(resonance_db_record_stats(db, &o, &one, &e));
+        *out = snapshot_value(&one->items[0]);
+        resonance_stats_history_free(one);
+    } else if (!strcmp(op, "stats_history")) {
+        resonance_stats_history *h = NULL;
+        CALL(resonance_db_stats_history(db, (size_t)anum(a, "limit", 100), &h, &e));
+        *out = json_arr();
+        for (size_t i = 0; i < h->len; i++) json_push(*out, NULL, snapshot_value(&h->items[i]));
+        resonance_stats_history_free(h);
+    } else if (!strcmp(op, "validate_stats")) {
+        resonance_validate_stats_options o = resonance_validate_stats_options_default();
+        o.min_edge_density = anum(a, "min_edge_density", o.min_edge_density);
+        o.min_embedding_coverage = anum(a, "min_embedding_coverage", o.min_embedding_coverage);
+        o.max_shrink_ratio = anum(a, "max_shrink_ratio", o.max_shrink_ratio);
+        o.warn_no_growth = abool(a, "warn_no_growth", o.warn_no_growth);
+        resonance_stats_validation *v = NULL;
+        CALL(resonance_db_validate_stats(db, &o, &v, &e));
+        *out = json_obj();
+        json_push(*out, "passed", json_bool(v->passed));
+        json_push(*out, "errors", finding_codes(v->errors, v->errors_len));
+        json_push(*out, "warnings", finding_codes(v->warnings, v->warnings_len));
+        resonance_stats_validation_free(v);
     } else if (!strcmp(op, "begin")) {
         CALL(resonance_tx_begin(db, &e));
     } else if (!strcmp(op, "commit")) {
@@ -632,6 +679,8 @@ static resonance_status run_op(runner *r, const char *op, const jv *a, jv **out,
         json_push(*out, "vector_count", json_num((double)h->vector_count));
         json_push(*out, "write_probe", json_str(h->write_probe));
         json_push(*out, "content", strings_value(&h->content));
+        json_push(*out, "stats_errors", strings_value(&h->stats_errors));
+        json_push(*out, "stats_warnings", strings_value(&h->stats_warnings));
         resonance_health_free(h);
     } else if (!strcmp(op, "migrate")) {
         resonance_migrate_options o;

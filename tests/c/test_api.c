@@ -1143,6 +1143,65 @@ TEST(application_migrations) {
     resonance_db_free(db);
 }
 
+TEST(stats_history) {
+    resonance_db *db = open_db("stats.db");
+    /* Nothing recorded: the live counts are judged. */
+    resonance_stats_validation *v = NULL;
+    OK(resonance_db_validate_stats(db, NULL, &v, &t_err));
+    CHECK(v && !v->passed && v->errors_len == 1 && streq(v->errors[0].code, "empty_database"));
+    CHECK(v && v->has_snapshot && v->snapshot.id == 0 && !v->has_previous);
+    resonance_stats_validation_free(v);
+    resonance_node_input n = {.id = "a"};
+    OK(resonance_node_upsert(db, &n, &t_err));
+    resonance_record_stats_options o = resonance_record_stats_options_default();
+    CHECK(o.keep == 100);
+    o.label = "first";
+    o.meta_json = "{\"run\": 1}";
+    resonance_stats_history *one = NULL;
+    OK(resonance_db_record_stats(db, &o, &one, &t_err));
+    CHECK(one && one->len == 1 && one->items[0].nodes == 1 && streq(one->items[0].label, "first"));
+    CHECK(one && streq(one->items[0].meta, "{\"run\": 1}") && one->items[0].recorded_at[0] != 0);
+    resonance_stats_history_free(one);
+    OK(resonance_db_record_stats(db, NULL, NULL, &t_err));
+    resonance_validate_stats_options vo = resonance_validate_stats_options_default();
+    CHECK(vo.max_shrink_ratio == 0.1 && vo.warn_no_growth);
+    OK(resonance_db_validate_stats(db, &vo, &v, &t_err));
+    CHECK(v && v->passed && v->has_previous && v->warnings_len >= 1);
+    bool no_growth = false;
+    for (size_t i = 0; v && i < v->warnings_len; i++) no_growth |= streq(v->warnings[i].code, "no_growth");
+    CHECK(no_growth);
+    resonance_stats_validation_free(v);
+    /* Bad input: typed, nothing written. */
+    o.meta_json = "{not json";
+    EXPECT_STATUS(resonance_db_record_stats(db, &o, NULL, &t_err), RESONANCE_INVALID_ARGUMENT);
+    o.meta_json = NULL;
+    o.keep = 0;
+    EXPECT_STATUS(resonance_db_record_stats(db, &o, NULL, &t_err), RESONANCE_INVALID_ARGUMENT);
+    vo.min_embedding_coverage = 2.0;
+    v = NULL;
+    EXPECT_STATUS(resonance_db_validate_stats(db, &vo, &v, &t_err), RESONANCE_INVALID_ARGUMENT);
+    CHECK(v == NULL);
+    resonance_stats_history *h = NULL;
+    OK(resonance_db_stats_history(db, 10, &h, &t_err));
+    CHECK(h && h->len == 2 && streq(h->items[1].label, "first") && h->items[0].label == NULL);
+    resonance_stats_history_free(h);
+    resonance_stats_history_free(NULL);
+    resonance_stats_validation_free(NULL);
+    resonance_health *hr = NULL;
+    OK(resonance_db_health(db, &hr, &t_err));
+    CHECK(hr && hr->stats_warnings.len >= 1 && !hr->external_replicator && !hr->litestream_seen);
+    resonance_health_free(hr);
+    resonance_db_free(db);
+    /* A handle declaring an external replicator refuses a truncate checkpoint. */
+    resonance_open_options oo = resonance_open_options_default();
+    oo.external_replicator = true;
+    OK(resonance_db_open(tpath("stats.db"), &oo, &db, &t_err));
+    resonance_checkpoint cp;
+    EXPECT_STATUS(resonance_db_checkpoint(db, "truncate", &cp, &t_err), RESONANCE_INVALID_ARGUMENT);
+    OK(resonance_db_checkpoint(db, "passive", &cp, &t_err));
+    resonance_db_free(db);
+}
+
 int main(void) {
     t_setup();
     RUN(version_and_status_names);
@@ -1166,5 +1225,6 @@ int main(void) {
     RUN(application_sql);
     RUN(application_sql_interrupt);
     RUN(application_migrations);
+    RUN(stats_history);
     DONE();
 }

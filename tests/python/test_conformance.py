@@ -173,6 +173,9 @@ class Runner:
                 for h in db.history(a["id"])
             ],
             "stats": lambda: db.stats().to_dict(),
+            "record_stats": lambda: db.record_stats(a.get("label"), a.get("meta"), keep=a.get("keep")).to_dict(),
+            "stats_history": lambda: [h.to_dict() for h in db.stats_history(a.get("limit"))],
+            "validate_stats": lambda: self.verdict(db.validate_stats(**a)),
             "begin": db.begin,
             "commit": db.commit,
             "rollback": db.rollback,
@@ -272,6 +275,16 @@ class Runner:
             "vector_count": h.vectors["count"],
             "write_probe": h.write_probe,
             "content": h.content,
+            "stats_errors": [f["code"] for f in h.stats["errors"]],
+            "stats_warnings": [f["code"] for f in h.stats["warnings"]],
+        }
+
+    @staticmethod
+    def verdict(v: Any) -> Dict[str, Any]:
+        return {
+            "passed": v.passed,
+            "errors": [f["code"] for f in v.errors],
+            "warnings": [f["code"] for f in v.warnings],
         }
 
 

@@ -29,6 +29,16 @@ pub struct Interpreter {
     db: Option<Database>,
 }
 
+fn snapshot_json(s: &resonance::StatsSnapshot) -> Value {
+    json!({"nodes": s.nodes, "edges": s.edges, "vectors": s.vectors,
+        "dangling_edges": s.dangling_edges, "dimension": s.dimension, "history": s.history,
+        "label": s.label, "meta": s.meta})
+}
+
+fn codes(f: &[resonance::StatsFinding]) -> Vec<&str> {
+    f.iter().map(|f| f.code.as_str()).collect()
+}
+
 fn s(a: &Map<String, Value>, k: &str) -> Option<String> {
     a.get(k).and_then(Value::as_str).map(str::to_string)
 }
@@ -322,6 +332,37 @@ impl Interpreter {
                 json!({"nodes": st.nodes, "edges": st.edges, "vectors": st.vectors,
                     "dangling_edges": st.dangling_edges, "dimension": st.dimension, "history": st.history})
             }
+            "record_stats" => {
+                let d = resonance::RecordStatsOptions::default();
+                let o = resonance::RecordStatsOptions {
+                    label: s(a, "label"),
+                    meta: s(a, "meta"),
+                    keep: match a.get("keep").and_then(Value::as_u64) {
+                        Some(k) => u32::try_from(k).unwrap_or(u32::MAX),
+                        None => d.keep,
+                    },
+                };
+                snapshot_json(&self.db()?.record_stats(&o)?)
+            }
+            "stats_history" => Value::Array(
+                self.db()?
+                    .stats_history(usize_of(a, "limit").unwrap_or(100))?
+                    .iter()
+                    .map(snapshot_json)
+                    .collect(),
+            ),
+            "validate_stats" => {
+                let d = resonance::StatsValidationOptions::default();
+                let o = resonance::StatsValidationOptions {
+                    min_edge_density: f64_of(a, "min_edge_density").unwrap_or(d.min_edge_density),
+                    min_embedding_coverage: f64_of(a, "min_embedding_coverage")
+                        .unwrap_or(d.min_embedding_coverage),
+                    max_shrink_ratio: f64_of(a, "max_shrink_ratio").unwrap_or(d.max_shrink_ratio),
+                    warn_no_growth: bool_of(a, "warn_no_growth").unwrap_or(d.warn_no_growth),
+                };
+                let v = self.db()?.validate_stats(&o)?;
+                json!({"passed": v.passed(), "errors": codes(&v.errors), "warnings": codes(&v.warnings)})
+            }
             "begin" => {
                 self.db()?.begin()?;
                 Value::Null
@@ -377,7 +418,8 @@ impl Interpreter {
                     "foreign_keys": h.foreign_keys, "quick_check": h.quick_check,
                     "schema_shape": h.schema.shape, "pending": h.schema.pending,
                     "dangling_edges": h.dangling_edges, "vector_count": h.vectors.count,
-                    "write_probe": h.write_probe, "content": h.content})
+                    "write_probe": h.write_probe, "content": h.content,
+                    "stats_errors": codes(&h.stats.errors), "stats_warnings": codes(&h.stats.warnings)})
             }
             "migrate" => {
                 let o = MigrateOptions {

@@ -202,4 +202,43 @@ write("handles", "read-only handles refuse writes with readonly and change nothi
     {"op": "open", "args": {"path": "junk.db"}, "expect_error": "schema_unknown"},
 ])
 
+# docs/stats.md: the stats history and its verdict, by hand from the rules and default thresholds.
+write("stats_history", "record_stats writes snapshots (label, JSON meta, keep), stats_history reads them newest first, validate_stats judges the newest against the one before with stable codes; bad input is invalid_argument and writes nothing; a read-only handle reads but cannot record", [
+    {"op": "open", "args": {}},
+    {"op": "validate_stats", "args": {}, "expect": {"passed": False, "errors": ["empty_database"], "warnings": []}},
+    {"op": "upsert_node", "args": {"id": "a", "embedding": [1, 0]}},
+    {"op": "upsert_node", "args": {"id": "b", "embedding": [0, 1]}},
+    {"op": "add_edge", "args": {"source": "a", "target": "b"}},
+    {"op": "record_stats", "args": {"label": "first", "meta": "{\"run\":1}"},
+     "expect": {"nodes": 2, "edges": 1, "vectors": 2, "dangling_edges": 0, "dimension": 2, "label": "first", "meta": "{\"run\":1}"}},
+    {"op": "validate_stats", "args": {}, "expect": {"passed": True, "errors": [], "warnings": []}},
+    {"op": "record_stats", "args": {}, "expect": {"nodes": 2, "label": None, "meta": None}},
+    {"op": "validate_stats", "args": {}, "expect": {"passed": True, "errors": [], "warnings": ["no_growth"]}},
+    {"op": "validate_stats", "args": {"warn_no_growth": False}, "expect": {"passed": True, "warnings": []}},
+    {"op": "health", "args": {}, "expect": {"stats_errors": [], "stats_warnings": ["no_growth"]}},
+    {"op": "add_edge", "args": {"source": "b", "target": "gone"}},
+    {"op": "upsert_node", "args": {"id": "c"}},
+    {"op": "record_stats", "args": {"label": "bare"}, "expect": {"nodes": 3, "vectors": 2, "dangling_edges": 1}},
+    {"op": "validate_stats", "args": {}, "expect": {"passed": True, "errors": [],
+                                                    "warnings": ["low_embedding_coverage", "dangling_edges_rising"]}},
+    {"op": "validate_stats", "args": {"min_embedding_coverage": 0.5}, "expect": {"warnings": ["dangling_edges_rising"]}},
+    {"op": "delete_node", "args": {"id": "a"}},
+    {"op": "delete_node", "args": {"id": "c"}},
+    {"op": "record_stats", "args": {"label": "after delete", "keep": 3}, "expect": {"nodes": 1, "edges": 1}},
+    {"op": "validate_stats", "args": {}, "expect": {"passed": False, "errors": ["shrinkage", "shrinkage", "shrinkage"]}},
+    {"op": "validate_stats", "args": {"max_shrink_ratio": 1}, "expect": {"passed": True, "errors": []}},
+    {"op": "stats_history", "args": {"limit": 10}, "expect": [
+        {"label": "after delete", "nodes": 1}, {"label": "bare", "nodes": 3}, {"label": None, "nodes": 2}]},
+    {"op": "stats_history", "args": {"limit": 1}, "expect": [{"label": "after delete"}]},
+    {"op": "record_stats", "args": {"meta": "{not json"}, "expect_error": "invalid_argument"},
+    {"op": "record_stats", "args": {"label": "x" * 1025}, "expect_error": "invalid_argument"},
+    {"op": "record_stats", "args": {"keep": 0}, "expect_error": "invalid_argument"},
+    {"op": "validate_stats", "args": {"max_shrink_ratio": 1.5}, "expect_error": "invalid_argument"},
+    {"op": "stats_history", "args": {"limit": 10}, "expect": [{"label": "after delete"}, {"label": "bare"}, {"label": None}]},
+    {"op": "close", "args": {}},
+    {"op": "open", "args": {"read_only": True}},
+    {"op": "record_stats", "args": {}, "expect_error": "readonly"},
+    {"op": "stats_history", "args": {"limit": 1}, "expect": [{"label": "after delete", "nodes": 1}]},
+])
+
 print("wrote store cases")
