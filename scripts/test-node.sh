@@ -42,6 +42,7 @@ node --test --test-concurrency=1 __test__/
 echo "== bun test (the same files)"
 "$bun" test ./__test__/
 
-echo "== tsc --noEmit over a typed usage file against index.d.ts"
+echo "== tsc --noEmit over typed usage files against index.d.ts and drizzle.d.ts"
 ./node_modules/.bin/tsc --noEmit -p __test__/tsconfig.json
+./node_modules/.bin/tsc --noEmit -p __test__/tsconfig.drizzle.json
 echo "tsc: ok"

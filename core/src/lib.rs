@@ -29,6 +29,7 @@ mod pool;
 pub mod schema;
 mod sql;
 mod store;
+mod triggers;
 pub mod vector;
 
 pub use app_migrate::{
@@ -49,7 +50,10 @@ pub use graph::{
 pub use health::HealthReport;
 pub use ids::generate_id;
 pub use migrate::{MigrateOptions, MigrationPlan, MigrationReport};
-pub use sql::{ColumnInfo, ExecuteResult, Params, Row, Rows, SqlStats, StatementInfo, Value};
+pub use sql::{
+    ColumnInfo, ExecuteResult, Params, PreparedRows, PreparedSql, Row, Rows, SqlStats,
+    StatementInfo, Value,
+};
 pub use store::{
     json_merge_patch, parse_stored_json, Checkpoint, CheckpointMode, Edge, EdgeInput, HistoryEntry,
     ListOptions, Node, NodeInput, NodeUpdate, Stats,
