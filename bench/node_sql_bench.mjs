@@ -120,18 +120,20 @@ const rate = (ms) => `${Math.round(INSERTS / (ms / 1000)).toLocaleString('en')} 
 console.log(`${INSERTS} inserts in one transaction   resonance ${rate(best(rInsertMs))}${other ? `   ${other.name} ${rate(best(oInsertMs))}   throughput ratio ${(best(oInsertMs) / best(rInsertMs)).toFixed(2)}× (target ≥ 0.9×)` : ''}`);
 // 3. Drizzle: the same prepared select through both drivers.
 async function drizzleRatio() {
-  const { sqliteTable, integer, text, real } = await import('drizzle-orm/sqlite-core');
-  const { eq, sql: dsql } = await import('drizzle-orm');
+  // drizzle-orm is node/'s dev dependency: resolved from there (its CommonJS build, as drizzle.js uses).
+  const nodeRequire = createRequire(path.join(root, 'node', 'package.json'));
+  const { sqliteTable, integer, text, real } = nodeRequire('drizzle-orm/sqlite-core');
+  const { eq, sql: dsql } = nodeRequire('drizzle-orm');
   const items = sqliteTable('items', { id: integer('id').primaryKey(), name: text('name').notNull(), score: real('score'), tag: text('tag') });
   const ours = require(path.join(root, 'node', 'bench-build', 'drizzle.js')).drizzle(db);
   let theirs = null;
   let theirName = null;
   try {
     if (isBun) {
-      theirs = (await import('drizzle-orm/bun-sqlite')).drizzle(odb);
+      theirs = nodeRequire('drizzle-orm/bun-sqlite').drizzle(odb);
       theirName = 'drizzle bun-sqlite';
     } else if (odb) {
-      theirs = (await import('drizzle-orm/better-sqlite3')).drizzle(odb);
+      theirs = nodeRequire('drizzle-orm/better-sqlite3').drizzle(odb);
       theirName = 'drizzle better-sqlite3';
     }
   } catch (e) {
