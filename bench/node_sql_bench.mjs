@@ -4,6 +4,9 @@
 //      `stmt.get` (Node, when it can be loaded); target ≤ 1.3×.
 //   2. 100,000 inserts into an application table in one `transaction` vs bun:sqlite /
 //      better-sqlite3 doing the same; target: throughput ≥ 0.9× theirs.
+//   3. A Drizzle `select … where id = ?` (a prepared Drizzle query) through `resonance/drizzle` vs
+//      the same query through drizzle-orm's bun-sqlite driver (Bun) or better-sqlite3 driver (Node,
+//      when drizzle-orm can load better-sqlite3 by its package name); target ≤ 1.3×.
 // The other client opens its own file (never the addon's: one SQLite library per file per process).
 //
 // Build first:   (cd node && npm ci && npm run build:bench)
@@ -115,5 +118,39 @@ console.log(`runtime: ${runtime}; rows ${ROWS}, inserts ${INSERTS}${other ? `; a
 console.log(`prepare(...).get(id)        resonance ${us(best(rGet))}${other ? `   ${other.name} ${us(best(oGet))}   ratio ${(best(rGet) / best(oGet)).toFixed(2)}× (target ≤ 1.3×)` : ''}`);
 const rate = (ms) => `${Math.round(INSERTS / (ms / 1000)).toLocaleString('en')} rows/s (${ms.toFixed(0)} ms)`;
 console.log(`${INSERTS} inserts in one transaction   resonance ${rate(best(rInsertMs))}${other ? `   ${other.name} ${rate(best(oInsertMs))}   throughput ratio ${(best(oInsertMs) / best(rInsertMs)).toFixed(2)}× (target ≥ 0.9×)` : ''}`);
+// 3. Drizzle: the same prepared select through both drivers.
+async function drizzleRatio() {
+  // drizzle-orm is node/'s dev dependency: resolved from there (its CommonJS build, as drizzle.js uses).
+  const nodeRequire = createRequire(path.join(root, 'node', 'package.json'));
+  const { sqliteTable, integer, text, real } = nodeRequire('drizzle-orm/sqlite-core');
+  const { eq, sql: dsql } = nodeRequire('drizzle-orm');
+  const items = sqliteTable('items', { id: integer('id').primaryKey(), name: text('name').notNull(), score: real('score'), tag: text('tag') });
+  const ours = require(path.join(root, 'node', 'bench-build', 'drizzle.js')).drizzle(db);
+  let theirs = null;
+  let theirName = null;
+  try {
+    if (isBun) {
+      theirs = nodeRequire('drizzle-orm/bun-sqlite').drizzle(odb);
+      theirName = 'drizzle bun-sqlite';
+    } else if (odb) {
+      theirs = nodeRequire('drizzle-orm/better-sqlite3').drizzle(odb);
+      theirName = 'drizzle better-sqlite3';
+    }
+  } catch (e) {
+    console.log(`drizzle's driver for ${other?.name} could not be loaded: ${e.message}`);
+  }
+  const q = (d) => d.select().from(items).where(eq(items.id, dsql.placeholder('id'))).prepare();
+  const oq = q(ours);
+  const tq = theirs ? q(theirs) : null;
+  const r = [];
+  const t = [];
+  for (let round = 0; round < 5; round++) {
+    r.push(timePerOp((i) => oq.get({ id: ids[i & 4095] }), N / 2));
+    if (tq) t.push(timePerOp((i) => tq.get({ id: ids[i & 4095] }), N / 2));
+  }
+  if (oq.get({ id: ids[0] }).id !== ids[0]) throw new Error('the Drizzle bench read the wrong row');
+  console.log(`drizzle select where id = ?   resonance ${us(best(r))}${tq ? `   ${theirName} ${us(best(t))}   ratio ${(best(r) / best(t)).toFixed(2)}× (target ≤ 1.3×)` : ''}`);
+}
+await drizzleRatio();
 db.close();
 if (odb) odb.close();

@@ -204,6 +204,11 @@ export declare class Database {
    */
   migrateApp(namespace: string, steps: string | AppMigrationInput[], options?: AppMigrateOptions | undefined | null): Promise<AppMigrationReport>
   /**
+   * `migrateApp` on the calling thread (what a synchronous migrator needs: the Drizzle
+   * driver's `migrate`); it blocks the event loop while the steps run.
+   */
+  migrateAppSync(namespace: string, steps: string | AppMigrationInput[], options?: AppMigrateOptions | undefined | null): AppMigrationReport
+  /**
    * The applied steps of `namespace` (from the ledger) and which of `steps` (a list, or a
    * directory) are pending.
    */
@@ -231,8 +236,8 @@ export declare class Database {
 export declare class NativeStatement {
   /** What the statement is (read once by the package entry). */
   info(): StatementInfo
-  /** Runs the statement; what it changed. */
-  run(params: unknown[] | Record<string, unknown> | undefined, safe: boolean): RunResult
+  /** Runs the statement; what it changed, as `[changes, lastInsertRowid]`. */
+  run(params: unknown[] | Record<string, unknown> | undefined, safe: boolean): [number, number | bigint]
   /** The first row's values (`null`: none), or `{ columns, values }` when the names changed. */
   get(params: unknown[] | Record<string, unknown> | undefined, safe: boolean): unknown[] | { columns: string[], values: unknown[] } | null
   /** Every row's values, or `{ columns, rows }` when the names changed. */

@@ -356,6 +356,23 @@ function collect(args) {
   return p;
 }
 
+// A function turning a row's values into its object, for one list of column names: one object
+// literal (an object of one shape, built without the generic keyed stores a loop would make). The
+// names are quoted as JSON string literals; `__proto__` is a computed key, so that it is an own
+// property as every other name, never the prototype. A later duplicate name wins, as it does in
+// better-sqlite3.
+const makers = new Map();
+function rowMaker(cols) {
+  const key = JSON.stringify(cols);
+  let make = makers.get(key);
+  if (make === undefined) {
+    const fields = cols.map((c, i) => `${c === '__proto__' ? '["__proto__"]' : JSON.stringify(c)}: v[${i}]`);
+    make = new Function('v', `return { ${fields.join(', ')} };`); // eslint-disable-line no-new-func
+    if (makers.size < 1024) makers.set(key, make);
+  }
+  return make;
+}
+
 const OBJECT = 0;
 const PLUCK = 1;
 const RAW = 2;
@@ -366,6 +383,7 @@ class Statement {
   #source;
   #info;
   #cols;
+  #make;
   #mode = OBJECT;
   #safe = false;
   #bound = undefined;
@@ -376,6 +394,7 @@ class Statement {
     this.#source = source;
     this.#info = n.info();
     this.#cols = this.#info.columns.map((c) => c.name);
+    this.#make = rowMaker(this.#cols);
   }
 
   /** The SQL text. */
@@ -402,16 +421,14 @@ class Statement {
   #shape(v) {
     if (this.#mode === PLUCK) return v[0];
     if (this.#mode === RAW) return v;
-    const cols = this.#cols;
-    const o = {};
-    for (let i = 0; i < cols.length; i++) o[cols[i]] = v[i];
-    return o;
+    return this.#make(v);
   }
 
   #row(r) {
     if (r === null) return undefined;
     if (!Array.isArray(r)) {
       this.#cols = r.columns;
+      this.#make = rowMaker(r.columns);
       r = r.values;
     }
     return this.#shape(r);
@@ -420,6 +437,7 @@ class Statement {
   #rows(r) {
     if (!Array.isArray(r)) {
       this.#cols = r.columns;
+      this.#make = rowMaker(r.columns);
       r = r.rows;
     }
     if (this.#mode === RAW) return r;
@@ -430,7 +448,8 @@ class Statement {
   /** Runs the statement: `{ changes, lastInsertRowid }`. */
   run(...args) {
     try {
-      return this.#n.run(this.#params(args), this.#safe);
+      const r = this.#n.run(this.#params(args), this.#safe);
+      return { changes: r[0], lastInsertRowid: r[1] };
     } catch (e) {
       throw recode(e);
     }

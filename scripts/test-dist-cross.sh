@@ -119,6 +119,7 @@ cp "$rel/libresonance.so" "$stage/$cbundle/lib/libresonance.so.$version"
 cp "$rel/libresonance.a" "$stage/$cbundle/lib/"
 cp include/resonance.h "$stage/$cbundle/include/"
 cp scripts/install-c.sh "$stage/$cbundle/install.sh"
+echo "$version" >"$stage/$cbundle/VERSION"
 tar -czf "$dist/$cbundle.tar.gz" -C "$stage" "$cbundle"
 record "C bundle $cbundle.tar.gz" $?
 clibundle="resonance-cli-$version-linux-aarch64-gnu"

@@ -68,8 +68,9 @@ cat "$logs/node.log"
 echo "== bun test (exit $bun_rc)"
 cat "$logs/bun.log"
 
-echo "== tsc --noEmit over a typed usage file against index.d.ts"
+echo "== tsc --noEmit over typed usage files against index.d.ts and drizzle.d.ts"
 ./node_modules/.bin/tsc --noEmit -p __test__/tsconfig.json
+./node_modules/.bin/tsc --noEmit -p __test__/tsconfig.drizzle.json
 echo "tsc: ok"
 if ((node_rc || bun_rc)); then
   echo "node --test exited $node_rc, bun test exited $bun_rc" >&2

@@ -439,7 +439,7 @@ impl Database {
                         .into(),
                 ));
             }
-            let conn = &s.conn;
+            let (conn, triggers) = (&s.conn, &mut s.triggers);
             let policy = s.policy.clone();
             let first = plan(conn, namespace, steps, opts)?;
             let mut report = AppMigrationReport {
@@ -500,6 +500,7 @@ impl Database {
                 loop {
                     let tx = TxGuard::begin(conn, "BEGIN IMMEDIATE", "ROLLBACK")
                         .ctx("beginning a migration step")?;
+                    triggers.sync(conn, &policy)?;
                     // Re-planned under the lock: another process may have applied steps meanwhile.
                     let now = plan(conn, namespace, steps, opts)?;
                     let Some(step) = now.steps.into_iter().next() else {

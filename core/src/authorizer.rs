@@ -8,6 +8,7 @@
 //! module turns into an error naming the table and the call to use instead. This module owns the
 //! rules; it must not run SQL.
 
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -47,6 +48,9 @@ pub(crate) struct Policy {
     touched: AtomicU8,
     /// Why the last refusal refused.
     refusal: Mutex<Option<String>>,
+    /// The names of the connection's triggers (kept by `triggers::TriggerSwitch`): a trigger's body
+    /// is authorized as application SQL even inside an engine statement that fires it.
+    triggers: Mutex<HashSet<String>>,
 }
 
 /// Tables the engine owns (case-insensitive): application SQL may read them, not change their
@@ -167,6 +171,22 @@ impl Policy {
         self.allow_engine_writes.load(Ordering::Relaxed)
     }
 
+    /// Replaces the names of the connection's triggers.
+    pub(crate) fn set_trigger_names(&self, names: HashSet<String>) {
+        *self.triggers.lock().unwrap_or_else(|p| p.into_inner()) = names;
+    }
+
+    /// Whether `accessor` (SQLite's name of the trigger or view whose body is being compiled, or of
+    /// a subquery) names one of the connection's triggers.
+    fn in_trigger(&self, accessor: Option<&str>) -> bool {
+        accessor.is_some_and(|a| {
+            self.triggers
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .contains(a)
+        })
+    }
+
     /// The [`TOUCH_NODES`]… bits seen since the last call, cleared.
     pub(crate) fn take_touched(&self) -> u8 {
         self.touched.swap(0, Ordering::Relaxed)
@@ -193,10 +213,28 @@ impl Policy {
 
     /// The decision for one action of a statement being compiled.
     fn decide(&self, ctx: AuthContext<'_>) -> Authorization {
-        let mode = self.mode();
-        if mode == Mode::Engine {
+        if self.mode() != Mode::Engine {
+            return self.rules(ctx);
+        }
+        // A trigger's body fired by an engine statement (a foreign-key cascade from `nodes` into an
+        // application table) is the application's SQL: it gets the application's rules, and a
+        // refusal is the application's error (`invalid_argument`), not a broken engine statement.
+        if !self.in_trigger(ctx.accessor) {
             return Authorization::Allow;
         }
+        let d = self.rules(ctx);
+        if matches!(d, Authorization::Deny) {
+            LAST_REFUSAL.with(|r| {
+                if let Some((_, engine)) = r.borrow_mut().as_mut() {
+                    *engine = false;
+                }
+            });
+        }
+        d
+    }
+
+    /// The application's rules for one action.
+    fn rules(&self, ctx: AuthContext<'_>) -> Authorization {
         match ctx.action {
             AuthAction::Select | AuthAction::Read { .. } | AuthAction::Recursive => {
                 Authorization::Allow

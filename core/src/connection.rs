@@ -450,8 +450,8 @@ fn harden(
         .ctx(at("setting trusted_schema"))?;
     conn.set_db_config(DbConfig::SQLITE_DBCONFIG_DEFENSIVE, true)
         .ctx(at("enabling SQLITE_DBCONFIG_DEFENSIVE"))?;
-    // Triggers a file carries (or another program adds later) never run for the engine's writes
-    // (nor for application SQL: docs/sql.md, "Triggers").
+    // Nothing fires while the file is recognised and adopted; a read-write handle switches triggers
+    // on once open, for the application's tables only (`triggers`, docs/sql.md "Triggers").
     conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_TRIGGER, false)
         .ctx(at("disabling SQLITE_DBCONFIG_ENABLE_TRIGGER"))?;
     // Installed before anything else runs: the engine's statements compile in its engine mode.

@@ -14,6 +14,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use crate::authorizer::Policy;
 use crate::cache::{Caches, Pending};
 use crate::sql::SqlState;
+use crate::triggers::TriggerSwitch;
 
 use crate::connection::{self, OpenOptions};
 use crate::error::{show, Error, Result};
@@ -33,6 +34,8 @@ pub(crate) struct State {
     pub policy: std::sync::Arc<Policy>,
     /// Application SQL's statement bookkeeping.
     pub sql: SqlState,
+    /// SQLite's trigger switch (`triggers`): synced at the start of every write transaction.
+    pub triggers: TriggerSwitch,
 }
 
 /// An explicit transaction: the thread that began it.
@@ -62,6 +65,11 @@ impl<'c> TxGuard<'c> {
             rollback,
             armed: true,
         })
+    }
+
+    /// Leaves it open (the explicit transaction's `commit`/`rollback` ends it).
+    pub(crate) fn keep(mut self) {
+        self.armed = false;
     }
 
     /// Ends it with `sql` (`COMMIT`, `RELEASE …`); if that fails, the rollback still runs.
@@ -199,6 +207,11 @@ impl Database {
             conn.set_transaction_behavior(TransactionBehavior::Immediate);
             conn
         };
+        // Triggers fire from now on (the application's; never one on an engine table): see `triggers`.
+        let mut triggers = TriggerSwitch::default();
+        if !options.read_only {
+            triggers.sync(&conn, &policy)?;
+        }
         conn.set_prepared_statement_cache_capacity(options.statement_cache_size);
         Ok(Database {
             read_only: options.read_only,
@@ -211,6 +224,7 @@ impl Database {
                 tx: None,
                 policy,
                 sql: SqlState::default(),
+                triggers,
             })),
             tx_done: Condvar::new(),
             generation: fork::generation(),
@@ -369,8 +383,11 @@ impl Database {
                 s.cache.apply(pending);
                 Ok(v)
             } else {
-                let cache = &mut s.cache;
-                let v = connection::write_tx(&mut s.conn, what, |tx| f(tx, &mut pending, cache))?;
+                let (cache, triggers, policy) = (&mut s.cache, &mut s.triggers, &s.policy);
+                let v = connection::write_tx(&mut s.conn, what, |tx| {
+                    triggers.sync(tx, policy)?;
+                    f(tx, &mut pending, cache)
+                })?;
                 s.cache.apply(pending);
                 Ok(v)
             }
@@ -406,9 +423,10 @@ impl Database {
                 ));
             }
             s.cache.refresh(&s.conn)?;
-            s.conn
-                .execute_batch("BEGIN IMMEDIATE")
+            let tx = TxGuard::begin(&s.conn, "BEGIN IMMEDIATE", "ROLLBACK")
                 .map_err(|e| Error::sqlite(e, "beginning a transaction"))?;
+            s.triggers.sync(&s.conn, &s.policy)?;
+            tx.keep();
             s.tx = Some(TxState {
                 owner: std::thread::current().id(),
             });

@@ -30,6 +30,7 @@ pub mod schema;
 mod sql;
 pub mod stats_history;
 mod store;
+mod triggers;
 pub mod vector;
 
 pub use app_migrate::{
@@ -50,7 +51,10 @@ pub use graph::{
 pub use health::HealthReport;
 pub use ids::generate_id;
 pub use migrate::{MigrateOptions, MigrationPlan, MigrationReport};
-pub use sql::{ColumnInfo, ExecuteResult, Params, Row, Rows, SqlStats, StatementInfo, Value};
+pub use sql::{
+    ColumnInfo, ExecuteResult, Params, PreparedRows, PreparedSql, Row, Rows, SqlStats,
+    StatementInfo, Value,
+};
 pub use stats_history::{
     RecordStatsOptions, StatsFinding, StatsSnapshot, StatsValidation, StatsValidationOptions,
 };

@@ -746,9 +746,10 @@ pub fn unknown_triggers(conn: &Connection, legacy: bool) -> Result<Vec<String>> 
         .collect())
 }
 
-/// Refuses a file whose engine tables carry triggers the engine did not create. The engine's
-/// connections never fire triggers (`SQLITE_DBCONFIG_ENABLE_TRIGGER` off), so such a trigger would
-/// silently stop doing whatever its author meant; the file is refused before anything is written.
+/// Refuses a file whose engine tables carry triggers the engine did not create. The engine never
+/// fires a trigger on its own tables (`triggers`: SQLite's switch stays off while one exists), so
+/// such a trigger would silently stop doing whatever its author meant; the file is refused before
+/// anything is written.
 fn check_triggers(conn: &Connection, legacy: bool) -> Result<()> {
     let unknown = unknown_triggers(conn, legacy)?;
     if unknown.is_empty() {

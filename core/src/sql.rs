@@ -190,6 +190,42 @@ pub struct StatementInfo {
     pub returns_rows: bool,
 }
 
+/// An application statement a binding keeps (its `prepare`, [`Database::prepare_sql`]): the SQL with
+/// its cache key, made once, and the column names its last run returned. Runs through
+/// [`Database::execute_prepared`] and [`Database::query_prepared`], under the same rules as
+/// [`Database::execute`] and [`Database::query`] (the compiled statement lives in the connection's
+/// cache: a schema change recompiles it, the authorizer sees every compilation).
+#[derive(Debug)]
+pub struct PreparedSql {
+    key: String,
+    columns: std::sync::Mutex<Vec<String>>,
+}
+
+impl PreparedSql {
+    /// The SQL text.
+    pub fn sql(&self) -> &str {
+        &self.key[APP_KEY_PREFIX.len()..]
+    }
+
+    /// The column names its last run (or its description) returned.
+    pub fn columns(&self) -> Vec<String> {
+        self.columns
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+}
+
+/// The rows of a [`Database::query_prepared`] run.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PreparedRows {
+    /// Each row's values, in column order.
+    pub rows: Vec<Vec<Value>>,
+    /// The column names, when they differ from the ones the previous run (or the description)
+    /// returned: a `SELECT *` recompiled after its table changed.
+    pub renamed: Option<Vec<String>>,
+}
+
 /// Counters of the application statement cache.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct SqlStats {
@@ -278,19 +314,22 @@ fn bind(stmt: &mut Statement<'_>, params: &Params) -> Result<()> {
     Ok(())
 }
 
-/// A stored value as a [`Value`]; text that is not UTF-8 is refused rather than altered.
-fn value(v: ValueRef<'_>, column: &str) -> Result<Value> {
+/// A stored value as a [`Value`]; text that is not UTF-8 is refused rather than altered (`column`
+/// names it: asked for only then).
+fn value<'c>(v: ValueRef<'_>, column: impl FnOnce() -> &'c str) -> Result<Value> {
     Ok(match v {
         ValueRef::Null => Value::Null,
         ValueRef::Integer(i) => Value::Integer(i),
         ValueRef::Real(f) => Value::Real(f),
-        ValueRef::Text(t) => Value::Text(
-            String::from_utf8(t.to_vec()).map_err(|_| {
-                Error::Corrupt(format!(
+        ValueRef::Text(t) => Value::Text(match std::str::from_utf8(t) {
+            Ok(s) => s.to_owned(),
+            Err(_) => {
+                let column = column();
+                return Err(Error::Corrupt(format!(
                     "column {column:?} holds text that is not UTF-8: select CAST({column} AS BLOB) to read its bytes"
-                ))
-            })?,
-        ),
+                )));
+            }
+        }),
         ValueRef::Blob(b) => Value::Blob(b.to_vec()),
     })
 }
@@ -313,7 +352,7 @@ fn run(
                     let v = r
                         .get_ref(i)
                         .map_err(|e| Error::sqlite(e, "reading a column"))?;
-                    values.push(value(v, r.as_ref().column_name(i).unwrap_or("?"))?);
+                    values.push(value(v, || r.as_ref().column_name(i).unwrap_or("?"))?);
                 }
                 out.push(values);
             }
@@ -450,10 +489,10 @@ impl Database {
                         .map_err(|e| Error::sqlite(e, "beginning a savepoint"))?,
                     )
                 } else {
-                    Some(
-                        TxGuard::begin(conn, "BEGIN IMMEDIATE", "ROLLBACK")
-                            .map_err(|e| Error::sqlite(e, "beginning a write transaction"))?,
-                    )
+                    let tx = TxGuard::begin(conn, "BEGIN IMMEDIATE", "ROLLBACK")
+                        .map_err(|e| Error::sqlite(e, "beginning a write transaction"))?;
+                    s.triggers.sync(conn, &policy)?;
+                    Some(tx)
                 };
                 let out = run_script(conn, &policy, Mode::App, script)
                     .map_err(|e| e.context("the script"));
@@ -530,6 +569,58 @@ impl Database {
         })
     }
 
+    /// Compiles `sql` as [`Database::describe`] does and returns it as a statement to run many
+    /// times ([`Database::execute_prepared`], [`Database::query_prepared`]) with its description.
+    pub fn prepare_sql(&self, sql: &str) -> Result<(PreparedSql, StatementInfo)> {
+        let info = self.describe(sql)?;
+        let columns = info.columns.iter().map(|c| c.name.clone()).collect();
+        Ok((
+            PreparedSql {
+                key: app_key(sql),
+                columns: std::sync::Mutex::new(columns),
+            },
+            info,
+        ))
+    }
+
+    /// [`Database::execute`] of a prepared statement.
+    pub fn execute_prepared(&self, p: &PreparedSql, params: &Params) -> Result<ExecuteResult> {
+        self.app_statement_keyed(&p.key, |conn, stmt, writes| {
+            bind(stmt, params)?;
+            run(stmt, None, 0)?;
+            Ok(ExecuteResult {
+                changes: if writes { conn.changes() } else { 0 },
+                last_insert_rowid: conn.last_insert_rowid(),
+            })
+        })
+    }
+
+    /// [`Database::query`] of a prepared statement, keeping at most `limit` rows (the statement
+    /// still runs to its end); the column names come back only when they changed.
+    pub fn query_prepared(
+        &self,
+        p: &PreparedSql,
+        params: &Params,
+        limit: usize,
+    ) -> Result<PreparedRows> {
+        self.app_statement_keyed(&p.key, |_, stmt, _| {
+            bind(stmt, params)?;
+            let mut rows = Vec::new();
+            run(stmt, Some(&mut rows), limit)?;
+            let mut last = p.columns.lock().unwrap_or_else(|e| e.into_inner());
+            let n = stmt.column_count();
+            let same = last.len() == n
+                && (0..n).all(|i| stmt.column_name(i).ok() == Some(last[i].as_str()));
+            let renamed = if same {
+                None
+            } else {
+                *last = column_names(stmt);
+                Some(last.clone())
+            };
+            Ok(PreparedRows { rows, renamed })
+        })
+    }
+
     /// The application statement cache's counters.
     pub fn sql_stats(&self) -> Result<SqlStats> {
         self.with_state(|s| Ok(s.sql.stats))
@@ -543,7 +634,16 @@ impl Database {
         sql: &str,
         f: impl FnOnce(&Connection, &mut Statement<'_>, bool) -> Result<T>,
     ) -> Result<T> {
-        let key = app_key(sql);
+        self.app_statement_keyed(&app_key(sql), f)
+    }
+
+    /// [`Database::app_statement`] with the statement's cache key made already.
+    fn app_statement_keyed<T>(
+        &self,
+        key: &str,
+        f: impl FnOnce(&Connection, &mut Statement<'_>, bool) -> Result<T>,
+    ) -> Result<T> {
+        let sql = &key[APP_KEY_PREFIX.len()..];
         // One lock for the whole call: a closed handle is `closed` before anything else.
         self.with_state(|s| {
             if sql.trim().is_empty() {
@@ -556,7 +656,7 @@ impl Database {
                 let conn = &s.conn;
                 let mut stmt = {
                     let _app = policy.enter(Mode::App);
-                    conn.prepare_cached(&key)
+                    conn.prepare_cached(key)
                         .map_err(|e| compile_error(&policy, e))?
                 };
                 // A text of only whitespace and comments compiles to no statement (never cached).
@@ -584,15 +684,15 @@ impl Database {
                         conn.flush_prepared_statement_cache();
                         stmt = {
                             let _app = policy.enter(Mode::App);
-                            conn.prepare_cached(&key)
+                            conn.prepare_cached(key)
                                 .map_err(|e| compile_error(&policy, e))?
                         };
                         policy.take_touched();
                     }
-                    s.sql.touches.insert(key.clone(), fresh);
+                    s.sql.touches.insert(key.to_owned(), fresh);
                     fresh
                 } else {
-                    s.sql.touches.get(&key).copied().unwrap_or(0)
+                    s.sql.touches.get(key).copied().unwrap_or(0)
                 };
                 let writes = !stmt.readonly();
                 if writes {
@@ -615,10 +715,10 @@ impl Database {
                     match TxGuard::begin(conn, "BEGIN IMMEDIATE", "ROLLBACK") {
                         Err(e) => Err(Error::sqlite(e, "beginning a write transaction")),
                         Ok(tx) => {
-                            let out = {
+                            let out = s.triggers.sync(conn, &policy).and_then(|()| {
                                 let _app = policy.enter(Mode::App);
                                 f(conn, &mut stmt, writes)
-                            };
+                            });
                             match out {
                                 Ok(v) => tx
                                     .finish("COMMIT")

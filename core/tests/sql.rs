@@ -654,3 +654,151 @@ fn describe_compiles_without_running() {
     );
     assert_eq!(db.describe("SELEC").unwrap_err().kind(), ErrorKind::Sqlite);
 }
+
+#[test]
+fn application_triggers_fire_and_a_late_trigger_on_an_engine_table_never_does() {
+    let (_d, path, db) = fresh();
+    // The application's own trigger, on its own table: it fires for its statements, also inside an
+    // explicit transaction and through execute_many.
+    db.execute_batch(
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL, updated INTEGER DEFAULT 0);
+         CREATE TABLE audit (user_id INTEGER, what TEXT);
+         CREATE TRIGGER users_ai AFTER INSERT ON users BEGIN
+           INSERT INTO audit (user_id, what) VALUES (new.id, 'insert');
+         END;
+         CREATE TRIGGER users_au AFTER UPDATE OF email ON users BEGIN
+           UPDATE users SET updated = updated + 1 WHERE id = new.id;
+         END;",
+    )
+    .unwrap();
+    db.execute(
+        "INSERT INTO users (email) VALUES (?)",
+        &pos(vec!["a@x".into()]),
+    )
+    .unwrap();
+    db.transaction(|db| {
+        db.upsert_node(&NodeInput::new("n1"))?;
+        db.execute_many(
+            "INSERT INTO users (email) VALUES (?)",
+            &[pos(vec!["b@x".into()]), pos(vec!["c@x".into()])],
+        )?;
+        Ok(())
+    })
+    .unwrap();
+    db.execute("UPDATE users SET email = 'a2@x' WHERE id = 1", &none())
+        .unwrap();
+    let count = |sql: &str| match db.query_row(sql, &none()).unwrap().unwrap().values[0] {
+        Value::Integer(n) => n,
+        ref v => panic!("{v:?}"),
+    };
+    assert_eq!(count("SELECT count(*) FROM audit WHERE what = 'insert'"), 3);
+    assert_eq!(count("SELECT updated FROM users WHERE id = 1"), 1);
+
+    // A trigger planted on an engine table by another program while the handle is open: the
+    // handle's writes (engine calls and application SQL alike) never run it.
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch(
+            "CREATE TABLE planted_marks (x); \
+             CREATE TRIGGER planted AFTER INSERT ON nodes BEGIN INSERT INTO planted_marks VALUES (new.id); END; \
+             CREATE TRIGGER planted_users AFTER INSERT ON users BEGIN INSERT INTO planted_marks VALUES ('users'); END;",
+        )
+        .unwrap();
+    db.upsert_node(&NodeInput::new("n2")).unwrap();
+    db.transaction(|db| db.upsert_node(&NodeInput::new("n3")).map(|_| ()))
+        .unwrap();
+    assert_eq!(count("SELECT count(*) FROM planted_marks"), 0);
+    // While it sits there, no trigger runs on this handle (SQLite's trigger switch is off): the
+    // health report names it.
+    db.execute("INSERT INTO users (email) VALUES ('d@x')", &none())
+        .unwrap();
+    assert_eq!(count("SELECT count(*) FROM planted_marks"), 0);
+    let health = db.health().unwrap();
+    assert!(
+        format!("{health:?}").contains("planted"),
+        "health does not name the planted trigger: {health:?}"
+    );
+    // Once it is gone, the application's triggers fire again.
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch("DROP TRIGGER planted")
+        .unwrap();
+    db.execute("INSERT INTO users (email) VALUES ('e@x')", &none())
+        .unwrap();
+    assert_eq!(count("SELECT count(*) FROM audit WHERE what = 'insert'"), 4);
+    assert_eq!(count("SELECT count(*) FROM planted_marks"), 1);
+    // A trigger on an engine table is refused to application SQL, as before.
+    let e = db
+        .execute_batch("CREATE TRIGGER mine AFTER INSERT ON nodes BEGIN SELECT 1; END")
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+}
+
+#[test]
+fn a_trigger_fired_by_an_engine_write_runs_under_the_application_rules() {
+    let (_d, path, db) = fresh();
+    db.upsert_node(&NodeInput::new("n1")).unwrap();
+    db.upsert_node(&NodeInput::new("n2")).unwrap();
+    // Application rows that follow a node (a foreign key into the engine's table) and triggers on
+    // them: the engine's delete_node cascades into them, and their triggers fire.
+    db.execute_batch(
+        "CREATE TABLE notes (id INTEGER PRIMARY KEY, node_id TEXT REFERENCES nodes(id) ON DELETE CASCADE);
+         CREATE TABLE gone (node_id TEXT);
+         CREATE TRIGGER notes_ad AFTER DELETE ON notes BEGIN INSERT INTO gone VALUES (old.node_id); END;
+         INSERT INTO notes (node_id) VALUES ('n1'), ('n2');",
+    )
+    .unwrap();
+    db.delete_node("n1").unwrap();
+    let gone = db.query("SELECT node_id FROM gone", &none()).unwrap().rows;
+    assert_eq!(gone, vec![vec![Value::Text("n1".into())]]);
+    // A trigger body that writes what application SQL may not write is refused even when the
+    // engine's own statement fires it: the delete fails and changes nothing.
+    db.execute_batch(
+        "CREATE TRIGGER notes_ad_history AFTER DELETE ON notes BEGIN \
+         DELETE FROM history; END;",
+    )
+    .unwrap();
+    let before = file_bytes(&path);
+    let e = db.delete_node("n2").unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+    assert_eq!(file_bytes(&path), before);
+    assert!(db.get_node("n2").unwrap().is_some());
+}
+
+#[test]
+fn a_prepared_statement_runs_many_times_and_reports_new_column_names() {
+    let (_d, _p, db) = fresh();
+    db.execute_batch("CREATE TABLE t (a INTEGER, b TEXT)")
+        .unwrap();
+    let (ins, info) = db
+        .prepare_sql("INSERT INTO t (a, b) VALUES (?, ?)")
+        .unwrap();
+    assert_eq!(info.parameter_count, 2);
+    assert_eq!(ins.sql(), "INSERT INTO t (a, b) VALUES (?, ?)");
+    for i in 0..3 {
+        let r = db
+            .execute_prepared(&ins, &pos(vec![Value::Integer(i), "x".into()]))
+            .unwrap();
+        assert_eq!((r.changes, r.last_insert_rowid), (1, i + 1));
+    }
+    let (all, _) = db.prepare_sql("SELECT * FROM t ORDER BY a").unwrap();
+    let r = db.query_prepared(&all, &none(), usize::MAX).unwrap();
+    assert_eq!(r.rows.len(), 3);
+    assert_eq!(r.renamed, None);
+    assert_eq!(db.query_prepared(&all, &none(), 1).unwrap().rows.len(), 1);
+    // The table changes: SQLite recompiles the cached statement, and the new names come back once.
+    db.execute_batch("ALTER TABLE t ADD COLUMN c REAL").unwrap();
+    let r = db.query_prepared(&all, &none(), 1).unwrap();
+    assert_eq!(r.renamed, Some(vec!["a".into(), "b".into(), "c".into()]));
+    assert_eq!(r.rows[0], vec![Value::Integer(0), "x".into(), Value::Null]);
+    assert_eq!(db.query_prepared(&all, &none(), 1).unwrap().renamed, None);
+    assert_eq!(all.columns(), vec!["a", "b", "c"]);
+    // The authorizer still decides, and a closed handle says closed.
+    let e = db.prepare_sql("DELETE FROM nodes").unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+    db.close().unwrap();
+    let e = db
+        .execute_prepared(&ins, &pos(vec![Value::Integer(9), "y".into()]))
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Closed);
+}

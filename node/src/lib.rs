@@ -996,6 +996,20 @@ impl Database {
         ))))
     }
 
+    /// `migrateApp` on the calling thread (what a synchronous migrator needs: the Drizzle
+    /// driver's `migrate`); it blocks the event loop while the steps run.
+    #[napi(catch_unwind, strict)]
+    pub fn migrate_app_sync(
+        &self,
+        namespace: String,
+        #[napi(ts_arg_type = "string | AppMigrationInput[]")] steps: sql::StepsOrDir,
+        options: Option<sql::AppMigrateOptions>,
+    ) -> Result<sql::AppMigrationReport> {
+        let o = options.unwrap_or_default().to_core()?;
+        let steps = sql::steps(&steps)?;
+        guard(|| self.inner.migrate_app(&namespace, &steps, &o)).map(Into::into)
+    }
+
     /// The applied steps of `namespace` (from the ledger) and which of `steps` (a list, or a
     /// directory) are pending.
     #[napi(catch_unwind, strict)]

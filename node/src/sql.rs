@@ -12,7 +12,7 @@
 
 use std::ptr;
 use std::sync::atomic::AtomicBool;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use napi::bindgen_prelude::{
     AsyncTask, Either, FromNapiValue, Null, Object, ToNapiValue, TypeName, ValidateNapiValue,
@@ -314,6 +314,32 @@ impl RunResult {
     }
 }
 
+/// What the synchronous `run` did, as the array `[changes, lastInsertRowid]` (the package entry makes
+/// the `{ changes, lastInsertRowid }` object: an object literal in JS costs far less than one built
+/// through N-API, property by property).
+pub struct RunPair(RunResult);
+
+impl TypeName for RunPair {
+    fn type_name() -> &'static str {
+        "[number, number | bigint]"
+    }
+    fn value_type() -> ValueType {
+        ValueType::Object
+    }
+}
+
+impl ToNapiValue for RunPair {
+    unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> napi::Result<sys::napi_value> {
+        let mut arr = ptr::null_mut();
+        check_status!(unsafe { sys::napi_create_array_with_length(env, 2, &mut arr) })?;
+        let changes = unsafe { f64::to_napi_value(env, val.0.changes) }?;
+        let id = unsafe { SqlOut::to_napi_value(env, val.0.last_insert_rowid) }?;
+        check_status!(unsafe { sys::napi_set_element(env, arr, 0, changes) })?;
+        check_status!(unsafe { sys::napi_set_element(env, arr, 1, id) })?;
+        Ok(arr)
+    }
+}
+
 /// A result column as better-sqlite3's `columns()` describes it.
 #[napi(object, object_from_js = false, use_nullable = true)]
 pub struct ColumnDescription {
@@ -359,20 +385,17 @@ pub(crate) struct Handle {
 #[napi]
 pub struct NativeStatement {
     h: Handle,
-    sql: Arc<str>,
+    sql: Arc<resonance::PreparedSql>,
     info: resonance::StatementInfo,
-    columns: Arc<Mutex<Vec<String>>>,
 }
 
 impl NativeStatement {
     pub(crate) fn prepare(h: Handle, sql: String) -> Result<NativeStatement> {
-        let info = guard(|| h.inner.describe(&sql))?;
-        let columns = info.columns.iter().map(|c| c.name.clone()).collect();
+        let (prepared, info) = guard(|| h.inner.prepare_sql(&sql))?;
         Ok(NativeStatement {
             h,
-            sql: sql.into(),
+            sql: Arc::new(prepared),
             info,
-            columns: Arc::new(Mutex::new(columns)),
         })
     }
 
@@ -381,9 +404,9 @@ impl NativeStatement {
         &self,
         name: &'static str,
         sync: &'static str,
-        f: impl FnOnce(&Core, &str, &Mutex<Vec<String>>) -> Result<O> + Send + 'static,
+        f: impl FnOnce(&Core, &resonance::PreparedSql) -> Result<O> + Send + 'static,
     ) -> Work<O> {
-        let (sql, cols) = (self.sql.clone(), self.columns.clone());
+        let sql = self.sql.clone();
         pool_task_js(
             &self.h.inner,
             &self.h.pending,
@@ -391,66 +414,74 @@ impl NativeStatement {
             None,
             name,
             Some(sync),
-            move |db| f(db, &sql, &cols),
+            move |db| f(db, &sql),
         )
     }
 }
 
-/// `columns` if they differ from the ones last returned (which then become them), else `None`.
-fn renamed(last: &Mutex<Vec<String>>, columns: Vec<String>) -> Option<Vec<String>> {
-    let mut last = last.lock().unwrap_or_else(|p| p.into_inner());
-    if *last == columns {
-        None
-    } else {
-        *last = columns.clone();
-        Some(columns)
+/// A row's values for JS. Only an integer beyond ±(2^53 − 1) outside safe mode fails: its error
+/// names the column (the names returned now, else the statement's last ones).
+fn values(
+    values: Vec<Value>,
+    renamed: &Option<Vec<String>>,
+    p: &resonance::PreparedSql,
+    safe: bool,
+) -> Result<Vec<SqlOut>> {
+    let mut out = Vec::with_capacity(values.len());
+    for (i, v) in values.into_iter().enumerate() {
+        let v = match v {
+            Value::Integer(n) if !safe && !(-SAFE..=SAFE).contains(&n) => {
+                let names = renamed.clone().unwrap_or_else(|| p.columns());
+                let column = names.get(i).map_or("?", String::as_str);
+                return SqlOut::from_value(Value::Integer(n), false, column).map(|_| out);
+            }
+            v => v,
+        };
+        out.push(SqlOut::from_value(v, safe, "")?);
     }
+    Ok(out)
 }
 
-fn values(values: Vec<Value>, columns: &[String], safe: bool) -> Result<Vec<SqlOut>> {
-    values
-        .into_iter()
-        .enumerate()
-        .map(|(i, v)| SqlOut::from_value(v, safe, columns.get(i).map_or("?", String::as_str)))
-        .collect()
-}
-
-fn run(db: &Core, sql: &str, p: &resonance::Params, safe: bool) -> Result<RunResult> {
-    guard(|| db.execute(sql, p)).map(|r| RunResult::from_core(r, safe))
+fn run(
+    db: &Core,
+    p: &resonance::PreparedSql,
+    params: &resonance::Params,
+    safe: bool,
+) -> Result<RunResult> {
+    guard(|| db.execute_prepared(p, params)).map(|r| RunResult::from_core(r, safe))
 }
 
 fn get(
     db: &Core,
-    sql: &str,
-    cols: &Mutex<Vec<String>>,
-    p: &resonance::Params,
+    p: &resonance::PreparedSql,
+    params: &resonance::Params,
     safe: bool,
 ) -> Result<Option<RowOut>> {
-    let Some(row) = guard(|| db.query_row(sql, p))? else {
+    let r = guard(|| db.query_prepared(p, params, 1))?;
+    let Some(row) = r.rows.into_iter().next() else {
         return Ok(None);
     };
-    let values = values(row.values, &row.columns, safe)?;
+    let values = values(row, &r.renamed, p, safe)?;
     Ok(Some(RowOut {
-        columns: renamed(cols, row.columns),
+        columns: r.renamed,
         values,
     }))
 }
 
 fn all(
     db: &Core,
-    sql: &str,
-    cols: &Mutex<Vec<String>>,
-    p: &resonance::Params,
+    p: &resonance::PreparedSql,
+    params: &resonance::Params,
     safe: bool,
 ) -> Result<RowsOut> {
-    let r = guard(|| db.query(sql, p))?;
+    let r = guard(|| db.query_prepared(p, params, usize::MAX))?;
     let rows = r
         .rows
         .into_iter()
-        .map(|row| values(row, &r.columns, safe))
+        .map(|row| values(row, &r.renamed, p, safe))
         .collect::<Result<Vec<_>>>()?;
     Ok(RowsOut {
-        columns: renamed(cols, r.columns),
+        columns: r.renamed,
         rows,
     })
 }
@@ -479,13 +510,14 @@ impl NativeStatement {
         }
     }
 
-    /// Runs the statement; what it changed.
+    /// Runs the statement; what it changed, as `[changes, lastInsertRowid]`.
     #[napi(
         catch_unwind,
-        ts_args_type = "params: unknown[] | Record<string, unknown> | undefined, safe: boolean"
+        ts_args_type = "params: unknown[] | Record<string, unknown> | undefined, safe: boolean",
+        ts_return_type = "[number, number | bigint]"
     )]
-    pub fn run(&self, params: SqlParams, safe: bool) -> Result<RunResult> {
-        run(&self.h.inner, &self.sql, &params.0, safe)
+    pub fn run(&self, params: SqlParams, safe: bool) -> Result<RunPair> {
+        run(&self.h.inner, &self.sql, &params.0, safe).map(RunPair)
     }
 
     /// The first row's values (`null`: none), or `{ columns, values }` when the names changed.
@@ -495,7 +527,7 @@ impl NativeStatement {
         ts_return_type = "unknown[] | { columns: string[], values: unknown[] } | null"
     )]
     pub fn get(&self, params: SqlParams, safe: bool) -> Result<Option<RowOut>> {
-        get(&self.h.inner, &self.sql, &self.columns, &params.0, safe)
+        get(&self.h.inner, &self.sql, &params.0, safe)
     }
 
     /// Every row's values, or `{ columns, rows }` when the names changed.
@@ -505,7 +537,7 @@ impl NativeStatement {
         ts_return_type = "unknown[][] | { columns: string[], rows: unknown[][] }"
     )]
     pub fn all(&self, params: SqlParams, safe: bool) -> Result<RowsOut> {
-        all(&self.h.inner, &self.sql, &self.columns, &params.0, safe)
+        all(&self.h.inner, &self.sql, &params.0, safe)
     }
 
     /// `run` off the event loop.
@@ -515,11 +547,9 @@ impl NativeStatement {
         ts_return_type = "Promise<RunResult>"
     )]
     pub fn run_async(&self, params: SqlParams, safe: bool) -> AsyncTask<SqlRunTask> {
-        AsyncTask::new(SqlRunTask(self.work(
-            "runAsync",
-            "run",
-            move |db, sql, _| run(db, sql, &params.0, safe),
-        )))
+        AsyncTask::new(SqlRunTask(self.work("runAsync", "run", move |db, sql| {
+            run(db, sql, &params.0, safe)
+        })))
     }
 
     /// `get` off the event loop.
@@ -529,11 +559,9 @@ impl NativeStatement {
         ts_return_type = "Promise<unknown[] | { columns: string[], values: unknown[] } | null>"
     )]
     pub fn get_async(&self, params: SqlParams, safe: bool) -> AsyncTask<SqlGetTask> {
-        AsyncTask::new(SqlGetTask(self.work(
-            "getAsync",
-            "get",
-            move |db, sql, c| get(db, sql, c, &params.0, safe),
-        )))
+        AsyncTask::new(SqlGetTask(self.work("getAsync", "get", move |db, sql| {
+            get(db, sql, &params.0, safe)
+        })))
     }
 
     /// `all` off the event loop.
@@ -543,11 +571,9 @@ impl NativeStatement {
         ts_return_type = "Promise<unknown[][] | { columns: string[], rows: unknown[][] }>"
     )]
     pub fn all_async(&self, params: SqlParams, safe: bool) -> AsyncTask<SqlAllTask> {
-        AsyncTask::new(SqlAllTask(self.work(
-            "allAsync",
-            "all",
-            move |db, sql, c| all(db, sql, c, &params.0, safe),
-        )))
+        AsyncTask::new(SqlAllTask(self.work("allAsync", "all", move |db, sql| {
+            all(db, sql, &params.0, safe)
+        })))
     }
 }
 

@@ -1,0 +1,2 @@
+// Types of the ESM entry drizzle.mjs.
+export * from './drizzle.js'
