@@ -7,6 +7,9 @@
 //! queries, and prints one JSON object with the median milliseconds of each (and, for the single-thread
 //! runs, the median thread CPU time, steadier on a shared machine), the kernel name and the
 //! top-10 row numbers of the first query (rows are named `r<row>`), so the caller can check them.
+//! Each search runs twice: over the f32 rows only (`quantised_*` off: the path before the int8 first
+//! pass) and with the int8 first pass (`quantised_*` keys, `quantised_first_ms` includes building the
+//! codes); `quantised_same_results` says whether both gave the same hits for 20 queries and the batch.
 
 use std::time::Instant;
 
@@ -105,23 +108,55 @@ fn run() -> Result<(), String> {
         k: 10,
         ..Default::default()
     };
-    let mut sink = 0usize;
-    let (single, single_cpu) = time_ms(3, reps, |i| {
-        sink += m.search(q(i), &one).map(|h| h.len()).unwrap_or(0);
-    });
-    let (multi, _) = time_ms(3, reps, |i| {
-        sink += m.search(q(i), &all).map(|h| h.len()).unwrap_or(0);
-    });
     let nb = nq.min(100);
     let batch = &queries[..nb * dim];
-    let (batch_ms, _) = time_ms(2, reps.div_ceil(4).max(3), |_| {
-        sink += m.search_batch(batch, &all).map(|h| h.len()).unwrap_or(0);
-    });
-    let (batch_one_ms, batch_one_cpu) = time_ms(1, reps.div_ceil(10).max(3), |_| {
-        sink += m.search_batch(batch, &one).map(|h| h.len()).unwrap_or(0);
-    });
+    let mut sink = 0usize;
+    // The f32 path first (the int8 first pass off), then the default path with the codes; every
+    // query's top-10 must be the same on both.
+    let mut timings = Vec::new();
+    let mut tops = Vec::new();
+    let mut checks = Vec::new();
+    for quantised in [false, true] {
+        m.set_quantised(quantised);
+        let build = Instant::now();
+        let first = m.search(q(0), &all).map_err(|e| e.to_string())?;
+        let first_ms = build.elapsed().as_secs_f64() * 1e3;
+        tops.push(first);
+        let (single, single_cpu) = time_ms(3, reps, |i| {
+            sink += m.search(q(i), &one).map(|h| h.len()).unwrap_or(0);
+        });
+        let (multi, _) = time_ms(3, reps, |i| {
+            sink += m.search(q(i), &all).map(|h| h.len()).unwrap_or(0);
+        });
+        let (batch_ms, _) = time_ms(2, reps.div_ceil(4).max(3), |_| {
+            sink += m.search_batch(batch, &all).map(|h| h.len()).unwrap_or(0);
+        });
+        let (batch_one_ms, batch_one_cpu) = time_ms(1, reps.div_ceil(10).max(3), |_| {
+            sink += m.search_batch(batch, &one).map(|h| h.len()).unwrap_or(0);
+        });
+        let mut check = Vec::new();
+        for i in 0..nq.min(20) {
+            check.push(m.search(q(i), &one).map_err(|e| e.to_string())?);
+        }
+        check.extend(m.search_batch(batch, &all).map_err(|e| e.to_string())?);
+        checks.push(check);
+        timings.push((
+            first_ms,
+            single,
+            single_cpu,
+            multi,
+            batch_ms,
+            batch_one_ms,
+            batch_one_cpu,
+        ));
+    }
+    let code_mb = m.code_bytes() as f64 / 1e6;
+    let first = tops.pop().unwrap_or_default();
+    let same = checks.first() == checks.last();
+    let (_, single, single_cpu, multi, batch_ms, batch_one_ms, batch_one_cpu) = timings[0];
+    let (q_first, q_single, q_single_cpu, q_multi, q_batch, q_batch_one, q_batch_one_cpu) =
+        timings[1];
 
-    let first = m.search(q(0), &one).map_err(|e| e.to_string())?;
     let rows: Vec<String> = first
         .iter()
         .map(|h| h.id.trim_start_matches('r').trim_start_matches('0'))
@@ -140,7 +175,11 @@ fn run() -> Result<(), String> {
          \"load_ms\": {load_ms:.1}, \"single_thread_ms\": {single:.4}, \"all_threads_ms\": {multi:.4}, \
          \"batch_queries\": {nb}, \"batch_ms\": {batch_ms:.4}, \"batch_single_thread_ms\": {batch_one_ms:.4}, \
          \"single_thread_cpu_ms\": {single_cpu:.4}, \"batch_single_thread_cpu_ms\": {batch_one_cpu:.4}, \
-         \"first_query_rows\": [{}], \"first_query_scores\": [{}], \"checksum\": {sink}}}",
+         \"quantised_first_ms\": {q_first:.3}, \"quantised_single_thread_ms\": {q_single:.4}, \
+         \"quantised_single_thread_cpu_ms\": {q_single_cpu:.4}, \"quantised_all_threads_ms\": {q_multi:.4}, \
+         \"quantised_batch_ms\": {q_batch:.4}, \"quantised_batch_single_thread_ms\": {q_batch_one:.4}, \
+         \"quantised_batch_single_thread_cpu_ms\": {q_batch_one_cpu:.4}, \"quantised_same_results\": {same}, \
+         \"code_mb\": {code_mb:.1}, \"first_query_rows\": [{}], \"first_query_scores\": [{}], \"checksum\": {sink}}}",
         kernel::active_kernel(),
         rows.join(", "),
         scores.join(", "),

@@ -36,6 +36,9 @@ const QUANT_MIN_ROWS: usize = 4096;
 /// The quantised pass runs only when `k` is at most this fraction of the rows (`n / QUANT_MAX_K_PART`):
 /// with a larger k most rows are rescored anyway.
 const QUANT_MAX_K_PART: usize = 32;
+/// The widest rows that take the quantised pass: the int8 kernels sum in i32, and the biased VNNI sum
+/// `Σ (p + 128)·c` stays below 2^31 only while `255 · 127 · dim` does.
+const QUANT_MAX_DIM: usize = 1 << 15;
 /// Rows of codes per int8 kernel call (96 KiB of codes at 384 dimensions: they stay in L2 while every
 /// query of a batch passes over them).
 const CODE_BLOCK: usize = 256;
@@ -200,6 +203,8 @@ pub struct VectorMatrix {
     labels: Labels,
     /// The int8 codes of the rows, built by the first search that uses them and then kept in step.
     codes: OnceLock<Codes>,
+    /// Whether large searches may take the int8 first pass (on by default; results are the same).
+    quantised: bool,
 }
 
 impl std::fmt::Debug for VectorMatrix {
@@ -253,6 +258,7 @@ impl VectorMatrix {
             rows: HashMap::new(),
             labels: Labels::default(),
             codes: OnceLock::new(),
+            quantised: true,
         }
     }
 
@@ -411,6 +417,22 @@ impl VectorMatrix {
             c.swap_remove(r);
         }
         true
+    }
+
+    /// Turns the int8 first pass (docs/vectors.md, "The quantised first pass") on or off. It is on by
+    /// default and never changes a result, only the time a large search takes and the memory of the
+    /// codes (one byte per component, built by the first search that uses them); off, every search
+    /// scans the f32 rows and the codes are dropped.
+    pub fn set_quantised(&mut self, on: bool) {
+        self.quantised = on;
+        if !on {
+            self.codes = OnceLock::new();
+        }
+    }
+
+    /// Bytes held by the int8 codes (0 until a search built them).
+    pub fn code_bytes(&self) -> usize {
+        self.codes.get().map_or(0, Codes::bytes)
     }
 
     /// Removes every row (the dimension stays).
@@ -836,7 +858,10 @@ impl VectorMatrix {
 
     /// Whether a search for the top `k` should take the quantised first pass.
     fn quantised_pays(&self, k: usize) -> bool {
-        self.len() >= QUANT_MIN_ROWS && k.saturating_mul(QUANT_MAX_K_PART) <= self.len()
+        self.quantised
+            && self.dim <= QUANT_MAX_DIM
+            && self.len() >= QUANT_MIN_ROWS
+            && k.saturating_mul(QUANT_MAX_K_PART) <= self.len()
     }
 
     /// The int8 codes of the rows, built (in parallel) on first use.
@@ -935,7 +960,9 @@ impl VectorMatrix {
         let mut cuts = vec![f.floor; qcs.len()];
         let stride = codes.stride();
         let mut dots = [0i32; CODE_BLOCK];
+        let mut uppers = [0.0f32; CODE_BLOCK];
         let mut pass = [true; CODE_BLOCK];
+        let filtered = f.has_labels() || f.exclude.is_some();
         let mut start = rows.start;
         while start < rows.end {
             if ctx.stopped() {
@@ -943,32 +970,40 @@ impl VectorMatrix {
             }
             let end = (start + CODE_BLOCK).min(rows.end);
             let pass = &mut pass[..end - start];
-            for (j, p) in pass.iter_mut().enumerate() {
-                let r = start + j;
-                *p = f.exclude != Some(r as u32) && f.labels_pass(self, r);
-            }
-            if !pass.iter().any(|&p| p) {
-                start = end;
-                continue;
+            if filtered {
+                for (j, p) in pass.iter_mut().enumerate() {
+                    let r = start + j;
+                    *p = f.exclude != Some(r as u32) && f.labels_pass(self, r);
+                }
+                if !pass.iter().any(|&p| p) {
+                    start = end;
+                    continue;
+                }
             }
             let block = codes.rows(start, end);
             let sums = codes.sums(start, end);
             for ((qc, (kth, cands)), cut) in qcs.iter().zip(out.iter_mut()).zip(cuts.iter_mut()) {
                 let dots = &mut dots[..end - start];
+                let uppers = &mut uppers[..end - start];
                 ck.dots(qc, block, sums, stride, dots);
-                for (j, &dot) in dots.iter().enumerate() {
-                    if !pass[j] {
+                codes.uppers(qc, start, dots, uppers);
+                for (g, group) in uppers.chunks(16).enumerate() {
+                    let c0 = *cut;
+                    if !group.iter().fold(false, |any, &hi| any | (hi >= c0)) {
                         continue;
                     }
-                    let r = start + j;
-                    let (lo, hi) = codes.interval(qc, r, dot);
-                    if hi < *cut || (f.strict_positive && hi <= 0.0) {
-                        continue;
-                    }
-                    cands.push((r as u32, hi));
-                    if lo >= f.floor && (!f.strict_positive || lo > 0.0) {
-                        kth.push(lo);
-                        *cut = kth.cut().max(f.floor);
+                    for (i, &hi) in group.iter().enumerate() {
+                        let j = g * 16 + i;
+                        if hi < *cut || !pass[j] || (f.strict_positive && hi <= 0.0) {
+                            continue;
+                        }
+                        let r = start + j;
+                        cands.push((r as u32, hi));
+                        let (lo, _) = codes.interval(qc, r, dots[j]);
+                        if lo >= f.floor && (!f.strict_positive || lo > 0.0) {
+                            kth.push(lo);
+                            *cut = kth.cut().max(f.floor);
+                        }
                     }
                 }
             }

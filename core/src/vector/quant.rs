@@ -436,6 +436,20 @@ impl Codes {
         &self.sums[start..end]
     }
 
+    /// The upper ends of the score intervals of rows `start..start + dots.len()` into `out`, in one
+    /// branch-free loop (it vectorises); the same arithmetic as [`Codes::interval`].
+    pub fn uppers(&self, q: &QueryCodes, start: usize, dots: &[i32], out: &mut [f32]) {
+        let end = start + dots.len();
+        let (s, e, n) = (
+            &self.scales[start..end],
+            &self.errs[start..end],
+            &self.norms[start..end],
+        );
+        for ((((o, &s), &e), &n), &d) in out.iter_mut().zip(s).zip(e).zip(n).zip(dots) {
+            *o = q.interval(s, e, n, d).1;
+        }
+    }
+
     /// The score interval of row `r` for `q`, given the code dot product `dot`.
     #[inline]
     pub fn interval(&self, q: &QueryCodes, r: usize, dot: i32) -> (f32, f32) {
