@@ -10,7 +10,8 @@
 use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::ops::Range;
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
+use std::sync::{Arc, OnceLock};
 
 use rayon::prelude::*;
 
@@ -205,6 +206,9 @@ pub struct VectorMatrix {
     codes: OnceLock<Codes>,
     /// Whether large searches may take the int8 first pass (on by default; results are the same).
     quantised: bool,
+    /// Set by the first search that could have used codes not built yet: the next one builds them
+    /// (a handle that searches once, like a CLI command, never pays for the codes).
+    codes_wanted: Arc<AtomicBool>,
 }
 
 impl std::fmt::Debug for VectorMatrix {
@@ -259,6 +263,7 @@ impl VectorMatrix {
             labels: Labels::default(),
             codes: OnceLock::new(),
             quantised: true,
+            codes_wanted: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -856,12 +861,16 @@ impl VectorMatrix {
         &self.data.as_slice()[r * self.dim..(r + 1) * self.dim]
     }
 
-    /// Whether a search for the top `k` should take the quantised first pass.
+    /// Whether a search for the top `k` should take the quantised first pass: the codes would pay, and
+    /// they are built, or a search before this one wanted them (the first search of a matrix scans the
+    /// f32 rows: building the codes costs more than one scan).
     fn quantised_pays(&self, k: usize) -> bool {
-        self.quantised
+        let pays = self.quantised
             && self.dim <= QUANT_MAX_DIM
             && self.len() >= QUANT_MIN_ROWS
-            && k.saturating_mul(QUANT_MAX_K_PART) <= self.len()
+            && k.saturating_mul(QUANT_MAX_K_PART) <= self.len();
+        pays && (self.codes.get().is_some()
+            || self.codes_wanted.swap(true, AtomicOrdering::Relaxed))
     }
 
     /// The int8 codes of the rows, built (in parallel) on first use.
@@ -1694,6 +1703,8 @@ mod tests {
         let mut r = rng(33);
         let rows: Vec<Vec<f32>> = (0..5000).map(|_| unit(dim, &mut r)).collect();
         let mut m = matrix_of(dim, &rows);
+        // The first search that could use codes scans the f32 rows and asks for them; the next builds.
+        assert!(!m.quantised_pays(10));
         assert!(m.quantised_pays(10));
         let q = unit(dim, &mut r);
         let p = SearchParams::default();

@@ -52,36 +52,74 @@ pub struct Quantized {
 /// Quantises `x` into `stride` codes (`stride >= x.len()`, the tail is zero). Every component must be
 /// finite.
 pub fn quantize(x: &[f32], stride: usize) -> Quantized {
-    let max = x.iter().fold(0.0f32, |m, v| m.max(v.abs()));
     let mut codes = vec![0i8; stride.max(x.len())];
+    let t = quantize_into(x, &mut codes);
+    Quantized {
+        scale: t.scale,
+        codes,
+        err: t.err,
+        norm: t.norm,
+        sum: t.sum,
+    }
+}
+
+/// The terms of one quantised row besides its codes.
+struct Terms {
+    scale: f32,
+    err: f32,
+    norm: f32,
+    sum: i32,
+}
+
+/// Writes the codes of `x` into `out[..x.len()]` (the rest of `out` is left as it is: zero) and returns
+/// the row's terms. Any codes would keep the bound valid (the error is measured from the codes chosen);
+/// rounding `x_i / s` keeps it small.
+fn quantize_into(x: &[f32], out: &mut [i8]) -> Terms {
+    let max = x.iter().fold(0.0f32, |m, v| m.max(v.abs()));
     if max == 0.0 || !max.is_finite() {
-        return Quantized {
+        out[..x.len()].fill(0);
+        return Terms {
             scale: 0.0,
-            codes,
             err: 0.0,
             norm: 0.0,
             sum: 0,
         };
     }
     let scale = max / QMAX;
-    let (mut e2, mut x2, mut r2, mut sum) = (0.0f64, 0.0f64, 0.0f64, 0i32);
-    for (c, &v) in codes.iter_mut().zip(x) {
-        let q = (v / scale).round().clamp(-QMAX, QMAX);
-        *c = q as i8;
-        sum += i32::from(*c);
-        // Products of an f32 and a small integer, and their differences, are exact in f64.
-        let r = f64::from(scale) * f64::from(q);
-        let e = f64::from(v) - r;
-        e2 += e * e;
-        x2 += f64::from(v) * f64::from(v);
-        r2 += r * r;
+    let inv = QMAX / max;
+    for (c, &v) in out.iter_mut().zip(x) {
+        *c = (v * inv).round_ties_even().clamp(-QMAX, QMAX) as i8;
     }
+    // Eight lanes of partial sums (they vectorise; the order of an f64 sum does not matter here).
+    // Products of an f32 and a small integer, and their differences, are exact in f64.
+    const L: usize = 8;
+    let (mut e2, mut x2, mut r2) = ([0.0f64; L], [0.0f64; L], [0.0f64; L]);
+    let s64 = f64::from(scale);
+    let n = x.len();
+    let (head, tail) = (n - n % L, n % L);
+    for (cs, xs) in out[..head].chunks_exact(L).zip(x[..head].chunks_exact(L)) {
+        for j in 0..L {
+            let r = s64 * f64::from(cs[j]);
+            let v = f64::from(xs[j]);
+            e2[j] += (v - r) * (v - r);
+            x2[j] += v * v;
+            r2[j] += r * r;
+        }
+    }
+    for j in 0..tail {
+        let r = s64 * f64::from(out[head + j]);
+        let v = f64::from(x[head + j]);
+        e2[j] += (v - r) * (v - r);
+        x2[j] += v * v;
+        r2[j] += r * r;
+    }
+    let sum: i32 = out[..n].iter().map(|&c| i32::from(c)).sum();
+    let (e2, x2, r2): (f64, f64, f64) = (e2.iter().sum(), x2.iter().sum(), r2.iter().sum());
     // The f64 sums of squares carry a relative error below 2^-40 for any dimension we accept; the
     // factor covers it before rounding up to f32.
     let grow = 1.0 + 1e-9;
-    Quantized {
+    Terms {
         scale,
-        codes,
         err: up(e2.sqrt() * grow),
         norm: up(x2.max(r2).sqrt() * grow),
         sum,
@@ -367,9 +405,8 @@ impl Codes {
             .zip(c.sums.par_iter_mut())
             .zip(data.par_chunks_exact(dim))
             .for_each(|(((((out, s), e), nm), sum), row)| {
-                let z = quantize(row, stride);
-                out.copy_from_slice(&z.codes);
-                (*s, *e, *nm, *sum) = (z.scale, z.err, z.norm, z.sum);
+                let t = quantize_into(row, out);
+                (*s, *e, *nm, *sum) = (t.scale, t.err, t.norm, t.sum);
             });
         c
     }
