@@ -255,6 +255,10 @@ def main():
         f"search in {res['quantised_first_ms']:.1f} ms; int8 and f32 paths gave the same hits: "
         f"{str(res['quantised_same_results']).lower()} (run 1), {str(res2['quantised_same_results']).lower()} (run 2)"
     )
+    print(
+        f"# resident memory of bench_search after its searches (f32 matrix + codes + queries): "
+        f"{res2['rss_mb']:.0f} MB, peak {res2['peak_rss_mb']:.0f} MB (the peak includes the raw file read before the load)"
+    )
     for name, (t, c) in results.items():
         if "batch" in name:
             mine = rb

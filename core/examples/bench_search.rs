@@ -27,6 +27,19 @@ fn read_f32(path: &str, floats: Option<usize>) -> Result<Vec<f32>, String> {
     }
 }
 
+/// `VmRSS` and `VmHWM` of this process from `/proc/self/status`, in MB (NaN elsewhere).
+fn rss_mb() -> (f64, f64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+            .map_or(f64::NAN, |kb| kb / 1e3)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
@@ -172,6 +185,7 @@ fn run() -> Result<(), String> {
         ));
     }
     let code_mb = m.code_bytes() as f64 / 1e6;
+    let (rss, peak_rss) = rss_mb();
     let first = tops.pop().unwrap_or_default();
     let same = checks.first() == checks.last();
     let (_, single, single_cpu, multi, batch_ms, batch_one_ms, batch_one_cpu) = timings[0];
@@ -207,7 +221,7 @@ fn run() -> Result<(), String> {
          \"quantised_single_thread_cpu_ms\": {q_single_cpu:.4}, \"quantised_all_threads_ms\": {q_multi:.4}, \
          \"quantised_batch_ms\": {q_batch:.4}, \"quantised_batch_single_thread_ms\": {q_batch_one:.4}, \
          \"quantised_batch_single_thread_cpu_ms\": {q_batch_one_cpu:.4}, \"quantised_same_results\": {same}, \
-         \"code_mb\": {code_mb:.1}, \"first_query_rows\": [{}], \"first_query_scores\": [{}], \"checksum\": {sink}}}",
+         \"code_mb\": {code_mb:.1}, \"rss_mb\": {rss:.1}, \"peak_rss_mb\": {peak_rss:.1}, \"first_query_rows\": [{}], \"first_query_scores\": [{}], \"checksum\": {sink}}}",
         kernel::active_kernel(),
         rows.join(", "),
         scores.join(", "),

@@ -43,6 +43,9 @@ const QUANT_MAX_DIM: usize = 1 << 15;
 /// Rows of codes per int8 kernel call (96 KiB of codes at 384 dimensions: they stay in L2 while every
 /// query of a batch passes over them).
 const CODE_BLOCK: usize = 256;
+/// Queries whose code dot products one kernel call computes together (each row is loaded once for
+/// all of them).
+const QUERY_GROUP: usize = super::quant::QUERY_GROUP;
 
 /// One cache line of floats: the storage unit that makes every row start 64-byte aligned when the
 /// dimension is a multiple of 16.
@@ -968,7 +971,7 @@ impl VectorMatrix {
             qcs.iter().map(|_| (KthLower::new(k), Vec::new())).collect();
         let mut cuts = vec![f.floor; qcs.len()];
         let stride = codes.stride();
-        let mut dots = [0i32; CODE_BLOCK];
+        let mut dots = [[0i32; CODE_BLOCK]; QUERY_GROUP];
         let mut uppers = [0.0f32; CODE_BLOCK];
         let mut pass = [true; CODE_BLOCK];
         let filtered = f.has_labels() || f.exclude.is_some();
@@ -991,27 +994,32 @@ impl VectorMatrix {
             }
             let block = codes.rows(start, end);
             let sums = codes.sums(start, end);
-            for ((qc, (kth, cands)), cut) in qcs.iter().zip(out.iter_mut()).zip(cuts.iter_mut()) {
-                let dots = &mut dots[..end - start];
-                let uppers = &mut uppers[..end - start];
-                ck.dots(qc, block, sums, stride, dots);
-                codes.uppers(qc, start, dots, uppers);
-                for (g, group) in uppers.chunks(16).enumerate() {
-                    let c0 = *cut;
-                    if !group.iter().fold(false, |any, &hi| any | (hi >= c0)) {
-                        continue;
-                    }
-                    for (i, &hi) in group.iter().enumerate() {
-                        let j = g * 16 + i;
-                        if hi < *cut || !pass[j] || (f.strict_positive && hi <= 0.0) {
+            for (q0, group) in qcs.chunks(QUERY_GROUP).enumerate() {
+                let q0 = q0 * QUERY_GROUP;
+                ck.dots_group(group, block, sums, stride, &mut dots, end - start);
+                for (gi, qc) in group.iter().enumerate() {
+                    let (kth, cands) = &mut out[q0 + gi];
+                    let cut = &mut cuts[q0 + gi];
+                    let dots = &dots[gi][..end - start];
+                    let uppers = &mut uppers[..end - start];
+                    codes.uppers(qc, start, dots, uppers);
+                    for (g, group) in uppers.chunks(16).enumerate() {
+                        let c0 = *cut;
+                        if !group.iter().fold(false, |any, &hi| any | (hi >= c0)) {
                             continue;
                         }
-                        let r = start + j;
-                        cands.push((r as u32, hi));
-                        let (lo, _) = codes.interval(qc, r, dots[j]);
-                        if lo >= f.floor && (!f.strict_positive || lo > 0.0) {
-                            kth.push(lo);
-                            *cut = kth.cut().max(f.floor);
+                        for (i, &hi) in group.iter().enumerate() {
+                            let j = g * 16 + i;
+                            if hi < *cut || !pass[j] || (f.strict_positive && hi <= 0.0) {
+                                continue;
+                            }
+                            let r = start + j;
+                            cands.push((r as u32, hi));
+                            let (lo, _) = codes.interval(qc, r, dots[j]);
+                            if lo >= f.floor && (!f.strict_positive || lo > 0.0) {
+                                kth.push(lo);
+                                *cut = kth.cut().max(f.floor);
+                            }
                         }
                     }
                 }

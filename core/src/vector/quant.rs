@@ -274,6 +274,50 @@ impl CodeKernel {
     }
 }
 
+/// Queries per call of [`CodeKernel::dots_group`].
+pub const QUERY_GROUP: usize = 4;
+
+impl CodeKernel {
+    /// [`CodeKernel::dots`] for up to [`QUERY_GROUP`] queries at once over the first `n` rows of
+    /// `rows`: `out[j][r]` for query `j`. The VNNI kernel loads each row once for all of them and
+    /// reduces the four accumulators together; the others call `dots` per query.
+    pub fn dots_group<const B: usize>(
+        self,
+        qs: &[QueryCodes],
+        rows: &[i8],
+        sums: &[i32],
+        stride: usize,
+        out: &mut [[i32; B]; QUERY_GROUP],
+        n: usize,
+    ) {
+        let n = n.min(B).min(rows.len() / stride.max(1)).min(sums.len());
+        #[cfg(target_arch = "x86_64")]
+        if self == CodeKernel::Avx512Vnni
+            && qs.len() == QUERY_GROUP
+            && stride > 0
+            && stride.is_multiple_of(64)
+            && qs.iter().all(|q| q.biased.len() == stride)
+        {
+            let [o0, o1, o2, o3] = out;
+            // SAFETY: this value exists only when the processor reported AVX-512F, BW and VNNI;
+            // every query has `stride` biased codes, `rows` at least `n * stride`, each output `n`.
+            unsafe {
+                x86::dots4_vnni(
+                    [&qs[0].biased, &qs[1].biased, &qs[2].biased, &qs[3].biased],
+                    &rows[..n * stride],
+                    &sums[..n],
+                    stride,
+                    [&mut o0[..n], &mut o1[..n], &mut o2[..n], &mut o3[..n]],
+                )
+            };
+            return;
+        }
+        for (q, o) in qs.iter().zip(out.iter_mut()) {
+            self.dots(q, rows, sums, stride, &mut o[..n]);
+        }
+    }
+}
+
 /// The portable int8 dot product.
 pub fn dot_scalar(a: &[i8], b: &[i8]) -> i32 {
     a.iter()
@@ -329,6 +373,73 @@ mod x86 {
         let s = _mm_add_epi32(s, _mm_shuffle_epi32::<0b01_00_11_10>(s));
         let s = _mm_add_epi32(s, _mm_shuffle_epi32::<0b10_11_00_01>(s));
         _mm_cvtsi128_si32(s)
+    }
+
+    /// AVX-512 VNNI for four queries: `out[j][r] = Σ q[j][i] · row_r[i] − 128 · sums[r]`, each row
+    /// loaded once; the four accumulators are reduced together (two rounds of unpack-and-add inside
+    /// the 128-bit lanes, then the four lanes added).
+    ///
+    /// # Safety
+    /// AVX-512F, BW and VNNI; every `q[j]` has `stride` bytes (a multiple of 64), `rows` holds
+    /// `sums.len() * stride` bytes and every `out[j]` `sums.len()` values.
+    #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
+    pub(super) unsafe fn dots4_vnni(
+        q: [&[u8]; 4],
+        rows: &[i8],
+        sums: &[i32],
+        stride: usize,
+        out: [&mut [i32]; 4],
+    ) {
+        let [o0, o1, o2, o3] = out;
+        for (r, &sum) in sums.iter().enumerate() {
+            let row = rows.as_ptr().wrapping_add(r * stride);
+            let mut a = [_mm512_setzero_si512(); 4];
+            let mut i = 0;
+            while i < stride {
+                // SAFETY: `i + 64 <= stride`: inside row `r` and inside every query.
+                unsafe {
+                    let x = _mm512_loadu_si512(row.add(i).cast());
+                    for (acc, qj) in a.iter_mut().zip(q) {
+                        *acc = _mm512_dpbusd_epi32(
+                            *acc,
+                            _mm512_loadu_si512(qj.as_ptr().add(i).cast()),
+                            x,
+                        );
+                    }
+                }
+                i += 64;
+            }
+            let t01 = _mm512_add_epi32(
+                _mm512_unpacklo_epi32(a[0], a[1]),
+                _mm512_unpackhi_epi32(a[0], a[1]),
+            );
+            let t23 = _mm512_add_epi32(
+                _mm512_unpacklo_epi32(a[2], a[3]),
+                _mm512_unpackhi_epi32(a[2], a[3]),
+            );
+            let t = _mm512_add_epi32(
+                _mm512_unpacklo_epi64(t01, t23),
+                _mm512_unpackhi_epi64(t01, t23),
+            );
+            let s = _mm_add_epi32(
+                _mm_add_epi32(
+                    _mm512_extracti32x4_epi32::<0>(t),
+                    _mm512_extracti32x4_epi32::<1>(t),
+                ),
+                _mm_add_epi32(
+                    _mm512_extracti32x4_epi32::<2>(t),
+                    _mm512_extracti32x4_epi32::<3>(t),
+                ),
+            );
+            let mut lanes = [0i32; 4];
+            // SAFETY: `lanes` holds four i32.
+            unsafe { _mm_storeu_si128(lanes.as_mut_ptr().cast(), s) };
+            let c = 128 * sum;
+            o0[r] = lanes[0] - c;
+            o1[r] = lanes[1] - c;
+            o2[r] = lanes[2] - c;
+            o3[r] = lanes[3] - c;
+        }
     }
 
     /// AVX-512 VNNI: `Σ biased[i] · row[i]` with unsigned `biased` and signed `row`.
@@ -627,6 +738,36 @@ mod tests {
                 let mut out = vec![7; want.len()];
                 k.dots(&q, &rows, &sums, stride, &mut out);
                 assert_eq!(out, want, "{} d {d}", k.name());
+            }
+        }
+    }
+
+    #[test]
+    fn grouped_code_dots_match_single_ones() {
+        for d in [5usize, 64, 384, 700] {
+            let stride = d.next_multiple_of(64);
+            let qs: Vec<QueryCodes> = (0..QUERY_GROUP as u64)
+                .map(|i| QueryCodes::new(&vector(i + 7, d, 1.0), stride))
+                .collect();
+            let mut rows = Vec::new();
+            let mut sums = Vec::new();
+            for r in 0..11u64 {
+                let z = quantize(&vector(r + 300, d, 1.0), stride);
+                rows.extend_from_slice(&z.codes);
+                sums.push(z.sum);
+            }
+            for k in CodeKernel::available() {
+                for take in 1..=QUERY_GROUP {
+                    let mut out = [[0i32; 16]; QUERY_GROUP];
+                    k.dots_group(&qs[..take], &rows, &sums, stride, &mut out, 11);
+                    for (j, q) in qs[..take].iter().enumerate() {
+                        let want: Vec<i32> = rows
+                            .chunks_exact(stride)
+                            .map(|r| dot_scalar(&q.codes, r))
+                            .collect();
+                        assert_eq!(&out[j][..11], &want[..], "{} d {d} query {j}", k.name());
+                    }
+                }
             }
         }
     }
