@@ -45,34 +45,34 @@ fn median(mut v: Vec<f64>) -> f64 {
     v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
 }
 
-/// The calling thread's CPU time in milliseconds (robust to other jobs on a shared machine, for
-/// single-thread runs only).
+/// The CPU time of `clock` (a thread or the process) in milliseconds.
 #[cfg(target_os = "linux")]
-fn thread_cpu_ms() -> f64 {
+fn cpu_ms(clock: libc::clockid_t) -> f64 {
     let mut ts = libc::timespec {
         tv_sec: 0,
         tv_nsec: 0,
     };
     // SAFETY: `ts` is a valid timespec for the call to fill.
-    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    unsafe { libc::clock_gettime(clock, &mut ts) };
     ts.tv_sec as f64 * 1e3 + ts.tv_nsec as f64 / 1e6
 }
 
-#[cfg(not(target_os = "linux"))]
+/// The calling thread's CPU time in milliseconds (robust to other jobs on a shared machine, for
+/// single-thread runs only).
+#[cfg(target_os = "linux")]
 fn thread_cpu_ms() -> f64 {
-    f64::NAN
+    cpu_ms(libc::CLOCK_THREAD_CPUTIME_ID)
 }
 
 /// The process's CPU time (all threads) in milliseconds.
 #[cfg(target_os = "linux")]
 fn process_cpu_ms() -> f64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid timespec for the call to fill.
-    unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
-    ts.tv_sec as f64 * 1e3 + ts.tv_nsec as f64 / 1e6
+    cpu_ms(libc::CLOCK_PROCESS_CPUTIME_ID)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn thread_cpu_ms() -> f64 {
+    f64::NAN
 }
 
 #[cfg(not(target_os = "linux"))]
