@@ -876,7 +876,8 @@ impl VectorMatrix {
             || self.codes_wanted.swap(true, AtomicOrdering::Relaxed))
     }
 
-    /// The int8 codes of the rows, built (in parallel) on first use.
+    /// The int8 codes of the rows, built (with rayon's parallel iterators: call it inside
+    /// `pool::install`) on first use.
     fn codes(&self) -> &Codes {
         self.codes
             .get_or_init(|| Codes::build(self.data.as_slice(), self.dim))
@@ -896,7 +897,9 @@ impl VectorMatrix {
         exact: impl Fn(usize, usize) -> f32 + Sync,
     ) -> Result<Vec<TopK>> {
         let d = self.dim;
-        let codes = self.codes();
+        // Built in parallel on first use: inside a pool of this process (never an inherited one in a
+        // forked child) with the caller's thread cap.
+        let codes = pool::install(params.threads, || self.codes())?;
         let qcs: Vec<QueryCodes> = queries
             .chunks_exact(d)
             .map(|q| QueryCodes::new(q, codes.stride()))
