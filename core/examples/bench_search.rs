@@ -7,6 +7,10 @@
 //! queries, and prints one JSON object with the median milliseconds of each (and, for the single-thread
 //! runs, the median thread CPU time, steadier on a shared machine), the kernel name and the
 //! top-10 row numbers of the first query (rows are named `r<row>`), so the caller can check them.
+//! Each search runs twice: over the f32 rows only (`quantised_*` off: the path before the int8 first
+//! pass) and with the int8 first pass (`quantised_*` keys; `quantised_first_ms` and
+//! `quantised_first_cpu_ms`, CPU time of all threads, are the first two searches: the first scans
+//! the f32 rows, the second builds the codes); `quantised_same_results` says whether both gave the same hits for 20 queries and the batch.
 
 use std::time::Instant;
 
@@ -23,26 +27,56 @@ fn read_f32(path: &str, floats: Option<usize>) -> Result<Vec<f32>, String> {
     }
 }
 
+/// `VmRSS` and `VmHWM` of this process from `/proc/self/status`, in MB (NaN elsewhere).
+fn rss_mb() -> (f64, f64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+            .map_or(f64::NAN, |kb| kb / 1e3)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+/// The CPU time of `clock` (a thread or the process) in milliseconds.
+#[cfg(target_os = "linux")]
+fn cpu_ms(clock: libc::clockid_t) -> f64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid timespec for the call to fill.
+    unsafe { libc::clock_gettime(clock, &mut ts) };
+    ts.tv_sec as f64 * 1e3 + ts.tv_nsec as f64 / 1e6
 }
 
 /// The calling thread's CPU time in milliseconds (robust to other jobs on a shared machine, for
 /// single-thread runs only).
 #[cfg(target_os = "linux")]
 fn thread_cpu_ms() -> f64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid timespec for the call to fill.
-    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    ts.tv_sec as f64 * 1e3 + ts.tv_nsec as f64 / 1e6
+    cpu_ms(libc::CLOCK_THREAD_CPUTIME_ID)
+}
+
+/// The process's CPU time (all threads) in milliseconds.
+#[cfg(target_os = "linux")]
+fn process_cpu_ms() -> f64 {
+    cpu_ms(libc::CLOCK_PROCESS_CPUTIME_ID)
 }
 
 #[cfg(not(target_os = "linux"))]
 fn thread_cpu_ms() -> f64 {
+    f64::NAN
+}
+
+#[cfg(not(target_os = "linux"))]
+fn process_cpu_ms() -> f64 {
     f64::NAN
 }
 
@@ -105,23 +139,66 @@ fn run() -> Result<(), String> {
         k: 10,
         ..Default::default()
     };
-    let mut sink = 0usize;
-    let (single, single_cpu) = time_ms(3, reps, |i| {
-        sink += m.search(q(i), &one).map(|h| h.len()).unwrap_or(0);
-    });
-    let (multi, _) = time_ms(3, reps, |i| {
-        sink += m.search(q(i), &all).map(|h| h.len()).unwrap_or(0);
-    });
     let nb = nq.min(100);
     let batch = &queries[..nb * dim];
-    let (batch_ms, _) = time_ms(2, reps.div_ceil(4).max(3), |_| {
-        sink += m.search_batch(batch, &all).map(|h| h.len()).unwrap_or(0);
-    });
-    let (batch_one_ms, batch_one_cpu) = time_ms(1, reps.div_ceil(10).max(3), |_| {
-        sink += m.search_batch(batch, &one).map(|h| h.len()).unwrap_or(0);
-    });
+    let mut sink = 0usize;
+    // The f32 path first (the int8 first pass off), then the default path with the codes; every
+    // query's top-10 must be the same on both.
+    let mut timings = Vec::new();
+    let mut tops = Vec::new();
+    let mut checks = Vec::new();
+    for quantised in [false, true] {
+        m.set_quantised(quantised);
+        let build = Instant::now();
+        let cpu0 = process_cpu_ms();
+        m.search(q(1), &all).map_err(|e| e.to_string())?;
+        let first = m.search(q(0), &all).map_err(|e| e.to_string())?;
+        let first_ms = build.elapsed().as_secs_f64() * 1e3;
+        let first_cpu_ms = process_cpu_ms() - cpu0;
+        tops.push(first);
+        let (single, single_cpu) = time_ms(3, reps, |i| {
+            sink += m.search(q(i), &one).map(|h| h.len()).unwrap_or(0);
+        });
+        let (multi, _) = time_ms(3, reps, |i| {
+            sink += m.search(q(i), &all).map(|h| h.len()).unwrap_or(0);
+        });
+        let (batch_ms, _) = time_ms(2, reps.div_ceil(4).max(3), |_| {
+            sink += m.search_batch(batch, &all).map(|h| h.len()).unwrap_or(0);
+        });
+        let (batch_one_ms, batch_one_cpu) = time_ms(1, reps.div_ceil(10).max(3), |_| {
+            sink += m.search_batch(batch, &one).map(|h| h.len()).unwrap_or(0);
+        });
+        let mut check = Vec::new();
+        for i in 0..nq.min(20) {
+            check.push(m.search(q(i), &one).map_err(|e| e.to_string())?);
+        }
+        check.extend(m.search_batch(batch, &all).map_err(|e| e.to_string())?);
+        checks.push(check);
+        timings.push((
+            (first_ms, first_cpu_ms),
+            single,
+            single_cpu,
+            multi,
+            batch_ms,
+            batch_one_ms,
+            batch_one_cpu,
+        ));
+    }
+    let code_mb = m.code_bytes() as f64 / 1e6;
+    let (rss, peak_rss) = rss_mb();
+    let first = tops.pop().unwrap_or_default();
+    let same = checks.first() == checks.last();
+    let (_, single, single_cpu, multi, batch_ms, batch_one_ms, batch_one_cpu) = timings[0];
+    let (
+        (q_first, q_first_cpu),
+        q_single,
+        q_single_cpu,
+        q_multi,
+        q_batch,
+        q_batch_one,
+        q_batch_one_cpu,
+    ) = timings[1];
 
-    let first = m.search(q(0), &one).map_err(|e| e.to_string())?;
     let rows: Vec<String> = first
         .iter()
         .map(|h| h.id.trim_start_matches('r').trim_start_matches('0'))
@@ -140,7 +217,11 @@ fn run() -> Result<(), String> {
          \"load_ms\": {load_ms:.1}, \"single_thread_ms\": {single:.4}, \"all_threads_ms\": {multi:.4}, \
          \"batch_queries\": {nb}, \"batch_ms\": {batch_ms:.4}, \"batch_single_thread_ms\": {batch_one_ms:.4}, \
          \"single_thread_cpu_ms\": {single_cpu:.4}, \"batch_single_thread_cpu_ms\": {batch_one_cpu:.4}, \
-         \"first_query_rows\": [{}], \"first_query_scores\": [{}], \"checksum\": {sink}}}",
+         \"quantised_first_ms\": {q_first:.3}, \"quantised_first_cpu_ms\": {q_first_cpu:.3}, \"quantised_single_thread_ms\": {q_single:.4}, \
+         \"quantised_single_thread_cpu_ms\": {q_single_cpu:.4}, \"quantised_all_threads_ms\": {q_multi:.4}, \
+         \"quantised_batch_ms\": {q_batch:.4}, \"quantised_batch_single_thread_ms\": {q_batch_one:.4}, \
+         \"quantised_batch_single_thread_cpu_ms\": {q_batch_one_cpu:.4}, \"quantised_same_results\": {same}, \
+         \"code_mb\": {code_mb:.1}, \"rss_mb\": {rss:.1}, \"peak_rss_mb\": {peak_rss:.1}, \"first_query_rows\": [{}], \"first_query_scores\": [{}], \"checksum\": {sink}}}",
         kernel::active_kernel(),
         rows.join(", "),
         scores.join(", "),

@@ -660,3 +660,96 @@ fn a_fresh_backup_opens_read_only() {
         1
     );
 }
+
+/// A search above the size where the int8 first pass runs (docs/vectors.md, "The quantised first
+/// pass") returns what the f32 scan returns, on a file another program wrote into: zero vectors,
+/// blobs of another dimension and of a length no dimension explains, duplicates, filters. A fresh
+/// handle's first search scans the f32 rows; its second takes the codes.
+#[test]
+fn the_int8_first_pass_answers_like_the_f32_scan_on_a_file_others_wrote() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("codes.db");
+    let dim = 24;
+    let mut s = 0x2545_F491_4F6C_DD1Du64;
+    let mut next = move || {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        (s >> 40) as f32 / (1u64 << 24) as f32 - 0.5
+    };
+    let base: Vec<Vec<f32>> = (0..50)
+        .map(|_| (0..dim).map(|_| next()).collect())
+        .collect();
+    let nodes: Vec<NodeInput> = (0..6000)
+        .map(|i| NodeInput {
+            domain: Some(["a", "b", "c"][i % 3].into()),
+            node_type: (i % 4 != 0).then(|| ["x", "y"][i % 2].into()),
+            // Every fifth row repeats one of 50 vectors: exact ties.
+            ..node(
+                &format!("n{:05}", (i * 7919) % 6007),
+                Some(if i % 5 == 0 {
+                    base[i % 50].clone()
+                } else {
+                    (0..dim).map(|_| next()).collect()
+                }),
+            )
+        })
+        .collect();
+    let db = Database::open(&path).unwrap();
+    db.upsert_nodes(&nodes).unwrap();
+    db.close().unwrap();
+    // Another program writes: zero vectors, another dimension, a torn blob.
+    let c = Connection::open(&path).unwrap();
+    let zero = vec![0u8; dim * 4];
+    let other: Vec<u8> = (0..(dim + 3) as u32)
+        .flat_map(|i| (i as f32).to_le_bytes())
+        .collect();
+    for (i, blob) in [zero.clone(), other, vec![1, 2, 3], zero]
+        .into_iter()
+        .enumerate()
+    {
+        c.execute(
+            "UPDATE nodes SET embedding = ?1 WHERE id = ?2",
+            rusqlite::params![blob, format!("n{:05}", (i * 97 * 7919) % 6007)],
+        )
+        .unwrap();
+    }
+    drop(c);
+    let options = [
+        SearchOptions::default(),
+        SearchOptions {
+            k: 1,
+            threads: Some(1),
+            ..Default::default()
+        },
+        SearchOptions {
+            k: 40,
+            min_score: Some(-1.0),
+            domain: Some("b".into()),
+            ..Default::default()
+        },
+        SearchOptions {
+            k: 25,
+            min_score: Some(0.0),
+            node_type: Some("y".into()),
+            ..Default::default()
+        },
+    ];
+    let queries: Vec<Vec<f32>> = vec![base[3].clone(), (0..dim).map(|_| next()).collect()];
+    for opts in &options {
+        for q in &queries {
+            let db = Database::open(&path).unwrap();
+            let f32_scan = db.search(q, opts).unwrap();
+            let with_codes = db.search(q, opts).unwrap();
+            assert_eq!(with_codes, f32_scan, "{opts:?}");
+            assert!(!f32_scan.is_empty());
+            db.close().unwrap();
+        }
+        let flat: Vec<f32> = queries.concat();
+        let db = Database::open(&path).unwrap();
+        let f32_batch = db.search_batch(&flat, 2, opts).unwrap();
+        let codes_batch = db.search_batch(&flat, 2, opts).unwrap();
+        assert_eq!(codes_batch, f32_batch, "{opts:?}");
+        db.close().unwrap();
+    }
+}

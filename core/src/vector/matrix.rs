@@ -10,11 +10,14 @@
 use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::ops::Range;
+use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
+use std::sync::{Arc, OnceLock};
 
 use rayon::prelude::*;
 
 use super::fafcas::check_dimension;
 use super::kernel::{Kernel, PackedQueries};
+use super::quant::{fma_chain, CodeKernel, Codes, KthLower, QueryCodes};
 use super::topk::TopK;
 use crate::error::{Error, Result};
 use crate::pool;
@@ -29,6 +32,20 @@ const PARALLEL_MIN_FLOATS: usize = 1 << 19;
 const BATCH_ROW_BLOCK: usize = 256;
 /// Queries per sgemm call in the general batch search (bounds the scratch to `BATCH_QUERY_BLOCK * BATCH_ROW_BLOCK`).
 const BATCH_QUERY_BLOCK: usize = 256;
+/// Below this many rows a search scans the f32 rows only (the codes would not pay for themselves).
+const QUANT_MIN_ROWS: usize = 4096;
+/// The quantised pass runs only when `k` is at most this fraction of the rows (`n / QUANT_MAX_K_PART`):
+/// with a larger k most rows are rescored anyway.
+const QUANT_MAX_K_PART: usize = 32;
+/// The widest rows that take the quantised pass: the int8 kernels sum in i32, and the biased VNNI sum
+/// `Σ (p + 128)·c` stays below 2^31 only while `255 · 127 · dim` does.
+const QUANT_MAX_DIM: usize = 1 << 15;
+/// Rows of codes per int8 kernel call (96 KiB of codes at 384 dimensions: they stay in L2 while every
+/// query of a batch passes over them).
+const CODE_BLOCK: usize = 256;
+/// Queries whose code dot products one kernel call computes together (each row is loaded once for
+/// all of them).
+const QUERY_GROUP: usize = super::quant::QUERY_GROUP;
 
 /// One cache line of floats: the storage unit that makes every row start 64-byte aligned when the
 /// dimension is a multiple of 16.
@@ -188,6 +205,13 @@ pub struct VectorMatrix {
     types: Vec<u32>,
     rows: HashMap<String, u32>,
     labels: Labels,
+    /// The int8 codes of the rows, built by the first search that uses them and then kept in step.
+    codes: OnceLock<Codes>,
+    /// Whether large searches may take the int8 first pass (on by default; results are the same).
+    quantised: bool,
+    /// Set by the first search that could have used codes not built yet: the next one builds them
+    /// (a handle that searches once, like a CLI command, never pays for the codes).
+    codes_wanted: Arc<AtomicBool>,
 }
 
 impl std::fmt::Debug for VectorMatrix {
@@ -240,6 +264,9 @@ impl VectorMatrix {
             types: Vec::new(),
             rows: HashMap::new(),
             labels: Labels::default(),
+            codes: OnceLock::new(),
+            quantised: true,
+            codes_wanted: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -339,6 +366,9 @@ impl VectorMatrix {
             self.data.as_mut_slice()[r * d..(r + 1) * d].copy_from_slice(unit);
             self.domains[r] = dom;
             self.types[r] = typ;
+            if let Some(c) = self.codes.get_mut() {
+                c.set(r, unit);
+            }
             return Ok(());
         }
         let r = self.ids.len();
@@ -353,6 +383,9 @@ impl VectorMatrix {
         self.domains.push(dom);
         self.types.push(typ);
         self.rows.insert(id.to_string(), r as u32);
+        if let Some(c) = self.codes.get_mut() {
+            c.set(r, unit);
+        }
         Ok(())
     }
 
@@ -388,7 +421,26 @@ impl VectorMatrix {
         self.domains.swap_remove(r);
         self.types.swap_remove(r);
         self.data.resize(last * d);
+        if let Some(c) = self.codes.get_mut() {
+            c.swap_remove(r);
+        }
         true
+    }
+
+    /// Turns the int8 first pass (docs/vectors.md, "The quantised first pass") on or off. It is on by
+    /// default and never changes a result, only the time a large search takes and the memory of the
+    /// codes (one byte per component, built by the first search that uses them); off, every search
+    /// scans the f32 rows and the codes are dropped.
+    pub fn set_quantised(&mut self, on: bool) {
+        self.quantised = on;
+        if !on {
+            self.codes = OnceLock::new();
+        }
+    }
+
+    /// Bytes held by the int8 codes (0 until a search built them).
+    pub fn code_bytes(&self) -> usize {
+        self.codes.get().map_or(0, Codes::bytes)
     }
 
     /// Removes every row (the dimension stays).
@@ -399,6 +451,7 @@ impl VectorMatrix {
         self.types.clear();
         self.rows.clear();
         self.labels = Labels::default();
+        self.codes = OnceLock::new();
     }
 
     #[inline]
@@ -466,11 +519,29 @@ impl VectorMatrix {
         query_unit: &[f32],
         params: &SearchParams,
     ) -> Result<Vec<Hit>> {
+        let codes = self.quantised_pays(params.k).then(CodeKernel::best);
+        self.search_on(kernel, codes, query_unit, params)
+    }
+
+    /// One search with a given f32 kernel, through the int8 codes with `codes`' kernel or over the
+    /// f32 rows only (`None`); both give the same hits.
+    fn search_on(
+        &self,
+        kernel: Kernel,
+        codes: Option<CodeKernel>,
+        query_unit: &[f32],
+        params: &SearchParams,
+    ) -> Result<Vec<Hit>> {
         check_dimension(self.dim, query_unit.len(), "query")?;
         let Some(f) = self.filter(params)? else {
             return Ok(Vec::new());
         };
         let n = self.len();
+        if let Some(ck) = codes {
+            let exact = |r: usize, _q: usize| kernel.dot(query_unit, self.row(r));
+            let mut tops = self.search_codes(ck, query_unit, params, &f, exact)?;
+            return Ok(self.hits(tops.pop().unwrap_or_else(|| TopK::new(0))));
+        }
         let threads = self.threads_for(params.threads);
         if threads <= 1 {
             return Ok(self.hits(self.scan(kernel, query_unit, 0..n, &f, params.k)));
@@ -573,6 +644,21 @@ impl VectorMatrix {
         queries: &[f32],
         params: &SearchParams,
     ) -> Result<Vec<Vec<Hit>>> {
+        let codes =
+            (kernel.has_block_kernel() && self.quantised_pays(params.k)).then(CodeKernel::best);
+        self.search_batch_on(kernel, codes, queries, params)
+    }
+
+    /// One batch search with a given f32 kernel, through the int8 codes with `codes`' kernel or over
+    /// the f32 rows only (`None`); both give the same hits. The codes need a register-blocked f32
+    /// kernel (its per-pair arithmetic is what the rescore reproduces); without one they are not used.
+    fn search_batch_on(
+        &self,
+        kernel: Kernel,
+        codes: Option<CodeKernel>,
+        queries: &[f32],
+        params: &SearchParams,
+    ) -> Result<Vec<Vec<Hit>>> {
         let d = self.dim;
         if d == 0 || !queries.len().is_multiple_of(d) {
             return Err(Error::DimensionMismatch {
@@ -592,6 +678,11 @@ impl VectorMatrix {
             return Ok(Vec::new());
         }
         let n = self.len();
+        if let Some(ck) = codes.filter(|_| kernel.has_block_kernel()) {
+            let exact = |r: usize, q: usize| fma_chain(self.row(r), &queries[q * d..(q + 1) * d]);
+            let tops = self.search_codes(ck, queries, params, &f, exact)?;
+            return Ok(tops.into_iter().map(|t| self.hits(t)).collect());
+        }
         let threads = self.threads_for(params.threads);
         // With a register-blocked kernel, the queries are packed once, in blocks whose transposed
         // form stays in L2; otherwise the general product below repacks per block itself.
@@ -763,6 +854,182 @@ impl VectorMatrix {
             start = end;
         }
         tops
+    }
+}
+
+impl VectorMatrix {
+    /// Row `r` of the f32 matrix.
+    #[inline]
+    fn row(&self, r: usize) -> &[f32] {
+        &self.data.as_slice()[r * self.dim..(r + 1) * self.dim]
+    }
+
+    /// Whether a search for the top `k` should take the quantised first pass: the codes would pay, and
+    /// they are built, or a search before this one wanted them (the first search of a matrix scans the
+    /// f32 rows: building the codes costs more than one scan).
+    fn quantised_pays(&self, k: usize) -> bool {
+        let pays = self.quantised
+            && self.dim <= QUANT_MAX_DIM
+            && self.len() >= QUANT_MIN_ROWS
+            && k.saturating_mul(QUANT_MAX_K_PART) <= self.len();
+        pays && (self.codes.get().is_some()
+            || self.codes_wanted.swap(true, AtomicOrdering::Relaxed))
+    }
+
+    /// The int8 codes of the rows, built (with rayon's parallel iterators: call it inside
+    /// `pool::install`) on first use.
+    fn codes(&self) -> &Codes {
+        self.codes
+            .get_or_init(|| Codes::build(self.data.as_slice(), self.dim))
+    }
+
+    /// Exact top-k for each of the queries in `queries` (row-major, `dim` floats each) through the
+    /// int8 codes (docs/vectors.md, "The quantised first pass"): the codes give each row an interval
+    /// that holds the score the exact path computes; rows whose upper end cannot reach the k-th
+    /// largest lower end are dropped, and the rest are rescored by `exact(row, query)`, which must
+    /// return the exact path's score bit for bit. The result equals the exact path's, ties included.
+    fn search_codes(
+        &self,
+        ck: CodeKernel,
+        queries: &[f32],
+        params: &SearchParams,
+        f: &Filter,
+        exact: impl Fn(usize, usize) -> f32 + Sync,
+    ) -> Result<Vec<TopK>> {
+        let d = self.dim;
+        // Built in parallel on first use: inside a pool of this process (never an inherited one in a
+        // forked child) with the caller's thread cap.
+        let codes = pool::install(params.threads, || self.codes())?;
+        let qcs: Vec<QueryCodes> = queries
+            .chunks_exact(d)
+            .map(|q| QueryCodes::new(q, codes.stride()))
+            .collect();
+        let nq = qcs.len();
+        let n = self.len();
+        let k = params.k;
+        let ctx = crate::cancel::Context::current();
+        let scan = |r: Range<usize>| self.code_scan(ck, codes, &qcs, r, f, k, &ctx);
+        let threads = self.threads_for(params.threads);
+        let firsts = if threads <= 1 {
+            scan(0..n)
+        } else {
+            let chunks = row_chunks(n, threads * 4, 4096);
+            pool::install(params.threads, || {
+                chunks.into_par_iter().map(scan).reduce(
+                    || (0..nq).map(|_| (KthLower::new(k), Vec::new())).collect(),
+                    |mut a, b| {
+                        for ((ka, ca), (kb, cb)) in a.iter_mut().zip(b) {
+                            ka.merge(kb);
+                            ca.extend(cb);
+                        }
+                        a
+                    },
+                )
+            })?
+        };
+        ctx.check()?;
+        let by_id = self.by_id();
+        let rescore = |(q, (kth, mut cands)): (usize, (KthLower, Vec<(u32, f32)>))| {
+            let cut = kth.cut().max(f.floor);
+            cands.retain(|&(_, hi)| hi >= cut);
+            // Highest upper ends first: once one falls below the k-th exact score, no later row
+            // can enter.
+            cands.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            let mut top = TopK::new(k);
+            for (r, hi) in cands {
+                if hi < top.threshold() {
+                    break;
+                }
+                let s = exact(r as usize, q);
+                if s >= f.floor && f.passes(self, r as usize, s) {
+                    top.push(s, r, by_id);
+                }
+            }
+            top
+        };
+        if nq > 1 && threads > 1 {
+            Ok(pool::install(params.threads, || {
+                firsts.into_par_iter().enumerate().map(rescore).collect()
+            })?)
+        } else {
+            Ok(firsts.into_iter().enumerate().map(rescore).collect())
+        }
+    }
+
+    /// The int8 pass over `rows` for every query: per query, the k largest lower ends of rows that
+    /// pass every filter and the rows whose upper end reached the running cut, with that upper end.
+    /// Blocks of rows are checked against `ctx` first (a stopped scan returns what it has).
+    #[allow(clippy::too_many_arguments)]
+    fn code_scan(
+        &self,
+        ck: CodeKernel,
+        codes: &Codes,
+        qcs: &[QueryCodes],
+        rows: Range<usize>,
+        f: &Filter,
+        k: usize,
+        ctx: &crate::cancel::Context,
+    ) -> Vec<(KthLower, Vec<(u32, f32)>)> {
+        let mut out: Vec<(KthLower, Vec<(u32, f32)>)> =
+            qcs.iter().map(|_| (KthLower::new(k), Vec::new())).collect();
+        let mut cuts = vec![f.floor; qcs.len()];
+        let stride = codes.stride();
+        let mut dots = [[0i32; CODE_BLOCK]; QUERY_GROUP];
+        let mut uppers = [0.0f32; CODE_BLOCK];
+        let mut pass = [true; CODE_BLOCK];
+        let filtered = f.has_labels() || f.exclude.is_some();
+        let mut start = rows.start;
+        while start < rows.end {
+            if ctx.stopped() {
+                break;
+            }
+            let end = (start + CODE_BLOCK).min(rows.end);
+            let pass = &mut pass[..end - start];
+            if filtered {
+                for (j, p) in pass.iter_mut().enumerate() {
+                    let r = start + j;
+                    *p = f.exclude != Some(r as u32) && f.labels_pass(self, r);
+                }
+                if !pass.iter().any(|&p| p) {
+                    start = end;
+                    continue;
+                }
+            }
+            let block = codes.rows(start, end);
+            let sums = codes.sums(start, end);
+            for (q0, group) in qcs.chunks(QUERY_GROUP).enumerate() {
+                let q0 = q0 * QUERY_GROUP;
+                ck.dots_group(group, block, sums, stride, &mut dots, end - start);
+                for (gi, qc) in group.iter().enumerate() {
+                    let (kth, cands) = &mut out[q0 + gi];
+                    let cut = &mut cuts[q0 + gi];
+                    let dots = &dots[gi][..end - start];
+                    let uppers = &mut uppers[..end - start];
+                    codes.uppers(qc, start, dots, uppers);
+                    for (g, group) in uppers.chunks(16).enumerate() {
+                        let c0 = *cut;
+                        if !group.iter().fold(false, |any, &hi| any | (hi >= c0)) {
+                            continue;
+                        }
+                        for (i, &hi) in group.iter().enumerate() {
+                            let j = g * 16 + i;
+                            if hi < *cut || !pass[j] || (f.strict_positive && hi <= 0.0) {
+                                continue;
+                            }
+                            let r = start + j;
+                            cands.push((r as u32, hi));
+                            let (lo, _) = codes.interval(qc, r, dots[j]);
+                            if lo >= f.floor && (!f.strict_positive || lo > 0.0) {
+                                kth.push(lo);
+                                *cut = kth.cut().max(f.floor);
+                            }
+                        }
+                    }
+                }
+            }
+            start = end;
+        }
+        out
     }
 }
 
@@ -1247,6 +1514,308 @@ mod tests {
                 ),
             )
         })
+    }
+
+    /// Every search and batch search through the codes (every int8 kernel) equals the f32 path of the
+    /// same f32 kernel bit for bit: ids, order and scores.
+    fn assert_codes_equal_f32(m: &VectorMatrix, queries: &[Vec<f32>], params: &[SearchParams]) {
+        let flat: Vec<f32> = queries.iter().flatten().copied().collect();
+        for p in params {
+            for kernel in Kernel::available() {
+                for ck in CodeKernel::available() {
+                    for q in queries {
+                        let want = m.search_on(kernel, None, q, p).expect("f32 search");
+                        let got = m.search_on(kernel, Some(ck), q, p).expect("code search");
+                        assert_eq!(got, want, "{} {} {p:?}", kernel.name(), ck.name());
+                    }
+                    if kernel.has_block_kernel() {
+                        let want = m
+                            .search_batch_on(kernel, None, &flat, p)
+                            .expect("f32 batch");
+                        let got = m
+                            .search_batch_on(kernel, Some(ck), &flat, p)
+                            .expect("code batch");
+                        assert_eq!(got, want, "batch {} {} {p:?}", kernel.name(), ck.name());
+                    }
+                }
+            }
+        }
+    }
+
+    /// The parameter sets of the code tests: k from 1 past the row count, score floors, each filter.
+    fn code_params(m: &VectorMatrix) -> Vec<SearchParams> {
+        let n = m.len();
+        let mut v = vec![
+            SearchParams::default(),
+            SearchParams {
+                k: 1,
+                threads: Some(1),
+                ..Default::default()
+            },
+            SearchParams {
+                k: 37,
+                min_score: Some(-1.0),
+                ..Default::default()
+            },
+            SearchParams {
+                k: n + 3,
+                min_score: Some(-2.0),
+                ..Default::default()
+            },
+            SearchParams {
+                k: 20,
+                min_score: Some(0.3),
+                ..Default::default()
+            },
+            SearchParams {
+                k: 15,
+                domain: Some("b".into()),
+                ..Default::default()
+            },
+            SearchParams {
+                k: 15,
+                domain: Some("a".into()),
+                node_type: Some("x".into()),
+                min_score: Some(-1.0),
+                threads: Some(2),
+                ..Default::default()
+            },
+        ];
+        if n > 0 {
+            v.push(SearchParams {
+                k: 12,
+                exclude: Some(m.ids()[n / 2].clone()),
+                ..Default::default()
+            });
+        }
+        v
+    }
+
+    /// A matrix of the given rows, with domains and types cycling.
+    fn matrix_of(dim: usize, rows: &[Vec<f32>]) -> VectorMatrix {
+        let mut m = VectorMatrix::new(dim);
+        for (i, v) in rows.iter().enumerate() {
+            let typ = if i % 5 == 0 {
+                None
+            } else {
+                Some(["x", "y"][i % 2])
+            };
+            m.upsert(
+                &format!("r{:05}", (i * 7919) % 100_000),
+                v,
+                Some(["a", "b", "c"][i % 3]),
+                typ,
+            )
+            .expect("valid row");
+        }
+        m
+    }
+
+    #[test]
+    fn codes_equal_f32_on_random_rows_and_queries() {
+        for (n, dim) in [
+            (1usize, 3usize),
+            (300, 17),
+            (2000, 64),
+            (1500, 384),
+            (700, 100),
+        ] {
+            let mut r = rng(n as u64 + 11);
+            let rows: Vec<Vec<f32>> = (0..n).map(|_| unit(dim, &mut r)).collect();
+            let m = matrix_of(dim, &rows);
+            let queries = vec![unit(dim, &mut r), rows[n / 2].clone(), unit(dim, &mut r)];
+            assert_codes_equal_f32(&m, &queries, &code_params(&m));
+        }
+    }
+
+    #[test]
+    fn codes_equal_f32_on_clustered_rows() {
+        // 8 tight clusters: most scores against a query near a centre lie within the bound's width.
+        let (n, dim) = (3000, 96);
+        let mut r = rng(5);
+        let centres: Vec<Vec<f32>> = (0..8).map(|_| unit(dim, &mut r)).collect();
+        let rows: Vec<Vec<f32>> = (0..n)
+            .map(|i| {
+                let c = &centres[i % 8];
+                let v: Vec<f32> = c.iter().map(|x| x + 0.02 * r()).collect();
+                validate_and_normalize(&v).expect("not zero")
+            })
+            .collect();
+        let m = matrix_of(dim, &rows);
+        let queries = vec![centres[0].clone(), centres[3].clone(), unit(dim, &mut r)];
+        assert_codes_equal_f32(&m, &queries, &code_params(&m));
+    }
+
+    #[test]
+    fn codes_equal_f32_on_duplicates_near_ties_and_zero_rows() {
+        let dim = 48;
+        let mut r = rng(9);
+        let base: Vec<Vec<f32>> = (0..5).map(|_| unit(dim, &mut r)).collect();
+        let mut rows = Vec::new();
+        for i in 0..2500 {
+            let b = &base[i % 5];
+            let v = match i % 4 {
+                // Exact duplicates: exact ties, ordered by id.
+                0 | 1 => b.clone(),
+                // Near-ties: one component moved by one ulp.
+                2 => {
+                    let mut v = b.clone();
+                    let j = i % dim;
+                    v[j] = f32::from_bits(v[j].to_bits() + 1);
+                    v
+                }
+                // Zero rows (a file written by another program may hold them): they score 0.
+                _ if i % 40 == 3 => vec![0.0; dim],
+                _ => unit(dim, &mut r),
+            };
+            rows.push(v);
+        }
+        let m = matrix_of(dim, &rows);
+        let zero = vec![0.0; dim];
+        let queries = vec![base[0].clone(), base[2].clone(), zero, unit(dim, &mut r)];
+        let mut params = code_params(&m);
+        // Floors at exactly the tie scores and at 0 (zero rows sit on it).
+        params.push(SearchParams {
+            k: 9,
+            min_score: Some(0.0),
+            ..Default::default()
+        });
+        params.push(SearchParams {
+            k: 7,
+            min_score: Some(m.search(&base[0], &SearchParams::default()).unwrap()[0].score),
+            ..Default::default()
+        });
+        assert_codes_equal_f32(&m, &queries, &params);
+    }
+
+    #[test]
+    fn codes_equal_f32_on_adversarial_rows() {
+        // One large component and many tiny ones: the codes round the tiny ones to zero, so the
+        // whole score difference lives in the bound; and rows that differ only below a code step.
+        let dim = 64;
+        let mut r = rng(21);
+        let mut rows = Vec::new();
+        for i in 0..1200 {
+            let mut v: Vec<f32> = (0..dim).map(|_| 1e-3 * r()).collect();
+            v[i % dim] = 1.0;
+            rows.push(validate_and_normalize(&v).expect("not zero"));
+            let mut w = rows[rows.len() - 1].clone();
+            w[(i + 1) % dim] += 1e-6;
+            rows.push(w);
+        }
+        let m = matrix_of(dim, &rows);
+        let queries = vec![rows[10].clone(), rows[11].clone(), unit(dim, &mut r)];
+        assert_codes_equal_f32(&m, &queries, &code_params(&m));
+    }
+
+    #[test]
+    fn codes_follow_upserts_removes_and_clear() {
+        let dim = 32;
+        let mut r = rng(33);
+        let rows: Vec<Vec<f32>> = (0..5000).map(|_| unit(dim, &mut r)).collect();
+        let mut m = matrix_of(dim, &rows);
+        // The first search that could use codes scans the f32 rows and asks for them; the next builds.
+        assert!(!m.quantised_pays(10));
+        assert!(m.quantised_pays(10));
+        let q = unit(dim, &mut r);
+        let p = SearchParams::default();
+        // Builds the codes.
+        let before = m.search(&q, &p).expect("search");
+        assert_eq!(
+            before,
+            m.search_on(Kernel::best(), None, &q, &p).expect("f32")
+        );
+        assert!(m.codes.get().is_some());
+        // The best hit becomes the query's opposite, a new row equals the query, one row goes.
+        let best = before[0].id.clone();
+        let opposite: Vec<f32> = q.iter().map(|x| -x).collect();
+        m.upsert(&best, &opposite, Some("a"), None)
+            .expect("replace");
+        m.upsert("new", &q, Some("b"), None).expect("insert");
+        assert!(m.remove(&before[1].id));
+        let after = m.search(&q, &p).expect("search");
+        assert_eq!(
+            after,
+            m.search_on(Kernel::best(), None, &q, &p).expect("f32")
+        );
+        assert_eq!(after[0].id, "new");
+        assert!(after.iter().all(|h| h.id != best && h.id != before[1].id));
+        assert_eq!(m.codes.get().map(Codes::len), Some(m.len()));
+        m.clear();
+        assert!(m.codes.get().is_none());
+        assert_eq!(m.search(&q, &p).expect("empty"), vec![]);
+    }
+
+    proptest! {
+        #[test]
+        fn codes_equal_f32_on_small_integer_rows(
+            (dim, rows) in small_matrix(),
+            k in 1usize..70,
+            min in proptest::option::of(-4i8..4),
+            dom in proptest::option::of(0u8..4),
+            q in proptest::collection::vec(-2i8..3, 12),
+            scale in prop_oneof![Just(0.25f32), Just(1e-3f32), Just(0.1f32)],
+        ) {
+            let mut m = VectorMatrix::new(dim);
+            for (i, (v, d, t)) in rows.iter().enumerate() {
+                let v: Vec<f32> = v.iter().map(|&x| f32::from(x) * scale).collect();
+                m.upsert(&format!("id{:03}", (i * 37) % 61), &v, Some(format!("d{d}").as_str()), Some(format!("t{t}").as_str()))
+                    .expect("valid row");
+            }
+            let q: Vec<f32> = q[..dim].iter().map(|&x| f32::from(x) * scale).collect();
+            let p = SearchParams {
+                k,
+                min_score: min.map(|x| f32::from(x) * 0.125 * scale),
+                domain: dom.map(|d| format!("d{d}")),
+                ..Default::default()
+            };
+            for kernel in Kernel::available() {
+                for ck in CodeKernel::available() {
+                    prop_assert_eq!(
+                        m.search_on(kernel, Some(ck), &q, &p).expect("codes"),
+                        m.search_on(kernel, None, &q, &p).expect("f32")
+                    );
+                    if kernel.has_block_kernel() {
+                        prop_assert_eq!(
+                            m.search_batch_on(kernel, Some(ck), &q, &p).expect("codes"),
+                            m.search_batch_on(kernel, None, &q, &p).expect("f32")
+                        );
+                    }
+                }
+            }
+        }
+
+        #[test]
+        fn codes_equal_f32_on_random_unit_rows(
+            seed in any::<u64>(),
+            n in 1usize..400,
+            dim in 1usize..200,
+            k in 1usize..30,
+            dup in 1usize..6,
+        ) {
+            let mut r = rng(seed);
+            let distinct: Vec<Vec<f32>> = (0..n.div_ceil(dup)).map(|_| unit(dim, &mut r)).collect();
+            let rows: Vec<Vec<f32>> = (0..n).map(|i| distinct[i / dup].clone()).collect();
+            let m = matrix_of(dim, &rows);
+            let queries = [unit(dim, &mut r), rows[n - 1].clone()];
+            for q in &queries {
+                let p = SearchParams { k, min_score: Some(-1.0), ..Default::default() };
+                for ck in CodeKernel::available() {
+                    prop_assert_eq!(
+                        m.search_on(Kernel::best(), Some(ck), q, &p).expect("codes"),
+                        m.search_on(Kernel::best(), None, q, &p).expect("f32")
+                    );
+                }
+            }
+            let flat: Vec<f32> = queries.concat();
+            let p = SearchParams { k, ..Default::default() };
+            if Kernel::best().has_block_kernel() {
+                prop_assert_eq!(
+                    m.search_batch_on(Kernel::best(), Some(CodeKernel::best()), &flat, &p).expect("codes"),
+                    m.search_batch_on(Kernel::best(), None, &flat, &p).expect("f32")
+                );
+            }
+        }
     }
 
     proptest! {

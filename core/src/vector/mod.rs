@@ -4,6 +4,7 @@
 pub mod fafcas;
 pub mod kernel;
 pub mod matrix;
+pub mod quant;
 pub mod topk;
 
 use crate::error::{Error, Result};
