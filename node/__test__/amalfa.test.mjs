@@ -4,10 +4,12 @@
 // `$name` parameters and engine-table writes the engine's caches follow, bad input typed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { resonance, require, packageDir, tempDir, expectCode } from './helpers.mjs';
+import { fileURLToPath } from 'node:url';
+import { resonance, require, packageDir, tempDir, expectCode, cliPath } from './helpers.mjs';
 
 const { ResonanceDB } = require(path.join(packageDir, 'amalfa.js'));
 
@@ -228,6 +230,17 @@ test('getRawDb: bun:sqlite\'s prepare/query/run surface with $name, :name, bare 
   assert.deepEqual(raw.prepare('SELECT id, name FROM app').columnNames, ['id', 'name']);
   const r = raw.run("INSERT INTO app (name) VALUES ('five'); INSERT INTO app (name) VALUES ('six')");
   assert.deepEqual(r, { changes: 1, lastInsertRowid: 6 });
+  // bun:sqlite's transaction(fn): a function running fn in one transaction, rolled back on throw.
+  const insertMany = raw.transaction((names) => {
+    for (const name of names) raw.prepare('INSERT INTO app (name) VALUES ($name)').run({ $name: name });
+    assert.equal(raw.inTransaction, true);
+    if (names.includes('boom')) throw new Error('boom');
+    return names.length;
+  });
+  assert.equal(insertMany(['seven', 'eight']), 2);
+  assert.throws(() => insertMany(['nine', 'boom']), /boom/);
+  assert.deepEqual(raw.query('SELECT count(*) AS n FROM app').get(), { n: 8 });
+  assert.equal(raw.inTransaction, false);
   db.close();
 });
 
@@ -293,5 +306,53 @@ test('bad input is invalid_argument and the database is unchanged', async () => 
   db.checkpoint('truncate');
   assert.equal(fileHash(file), before);
   assert.equal(db.getNode('a').label, 'A');
+  db.close();
+});
+
+// A file as the original application left it, written by another program (the CLI's raw SQL, in its
+// own process): its three Drizzle migrations with their ledger rows, rows written with raw SQL
+// (an embedding stored as it came, not normalised; meta NULL, text and JSON).
+test('a file the original application wrote: opened (adopted), read back in the original shapes, written', () => {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const { readMigrationFiles } = require('drizzle-orm/migrator');
+  const files = readMigrationFiles({ migrationsFolder: path.join(here, 'drizzle', 'amalfa') });
+  const blob = (...v) => `X'${Buffer.from(new Float32Array(v).buffer).toString('hex')}'`;
+  const script = [
+    'PRAGMA journal_mode = WAL',
+    ...files.flatMap((m) => m.sql),
+    'CREATE TABLE IF NOT EXISTS "__drizzle_migrations" (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at numeric)',
+    ...files.map((m) => `INSERT INTO "__drizzle_migrations" (hash, created_at) VALUES ('${m.hash}', ${m.folderMillis})`),
+    `INSERT INTO nodes (id, type, title, domain, layer, embedding, hash, meta, date, summary) VALUES
+      ('doc-a', 'document', 'Doc A', 'knowledge', 'experience', ${blob(3, 4, 0)}, 'ha', '{"semantic_tokens":{"x":1}}', '2025-01-01', 'about a'),
+      ('doc-b', 'document', 'Doc B', 'knowledge', 'experience', ${blob(0, 0, 2)}, 'hb', NULL, '2025-01-02', NULL),
+      ('term', 'concept', 'Term', 'lexicon', 'experience', NULL, NULL, '{"aliases":["t"],"definition":"a word"}', NULL, NULL)`,
+    "INSERT INTO edges (source, target, type, confidence, veracity, context_source) VALUES ('doc-a', 'doc-b', 'related_to', 1, 1, NULL), ('doc-a', 'term', 'defines', 0.7, 0.9, 'doc-a.md')",
+  ].join(';\n');
+  const file = path.join(tempDir('resonance-amalfa-'), 'resonance.db');
+  execFileSync(cliPath(), ['sql', '--raw', '--write', '--create', '--script', file, script], { stdio: 'pipe' });
+  const db = new ResonanceDB(file);
+  const a = db.getNode('doc-a');
+  assert.deepEqual({ ...a, embedding: undefined }, {
+    id: 'doc-a', type: 'document', label: 'Doc A', domain: 'knowledge', layer: 'experience', summary: 'about a',
+    embedding: undefined, hash: 'ha', meta: { semantic_tokens: { x: 1 } }, date: '2025-01-01',
+  });
+  assert.equal(a.embedding.length, 3);
+  assert.deepEqual(db.getNode('doc-b').meta, {});
+  assert.deepEqual(db.getNodes({ excludeContent: true }).map((n) => n.id), ['doc-a', 'doc-b', 'term']);
+  assert.deepEqual(db.getNodesByType('document').map((n) => n.label), ['Doc A', 'Doc B']);
+  assert.equal(db.getNodeHash('doc-b'), 'hb');
+  assert.deepEqual(db.getEdges('doc-a'), [
+    { source: 'doc-a', target: 'doc-b', type: 'related_to', confidence: 1, veracity: 1, context_source: null },
+    { source: 'doc-a', target: 'term', type: 'defines', confidence: 0.7, veracity: 0.9, context_source: 'doc-a.md' },
+  ]);
+  const s = db.getStats();
+  assert.deepEqual([s.nodes, s.edges, s.vectors, s.semantic_tokens], [3, 2, 2, 1]);
+  assert.deepEqual(db.getLexicon(), [{ id: 'term', label: 'Term', aliases: ['t'], definition: 'a word' }]);
+  assert.deepEqual(db.resonance.searchSync(vec(1, 0, 0)).map((h) => h.id), ['doc-a']);
+  assert.deepEqual(db.getRawDb().query('SELECT count(*) AS n FROM __drizzle_migrations').get(), { n: 3 });
+  db.insertNode({ id: 'doc-c', label: 'Doc C', embedding: vec(0, 1, 0) });
+  db.updateNodeMeta('doc-b', { semantic_tokens: [] });
+  assert.equal(db.getStats().semantic_tokens, 2);
+  assert.deepEqual(db.resonance.searchSync(vec(0, 1, 0)).map((h) => h.id), ['doc-c', 'doc-a']);
   db.close();
 });
