@@ -1,6 +1,6 @@
 // Types of `resonance/amalfa` (amalfa.js): the original application's storage API over a Resonance
 // handle.
-import type { Checkpoint, Database } from './index'
+import type { Checkpoint, Database, HealthReport } from './index'
 import type { SqlParam, SqlValue, StatementRunResult } from './resonance'
 
 /** A node as the original application wrote it (`label` is stored as `title`). */
@@ -101,6 +101,7 @@ export declare class RawDatabase {
   exec(sql: string, ...params: RawParams): StatementRunResult
   transaction<A extends unknown[], T>(fn: (...args: A) => T): (...args: A) => T
   readonly inTransaction: boolean
+  close(): void
   /** The Resonance handle underneath. */
   readonly resonance: Database
 }
@@ -134,3 +135,45 @@ export declare class ResonanceDB {
   static generateId(path: string): string
   getRawDb(): RawDatabase
 }
+
+/** What the original functions take: a ResonanceDB, a database from `DatabaseFactory.connect`, or a
+ *  Resonance handle. */
+export type AnyResonance = ResonanceDB | RawDatabase | Database
+
+/** A hit of `searchByVector`. */
+export interface VectorHit {
+  id: string
+  score: number
+  title: string | null
+}
+
+/** The original vector engine, answered by the engine's search. */
+export declare class VectorEngine {
+  constructor(db: AnyResonance)
+  /** The `limit` (default 10) nodes nearest `query`, best first. */
+  searchByVector(query: Float32Array | number[], limit?: number): VectorHit[]
+}
+
+/** Options of `DatabaseFactory.connect`. */
+export interface ConnectOptions {
+  readonly?: boolean
+}
+
+/** The original `DatabaseFactory`. */
+export declare const DatabaseFactory: {
+  /** bun:sqlite's surface over a Resonance handle (read-only, or read-write with engine-table writes). */
+  connect(path: string, options?: ConnectOptions): RawDatabase
+}
+
+/** `DatabaseFactory.connect`. */
+export declare function connectToResonance(path: string, options?: ConnectOptions): RawDatabase
+
+/** The error `performHealthCheck` throws. */
+export interface HealthCheckError extends Error {
+  problems: string[]
+  report: HealthReport
+}
+
+/** The engine's health report as the original check: `{ status: "Healthy", mode }` (the journal
+ *  mode), or a rejected Promise with a `HealthCheckError`. */
+export declare function performHealthCheck(db: AnyResonance): Promise<{ status: 'Healthy'; mode: string }>

@@ -114,6 +114,9 @@ class RawDatabase {
   get inTransaction() {
     return this.#db.inTransaction;
   }
+  close() {
+    this.#db.close();
+  }
   /** The Resonance handle underneath. */
   get resonance() {
     return this.#db;
@@ -286,4 +289,58 @@ class ResonanceDB {
   }
 }
 
-module.exports = { ResonanceDB, RawDatabase, RawStatement };
+// The Resonance handle of what the original functions take: a ResonanceDB, a raw database, or a
+// handle.
+function handleOf(db, name) {
+  if (db instanceof ResonanceDB || db instanceof RawDatabase) return db.resonance;
+  if (db instanceof resonance.Database) return db;
+  throw argError(`${name}: expected a ResonanceDB, a database from DatabaseFactory.connect or a Resonance handle`);
+}
+
+/** The original vector engine's `searchByVector`, answered by the engine's search. */
+class VectorEngine {
+  #db;
+  constructor(db) {
+    this.#db = handleOf(db, 'new VectorEngine(db)');
+  }
+  /** The `limit` (default: the core's, 10) nodes nearest `query`: `{ id, score, title }`, best first. */
+  searchByVector(query, limit) {
+    const db = this.#db;
+    return db.searchSync(query, { k: limit }).map((h) => {
+      const n = db.getNodeSync(h.id);
+      return { id: h.id, score: h.score, title: n === null ? null : n.title };
+    });
+  }
+}
+
+/** The original `DatabaseFactory`: `connect(path, { readonly })` gives bun:sqlite's surface over a
+ *  Resonance handle opened (and, read-write, migrated) by the core, with engine-table writes allowed
+ *  as the original's raw SQL made them (a read-only handle refuses them with `readonly`). */
+const DatabaseFactory = {
+  connect(path, options = {}) {
+    if (options === null || typeof options !== 'object') throw argError('DatabaseFactory.connect(path, options): options must be an object');
+    const readOnly = options.readonly === true;
+    return new RawDatabase(resonance.openSync(path, { readOnly, allowEngineWrites: true }));
+  },
+};
+
+/** The original `connectToResonance(path, options)`: `DatabaseFactory.connect`. */
+function connectToResonance(path, options) {
+  return DatabaseFactory.connect(path, options);
+}
+
+/** The original `performHealthCheck(db)` over the engine's health report (a Promise, as the report
+ *  is): `{ status: "Healthy", mode }` (`mode`: the journal mode), or a thrown Error whose `problems`
+ *  are the report's problems (its content findings — no nodes, few embeddings — are not problems). */
+async function performHealthCheck(db) {
+  const report = await handleOf(db, 'performHealthCheck(db)').health();
+  if (report.problems.length > 0) {
+    const e = new Error(`health check failed: ${report.problems.join('; ')}`);
+    e.problems = report.problems;
+    e.report = report;
+    throw e;
+  }
+  return { status: 'Healthy', mode: report.journalMode };
+}
+
+module.exports = { ResonanceDB, RawDatabase, RawStatement, VectorEngine, DatabaseFactory, connectToResonance, performHealthCheck };

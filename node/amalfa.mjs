@@ -4,4 +4,4 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 const amalfa = require('./amalfa.js');
 
-export const { ResonanceDB, RawDatabase, RawStatement } = amalfa;
+export const { ResonanceDB, RawDatabase, RawStatement, VectorEngine, DatabaseFactory, connectToResonance, performHealthCheck } = amalfa;

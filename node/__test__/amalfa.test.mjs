@@ -11,7 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { resonance, require, packageDir, tempDir, expectCode, cliPath } from './helpers.mjs';
 
-const { ResonanceDB } = require(path.join(packageDir, 'amalfa.js'));
+const { ResonanceDB, VectorEngine, DatabaseFactory, connectToResonance, performHealthCheck } = require(path.join(packageDir, 'amalfa.js'));
 
 /** A ResonanceDB over a fresh (created, then reopened) file. */
 function fresh() {
@@ -31,7 +31,9 @@ const vec = (...v) => new Float32Array(v);
 
 test('the ESM entry exports the same class', async () => {
   const esm = await import(path.join(packageDir, 'amalfa.mjs'));
-  assert.equal(esm.ResonanceDB, ResonanceDB);
+  const cjs = require(path.join(packageDir, 'amalfa.js'));
+  assert.deepEqual(Object.keys(esm).sort(), Object.keys(cjs).sort());
+  for (const k of Object.keys(cjs)) assert.equal(esm[k], cjs[k], k);
 });
 
 test('new ResonanceDB(path): the file must exist (io, nothing created); an existing one is opened and migrated', () => {
@@ -355,4 +357,47 @@ test('a file the original application wrote: opened (adopted), read back in the 
   assert.equal(db.getStats().semantic_tokens, 2);
   assert.deepEqual(db.resonance.searchSync(vec(0, 1, 0)).map((h) => h.id), ['doc-c', 'doc-a']);
   db.close();
+});
+
+test('VectorEngine.searchByVector: hits with id, score and title, from the engine\'s search', () => {
+  const { db } = fresh();
+  db.insertNode({ id: 'a', label: 'A', embedding: vec(1, 0, 0) });
+  db.insertNode({ id: 'b', label: 'B', embedding: vec(0.6, 0.8, 0) });
+  db.insertNode({ id: 'c', label: 'C', embedding: vec(0, 0, 1) });
+  const engine = new VectorEngine(db);
+  const hits = engine.searchByVector(vec(1, 0, 0), 5);
+  assert.deepEqual(hits.map(({ id, title }) => ({ id, title })), [{ id: 'a', title: 'A' }, { id: 'b', title: 'B' }]);
+  const ref = db.resonance.searchSync(vec(1, 0, 0), { k: 5 });
+  assert.deepEqual(hits.map((h) => [h.id, h.score]), ref.map((h) => [h.id, h.score]));
+  assert.deepEqual(engine.searchByVector(vec(1, 0, 0), 1).map((h) => h.id), ['a']);
+  assert.deepEqual(new VectorEngine(db.getRawDb()).searchByVector([0, 0, 1]).map((h) => h.id), ['c']);
+  assert.throws(() => new VectorEngine({}), (e) => e.code === 'invalid_argument');
+  assert.throws(() => engine.searchByVector(vec(1, 0), 1), (e) => e.code === 'dimension_mismatch');
+  db.close();
+});
+
+test('DatabaseFactory.connect / connectToResonance / performHealthCheck', async () => {
+  const { db, file } = fresh();
+  db.insertNode({ id: 'a', label: 'A', embedding: vec(1, 0) });
+  db.close();
+  const ro = DatabaseFactory.connect(file, { readonly: true });
+  assert.equal(ro.resonance.readOnly, true);
+  assert.deepEqual(ro.query('SELECT title FROM nodes WHERE id = $id').get({ $id: 'a' }), { title: 'A' });
+  assert.throws(() => ro.run("UPDATE nodes SET title = 'x'"), (e) => e.code === 'readonly');
+  assert.deepEqual(await performHealthCheck(ro), { status: 'Healthy', mode: 'wal' });
+  ro.close();
+  const rw = connectToResonance(file, { readonly: false });
+  assert.equal(rw.resonance.readOnly, false);
+  assert.deepEqual(await performHealthCheck(rw), { status: 'Healthy', mode: 'wal' });
+  // A vector written raw, not unit length: a problem of the report.
+  rw.run("UPDATE nodes SET embedding = X'0000404000008040' WHERE id = 'a'");
+  const err = await expectCode(() => performHealthCheck(rw), undefined, assert);
+  assert.match(err.message, /not unit length/);
+  assert.ok(err.problems.some((p) => /not unit length/.test(p)));
+  rw.close();
+  const again = new ResonanceDB(file);
+  await assert.rejects(performHealthCheck(again), /not unit length/);
+  await assert.rejects(performHealthCheck(null), (e) => e.code === 'invalid_argument');
+  again.close();
+  await expectCode(() => DatabaseFactory.connect(path.join(path.dirname(file), 'none.db'), { readonly: true }), 'io', assert);
 });

@@ -1,6 +1,6 @@
 // The `resonance/amalfa` typings (amalfa.d.ts) as a program `tsc --noEmit --strict` must accept;
 // the @ts-expect-error lines must fail to type-check.
-import { ResonanceDB, type AmalfaNode, type AmalfaStats, type LexiconEntry, type AmalfaEdge } from '../amalfa.js';
+import { ResonanceDB, VectorEngine, DatabaseFactory, connectToResonance, performHealthCheck, type VectorHit, type HealthCheckError, type AmalfaNode, type AmalfaStats, type LexiconEntry, type AmalfaEdge } from '../amalfa.js';
 import type { Database, StatementRunResult } from '../resonance.js';
 
 function amalfaUsage(): void {
@@ -50,4 +50,15 @@ function amalfaUsage(): void {
   new ResonanceDB();
   db.close();
 }
+async function helpersUsage(): Promise<void> {
+  const raw = DatabaseFactory.connect('a.db', { readonly: true });
+  const raw2 = connectToResonance('a.db');
+  const hits: VectorHit[] = new VectorEngine(raw).searchByVector(new Float32Array(3), 5);
+  const title: string | null | undefined = hits[0]?.title;
+  const ok: { status: 'Healthy'; mode: string } = await performHealthCheck(new ResonanceDB('a.db'));
+  await performHealthCheck(raw2.resonance).catch((e: HealthCheckError) => e.problems);
+  void [title, ok];
+  raw.close();
+}
 void amalfaUsage;
+void helpersUsage;
