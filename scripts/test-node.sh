@@ -68,7 +68,7 @@ cat "$logs/node.log"
 echo "== bun test (exit $bun_rc)"
 cat "$logs/bun.log"
 
-echo "== tsc --noEmit over typed usage files against index.d.ts and drizzle.d.ts"
+echo "== tsc --noEmit over typed usage files against index.d.ts, amalfa.d.ts and drizzle.d.ts"
 ./node_modules/.bin/tsc --noEmit -p __test__/tsconfig.json
 ./node_modules/.bin/tsc --noEmit -p __test__/tsconfig.drizzle.json
 echo "tsc: ok"

@@ -1,0 +1,2 @@
+// Types of the ESM entry amalfa.mjs.
+export * from './amalfa.js'
