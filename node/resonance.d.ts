@@ -3,6 +3,14 @@
 export * from './index'
 import type { Database } from './index'
 
+declare global {
+  /** The `signal` option's type (index.d.ts). A global of Node (@types/node), Bun and the DOM lib;
+   *  declared here as an empty interface, which merges with theirs, so that the package's types also
+   *  check in a project that has none of them. */
+  // eslint-disable-next-line @typescript-eslint/no-empty-interface
+  interface AbortSignal {}
+}
+
 /** A value given as an SQL parameter: a whole number within ±(2^53 − 1) binds as INTEGER (except
  *  −0), any other number as REAL, a bigint as INTEGER, a `Buffer`/`Uint8Array` as BLOB, `null` and
  *  `undefined` as NULL, `true`/`false` as 1/0. */

@@ -348,10 +348,16 @@ export async function main(): Promise<string> {
   return `${version()} ${hits[0]?.id ?? ''}`;
 }
 TS
+# smoke.ts in a project with no DOM lib and no @types/node (the package's types stand alone);
+# usage.ts (node/__test__'s typed usage file) creates an AbortController, a global of the DOM lib.
 cat >"$proj/tsconfig.json" <<'JSON'
 { "compilerOptions": { "strict": true, "noEmit": true, "target": "ES2022", "module": "NodeNext",
   "moduleResolution": "NodeNext", "lib": ["ES2022", "ESNext.Disposable"], "types": [] },
-  "files": ["smoke.ts", "usage.ts"] }
+  "files": ["smoke.ts"] }
+JSON
+cat >"$proj/tsconfig.usage.json" <<'JSON'
+{ "extends": "./tsconfig.json", "compilerOptions": { "lib": ["ES2022", "ESNext.Disposable", "DOM"] },
+  "files": ["usage.ts"] }
 JSON
 sed "s|'../resonance.js'|'resonance'|" node/__test__/usage.ts >"$proj/usage.ts"
 "$python" scripts/lib/readme_block.py Install js >"$proj/readme.cjs"
@@ -363,8 +369,8 @@ record "the README's Node example runs against the installed packages" $?
 record "Node, CommonJS: require('resonance') opens, writes, searches; version() is $version" $?
 [[ "$(cd "$proj" && node smoke.mjs)" == "$version" ]]
 record "Node, ESM: import { open, version } from 'resonance'" $?
-(cd "$proj" && "$tsc" -p tsconfig.json)
-record "tsc --strict over smoke.ts and node/__test__/usage.ts importing 'resonance'" $?
+(cd "$proj" && "$tsc" -p tsconfig.json && "$tsc" -p tsconfig.usage.json)
+record "tsc --strict over smoke.ts (no DOM lib, no @types/node) and node/__test__/usage.ts importing 'resonance'" $?
 [[ "$(cd "$proj" && "$bun" smoke.cjs)" == "$version" && "$(cd "$proj" && "$bun" smoke.mjs)" == "$version" ]]
 record "Bun: the CommonJS and ESM smoke tests" $?
 export RESONANCE_NODE_PACKAGE="$proj/node_modules/resonance"
