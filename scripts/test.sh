@@ -18,7 +18,9 @@ cargo clippy --workspace --all-targets -- -D warnings
 # The bindings' test hooks too (the `test-hooks` feature the C, Python and Node test builds turn on).
 # shellcheck source=lib/test-build.sh
 source scripts/lib/test-build.sh
-cargo clippy --workspace --lib --features "$RESONANCE_TEST_FEATURES" -- -D warnings
+# --all-targets as above: the same targets select the same features of third-party crates (a `--lib`
+# run resolved other ones and checked the dependency tree, proc macros included, a second time).
+cargo clippy --workspace --all-targets --features "$RESONANCE_TEST_FEATURES" -- -D warnings
 # The one test build (scripts/lib/test-build.sh): every crate with the test hooks, so the C, Python and
 # Node steps find their libraries and the CLI built. The ffi symbol test inspects
 # target/debug/libresonance.so, which `cargo test` alone leaves in deps/.

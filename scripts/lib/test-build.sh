@@ -12,9 +12,11 @@
 # The features of the test build, written once.
 RESONANCE_TEST_FEATURES="resonance-ffi/test-hooks,resonance-python/test-hooks,resonance-node/test-hooks"
 
-# test_build [CARGO ARGS...]: the libraries, binaries (the CLI) and examples of every crate, with the
-# test hooks. Extra arguments are passed to cargo.
+# test_build [CARGO ARGS...]: every target (libraries, the CLI, examples, tests, benches) of every
+# crate, with the test hooks. Every target, as clippy and the test runner select them: a narrower
+# selection (`--lib`, `--examples`) activates fewer dev-dependencies, so other features of shared crates
+# (syn, serde...), and compiled the tree again. Extra arguments are passed to cargo.
 test_build() {
-  cargo build --manifest-path "${root:-.}/Cargo.toml" --workspace --lib --bins --examples \
+  cargo build --manifest-path "${root:-.}/Cargo.toml" --workspace --all-targets \
     --features "$RESONANCE_TEST_FEATURES" "$@"
 }
