@@ -15,6 +15,9 @@ set -uo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 
+# shellcheck source=lib/checks.sh
+source "$root/scripts/lib/checks.sh"
+
 # ---- tools ----
 missing=()
 command -v valgrind >/dev/null || missing+=(valgrind)
@@ -22,27 +25,8 @@ command -v pkg-config >/dev/null || missing+=(pkg-config)
 command -v cc >/dev/null || missing+=(gcc)
 command -v c++ >/dev/null || missing+=(g++)
 command -v nm >/dev/null || missing+=(binutils)
-if ((${#missing[@]})); then
-  echo "== installing ${missing[*]}"
-  sudo_cmd=()
-  [[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo)
-  "${sudo_cmd[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+apt_install ${missing[@]+"${missing[@]}"}
 
-passed=0
-failed=0
-failures=()
-record() { # record NAME STATUS
-  if [[ $2 -eq 0 ]]; then
-    passed=$((passed + 1))
-    echo "ok   $1"
-  else
-    failed=$((failed + 1))
-    failures+=("$1")
-    echo "FAIL $1"
-  fi
-}
 # Adds the "N passed, M failed" of a suite's last line to the totals.
 record_suite() { # record_suite NAME STATUS OUTPUT_FILE
   local line n m
@@ -144,22 +128,16 @@ record "examples/c/example.c linked statically runs" $?
 # The four suites are single-threaded under valgrind and take most of this step: two lanes side by
 # side (this machine has 2 cores at least), each suite into its own output file, printed in order.
 mkdir -p "$target_dir/reliability-counts"
-lane_api() {
-  "${vg[@]}" "$out/test_api" >"$work/test_api.out" 2>&1
-  echo $? >"$work/test_api.rc"
-  "${vg[@]}" "$out/test_misuse" >"$work/test_misuse.out" 2>&1
-  echo $? >"$work/test_misuse.rc"
-}
-lane_matrix() {
-  "${vg[@]}" "$out/test_badinput" "$target_dir/reliability-counts/c.txt" >"$work/test_badinput.out" 2>&1
-  echo $? >"$work/test_badinput.rc"
-  "${vg[@]}" "$out/conformance" "$root/tests/conformance/cases" >"$work/conformance.out" 2>&1
-  echo $? >"$work/conformance.rc"
+suite() { # suite NAME ARGS...: runs $out/NAME under valgrind into $work/NAME.out, its status in .rc
+  local name=$1
+  shift
+  "${vg[@]}" "$out/$name" "$@" >"$work/$name.out" 2>&1
+  echo $? >"$work/$name.rc"
 }
 echo "== tests/c/test_api.c, test_misuse.c, test_badinput.c (the bad-input matrix) and conformance.c under valgrind, in two lanes"
-(cd "$work" && lane_api) &
+(cd "$work" && suite test_api; suite test_misuse) &
 lane_a=$!
-(cd "$work" && lane_matrix) &
+(cd "$work" && suite test_badinput "$target_dir/reliability-counts/c.txt"; suite conformance "$root/tests/conformance/cases") &
 lane_b=$!
 wait "$lane_a" "$lane_b"
 for suite in test_api test_misuse test_badinput conformance; do
@@ -168,8 +146,4 @@ for suite in test_api test_misuse test_badinput conformance; do
   record_suite "tests/c/$suite.c" "$(cat "$work/$suite.rc" 2>/dev/null || echo 1)" "$work/$suite.out"
 done
 
-if ((${#failures[@]})); then
-  echo "failed: ${failures[*]}"
-fi
-echo "$passed passed, $failed failed"
-[[ $failed -eq 0 && ${#failures[@]} -eq 0 ]]
+summary

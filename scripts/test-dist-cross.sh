@@ -34,24 +34,11 @@ sysroot=/usr/aarch64-linux-gnu
 work="$(mktemp -d -t resonance-cross.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
 
-passed=0
-failed=0
-failures=()
-record() { # record NAME STATUS
-  if [[ $2 -eq 0 ]]; then
-    passed=$((passed + 1))
-    echo "ok   $1"
-  else
-    failed=$((failed + 1))
-    failures+=("$1")
-    echo "FAIL $1"
-  fi
-}
+# shellcheck source=lib/checks.sh
+source "$root/scripts/lib/checks.sh"
 finish() {
   echo "== test-dist-cross.sh took $((SECONDS - start)) s"
-  ((${#failures[@]})) && echo "failed: ${failures[*]}"
-  echo "$passed passed, $failed failed"
-  [[ $failed -eq 0 ]]
+  summary
   exit
 }
 fatal() { record "$1" 1; finish; }
@@ -61,14 +48,7 @@ missing=()
 command -v qemu-aarch64 >/dev/null || missing+=(qemu-user)
 [[ -e $sysroot/lib/ld-linux-aarch64.so.1 ]] || missing+=(libc6-arm64-cross libgcc-s1-arm64-cross)
 command -v objdump >/dev/null || missing+=(binutils)
-if ((${#missing[@]})); then
-  echo "== installing ${missing[*]}"
-  sudo_cmd=()
-  [[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo)
-  "${sudo_cmd[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null ||
-    fatal "apt-get install ${missing[*]}"
-fi
+apt_install ${missing[@]+"${missing[@]}"} || fatal "apt-get install ${missing[*]}"
 rustup target add "$arm" "$musl" >/dev/null 2>&1 || fatal "rustup target add $arm $musl"
 python="$(python3 -c 'import sys; print(sys.executable)')"
 # shellcheck source=lib/dist-tools.sh
@@ -114,18 +94,10 @@ cp "$rel/libresonance_node.so" "$stage/npm-$aplat/resonance.$aplat.node"
 (cd "$stage/npm-$aplat" && npm pack --silent --pack-destination "$dist" >/dev/null)
 record "npm pack resonance-$aplat" $?
 cbundle="resonance-c-$version-linux-aarch64-gnu"
-mkdir -p "$stage/$cbundle/lib" "$stage/$cbundle/include"
-cp "$rel/libresonance.so" "$stage/$cbundle/lib/libresonance.so.$version"
-cp "$rel/libresonance.a" "$stage/$cbundle/lib/"
-cp include/resonance.h "$stage/$cbundle/include/"
-cp scripts/install-c.sh "$stage/$cbundle/install.sh"
-echo "$version" >"$stage/$cbundle/VERSION"
-tar -czf "$dist/$cbundle.tar.gz" -C "$stage" "$cbundle"
+pack_c_bundle "$cbundle" "$rel" "$stage"
 record "C bundle $cbundle.tar.gz" $?
 clibundle="resonance-cli-$version-linux-aarch64-gnu"
-mkdir -p "$stage/$clibundle/bin"
-cp "$rel/resonance" "$stage/$clibundle/bin/"
-tar -czf "$dist/$clibundle.tar.gz" -C "$stage" "$clibundle"
+pack_cli_bundle "$clibundle" "$rel/resonance" "$stage"
 record "CLI bundle $clibundle.tar.gz" $?
 
 echo "== the aarch64 CLI under qemu-user"
@@ -175,9 +147,7 @@ mcli="$CARGO_TARGET_DIR/$musl/release/resonance"
 file "$mcli" 2>/dev/null | grep -q 'statically linked' || ! readelf -l "$mcli" | grep -q 'INTERP'
 record "the musl CLI asks for no dynamic loader" $?
 mbundle="resonance-cli-$version-linux-x86_64-musl"
-mkdir -p "$stage/$mbundle/bin"
-cp "$mcli" "$stage/$mbundle/bin/"
-tar -czf "$dist/$mbundle.tar.gz" -C "$stage" "$mbundle"
+pack_cli_bundle "$mbundle" "$mcli" "$stage"
 record "CLI bundle $mbundle.tar.gz" $?
 mkdir -p "$work/mdemo"
 [[ "$("$mcli" --version)" == "resonance $version" ]] &&

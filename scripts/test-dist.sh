@@ -39,24 +39,11 @@ tools="$CARGO_TARGET_DIR/dist-tools"
 work="$(mktemp -d -t resonance-dist.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
 
-passed=0
-failed=0
-failures=()
-record() { # record NAME STATUS
-  if [[ $2 -eq 0 ]]; then
-    passed=$((passed + 1))
-    echo "ok   $1"
-  else
-    failed=$((failed + 1))
-    failures+=("$1")
-    echo "FAIL $1"
-  fi
-}
+# shellcheck source=lib/checks.sh
+source "$root/scripts/lib/checks.sh"
 finish() {
   echo "== test-dist.sh took $((SECONDS - start)) s (build $build_s s)"
-  ((${#failures[@]})) && echo "failed: ${failures[*]}"
-  echo "$passed passed, $failed failed"
-  [[ $failed -eq 0 ]]
+  summary
   exit
 }
 build_s=0
@@ -69,13 +56,7 @@ command -v cc >/dev/null || missing+=(gcc)
 command -v c++ >/dev/null || missing+=(g++)
 command -v readelf >/dev/null || missing+=(binutils)
 command -v unzip >/dev/null || missing+=(unzip)
-if ((${#missing[@]})); then
-  echo "== installing ${missing[*]}"
-  sudo_cmd=()
-  [[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo)
-  "${sudo_cmd[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+apt_install ${missing[@]+"${missing[@]}"}
 python="$(python3 -c 'import sys; print(sys.executable)')"
 # shellcheck source=lib/dist-tools.sh
 source "$root/scripts/lib/dist-tools.sh"
@@ -167,19 +148,11 @@ npm_main="$dist/resonance-$version.tgz"
 npm_plat="$dist/resonance-$plat-$version.tgz"
 
 cbundle="resonance-c-$version-linux-x86_64-gnu"
-mkdir -p "$stage/$cbundle/lib" "$stage/$cbundle/include"
-cp "$so" "$stage/$cbundle/lib/libresonance.so.$version"
-cp "$rel/libresonance.a" "$stage/$cbundle/lib/"
-cp include/resonance.h "$stage/$cbundle/include/"
-cp scripts/install-c.sh "$stage/$cbundle/install.sh"
-echo "$version" >"$stage/$cbundle/VERSION"
-tar -czf "$dist/$cbundle.tar.gz" -C "$stage" "$cbundle"
+pack_c_bundle "$cbundle" "$rel" "$stage"
 record "C bundle $cbundle.tar.gz" $?
 
 clibundle="resonance-cli-$version-linux-x86_64-gnu"
-mkdir -p "$stage/$clibundle/bin"
-cp "$cli_bin" "$stage/$clibundle/bin/"
-tar -czf "$dist/$clibundle.tar.gz" -C "$stage" "$clibundle"
+pack_cli_bundle "$clibundle" "$cli_bin" "$stage"
 record "CLI bundle $clibundle.tar.gz" $?
 ls -l "$dist"
 

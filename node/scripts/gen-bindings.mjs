@@ -5,6 +5,7 @@
 // own (scripts/test-node.sh builds it with cargo into the shared target directory instead).
 // Usage: node scripts/gen-bindings.mjs TYPEDEF_DIR OUT_DIR
 import { readFileSync } from 'node:fs'
+import { writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { generateTypeDef, writeJsBinding } from '@napi-rs/cli'
@@ -16,7 +17,6 @@ if (!typeDefDir || !outDir) {
 }
 const pkgDir = join(dirname(fileURLToPath(import.meta.url)), '..')
 const pkg = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8'))
-const { writeFile } = await import('node:fs/promises')
 
 // `napi build --platform` declares `__napiBindingTarget` once the root loader has exports.
 const { exports, dts } = await generateTypeDef({
