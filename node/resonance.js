@@ -316,6 +316,12 @@ delete proto.getNodePackedSync;
 const nativePrepare = proto._prepare;
 delete proto._prepare;
 const nativeExec = proto.exec;
+// The fast `run`/`get` (node/src/fast.rs): called with the statement's handle and the positional
+// parameters as the call's own arguments; `run` reports into the statement's shared buffer.
+const { run: fastRun, get: fastGet } = native._sqlFast();
+const nativeFast = native.NativeStatement.prototype._fast;
+delete native.NativeStatement.prototype._fast;
+const FAST_MAX = 32;
 
 function argError(msg) {
   const e = new TypeError(msg);
@@ -387,6 +393,9 @@ class Statement {
   #mode = OBJECT;
   #safe = false;
   #bound = undefined;
+  #x; // the fast functions' handle
+  #f; // the shared buffer: [changes, rowid, rowid (i64), rowid is a bigint, safe]
+  #i; // the same as 64-bit integers
 
   constructor(db, n, source) {
     this.#db = db;
@@ -395,6 +404,10 @@ class Statement {
     this.#info = n.info();
     this.#cols = this.#info.columns.map((c) => c.name);
     this.#make = rowMaker(this.#cols);
+    const [x, buffer] = nativeFast.call(n);
+    this.#x = x;
+    this.#f = new Float64Array(buffer);
+    this.#i = new BigInt64Array(buffer);
   }
 
   /** The SQL text. */
@@ -445,11 +458,35 @@ class Statement {
     return r;
   }
 
+  // The positional parameters of a call for the fast functions, or undefined when the call takes
+  // the general path (named parameters, an object bound with bind(), too many values).
+  #positional(args) {
+    let p = args;
+    if (this.#bound !== undefined) {
+      if (args.length !== 0) throw argError('this statement has bound parameters (bind()): call it without parameters');
+      p = this.#bound;
+      if (!Array.isArray(p)) return undefined;
+    } else if (args.length === 1) {
+      const a = args[0];
+      if (Array.isArray(a)) p = a;
+      else if (isPlainObject(a)) return undefined;
+    }
+    if (p.length > FAST_MAX) return undefined;
+    for (let i = 0; i < p.length; i++) checkParam(p[i], i + 1);
+    return p;
+  }
+
   /** Runs the statement: `{ changes, lastInsertRowid }`. */
   run(...args) {
     try {
-      const r = this.#n.run(this.#params(args), this.#safe);
-      return { changes: r[0], lastInsertRowid: r[1] };
+      const p = this.#positional(args);
+      if (p === undefined) {
+        const r = this.#n.run(this.#params(args), this.#safe);
+        return { changes: r[0], lastInsertRowid: r[1] };
+      }
+      fastRun(this.#x, ...p);
+      const f = this.#f;
+      return { changes: f[0], lastInsertRowid: f[3] !== 0 ? this.#i[2] : f[1] };
     } catch (e) {
       throw recode(e);
     }
@@ -459,7 +496,8 @@ class Statement {
   get(...args) {
     try {
       this.#reading('get');
-      return this.#row(this.#n.get(this.#params(args), this.#safe));
+      const p = this.#positional(args);
+      return this.#row(p === undefined ? this.#n.get(this.#params(args), this.#safe) : fastGet(this.#x, ...p));
     } catch (e) {
       throw recode(e);
     }
@@ -532,6 +570,7 @@ class Statement {
   /** INTEGERs as bigints (and `lastInsertRowid` too); `safeIntegers(false)`: numbers again. */
   safeIntegers(toggle = true) {
     this.#safe = Boolean(toggle);
+    this.#f[4] = this.#safe ? 1 : 0;
     return this;
   }
 
@@ -583,6 +622,7 @@ Object.defineProperty(proto, 'exec', {
 
 module.exports = { ...native };
 delete module.exports._cancel;
+delete module.exports._sqlFast;
 delete module.exports._packedNodeLayout;
 for (const name of ['open', 'openSync', 'generateId']) module.exports[name] = wrap(native[name]);
 module.exports.Statement = Statement;
