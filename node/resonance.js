@@ -316,12 +316,33 @@ delete proto.getNodePackedSync;
 const nativePrepare = proto._prepare;
 delete proto._prepare;
 const nativeExec = proto.exec;
-// The fast `run`/`get` (node/src/fast.rs): called with the statement's handle and the positional
-// parameters as the call's own arguments; `run` reports into the statement's shared buffer.
-const { run: fastRun, get: fastGet } = native._sqlFast();
+// The fast `run`/`get` of a statement (node/src/fast.rs): two functions made for it, called with
+// the positional parameters as their own arguments, and a buffer shared with them (Float64Array
+// slots; the layout is fast.rs's). Before a call the Statement writes each parameter's kind, and a
+// number's value (which then never crosses N-API); `run` reports changes and lastInsertRowid
+// there, `get` its row's numbers (returning only its other values).
 const nativeFast = native.NativeStatement.prototype._fast;
 delete native.NativeStatement.prototype._fast;
-const FAST_MAX = 32;
+const FAST_MAX = 32; // parameters
+const FAST_MAX_COLUMNS = 64;
+const OUT_CHANGES = 0;
+const OUT_ROWID = 1;
+const OUT_ROWID_I64 = 2;
+const OUT_ROWID_BIG = 3;
+const OUT_SAFE = 4;
+const OUT_ROW = 5;
+const OUT_COLUMNS = 6;
+const OUT_EXTRA = 7;
+const OUT_PARAM_KIND = 8;
+const OUT_PARAM_NUM = OUT_PARAM_KIND + FAST_MAX;
+const OUT_COL_KIND = OUT_PARAM_NUM + FAST_MAX;
+const OUT_COL_NUM = OUT_COL_KIND + FAST_MAX_COLUMNS;
+const P_OTHER = 0;
+const P_NUMBER = 1;
+const P_NULL = 2;
+const P_STRING = 3;
+const C_NUMBER = 1;
+const C_NULL = 2;
 
 function argError(msg) {
   const e = new TypeError(msg);
@@ -393,8 +414,9 @@ class Statement {
   #mode = OBJECT;
   #safe = false;
   #bound = undefined;
-  #x; // the fast functions' handle
-  #f; // the shared buffer: [changes, rowid, rowid (i64), rowid is a bigint, safe]
+  #run; // the fast functions
+  #get;
+  #f; // the buffer they share (see OUT_*)
   #i; // the same as 64-bit integers
 
   constructor(db, n, source) {
@@ -404,8 +426,9 @@ class Statement {
     this.#info = n.info();
     this.#cols = this.#info.columns.map((c) => c.name);
     this.#make = rowMaker(this.#cols);
-    const [x, buffer] = nativeFast.call(n);
-    this.#x = x;
+    const [run, get, buffer] = nativeFast.call(n);
+    this.#run = run;
+    this.#get = get;
     this.#f = new Float64Array(buffer);
     this.#i = new BigInt64Array(buffer);
   }
@@ -472,8 +495,41 @@ class Statement {
       else if (isPlainObject(a)) return undefined;
     }
     if (p.length > FAST_MAX) return undefined;
-    for (let i = 0; i < p.length; i++) checkParam(p[i], i + 1);
+    const f = this.#f;
+    for (let i = 0; i < p.length; i++) {
+      const v = p[i];
+      const t = typeof v;
+      if (t === 'number') {
+        f[OUT_PARAM_KIND + i] = P_NUMBER;
+        f[OUT_PARAM_NUM + i] = v;
+      } else if (t === 'string') {
+        if (!wellFormed(v)) throw argError(`SQL parameter ${i + 1} holds a lone UTF-16 surrogate, which has no UTF-8 form`);
+        f[OUT_PARAM_KIND + i] = P_STRING;
+      } else if (v === null || v === undefined) {
+        f[OUT_PARAM_KIND + i] = P_NULL;
+      } else {
+        f[OUT_PARAM_KIND + i] = P_OTHER;
+      }
+    }
     return p;
+  }
+
+  // The row of a fast get: its numbers from the buffer, its other values from `r` (one value as
+  // itself, more as an array); the general path's shape when the column names changed.
+  #fastRow(r) {
+    const f = this.#f;
+    const row = f[OUT_ROW];
+    if (row === 0) return null;
+    if (row === 2) return r;
+    const n = f[OUT_COLUMNS];
+    if (n > FAST_MAX_COLUMNS) return r;
+    const v = new Array(n);
+    const extra = f[OUT_EXTRA];
+    for (let i = 0, k = 0; i < n; i++) {
+      const kind = f[OUT_COL_KIND + i];
+      v[i] = kind === C_NUMBER ? f[OUT_COL_NUM + i] : kind === C_NULL ? null : extra === 1 ? r : r[k++];
+    }
+    return v;
   }
 
   /** Runs the statement: `{ changes, lastInsertRowid }`. */
@@ -484,9 +540,9 @@ class Statement {
         const r = this.#n.run(this.#params(args), this.#safe);
         return { changes: r[0], lastInsertRowid: r[1] };
       }
-      fastRun(this.#x, ...p);
+      this.#run(...p);
       const f = this.#f;
-      return { changes: f[0], lastInsertRowid: f[3] !== 0 ? this.#i[2] : f[1] };
+      return { changes: f[OUT_CHANGES], lastInsertRowid: f[OUT_ROWID_BIG] !== 0 ? this.#i[OUT_ROWID_I64] : f[OUT_ROWID] };
     } catch (e) {
       throw recode(e);
     }
@@ -497,7 +553,7 @@ class Statement {
     try {
       this.#reading('get');
       const p = this.#positional(args);
-      return this.#row(p === undefined ? this.#n.get(this.#params(args), this.#safe) : fastGet(this.#x, ...p));
+      return this.#row(p === undefined ? this.#n.get(this.#params(args), this.#safe) : this.#fastRow(this.#get(...p)));
     } catch (e) {
       throw recode(e);
     }
@@ -570,7 +626,7 @@ class Statement {
   /** INTEGERs as bigints (and `lastInsertRowid` too); `safeIntegers(false)`: numbers again. */
   safeIntegers(toggle = true) {
     this.#safe = Boolean(toggle);
-    this.#f[4] = this.#safe ? 1 : 0;
+    this.#f[OUT_SAFE] = this.#safe ? 1 : 0;
     return this;
   }
 
@@ -622,7 +678,6 @@ Object.defineProperty(proto, 'exec', {
 
 module.exports = { ...native };
 delete module.exports._cancel;
-delete module.exports._sqlFast;
 delete module.exports._packedNodeLayout;
 for (const name of ['open', 'openSync', 'generateId']) module.exports[name] = wrap(native[name]);
 module.exports.Statement = Statement;

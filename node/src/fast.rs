@@ -1,13 +1,14 @@
-//! The synchronous `run` and `get` of a prepared statement called with positional parameters: the
-//! package entry's `Statement` calls these two raw N-API functions (`_sqlFast()` returns them) with
-//! the statement's handle (an external made once by `NativeStatement::_fast`) and the parameters as
-//! the call's own arguments. Nothing goes through napi-rs's argument conversion, class unwrapping or
-//! an intermediate `Vec` of values: each argument is bound straight into SQLite
-//! (`resonance::SqlBinder`), a row's values are made straight from SQLite's buffers, and `run`
-//! reports `changes`/`lastInsertRowid` in a small buffer the `Statement` shares with the addon (the
-//! `{ changes, lastInsertRowid }` object is an object literal in JS). Named parameters, bound
-//! parameters given as an object, `all`/`iterate` and the Promise forms keep the general path
-//! (`sql.rs`). The values' rules are that module's, with the same messages.
+//! The synchronous `run` and `get` of a prepared statement called with positional parameters:
+//! `NativeStatement::_fast` makes, once per statement, two raw N-API functions whose data is the
+//! statement (no class unwrapping, no napi-rs argument conversion) and a buffer the package entry's
+//! `Statement` shares with them (see the layout below). The parameters are the call's own
+//! arguments, bound straight into SQLite (`resonance::SqlBinder`); the `Statement` writes each
+//! one's kind into the buffer, and a number's value too, so a number never crosses N-API. `run`
+//! reports `changes`/`lastInsertRowid` in the buffer (the `{ changes, lastInsertRowid }` object is
+//! an object literal in JS); `get` puts the row's numbers in the buffer and returns only its other
+//! values, made straight from SQLite's buffers. Named parameters, bound parameters given as an
+//! object, `all`/`iterate` and the Promise forms keep the general path (`sql.rs`). The values'
+//! rules are that module's, with the same messages.
 
 use std::ffi::c_void;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -15,8 +16,7 @@ use std::ptr;
 use std::sync::Arc;
 
 use napi::bindgen_prelude::{JsError, ToNapiValue, TypeName, ValueType};
-use napi::{sys, Env, Status};
-use napi_derive::napi;
+use napi::{sys, Status};
 use resonance::{SqlBinder, SqlCell};
 
 use crate::args::MAX_SAFE;
@@ -29,22 +29,65 @@ pub const MAX_PARAMS: usize = 32;
 /// JavaScript's safe integer range as an `i64`.
 const SAFE: i64 = (1 << 53) - 1;
 
-/// What the shared buffer holds (as `f64`s; slot [`OUT_ROWID_I64`] as an `i64`).
+// The shared buffer, as `f64`s (the package entry's `Statement` has the same layout: keep them
+// together). Written by the addon: what `run` did, and the numbers of `get`'s row; written by the
+// `Statement` before a call: the safe-integers flag and each parameter's kind (and its value when
+// it is a number, so that a number never crosses N-API).
+/// `changes` of `run`.
 const OUT_CHANGES: usize = 0;
+/// `lastInsertRowid` as a number.
 const OUT_ROWID: usize = 1;
+/// `lastInsertRowid` as an `i64` (read through a `BigInt64Array`).
 const OUT_ROWID_I64: usize = 2;
+/// 1 when `lastInsertRowid` is to be read as a bigint.
 const OUT_ROWID_BIG: usize = 3;
 /// Written by the `Statement` (`safeIntegers`): 1 for bigints.
 const OUT_SAFE: usize = 4;
-const OUT_LEN: usize = 6;
+/// `get`: 0 no row, 1 a row (its numbers below, its other values returned), 2 a row whose column
+/// names changed (all of it returned as `{ columns, values }`).
+const OUT_ROW: usize = 5;
+/// `get`: how many columns the row has.
+const OUT_COLUMNS: usize = 6;
+/// `get`: how many of its values are returned (not numbers or null): one is returned as itself,
+/// more as an array.
+const OUT_EXTRA: usize = 7;
+/// Each parameter's kind ([`P_OTHER`]…), written by the `Statement`.
+const OUT_PARAM_KIND: usize = 8;
+/// Each parameter that is a number, written by the `Statement`.
+const OUT_PARAM_NUM: usize = OUT_PARAM_KIND + MAX_PARAMS;
+/// Each column's kind in `get`'s row ([`C_NUMBER`]…).
+const OUT_COL_KIND: usize = OUT_PARAM_NUM + MAX_PARAMS;
+/// Each column's number in `get`'s row.
+const OUT_COL_NUM: usize = OUT_COL_KIND + MAX_COLUMNS;
+const OUT_LEN: usize = OUT_COL_NUM + MAX_COLUMNS;
 
-/// A statement as the fast functions see it (the external's data).
+/// The most columns whose kinds fit in the buffer: a longer row is returned whole (as an array,
+/// [`OUT_EXTRA`] = its length, every kind [`C_VALUE`]).
+const MAX_COLUMNS: usize = 64;
+
+/// A parameter the addon reads itself (a bigint, a Buffer, a boolean, or anything it refuses).
+const P_OTHER: u8 = 0;
+/// A number, in [`OUT_PARAM_NUM`].
+const P_NUMBER: u8 = 1;
+/// `null` or `undefined`.
+const P_NULL: u8 = 2;
+/// A string (checked for lone surrogates by the `Statement`).
+const P_STRING: u8 = 3;
+
+/// A column value returned (text, blob, bigint).
+const C_VALUE: f64 = 0.0;
+/// A number, in [`OUT_COL_NUM`].
+const C_NUMBER: f64 = 1.0;
+/// `null`.
+const C_NULL: f64 = 2.0;
+
+/// A statement as its fast functions see it (their data).
 pub struct Fast {
-    pub(crate) h: Handle,
-    pub(crate) sql: Arc<resonance::PreparedSql>,
+    h: Handle,
+    sql: Arc<resonance::PreparedSql>,
     /// The shared buffer (owned by its `ArrayBuffer`, which the `Statement` keeps as long as it
-    /// keeps the external).
-    out: *mut u64,
+    /// keeps the functions).
+    out: *mut f64,
 }
 
 /// A raw JS value returned as is.
@@ -77,19 +120,24 @@ fn check(s: sys::napi_status) -> napi::Result<()> {
 }
 
 unsafe extern "C" fn finalize_fast(_: sys::napi_env, data: *mut c_void, _: *mut c_void) {
-    // SAFETY: the box made by `external`, dropped once by its external's finalizer.
-    drop(unsafe { Box::from_raw(data.cast::<Fast>()) });
+    // SAFETY: one reference of the `Arc` made by `external`, dropped once by one function's
+    // finalizer.
+    drop(unsafe { Arc::from_raw(data.cast::<Fast>().cast_const()) });
 }
 
 unsafe extern "C" fn finalize_out(_: sys::napi_env, data: *mut c_void, _: *mut c_void) {
     // SAFETY: the buffer made by `external`, freed once by its ArrayBuffer's finalizer.
-    drop(unsafe { Box::from_raw(data.cast::<[u64; OUT_LEN]>()) });
+    drop(unsafe { Box::from_raw(data.cast::<[f64; OUT_LEN]>()) });
 }
 
-/// `[external, ArrayBuffer]` for a statement: the handle the fast functions take, and the buffer
-/// they report into.
-pub fn external(env: sys::napi_env, h: Handle, sql: Arc<resonance::PreparedSql>) -> napi::Result<Raw> {
-    let out = Box::into_raw(Box::new([0u64; OUT_LEN]));
+/// `[run, get, ArrayBuffer]` for a statement: its two fast functions and the buffer they share
+/// with the `Statement`.
+pub fn external(
+    env: sys::napi_env,
+    h: Handle,
+    sql: Arc<resonance::PreparedSql>,
+) -> napi::Result<Raw> {
+    let out = Box::into_raw(Box::new([0f64; OUT_LEN]));
     let mut ab = ptr::null_mut();
     // SAFETY: `out` lives until the ArrayBuffer's finalizer frees it.
     let s = unsafe {
@@ -106,25 +154,51 @@ pub fn external(env: sys::napi_env, h: Handle, sql: Arc<resonance::PreparedSql>)
         drop(unsafe { Box::from_raw(out) });
         check(s)?;
     }
-    let fast = Box::into_raw(Box::new(Fast {
+    let fast = Arc::new(Fast {
         h,
         sql,
         out: out.cast(),
-    }));
-    let mut ext = ptr::null_mut();
-    let s = unsafe {
-        sys::napi_create_external(env, fast.cast(), Some(finalize_fast), ptr::null_mut(), &mut ext)
-    };
-    if s != sys::Status::napi_ok {
-        drop(unsafe { Box::from_raw(fast) });
-        check(s)?;
-    }
+    });
     let mut arr = ptr::null_mut();
-    unsafe {
-        check(sys::napi_create_array_with_length(env, 2, &mut arr))?;
-        check(sys::napi_set_element(env, arr, 0, ext))?;
-        check(sys::napi_set_element(env, arr, 1, ab))?;
+    unsafe { check(sys::napi_create_array_with_length(env, 3, &mut arr))? };
+    for (i, (name, cb)) in [
+        (c"run", fast_run as unsafe extern "C" fn(_, _) -> _),
+        (c"get", fast_get as unsafe extern "C" fn(_, _) -> _),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let data = Arc::into_raw(fast.clone()).cast_mut().cast::<c_void>();
+        let mut f = ptr::null_mut();
+        // SAFETY: `data` is one reference of the Arc, dropped by the function's finalizer (or
+        // here, when the function could not be made).
+        unsafe {
+            let made = check(sys::napi_create_function(
+                env,
+                name.as_ptr(),
+                name.to_bytes().len() as isize,
+                Some(cb),
+                data,
+                &mut f,
+            ))
+            .and_then(|()| {
+                check(sys::napi_add_finalizer(
+                    env,
+                    f,
+                    data,
+                    Some(finalize_fast),
+                    ptr::null_mut(),
+                    ptr::null_mut(),
+                ))
+            });
+            if let Err(e) = made {
+                finalize_fast(env, data, ptr::null_mut());
+                return Err(e);
+            }
+            check(sys::napi_set_element(env, arr, i as u32, f))?;
+        }
     }
+    unsafe { check(sys::napi_set_element(env, arr, 2, ab))? };
     Ok(Raw(arr))
 }
 
@@ -154,26 +228,6 @@ unsafe fn throw(env: sys::napi_env, f: Fail) {
     }
 }
 
-/// The arguments of a fast call: `[external, ...params]`.
-unsafe fn args<'a>(
-    env: sys::napi_env,
-    info: sys::napi_callback_info,
-    argv: &'a mut [sys::napi_value; MAX_PARAMS + 1],
-) -> napi::Result<(&'a Fast, &'a [sys::napi_value])> {
-    let mut argc = argv.len();
-    check(unsafe {
-        sys::napi_get_cb_info(env, info, &mut argc, argv.as_mut_ptr(), ptr::null_mut(), ptr::null_mut())
-    })?;
-    if argc == 0 || argc > argv.len() {
-        return Err(napi::Error::new(Status::InvalidArg, "a statement's fast call takes its handle and at most 32 parameters"));
-    }
-    let mut data = ptr::null_mut();
-    check(unsafe { sys::napi_get_value_external(env, argv[0], &mut data) })?;
-    // SAFETY: the externals given here are made by `external` (the package entry keeps them
-    // private) and live while the call runs (the argument keeps the external alive).
-    Ok((unsafe { &*data.cast::<Fast>() }, &argv[1..argc]))
-}
-
 /// A JS number as an SQL value, as `sql::number` decides it.
 fn bind_number(b: &mut SqlBinder<'_>, i: usize, f: f64) -> resonance::Result<()> {
     if f.fract() == 0.0 && f.abs() <= MAX_SAFE && !(f == 0.0 && f.is_sign_negative()) {
@@ -186,8 +240,31 @@ fn bind_number(b: &mut SqlBinder<'_>, i: usize, f: f64) -> resonance::Result<()>
 /// Bytes of a string read on the stack when they fit (else on the heap).
 const STACK_TEXT: usize = 512;
 
-/// Binds the JS value `v` as parameter `i` (the rules of `sql::SqlIn`). A failure of the value
-/// itself is kept in `fail`; the core then sees a placeholder error that stops the run.
+/// Binds the JS string `v` as parameter `i`.
+unsafe fn bind_string(
+    env: sys::napi_env,
+    b: &mut SqlBinder<'_>,
+    i: usize,
+    v: sys::napi_value,
+) -> Result<resonance::Result<()>, Fail> {
+    let mut stack = [0u8; STACK_TEXT];
+    let mut len = 0usize;
+    check(unsafe {
+        sys::napi_get_value_string_utf8(env, v, stack.as_mut_ptr().cast(), STACK_TEXT, &mut len)
+    })?;
+    // V8 writes whole characters only: a string that may not have fit is read again.
+    if len + 4 < STACK_TEXT {
+        return Ok(b.text(i, text(&stack[..len])?));
+    }
+    check(unsafe { sys::napi_get_value_string_utf8(env, v, ptr::null_mut(), 0, &mut len) })?;
+    let mut heap = vec![0u8; len + 1];
+    check(unsafe {
+        sys::napi_get_value_string_utf8(env, v, heap.as_mut_ptr().cast(), len + 1, &mut len)
+    })?;
+    Ok(b.text(i, text(&heap[..len])?))
+}
+
+/// Binds the JS value `v` as parameter `i` (the rules of `sql::SqlIn`).
 unsafe fn bind_js(
     env: sys::napi_env,
     b: &mut SqlBinder<'_>,
@@ -202,24 +279,7 @@ unsafe fn bind_js(
             check(unsafe { sys::napi_get_value_double(env, v, &mut f) })?;
             bind_number(b, i, f)
         }
-        sys::ValueType::napi_string => {
-            let mut stack = [0u8; STACK_TEXT];
-            let mut len = 0usize;
-            check(unsafe {
-                sys::napi_get_value_string_utf8(env, v, stack.as_mut_ptr().cast(), STACK_TEXT, &mut len)
-            })?;
-            // V8 writes whole characters only: a string that may not have fit is read again.
-            if len + 4 < STACK_TEXT {
-                b.text(i, text(&stack[..len])?)
-            } else {
-                check(unsafe { sys::napi_get_value_string_utf8(env, v, ptr::null_mut(), 0, &mut len) })?;
-                let mut heap = vec![0u8; len + 1];
-                check(unsafe {
-                    sys::napi_get_value_string_utf8(env, v, heap.as_mut_ptr().cast(), len + 1, &mut len)
-                })?;
-                b.text(i, text(&heap[..len])?)
-            }
-        }
+        sys::ValueType::napi_string => return unsafe { bind_string(env, b, i, v) },
         sys::ValueType::napi_null | sys::ValueType::napi_undefined => b.null(i),
         sys::ValueType::napi_boolean => {
             let mut x = false;
@@ -248,8 +308,8 @@ unsafe fn bind_js(
     })
 }
 
-/// A string's UTF-8 (the package entry refused lone surrogates before the call; anything else
-/// that is not UTF-8 is refused here rather than stored).
+/// A string's UTF-8 (the `Statement` refused lone surrogates before the call; anything else that
+/// is not UTF-8 is refused here rather than stored).
 fn text(b: &[u8]) -> Result<&str, Fail> {
     std::str::from_utf8(b).map_err(|_| bad("an SQL parameter string has no UTF-8 form"))
 }
@@ -289,92 +349,117 @@ fn not_bytes() -> Fail {
     bad("an SQL parameter object must be a Buffer or Uint8Array (a BLOB); give arrays and plain objects as the parameter list")
 }
 
-/// Binds every parameter (their number must be the statement's), keeping a value's own failure in
-/// `fail`.
-unsafe fn bind_all(
-    env: sys::napi_env,
-    b: &mut SqlBinder<'_>,
-    params: &[sys::napi_value],
-    fail: &mut Option<Fail>,
-) -> resonance::Result<()> {
-    let count = b.parameter_count();
-    if params.len() != count {
-        return Err(resonance::Error::InvalidArgument(format!(
-            "the statement has {count} parameter(s), {} value(s) given",
-            params.len()
-        )));
+impl Fast {
+    /// Slot `i` of the shared buffer.
+    fn at(&self, i: usize) -> f64 {
+        assert!(i < OUT_LEN);
+        // SAFETY: the buffer lives as long as this statement's functions (see `Fast::out`); only
+        // the JS thread touches it, and no JS runs during a call.
+        unsafe { self.out.add(i).read() }
     }
-    for (i, &v) in params.iter().enumerate() {
-        match unsafe { bind_js(env, b, i + 1, v) } {
-            Ok(r) => r?,
-            Err(f) => {
-                *fail = Some(f);
-                return Err(resonance::Error::InvalidArgument(String::new()));
+
+    /// Writes slot `i` of the shared buffer.
+    fn put(&self, i: usize, v: f64) {
+        assert!(i < OUT_LEN);
+        // SAFETY: as for `at`.
+        unsafe { self.out.add(i).write(v) }
+    }
+
+    /// Binds every parameter (their number must be the statement's), keeping a value's own failure
+    /// in `fail` (the core then sees a placeholder error that stops the run).
+    unsafe fn bind_all(
+        &self,
+        env: sys::napi_env,
+        b: &mut SqlBinder<'_>,
+        params: &[sys::napi_value],
+        fail: &mut Option<Fail>,
+    ) -> resonance::Result<()> {
+        let count = b.parameter_count();
+        if params.len() != count {
+            return Err(resonance::Error::InvalidArgument(format!(
+                "the statement has {count} parameter(s), {} value(s) given",
+                params.len()
+            )));
+        }
+        for (i, &v) in params.iter().enumerate() {
+            let r = match self.at(OUT_PARAM_KIND + i) as u8 {
+                P_NUMBER => Ok(bind_number(b, i + 1, self.at(OUT_PARAM_NUM + i))),
+                P_NULL => Ok(b.null(i + 1)),
+                P_STRING => unsafe { bind_string(env, b, i + 1, v) },
+                kind => {
+                    debug_assert_eq!(kind, P_OTHER);
+                    unsafe { bind_js(env, b, i + 1, v) }
+                }
+            };
+            match r {
+                Ok(r) => r?,
+                Err(f) => {
+                    *fail = Some(f);
+                    return Err(resonance::Error::InvalidArgument(String::new()));
+                }
             }
         }
-    }
-    Ok(())
-}
-
-impl Fast {
-    fn out(&self) -> &mut [u64; OUT_LEN] {
-        // SAFETY: the buffer lives as long as this statement's `Statement` (see `Fast::out`); only
-        // the JS thread touches it, and not during this call.
-        unsafe { &mut *self.out.cast::<[u64; OUT_LEN]>() }
+        Ok(())
     }
 
     fn safe(&self) -> bool {
-        f64::from_bits(self.out()[OUT_SAFE]) != 0.0
+        self.at(OUT_SAFE) != 0.0
     }
 
     unsafe fn run(&self, env: sys::napi_env, params: &[sys::napi_value]) -> Result<(), Fail> {
         let mut fail = None;
-        let r = self
-            .h
-            .inner
-            .run_prepared(&self.sql, |b| unsafe { bind_all(env, b, params, &mut fail) }, |_| Ok(()));
+        let r = self.h.inner.run_prepared(
+            &self.sql,
+            |b| unsafe { self.bind_all(env, b, params, &mut fail) },
+            |_| Ok(()),
+        );
         let r = match (r, fail) {
             (_, Some(f)) => return Err(f),
             (Err(e), None) => return Err(Fail::Coded(to_js(e))),
             (Ok(r), None) => r.result,
         };
-        let out = self.out();
-        out[OUT_CHANGES] = (r.changes as f64).to_bits();
+        self.put(OUT_CHANGES, r.changes as f64);
         let id = r.last_insert_rowid;
-        out[OUT_ROWID] = (id as f64).to_bits();
-        out[OUT_ROWID_I64] = id as u64;
+        self.put(OUT_ROWID, id as f64);
+        self.put(OUT_ROWID_I64, f64::from_bits(id as u64));
         let big = self.safe() || !(-SAFE..=SAFE).contains(&id);
-        out[OUT_ROWID_BIG] = (if big { 1.0f64 } else { 0.0 }).to_bits();
+        self.put(OUT_ROWID_BIG, if big { 1.0 } else { 0.0 });
         Ok(())
     }
 
-    /// The first row's values as an array (`null`: none), or `{ columns, values }` when the column
-    /// names changed (as `NativeStatement::get`).
+    /// The first row (see [`OUT_ROW`]): its numbers in the buffer and its other values returned
+    /// (one as itself, more as an array); all of it as `{ columns, values }` when the column names
+    /// changed (as `NativeStatement::get`).
     unsafe fn get(
         &self,
         env: sys::napi_env,
         params: &[sys::napi_value],
     ) -> Result<sys::napi_value, Fail> {
         let safe = self.safe();
+        self.put(OUT_ROW, 0.0);
         let mut fail = None;
-        let mut row: Option<sys::napi_value> = None;
-        // An integer beyond ±(2^53 − 1) outside safe mode: raised after the run (which still runs to
-        // its end, as the general path does), naming its column.
+        // The row's values that are returned, and whether there was a row.
+        let mut extra: Vec<sys::napi_value> = Vec::new();
+        let mut seen = false;
+        // An integer beyond ±(2^53 − 1) outside safe mode: raised after the run (which still runs
+        // to its end, as the general path does), naming its column.
         let mut too_big: Option<napi::Error<Code>> = None;
         let mut made: Option<napi::Error> = None;
         let r = self.h.inner.run_prepared(
             &self.sql,
-            |b| unsafe { bind_all(env, b, params, &mut fail) },
+            |b| unsafe { self.bind_all(env, b, params, &mut fail) },
             |r| {
-                if row.is_some() || too_big.is_some() || made.is_some() {
+                if seen {
                     return Ok(());
                 }
+                seen = true;
                 let n = r.column_count();
-                let mut cells = Vec::with_capacity(n);
+                let whole = n > MAX_COLUMNS;
+                self.put(OUT_COLUMNS, n as f64);
                 for i in 0..n {
                     let c = r.get(i)?;
-                    if let SqlCell::Integer(x) = c {
-                        if !safe && !(-SAFE..=SAFE).contains(&x) {
+                    let kind = match c {
+                        SqlCell::Integer(x) if !safe && !(-SAFE..=SAFE).contains(&x) => {
                             too_big = Some(invalid(format!(
                                 "column {:?} holds the integer {x}, beyond ±(2^53 − 1): a JS number would round it; \
                                  call safeIntegers() on the statement to read integers as bigints",
@@ -382,68 +467,104 @@ impl Fast {
                             )));
                             return Ok(());
                         }
+                        _ if whole => C_VALUE,
+                        SqlCell::Integer(x) if !safe => {
+                            self.put(OUT_COL_NUM + i, x as f64);
+                            C_NUMBER
+                        }
+                        SqlCell::Real(f) => {
+                            self.put(OUT_COL_NUM + i, f);
+                            C_NUMBER
+                        }
+                        SqlCell::Null => C_NULL,
+                        _ => C_VALUE,
+                    };
+                    if !whole {
+                        self.put(OUT_COL_KIND + i, kind);
                     }
-                    cells.push(c);
-                }
-                match unsafe { js_array(env, &cells, safe) } {
-                    Ok(a) => row = Some(a),
-                    Err(e) => made = Some(e),
+                    if kind == C_VALUE {
+                        match unsafe { js_value(env, &c, safe) } {
+                            Ok(v) => extra.push(v),
+                            Err(e) => {
+                                made = Some(e);
+                                return Ok(());
+                            }
+                        }
+                    }
                 }
                 Ok(())
             },
         );
-        match (r, fail) {
+        let run = match (r, fail) {
             (_, Some(f)) => return Err(f),
             (Err(e), None) => return Err(Fail::Coded(to_js(e))),
-            (Ok(run), None) => {
-                if let Some(e) = too_big {
-                    return Err(Fail::Coded(e));
-                }
-                if let Some(e) = made {
-                    return Err(Fail::Napi(e));
-                }
-                let Some(values) = row else {
-                    let mut null = ptr::null_mut();
-                    check(unsafe { sys::napi_get_null(env, &mut null) })?;
-                    return Ok(null);
-                };
-                match run.renamed {
-                    None => Ok(values),
-                    Some(columns) => {
-                        let mut obj = ptr::null_mut();
-                        check(unsafe { sys::napi_create_object(env, &mut obj) })?;
-                        let cols = unsafe { Vec::<String>::to_napi_value(env, columns) }?;
-                        check(unsafe {
-                            sys::napi_set_named_property(env, obj, c"columns".as_ptr(), cols)
-                        })?;
-                        check(unsafe {
-                            sys::napi_set_named_property(env, obj, c"values".as_ptr(), values)
-                        })?;
-                        Ok(obj)
+            (Ok(run), None) => run,
+        };
+        if let Some(e) = too_big {
+            return Err(Fail::Coded(e));
+        }
+        if let Some(e) = made {
+            return Err(Fail::Napi(e));
+        }
+        if !seen {
+            return Ok(ptr::null_mut());
+        }
+        if let Some(columns) = run.renamed {
+            // Rare (a recompiled `SELECT *`): the whole row, as the general path returns it.
+            let n = self.at(OUT_COLUMNS) as usize;
+            let mut values = ptr::null_mut();
+            let mut k = 0;
+            unsafe {
+                check(sys::napi_create_array_with_length(env, n, &mut values))?;
+                for i in 0..n {
+                    let kind = if n > MAX_COLUMNS {
+                        C_VALUE
+                    } else {
+                        self.at(OUT_COL_KIND + i)
+                    };
+                    let mut v = ptr::null_mut();
+                    if kind == C_NUMBER {
+                        check(sys::napi_create_double(env, self.at(OUT_COL_NUM + i), &mut v))?;
+                    } else if kind == C_NULL {
+                        check(sys::napi_get_null(env, &mut v))?;
+                    } else {
+                        v = extra[k];
+                        k += 1;
                     }
+                    check(sys::napi_set_element(env, values, i as u32, v))?;
                 }
+                let mut obj = ptr::null_mut();
+                check(sys::napi_create_object(env, &mut obj))?;
+                let cols = Vec::<String>::to_napi_value(env, columns)?;
+                check(sys::napi_set_named_property(env, obj, c"columns".as_ptr(), cols))?;
+                check(sys::napi_set_named_property(env, obj, c"values".as_ptr(), values))?;
+                self.put(OUT_ROW, 2.0);
+                return Ok(obj);
             }
+        }
+        self.put(OUT_ROW, 1.0);
+        self.put(OUT_EXTRA, extra.len() as f64);
+        match extra.len() {
+            0 => Ok(ptr::null_mut()),
+            1 => Ok(extra[0]),
+            n => unsafe {
+                let mut arr = ptr::null_mut();
+                check(sys::napi_create_array_with_length(env, n, &mut arr))?;
+                for (i, v) in extra.into_iter().enumerate() {
+                    check(sys::napi_set_element(env, arr, i as u32, v))?;
+                }
+                Ok(arr)
+            },
         }
     }
 }
 
-/// A row's values as a JS array.
-unsafe fn js_array(
+/// One value for JS (the rules of `sql::SqlOut`; the range was checked by the caller).
+unsafe fn js_value(
     env: sys::napi_env,
-    cells: &[SqlCell<'_>],
+    c: &SqlCell<'_>,
     safe: bool,
 ) -> napi::Result<sys::napi_value> {
-    let mut arr = ptr::null_mut();
-    check(unsafe { sys::napi_create_array_with_length(env, cells.len(), &mut arr) })?;
-    for (i, c) in cells.iter().enumerate() {
-        let v = unsafe { js_value(env, c, safe) }?;
-        check(unsafe { sys::napi_set_element(env, arr, i as u32, v) })?;
-    }
-    Ok(arr)
-}
-
-/// One value for JS (the rules of `sql::SqlOut`; the range was checked by the caller).
-unsafe fn js_value(env: sys::napi_env, c: &SqlCell<'_>, safe: bool) -> napi::Result<sys::napi_value> {
     let mut out = ptr::null_mut();
     unsafe {
         match *c {
@@ -469,16 +590,26 @@ unsafe fn js_value(env: sys::napi_env, c: &SqlCell<'_>, safe: bool) -> napi::Res
     Ok(out)
 }
 
-/// Runs a fast function's body: its errors are thrown, a panic becomes `internal`.
+/// Runs a fast function's body on its statement and parameters: its errors are thrown, a panic
+/// becomes `internal`.
 unsafe fn body(
     env: sys::napi_env,
     info: sys::napi_callback_info,
     f: impl FnOnce(&Fast, &[sys::napi_value]) -> Result<sys::napi_value, Fail>,
 ) -> sys::napi_value {
-    let mut argv = [ptr::null_mut(); MAX_PARAMS + 1];
+    let mut argv = [ptr::null_mut(); MAX_PARAMS];
     let r = catch_unwind(AssertUnwindSafe(|| {
-        let (fast, params) = unsafe { args(env, info, &mut argv) }?;
-        f(fast, params)
+        let mut argc = argv.len();
+        let mut data = ptr::null_mut();
+        check(unsafe {
+            sys::napi_get_cb_info(env, info, &mut argc, argv.as_mut_ptr(), ptr::null_mut(), &mut data)
+        })?;
+        if argc > argv.len() {
+            return Err(bad("a statement's fast call takes at most 32 parameters"));
+        }
+        // SAFETY: the function's data is its statement (see `external`), alive while the function is.
+        let fast = unsafe { &*data.cast::<Fast>() };
+        f(fast, &argv[..argc])
     }));
     match r {
         Ok(Ok(v)) => v,
@@ -494,42 +625,10 @@ unsafe fn body(
 }
 
 unsafe extern "C" fn fast_run(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
-    unsafe {
-        body(env, info, |f, params| {
-            f.run(env, params)?;
-            let mut u = ptr::null_mut();
-            check(sys::napi_get_undefined(env, &mut u))?;
-            Ok(u)
-        })
-    }
+    // A null result is `undefined` in JS.
+    unsafe { body(env, info, |f, params| f.run(env, params).map(|()| ptr::null_mut())) }
 }
 
 unsafe extern "C" fn fast_get(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
     unsafe { body(env, info, |f, params| f.get(env, params)) }
-}
-
-/// `{ run, get }`: the fast functions (see the module comment). Internal.
-#[napi(catch_unwind, js_name = "_sqlFast", skip_typescript)]
-pub fn sql_fast(env: Env) -> napi::Result<Raw> {
-    let env = env.raw();
-    let mut obj = ptr::null_mut();
-    unsafe {
-        check(sys::napi_create_object(env, &mut obj))?;
-        for (name, cb) in [
-            (c"run", fast_run as unsafe extern "C" fn(_, _) -> _),
-            (c"get", fast_get as unsafe extern "C" fn(_, _) -> _),
-        ] {
-            let mut f = ptr::null_mut();
-            check(sys::napi_create_function(
-                env,
-                name.as_ptr(),
-                name.to_bytes().len() as isize,
-                Some(cb),
-                ptr::null_mut(),
-                &mut f,
-            ))?;
-            check(sys::napi_set_named_property(env, obj, name.as_ptr(), f))?;
-        }
-    }
-    Ok(Raw(obj))
 }
