@@ -343,6 +343,7 @@ const P_NULL = 2;
 const P_STRING = 3;
 const C_NUMBER = 1;
 const C_NULL = 2;
+const C_TEXT = 3;
 
 function argError(msg) {
   const e = new TypeError(msg);
@@ -514,20 +515,28 @@ class Statement {
     return p;
   }
 
-  // The row of a fast get: its numbers from the buffer, its other values from `r` (one value as
-  // itself, more as an array); the general path's shape when the column names changed.
+  // The row of a fast get: its numbers from the buffer, its text sliced from the one string of
+  // its text columns, its other values from `r` (`[text, ...values]` when it has some); the
+  // general path's shape when the column names changed.
   #fastRow(r) {
     const f = this.#f;
     const row = f[OUT_ROW];
     if (row === 0) return null;
     if (row === 2) return r;
-    const n = f[OUT_COLUMNS];
+    const n = f[OUT_COLUMNS] | 0;
     if (n > FAST_MAX_COLUMNS) return r;
     const v = new Array(n);
-    const extra = f[OUT_EXTRA];
-    for (let i = 0, k = 0; i < n; i++) {
+    const plain = f[OUT_EXTRA] === 0;
+    const text = plain ? r : r[0];
+    for (let i = 0, k = 1, at = 0; i < n; i++) {
       const kind = f[OUT_COL_KIND + i];
-      v[i] = kind === C_NUMBER ? f[OUT_COL_NUM + i] : kind === C_NULL ? null : extra === 1 ? r : r[k++];
+      if (kind === C_NUMBER) v[i] = f[OUT_COL_NUM + i];
+      else if (kind === C_TEXT) {
+        const end = at + (f[OUT_COL_NUM + i] | 0); // an int32 (slice is slower with doubles under Bun)
+        v[i] = text.slice(at, end);
+        at = end;
+      } else if (kind === C_NULL) v[i] = null;
+      else v[i] = r[k++];
     }
     return v;
   }

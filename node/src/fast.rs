@@ -48,8 +48,9 @@ const OUT_SAFE: usize = 4;
 const OUT_ROW: usize = 5;
 /// `get`: how many columns the row has.
 const OUT_COLUMNS: usize = 6;
-/// `get`: how many of its values are returned (not numbers or null): one is returned as itself,
-/// more as an array.
+/// `get`: how many of its values are returned besides its text (blobs, bigints): 0, and the row's
+/// text (its text columns one after the other, [`C_TEXT`]) is returned as one string (nothing when
+/// it has none); more, and `[text, ...values]` is returned.
 const OUT_EXTRA: usize = 7;
 /// Each parameter's kind ([`P_OTHER`]…), written by the `Statement`.
 const OUT_PARAM_KIND: usize = 8;
@@ -80,6 +81,8 @@ const C_VALUE: f64 = 0.0;
 const C_NUMBER: f64 = 1.0;
 /// `null`.
 const C_NULL: f64 = 2.0;
+/// Text, in the string returned (its length in UTF-16 units in [`OUT_COL_NUM`]).
+const C_TEXT: f64 = 3.0;
 
 /// A statement as its fast functions see it (their data).
 pub struct Fast {
@@ -88,6 +91,8 @@ pub struct Fast {
     /// The shared buffer (owned by its `ArrayBuffer`, which the `Statement` keeps as long as it
     /// keeps the functions).
     out: *mut f64,
+    /// `get`'s row text, kept between calls (only the JS thread calls the functions).
+    texts: std::cell::RefCell<Vec<u8>>,
 }
 
 /// A raw JS value returned as is.
@@ -158,6 +163,7 @@ pub fn external(
         h,
         sql,
         out: out.cast(),
+        texts: Default::default(),
     });
     let mut arr = ptr::null_mut();
     unsafe { check(sys::napi_create_array_with_length(env, 3, &mut arr))? };
@@ -438,7 +444,14 @@ impl Fast {
         let safe = self.safe();
         self.put(OUT_ROW, 0.0);
         let mut fail = None;
-        // The row's values that are returned, and whether there was a row.
+        // The row's text, one column after the other (one JS string; each column's length in
+        // UTF-16 units is in the buffer), the byte range of each, and its other values that are
+        // returned (blobs, bigints; every value when the row is too long for the buffer).
+        let mut texts = self.texts.borrow_mut();
+        texts.clear();
+        // Where each text column ends in `texts` (no allocation for a row of up to 64 columns).
+        let mut ends = [0usize; MAX_COLUMNS];
+        let mut n_texts = 0usize;
         let mut extra: Vec<sys::napi_value> = Vec::new();
         let mut seen = false;
         // An integer beyond ±(2^53 − 1) outside safe mode: raised after the run (which still runs
@@ -477,6 +490,13 @@ impl Fast {
                             C_NUMBER
                         }
                         SqlCell::Null => C_NULL,
+                        SqlCell::Text(t) => {
+                            texts.extend_from_slice(t.as_bytes());
+                            ends[n_texts] = texts.len();
+                            n_texts += 1;
+                            self.put(OUT_COL_NUM + i, utf16_len(t) as f64);
+                            C_TEXT
+                        }
                         _ => C_VALUE,
                     };
                     if !whole {
@@ -509,30 +529,47 @@ impl Fast {
         if !seen {
             return Ok(ptr::null_mut());
         }
+        let n = self.at(OUT_COLUMNS) as usize;
+        if n > MAX_COLUMNS && run.renamed.is_none() {
+            // Every value is in `extra`.
+            self.put(OUT_ROW, 1.0);
+            return Ok(unsafe { js_array(env, &extra) }?);
+        }
+        let string = |range: std::ops::Range<usize>| -> napi::Result<sys::napi_value> {
+            let t = &texts[range];
+            let mut v = ptr::null_mut();
+            check(unsafe {
+                sys::napi_create_string_utf8(env, t.as_ptr().cast(), t.len() as isize, &mut v)
+            })?;
+            Ok(v)
+        };
         if let Some(columns) = run.renamed {
             // Rare (a recompiled `SELECT *`): the whole row, as the general path returns it.
-            let n = self.at(OUT_COLUMNS) as usize;
-            let mut values = ptr::null_mut();
-            let mut k = 0;
-            unsafe {
-                check(sys::napi_create_array_with_length(env, n, &mut values))?;
-                for i in 0..n {
-                    let kind = if n > MAX_COLUMNS {
-                        C_VALUE
-                    } else {
-                        self.at(OUT_COL_KIND + i)
-                    };
-                    let mut v = ptr::null_mut();
-                    if kind == C_NUMBER {
-                        check(sys::napi_create_double(env, self.at(OUT_COL_NUM + i), &mut v))?;
-                    } else if kind == C_NULL {
-                        check(sys::napi_get_null(env, &mut v))?;
-                    } else {
-                        v = extra[k];
-                        k += 1;
-                    }
-                    check(sys::napi_set_element(env, values, i as u32, v))?;
+            let (mut k, mut t) = (0, 0);
+            let mut values = Vec::with_capacity(n);
+            for i in 0..n {
+                let kind = if n > MAX_COLUMNS {
+                    C_VALUE
+                } else {
+                    self.at(OUT_COL_KIND + i)
+                };
+                let mut v = ptr::null_mut();
+                if kind == C_NUMBER {
+                    check(unsafe { sys::napi_create_double(env, self.at(OUT_COL_NUM + i), &mut v) })?;
+                } else if kind == C_NULL {
+                    check(unsafe { sys::napi_get_null(env, &mut v) })?;
+                } else if kind == C_TEXT {
+                    let start = if t == 0 { 0 } else { ends[t - 1] };
+                    v = string(start..ends[t])?;
+                    t += 1;
+                } else {
+                    v = extra[k];
+                    k += 1;
                 }
+                values.push(v);
+            }
+            unsafe {
+                let values = js_array(env, &values)?;
                 let mut obj = ptr::null_mut();
                 check(sys::napi_create_object(env, &mut obj))?;
                 let cols = Vec::<String>::to_napi_value(env, columns)?;
@@ -544,19 +581,45 @@ impl Fast {
         }
         self.put(OUT_ROW, 1.0);
         self.put(OUT_EXTRA, extra.len() as f64);
-        match extra.len() {
-            0 => Ok(ptr::null_mut()),
-            1 => Ok(extra[0]),
-            n => unsafe {
-                let mut arr = ptr::null_mut();
-                check(sys::napi_create_array_with_length(env, n, &mut arr))?;
-                for (i, v) in extra.into_iter().enumerate() {
-                    check(sys::napi_set_element(env, arr, i as u32, v))?;
-                }
-                Ok(arr)
-            },
+        let text = if n_texts == 0 {
+            ptr::null_mut()
+        } else {
+            string(0..texts.len())?
+        };
+        if extra.is_empty() {
+            return Ok(text);
+        }
+        // `[text, ...values]` (text `undefined` when the row has none).
+        if text.is_null() {
+            let mut u = ptr::null_mut();
+            check(unsafe { sys::napi_get_undefined(env, &mut u) })?;
+            extra.insert(0, u);
+        } else {
+            extra.insert(0, text);
+        }
+        Ok(unsafe { js_array(env, &extra) }?)
+    }
+}
+
+/// The length of `t` in UTF-16 code units (JS string length).
+fn utf16_len(t: &str) -> usize {
+    if t.is_ascii() {
+        t.len()
+    } else {
+        t.chars().map(char::len_utf16).sum()
+    }
+}
+
+/// Values as a JS array.
+unsafe fn js_array(env: sys::napi_env, values: &[sys::napi_value]) -> napi::Result<sys::napi_value> {
+    let mut arr = ptr::null_mut();
+    unsafe {
+        check(sys::napi_create_array_with_length(env, values.len(), &mut arr))?;
+        for (i, &v) in values.iter().enumerate() {
+            check(sys::napi_set_element(env, arr, i as u32, v))?;
         }
     }
+    Ok(arr)
 }
 
 /// One value for JS (the rules of `sql::SqlOut`; the range was checked by the caller).
