@@ -392,7 +392,11 @@ impl SqlBinder<'_> {
 
     /// TEXT for parameter `i` (copied by SQLite).
     pub fn text(&mut self, i: usize, v: &str) -> Result<()> {
-        let p = if v.is_empty() { c"".as_ptr() } else { v.as_ptr().cast() };
+        let p = if v.is_empty() {
+            c"".as_ptr()
+        } else {
+            v.as_ptr().cast()
+        };
         self.check(i, |s, i| unsafe {
             ffi::sqlite3_bind_text64(
                 s,
@@ -411,7 +415,13 @@ impl SqlBinder<'_> {
             return self.check(i, |s, i| unsafe { ffi::sqlite3_bind_zeroblob(s, i, 0) });
         }
         self.check(i, |s, i| unsafe {
-            ffi::sqlite3_bind_blob64(s, i, v.as_ptr().cast(), v.len() as u64, ffi::SQLITE_TRANSIENT())
+            ffi::sqlite3_bind_blob64(
+                s,
+                i,
+                v.as_ptr().cast(),
+                v.len() as u64,
+                ffi::SQLITE_TRANSIENT(),
+            )
         })
     }
 
@@ -464,7 +474,9 @@ impl SqlRow<'_> {
         if p.is_null() {
             return "?";
         }
-        unsafe { std::ffi::CStr::from_ptr(p) }.to_str().unwrap_or("?")
+        unsafe { std::ffi::CStr::from_ptr(p) }
+            .to_str()
+            .unwrap_or("?")
     }
 
     /// Column `i`'s value (`i` below [`SqlRow::column_count`]); text that is not UTF-8 is refused
@@ -511,7 +523,11 @@ unsafe fn sqlite_error(db: *mut ffi::sqlite3, rc: c_int) -> rusqlite::Error {
         None
     } else {
         let p = unsafe { ffi::sqlite3_errmsg(db) };
-        (!p.is_null()).then(|| unsafe { std::ffi::CStr::from_ptr(p) }.to_string_lossy().into_owned())
+        (!p.is_null()).then(|| {
+            unsafe { std::ffi::CStr::from_ptr(p) }
+                .to_string_lossy()
+                .into_owned()
+        })
     };
     rusqlite::Error::SqliteFailure(ffi::Error::new(rc), msg)
 }
@@ -983,7 +999,11 @@ impl Database {
             let fresh = policy.take_touched();
             Ok(s.owned.insert(OwnedStmt {
                 stmt,
-                touches: if policy.allows_engine_writes() { fresh } else { 0 },
+                touches: if policy.allows_engine_writes() {
+                    fresh
+                } else {
+                    0
+                },
                 // Compared with the description's names at the first run.
                 reprepares: -1,
             }))
@@ -1093,7 +1113,8 @@ impl Database {
                     o.touches |= again;
                 }
                 // SAFETY: as above.
-                let n = unsafe { ffi::sqlite3_stmt_status(stmt, ffi::SQLITE_STMTSTATUS_REPREPARE, 0) };
+                let n =
+                    unsafe { ffi::sqlite3_stmt_status(stmt, ffi::SQLITE_STMTSTATUS_REPREPARE, 0) };
                 if r.is_ok() && n != o.reprepares {
                     o.reprepares = n;
                     renamed = renamed_columns(stmt, p);

@@ -555,7 +555,9 @@ impl Fast {
                 };
                 let mut v = ptr::null_mut();
                 if kind == C_NUMBER {
-                    check(unsafe { sys::napi_create_double(env, self.at(OUT_COL_NUM + i), &mut v) })?;
+                    check(unsafe {
+                        sys::napi_create_double(env, self.at(OUT_COL_NUM + i), &mut v)
+                    })?;
                 } else if kind == C_NULL {
                     check(unsafe { sys::napi_get_null(env, &mut v) })?;
                 } else if kind == C_TEXT {
@@ -573,8 +575,18 @@ impl Fast {
                 let mut obj = ptr::null_mut();
                 check(sys::napi_create_object(env, &mut obj))?;
                 let cols = Vec::<String>::to_napi_value(env, columns)?;
-                check(sys::napi_set_named_property(env, obj, c"columns".as_ptr(), cols))?;
-                check(sys::napi_set_named_property(env, obj, c"values".as_ptr(), values))?;
+                check(sys::napi_set_named_property(
+                    env,
+                    obj,
+                    c"columns".as_ptr(),
+                    cols,
+                ))?;
+                check(sys::napi_set_named_property(
+                    env,
+                    obj,
+                    c"values".as_ptr(),
+                    values,
+                ))?;
                 self.put(OUT_ROW, 2.0);
                 return Ok(obj);
             }
@@ -611,10 +623,17 @@ fn utf16_len(t: &str) -> usize {
 }
 
 /// Values as a JS array.
-unsafe fn js_array(env: sys::napi_env, values: &[sys::napi_value]) -> napi::Result<sys::napi_value> {
+unsafe fn js_array(
+    env: sys::napi_env,
+    values: &[sys::napi_value],
+) -> napi::Result<sys::napi_value> {
     let mut arr = ptr::null_mut();
     unsafe {
-        check(sys::napi_create_array_with_length(env, values.len(), &mut arr))?;
+        check(sys::napi_create_array_with_length(
+            env,
+            values.len(),
+            &mut arr,
+        ))?;
         for (i, &v) in values.iter().enumerate() {
             check(sys::napi_set_element(env, arr, i as u32, v))?;
         }
@@ -665,7 +684,14 @@ unsafe fn body(
         let mut argc = argv.len();
         let mut data = ptr::null_mut();
         check(unsafe {
-            sys::napi_get_cb_info(env, info, &mut argc, argv.as_mut_ptr(), ptr::null_mut(), &mut data)
+            sys::napi_get_cb_info(
+                env,
+                info,
+                &mut argc,
+                argv.as_mut_ptr(),
+                ptr::null_mut(),
+                &mut data,
+            )
         })?;
         if argc > argv.len() {
             return Err(bad("a statement's fast call takes at most 32 parameters"));
@@ -687,11 +713,21 @@ unsafe fn body(
     }
 }
 
-unsafe extern "C" fn fast_run(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+unsafe extern "C" fn fast_run(
+    env: sys::napi_env,
+    info: sys::napi_callback_info,
+) -> sys::napi_value {
     // A null result is `undefined` in JS.
-    unsafe { body(env, info, |f, params| f.run(env, params).map(|()| ptr::null_mut())) }
+    unsafe {
+        body(env, info, |f, params| {
+            f.run(env, params).map(|()| ptr::null_mut())
+        })
+    }
 }
 
-unsafe extern "C" fn fast_get(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+unsafe extern "C" fn fast_get(
+    env: sys::napi_env,
+    info: sys::napi_callback_info,
+) -> sys::napi_value {
     unsafe { body(env, info, |f, params| f.get(env, params)) }
 }
