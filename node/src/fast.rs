@@ -13,6 +13,7 @@
 use std::ffi::c_void;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
+use std::rc::Rc;
 use std::sync::Arc;
 
 use napi::bindgen_prelude::{JsError, ToNapiValue, TypeName, ValueType};
@@ -125,9 +126,9 @@ fn check(s: sys::napi_status) -> napi::Result<()> {
 }
 
 unsafe extern "C" fn finalize_fast(_: sys::napi_env, data: *mut c_void, _: *mut c_void) {
-    // SAFETY: one reference of the `Arc` made by `external`, dropped once by one function's
-    // finalizer.
-    drop(unsafe { Arc::from_raw(data.cast::<Fast>().cast_const()) });
+    // SAFETY: one reference of the `Rc` made by `external`, dropped once by one function's
+    // finalizer (finalizers run on the JS thread, the only one that touches a `Fast`).
+    drop(unsafe { Rc::from_raw(data.cast::<Fast>().cast_const()) });
 }
 
 unsafe extern "C" fn finalize_out(_: sys::napi_env, data: *mut c_void, _: *mut c_void) {
@@ -159,7 +160,7 @@ pub fn external(
         drop(unsafe { Box::from_raw(out) });
         check(s)?;
     }
-    let fast = Arc::new(Fast {
+    let fast = Rc::new(Fast {
         h,
         sql,
         out: out.cast(),
@@ -174,9 +175,9 @@ pub fn external(
     .into_iter()
     .enumerate()
     {
-        let data = Arc::into_raw(fast.clone()).cast_mut().cast::<c_void>();
+        let data = Rc::into_raw(fast.clone()).cast_mut().cast::<c_void>();
         let mut f = ptr::null_mut();
-        // SAFETY: `data` is one reference of the Arc, dropped by the function's finalizer (or
+        // SAFETY: `data` is one reference of the Rc, dropped by the function's finalizer (or
         // here, when the function could not be made).
         unsafe {
             let made = check(sys::napi_create_function(
