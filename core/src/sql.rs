@@ -1037,16 +1037,25 @@ impl Database {
             ));
         }
         self.with_state(|s| {
-            s.owned.drain(&self.released);
-            let Some(o) = s.owned.slots.get(p.slot).and_then(Option::as_ref) else {
+            // The state's fields borrowed apart (no reference count taken on the policy).
+            let State {
+                owned,
+                conn,
+                cache,
+                tx,
+                policy,
+                triggers,
+                ..
+            } = s;
+            owned.drain(&self.released);
+            let Some(o) = owned.slots.get(p.slot).and_then(Option::as_ref) else {
                 return Err(Error::Internal(
                     "the prepared statement was finalized".into(),
                 ));
             };
             let (stmt, touches) = (o.stmt.as_ptr(), o.touches);
-            let policy = s.policy.clone();
             policy.take_touched();
-            let in_tx = s.tx.is_some();
+            let in_tx = tx.is_some();
             // SAFETY: a live statement of this connection, used under the handle's lock.
             let writes = unsafe { ffi::sqlite3_stmt_readonly(stmt) } == 0;
             if writes {
@@ -1060,7 +1069,7 @@ impl Database {
                     self.check_writable("a writing SQL statement")?;
                 }
             }
-            let conn = &s.conn;
+            let conn = &*conn;
             let exec = || {
                 let _app = policy.enter(Mode::App);
                 let _reset = ResetOnDrop(stmt);
@@ -1095,8 +1104,8 @@ impl Database {
             } else {
                 match TxGuard::begin(conn, "BEGIN IMMEDIATE", "ROLLBACK") {
                     Err(e) => Err(Error::sqlite(e, "beginning a write transaction")),
-                    Ok(tx) => match s.triggers.sync(conn, &policy).and_then(|()| exec()) {
-                        Ok(v) => tx
+                    Ok(guard) => match triggers.sync(conn, policy).and_then(|()| exec()) {
+                        Ok(v) => guard
                             .finish("COMMIT")
                             .map(|()| v)
                             .map_err(|e| Error::sqlite(e, "committing")),
@@ -1108,7 +1117,7 @@ impl Database {
             // bits are this statement's from now on.
             let again = policy.take_touched();
             let mut renamed = None;
-            if let Some(o) = s.owned.slots.get_mut(p.slot).and_then(Option::as_mut) {
+            if let Some(o) = owned.slots.get_mut(p.slot).and_then(Option::as_mut) {
                 if policy.allows_engine_writes() {
                     o.touches |= again;
                 }
@@ -1120,7 +1129,7 @@ impl Database {
                     renamed = renamed_columns(stmt, p);
                 }
             }
-            after_app_write(s, &policy, touches | again);
+            after_app_write_parts(cache, tx, conn, policy, touches | again);
             r.map(|result| PreparedRun { result, renamed })
         })
     }
@@ -1286,13 +1295,24 @@ impl Database {
 /// After application SQL: drop the caches when it wrote `nodes` or `edges` (a handle that allows
 /// it), and notice a transaction the statement ended (`INSERT OR ROLLBACK`).
 fn after_app_write(s: &mut State, policy: &Policy, touched: u8) {
+    after_app_write_parts(&mut s.cache, &mut s.tx, &s.conn, policy, touched);
+}
+
+/// [`after_app_write`] on the state's fields (for a caller that has them borrowed apart).
+fn after_app_write_parts(
+    cache: &mut crate::cache::Caches,
+    tx: &mut Option<crate::db::TxState>,
+    conn: &Connection,
+    policy: &Policy,
+    touched: u8,
+) {
     let touched = touched | policy.take_touched();
     if touched & (TOUCH_NODES | TOUCH_EDGES) != 0 {
-        s.cache.invalidate();
+        cache.invalidate();
     }
-    if s.tx.is_some() && s.conn.is_autocommit() {
+    if tx.is_some() && conn.is_autocommit() {
         // The statement rolled the explicit transaction back (a conflict clause of ROLLBACK).
-        s.tx = None;
-        s.cache.invalidate();
+        *tx = None;
+        cache.invalidate();
     }
 }
