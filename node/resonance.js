@@ -308,8 +308,9 @@ delete proto.getNodePackedSync;
 
 // Rule 5: application SQL (docs/sql.md) in better-sqlite3's shape. `db.prepare(sql)` compiles the
 // statement at once (errors are thrown now) and returns a `Statement` over the addon's
-// `NativeStatement`. A run crosses N-API once: the parameters go in as one array (positional) or one
-// plain object (named), and a row comes back as an array of values that is turned into an object
+// `NativeStatement`. A run crosses N-API once. `run`/`get` with positional parameters take the fast
+// path below (fast.rs); otherwise the parameters go in as one array (positional) or one plain object
+// (named), and a row comes back as an array of values. Either way the row is turned into an object
 // here, by the column names the statement keeps (the addon sends new names only when they change,
 // after a `SELECT *` was recompiled over an altered table). Rows are read at once: `iterate()` walks
 // an array `all()` read.

@@ -319,8 +319,19 @@ test('the fast path keeps the general path\'s rules: argument counts, kinds, bou
   assert.throws(() => ins.run(1, {}, 3), (e) => e.code === 'invalid_argument' && e.napiStatus === 'InvalidArg');
   assert.throws(() => ins.run(1, Symbol('s'), 3), (e) => e.code === 'invalid_argument');
   assert.throws(() => ins.run(1, 2n ** 64n, 3), (e) => e.code === 'invalid_argument');
-  assert.throws(() => ins.run('\ud800', 2, 3), (e) => e.code === 'invalid_argument');
+  // Lone surrogates: a TypeError naming the first such parameter, before any other check.
+  const lone = (n) => (e) => e instanceof TypeError && e.code === 'invalid_argument' && e.message === `SQL parameter ${n} holds a lone UTF-16 surrogate, which has no UTF-8 form`;
+  const far = 'x'.repeat(300); // beyond a text slot: read through N-API
+  assert.throws(() => ins.run('\ud800', 2, 3), lone(1));
+  assert.throws(() => ins.run('a', 'b', '\udc00'), lone(3));
+  assert.throws(() => ins.run('\ud800', 2), lone(1));
+  assert.throws(() => ins.run(1, {}, '\ud800'), lone(3));
+  assert.throws(() => ins.run(`${far}\ud800`, 'y\ud800', 3), lone(1));
+  assert.throws(() => ins.run('ok', `${far}\ud800`, '\ud800'), lone(2));
+  assert.throws(() => ins.run('\ud800', `${far}\ud800`, 3), lone(1));
+  assert.throws(() => db.prepare('SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9').get(1, 2, 3, 4, 5, 6, 7, 8, 'a\ud800'), lone(9));
   assert.equal(db.prepare('SELECT count(*) FROM t').pluck().get(), 0);
+  assert.deepEqual(db.prepare('SELECT ?, ?, ?').raw().get('\ufffd ok', `${far}\ufffd`, '😀'.repeat(100)), ['\ufffd ok', `${far}\ufffd`, '😀'.repeat(100)]);
   const long = 'x'.repeat(100000) + 'é😀';
   ins.run(long, true, new Uint8Array([1, 2]));
   ins.run([null, 2.5, -0]);

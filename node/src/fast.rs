@@ -143,7 +143,7 @@ pub fn external(
     h: Handle,
     sql: Arc<resonance::PreparedSql>,
 ) -> napi::Result<Raw> {
-    let out = Box::into_raw(Box::new([0f64; OUT_LEN]));
+    let mut out = Box::into_raw(Box::new([0f64; OUT_LEN])).cast::<f64>();
     let mut ab = ptr::null_mut();
     // SAFETY: `out` lives until the ArrayBuffer's finalizer frees it.
     let s = unsafe {
@@ -157,13 +157,19 @@ pub fn external(
         )
     };
     if s != sys::Status::napi_ok {
-        drop(unsafe { Box::from_raw(out) });
-        check(s)?;
+        drop(unsafe { Box::from_raw(out.cast::<[f64; OUT_LEN]>()) });
+        // A runtime that allows no external buffers (Electron's sandbox): an ArrayBuffer of its
+        // own, whose memory does not move; the `Statement` keeps it as long as the functions.
+        let mut data = ptr::null_mut();
+        check(unsafe { sys::napi_create_arraybuffer(env, OUT_LEN * 8, &mut data, &mut ab) })?;
+        out = data.cast();
+        // SAFETY: fresh memory of OUT_LEN f64s (zeroed: the kinds and flags start at 0).
+        unsafe { ptr::write_bytes(out, 0, OUT_LEN) };
     }
     let fast = Rc::new(Fast {
         h,
         sql,
-        out: out.cast(),
+        out,
         texts: Default::default(),
     });
     let mut arr = ptr::null_mut();
