@@ -6,12 +6,13 @@
 //      better-sqlite3 doing the same; target: throughput ≥ 0.9× theirs.
 //   3. A Drizzle `select … where id = ?` (a prepared Drizzle query) through `resonance/drizzle` vs
 //      the same query through drizzle-orm's bun-sqlite driver (Bun) or better-sqlite3 driver (Node,
-//      when drizzle-orm can load better-sqlite3 by its package name); target ≤ 1.3×.
+//      when drizzle-orm can load better-sqlite3 by its package name: NODE_PATH=/tmp/bs3/node_modules);
+//      target ≤ 1.3×.
 // The other client opens its own file (never the addon's: one SQLite library per file per process).
 //
 // Build first:   (cd node && npm ci && npm run build:bench)
 // better-sqlite3 (optional, Node; kept out of the package's dependencies):
-//                npm install --prefix /tmp/bs3 better-sqlite3@12 && BETTER_SQLITE3=/tmp/bs3/node_modules/better-sqlite3 node bench/node_sql_bench.mjs
+//                npm install --prefix /tmp/bs3 better-sqlite3@12 && NODE_PATH=/tmp/bs3/node_modules BETTER_SQLITE3=/tmp/bs3/node_modules/better-sqlite3 node bench/node_sql_bench.mjs
 // Run:           node bench/node_sql_bench.mjs      and      node/node_modules/.bin/bun bench/node_sql_bench.mjs
 // Env:           BENCH_ROWS (10000 rows to read from), BENCH_INSERTS (100000)
 import { createRequire } from 'node:module';

@@ -308,14 +308,43 @@ delete proto.getNodePackedSync;
 
 // Rule 5: application SQL (docs/sql.md) in better-sqlite3's shape. `db.prepare(sql)` compiles the
 // statement at once (errors are thrown now) and returns a `Statement` over the addon's
-// `NativeStatement`. A run crosses N-API once: the parameters go in as one array (positional) or one
-// plain object (named), and a row comes back as an array of values that is turned into an object
+// `NativeStatement`. A run crosses N-API once. `run`/`get` with positional parameters take the fast
+// path below (fast.rs); otherwise the parameters go in as one array (positional) or one plain object
+// (named), and a row comes back as an array of values. Either way the row is turned into an object
 // here, by the column names the statement keeps (the addon sends new names only when they change,
 // after a `SELECT *` was recompiled over an altered table). Rows are read at once: `iterate()` walks
 // an array `all()` read.
 const nativePrepare = proto._prepare;
 delete proto._prepare;
 const nativeExec = proto.exec;
+// The fast `run`/`get` of a statement (node/src/fast.rs): two functions made for it, called with
+// the positional parameters as their own arguments, and a buffer shared with them (Float64Array
+// slots; the layout is fast.rs's). Before a call the Statement writes each parameter's kind, and a
+// number's value (which then never crosses N-API); `run` reports changes and lastInsertRowid
+// there, `get` its row's numbers (returning only its other values).
+const nativeFast = native.NativeStatement.prototype._fast;
+delete native.NativeStatement.prototype._fast;
+const FAST_MAX = 32; // parameters
+const FAST_MAX_COLUMNS = 64;
+const OUT_CHANGES = 0;
+const OUT_ROWID = 1;
+const OUT_ROWID_I64 = 2;
+const OUT_ROWID_BIG = 3;
+const OUT_SAFE = 4;
+const OUT_ROW = 5;
+const OUT_COLUMNS = 6;
+const OUT_EXTRA = 7;
+const OUT_PARAM_KIND = 8;
+const OUT_PARAM_NUM = OUT_PARAM_KIND + FAST_MAX;
+const OUT_COL_KIND = OUT_PARAM_NUM + FAST_MAX;
+const OUT_COL_NUM = OUT_COL_KIND + FAST_MAX_COLUMNS;
+const P_OTHER = 0;
+const P_NUMBER = 1;
+const P_NULL = 2;
+const P_STRING = 3;
+const C_NUMBER = 1;
+const C_NULL = 2;
+const C_TEXT = 3;
 
 function argError(msg) {
   const e = new TypeError(msg);
@@ -387,6 +416,10 @@ class Statement {
   #mode = OBJECT;
   #safe = false;
   #bound = undefined;
+  #run; // the fast functions
+  #get;
+  #f; // the buffer they share (see OUT_*)
+  #i; // the same as 64-bit integers
 
   constructor(db, n, source) {
     this.#db = db;
@@ -395,6 +428,11 @@ class Statement {
     this.#info = n.info();
     this.#cols = this.#info.columns.map((c) => c.name);
     this.#make = rowMaker(this.#cols);
+    const [run, get, buffer] = nativeFast.call(n);
+    this.#run = run;
+    this.#get = get;
+    this.#f = new Float64Array(buffer);
+    this.#i = new BigInt64Array(buffer);
   }
 
   /** The SQL text. */
@@ -445,11 +483,76 @@ class Statement {
     return r;
   }
 
+  // The positional parameters of a call for the fast functions, or undefined when the call takes
+  // the general path (named parameters, an object bound with bind(), too many values).
+  #positional(args) {
+    let p = args;
+    if (this.#bound !== undefined) {
+      if (args.length !== 0) throw argError('this statement has bound parameters (bind()): call it without parameters');
+      p = this.#bound;
+      if (!Array.isArray(p)) return undefined;
+    } else if (args.length === 1) {
+      const a = args[0];
+      if (Array.isArray(a)) p = a;
+      else if (isPlainObject(a)) return undefined;
+    }
+    if (p.length > FAST_MAX) return undefined;
+    const f = this.#f;
+    for (let i = 0; i < p.length; i++) {
+      const v = p[i];
+      const t = typeof v;
+      if (t === 'number') {
+        f[OUT_PARAM_KIND + i] = P_NUMBER;
+        f[OUT_PARAM_NUM + i] = v;
+      } else if (t === 'string') {
+        if (!wellFormed(v)) throw argError(`SQL parameter ${i + 1} holds a lone UTF-16 surrogate, which has no UTF-8 form`);
+        f[OUT_PARAM_KIND + i] = P_STRING;
+      } else if (v === null || v === undefined) {
+        f[OUT_PARAM_KIND + i] = P_NULL;
+      } else {
+        f[OUT_PARAM_KIND + i] = P_OTHER;
+      }
+    }
+    return p;
+  }
+
+  // The row of a fast get: its numbers from the buffer, its text sliced from the one string of
+  // its text columns, its other values from `r` (`[text, ...values]` when it has some); the
+  // general path's shape when the column names changed.
+  #fastRow(r) {
+    const f = this.#f;
+    const row = f[OUT_ROW];
+    if (row === 0) return null;
+    if (row === 2) return r;
+    const n = f[OUT_COLUMNS] | 0;
+    if (n > FAST_MAX_COLUMNS) return r;
+    const v = new Array(n);
+    const plain = f[OUT_EXTRA] === 0;
+    const text = plain ? r : r[0];
+    for (let i = 0, k = 1, at = 0; i < n; i++) {
+      const kind = f[OUT_COL_KIND + i];
+      if (kind === C_NUMBER) v[i] = f[OUT_COL_NUM + i];
+      else if (kind === C_TEXT) {
+        const end = at + (f[OUT_COL_NUM + i] | 0); // an int32 (slice is slower with doubles under Bun)
+        v[i] = text.slice(at, end);
+        at = end;
+      } else if (kind === C_NULL) v[i] = null;
+      else v[i] = r[k++];
+    }
+    return v;
+  }
+
   /** Runs the statement: `{ changes, lastInsertRowid }`. */
   run(...args) {
     try {
-      const r = this.#n.run(this.#params(args), this.#safe);
-      return { changes: r[0], lastInsertRowid: r[1] };
+      const p = this.#positional(args);
+      if (p === undefined) {
+        const r = this.#n.run(this.#params(args), this.#safe);
+        return { changes: r[0], lastInsertRowid: r[1] };
+      }
+      this.#run(...p);
+      const f = this.#f;
+      return { changes: f[OUT_CHANGES], lastInsertRowid: f[OUT_ROWID_BIG] !== 0 ? this.#i[OUT_ROWID_I64] : f[OUT_ROWID] };
     } catch (e) {
       throw recode(e);
     }
@@ -459,7 +562,8 @@ class Statement {
   get(...args) {
     try {
       this.#reading('get');
-      return this.#row(this.#n.get(this.#params(args), this.#safe));
+      const p = this.#positional(args);
+      return this.#row(p === undefined ? this.#n.get(this.#params(args), this.#safe) : this.#fastRow(this.#get(...p)));
     } catch (e) {
       throw recode(e);
     }
@@ -532,6 +636,7 @@ class Statement {
   /** INTEGERs as bigints (and `lastInsertRowid` too); `safeIntegers(false)`: numbers again. */
   safeIntegers(toggle = true) {
     this.#safe = Boolean(toggle);
+    this.#f[OUT_SAFE] = this.#safe ? 1 : 0;
     return this;
   }
 

@@ -159,7 +159,10 @@ impl Policy {
 
     /// Switches to `mode` until the returned guard is dropped (then back to the previous mode).
     pub(crate) fn enter(&self, mode: Mode) -> ModeGuard<'_> {
-        let previous = self.mode.swap(mode as u8, Ordering::Relaxed);
+        // A load and a store, not a swap: the mode is only changed by the thread holding the
+        // handle's lock (or opening it), so nothing can come in between.
+        let previous = self.mode.load(Ordering::Relaxed);
+        self.mode.store(mode as u8, Ordering::Relaxed);
         ModeGuard {
             policy: self,
             previous,
@@ -189,6 +192,11 @@ impl Policy {
 
     /// The [`TOUCH_NODES`]… bits seen since the last call, cleared.
     pub(crate) fn take_touched(&self) -> u8 {
+        // Read first: most calls compile nothing, and a plain load costs less than a swap (the
+        // bits are only set and taken by the thread holding the handle's lock).
+        if self.touched.load(Ordering::Relaxed) == 0 {
+            return 0;
+        }
         self.touched.swap(0, Ordering::Relaxed)
     }
 

@@ -277,8 +277,29 @@ pub fn shm_path(path: &Path) -> PathBuf {
     sidecar(path, "-shm")
 }
 
-/// Refuses a SQLite older than [`MIN_SQLITE_VERSION`].
+/// Process-wide settings of the bundled SQLite, made once before it initializes (so before the
+/// first connection this library opens): memory-use statistics off (`SQLITE_CONFIG_MEMSTATUS`),
+/// which otherwise take a process-wide mutex around every allocation SQLite makes. Nothing reads
+/// them (`sqlite3_memory_used` and the heap limits are not used). When another user of the same
+/// SQLite initialized it first, the call is refused by SQLite and changes nothing.
+fn tune_sqlite() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: a configuration call with its documented argument (an int); SQLite refuses it
+        // with SQLITE_MISUSE once initialized, and this runs before this library's first open.
+        unsafe {
+            rusqlite::ffi::sqlite3_config(
+                rusqlite::ffi::SQLITE_CONFIG_MEMSTATUS,
+                0 as std::ffi::c_int,
+            );
+        }
+    });
+}
+
+/// Refuses a SQLite older than [`MIN_SQLITE_VERSION`] (and makes the process-wide settings of
+/// `tune_sqlite` before the first open).
 pub fn check_sqlite_version() -> Result<()> {
+    tune_sqlite();
     let v = rusqlite::version_number();
     if v < MIN_SQLITE_VERSION {
         return Err(Error::Internal(format!(

@@ -24,6 +24,9 @@ use crate::migrate::{self, MigrateOptions, MigrationReport};
 
 /// State of an open handle (the `Option` around it is `None` once closed).
 pub(crate) struct State {
+    /// The compiled statements of application `PreparedSql`s: first, so that they are finalized
+    /// before the connection closes whenever the state is dropped.
+    pub owned: crate::sql::Owned,
     /// The hardened connection.
     pub conn: Connection,
     /// Caches kept in step with this handle's writes and with `PRAGMA data_version`.
@@ -108,6 +111,9 @@ pub struct Database {
     opened_by: u32,
     /// What `interrupt()` bumps (see `cancel`); every call runs in its scope.
     pub(crate) interrupt: std::sync::Arc<crate::cancel::HandleInterrupt>,
+    /// Application `PreparedSql`s dropped since the last call (their statements are finalized under
+    /// the lock); also what ties a `PreparedSql` to this handle.
+    pub(crate) released: std::sync::Arc<crate::sql::Released>,
 }
 
 impl std::fmt::Debug for Database {
@@ -218,7 +224,9 @@ impl Database {
             options,
             warnings,
             interrupt: crate::cancel::HandleInterrupt::new(&conn),
+            released: Default::default(),
             state: Mutex::new(Some(State {
+                owned: Default::default(),
                 conn,
                 cache: Caches::default(),
                 tx: None,
@@ -578,6 +586,7 @@ impl Database {
             if !self.read_only {
                 let _ = state.conn.execute_batch("PRAGMA optimize");
             }
+            state.owned.finalize_all();
             state
                 .conn
                 .close()

@@ -52,8 +52,8 @@ pub use health::HealthReport;
 pub use ids::generate_id;
 pub use migrate::{MigrateOptions, MigrationPlan, MigrationReport};
 pub use sql::{
-    ColumnInfo, ExecuteResult, Params, PreparedRows, PreparedSql, Row, Rows, SqlStats,
-    StatementInfo, Value,
+    ColumnInfo, ExecuteResult, Params, PreparedRows, PreparedRun, PreparedSql, Row, Rows,
+    SqlBinder, SqlCell, SqlRow, SqlStats, StatementInfo, Value,
 };
 pub use stats_history::{
     RecordStatsOptions, StatsFinding, StatsSnapshot, StatsValidation, StatsValidationOptions,

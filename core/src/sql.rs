@@ -31,10 +31,13 @@
 //! ```
 
 use std::collections::HashMap;
+use std::ffi::c_int;
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rusqlite::fallible_iterator::FallibleIterator as _;
 use rusqlite::types::{ToSqlOutput, ValueRef};
-use rusqlite::{Connection, Statement, StatementStatus};
+use rusqlite::{ffi, Connection, Statement, StatementStatus};
 
 use crate::authorizer::{Mode, Policy, TOUCH_EDGES, TOUCH_NODES};
 use crate::db::{State, TxGuard};
@@ -190,15 +193,122 @@ pub struct StatementInfo {
     pub returns_rows: bool,
 }
 
-/// An application statement a binding keeps (its `prepare`, [`Database::prepare_sql`]): the SQL with
-/// its cache key, made once, and the column names its last run returned. Runs through
-/// [`Database::execute_prepared`] and [`Database::query_prepared`], under the same rules as
-/// [`Database::execute`] and [`Database::query`] (the compiled statement lives in the connection's
-/// cache: a schema change recompiles it, the authorizer sees every compilation).
+/// An application statement a binding keeps (its `prepare`, [`Database::prepare_sql`]): the SQL, the
+/// column names its last run returned, and its own compiled statement, kept by the handle (no cache
+/// lookup per run; finalized when the `PreparedSql` is dropped, at the next call on the handle, or
+/// when the handle closes). Runs through [`Database::run_prepared`] (and
+/// [`Database::execute_prepared`], [`Database::query_prepared`]) under the same rules as
+/// [`Database::execute`] and [`Database::query`]: it was compiled under the authorizer's application
+/// mode, every run (and so every recompilation SQLite makes after a schema change) happens in that
+/// mode, and the transaction rule is decided per run.
 #[derive(Debug)]
 pub struct PreparedSql {
     key: String,
     columns: std::sync::Mutex<Vec<String>>,
+    /// Its compiled statement in the handle's [`Owned`] slots.
+    slot: usize,
+    /// The handle's queue of dropped statements (also what identifies the handle).
+    released: std::sync::Arc<Released>,
+}
+
+impl Drop for PreparedSql {
+    fn drop(&mut self) {
+        // Finalized under the handle's lock by its next call (a drop may happen on any thread,
+        // while another holds the lock).
+        self.released
+            .slots
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(self.slot);
+        self.released.count.fetch_add(1, Ordering::Release);
+    }
+}
+
+/// Slots of dropped [`PreparedSql`]s, waiting for the handle's lock to be finalized.
+#[derive(Debug, Default)]
+pub(crate) struct Released {
+    count: AtomicUsize,
+    slots: std::sync::Mutex<Vec<usize>>,
+}
+
+/// One compiled statement a [`PreparedSql`] owns.
+struct OwnedStmt {
+    stmt: NonNull<ffi::sqlite3_stmt>,
+    /// Which engine tables it writes (seen by the authorizer when it compiled; 0 on a handle that
+    /// does not allow engine writes).
+    touches: u8,
+    /// SQLite's count of its automatic recompilations when its column names were last compared.
+    reprepares: i32,
+}
+
+/// The compiled statements of a handle's [`PreparedSql`]s. Used only by the thread holding the
+/// handle's lock (the connection is in SQLite's multi-thread mode); finalized before the connection
+/// closes (`Database::close`, and this field's place first in `State` for any other drop).
+#[derive(Default)]
+pub(crate) struct Owned {
+    slots: Vec<Option<OwnedStmt>>,
+    free: Vec<usize>,
+}
+
+// SAFETY: the statements are only touched under the handle's lock (see `Owned`).
+unsafe impl Send for Owned {}
+
+impl Owned {
+    fn insert(&mut self, s: OwnedStmt) -> usize {
+        match self.free.pop() {
+            Some(i) => {
+                self.slots[i] = Some(s);
+                i
+            }
+            None => {
+                self.slots.push(Some(s));
+                self.slots.len() - 1
+            }
+        }
+    }
+
+    fn finalize(&mut self, slot: usize) {
+        if let Some(s) = self.slots.get_mut(slot).and_then(Option::take) {
+            // SAFETY: a statement of this connection, finalized once (its slot is now empty).
+            unsafe { ffi::sqlite3_finalize(s.stmt.as_ptr()) };
+            self.free.push(slot);
+        }
+    }
+
+    /// Finalizes every statement (before the connection closes).
+    pub(crate) fn finalize_all(&mut self) {
+        for i in 0..self.slots.len() {
+            self.finalize(i);
+        }
+        self.slots.clear();
+        self.free.clear();
+    }
+
+    /// Finalizes the statements of dropped [`PreparedSql`]s.
+    fn drain(&mut self, released: &Released) {
+        if released.count.load(Ordering::Acquire) == 0 {
+            return;
+        }
+        let slots = std::mem::take(&mut *released.slots.lock().unwrap_or_else(|e| e.into_inner()));
+        released.count.fetch_sub(slots.len(), Ordering::AcqRel);
+        for slot in slots {
+            self.finalize(slot);
+        }
+    }
+}
+
+impl Drop for Owned {
+    fn drop(&mut self) {
+        self.finalize_all();
+    }
+}
+
+impl std::fmt::Debug for Owned {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Owned")
+            .field("live", &self.slots.iter().filter(|s| s.is_some()).count())
+            .finish()
+    }
 }
 
 impl PreparedSql {
@@ -213,6 +323,222 @@ impl PreparedSql {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
+    }
+}
+
+/// What one [`Database::run_prepared`] did.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PreparedRun {
+    /// Rows changed and the last inserted rowid (as [`Database::execute`] reports them).
+    pub result: ExecuteResult,
+    /// The column names, when they differ from the ones the previous run (or the description)
+    /// returned: a `SELECT *` recompiled after its table changed.
+    pub renamed: Option<Vec<String>>,
+}
+
+/// A value of a row, borrowed from SQLite ([`SqlRow::get`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum SqlCell<'a> {
+    /// `NULL`.
+    Null,
+    /// An INTEGER.
+    Integer(i64),
+    /// A REAL.
+    Real(f64),
+    /// TEXT (checked to be UTF-8).
+    Text(&'a str),
+    /// A BLOB.
+    Blob(&'a [u8]),
+}
+
+/// The parameters of a [`Database::run_prepared`] run, bound one by one (1-based, as in SQLite).
+pub struct SqlBinder<'s> {
+    stmt: *mut ffi::sqlite3_stmt,
+    count: usize,
+    _run: std::marker::PhantomData<&'s ()>,
+}
+
+impl SqlBinder<'_> {
+    /// How many parameters the statement takes (the largest `?NNN`).
+    pub fn parameter_count(&self) -> usize {
+        self.count
+    }
+
+    /// Parameter `i`'s name with its prefix (`:a`), `None` for a positional `?`.
+    pub fn parameter_name(&self, i: usize) -> Option<&str> {
+        let i = c_int::try_from(i).ok()?;
+        // SAFETY: a live statement; SQLite's name lives as long as the statement.
+        let p = unsafe { ffi::sqlite3_bind_parameter_name(self.stmt, i) };
+        if p.is_null() {
+            return None;
+        }
+        unsafe { std::ffi::CStr::from_ptr(p) }.to_str().ok()
+    }
+
+    /// `NULL` for parameter `i`.
+    pub fn null(&mut self, i: usize) -> Result<()> {
+        self.check(i, |s, i| unsafe { ffi::sqlite3_bind_null(s, i) })
+    }
+
+    /// An INTEGER for parameter `i`.
+    pub fn integer(&mut self, i: usize, v: i64) -> Result<()> {
+        self.check(i, |s, i| unsafe { ffi::sqlite3_bind_int64(s, i, v) })
+    }
+
+    /// A REAL for parameter `i`.
+    pub fn real(&mut self, i: usize, v: f64) -> Result<()> {
+        self.check(i, |s, i| unsafe { ffi::sqlite3_bind_double(s, i, v) })
+    }
+
+    /// TEXT for parameter `i` (copied by SQLite).
+    pub fn text(&mut self, i: usize, v: &str) -> Result<()> {
+        let p = if v.is_empty() {
+            c"".as_ptr()
+        } else {
+            v.as_ptr().cast()
+        };
+        self.check(i, |s, i| unsafe {
+            ffi::sqlite3_bind_text64(
+                s,
+                i,
+                p,
+                v.len() as u64,
+                ffi::SQLITE_TRANSIENT(),
+                ffi::SQLITE_UTF8 as u8,
+            )
+        })
+    }
+
+    /// A BLOB for parameter `i` (copied by SQLite; an empty one is an empty BLOB, not `NULL`).
+    pub fn blob(&mut self, i: usize, v: &[u8]) -> Result<()> {
+        if v.is_empty() {
+            return self.check(i, |s, i| unsafe { ffi::sqlite3_bind_zeroblob(s, i, 0) });
+        }
+        self.check(i, |s, i| unsafe {
+            ffi::sqlite3_bind_blob64(
+                s,
+                i,
+                v.as_ptr().cast(),
+                v.len() as u64,
+                ffi::SQLITE_TRANSIENT(),
+            )
+        })
+    }
+
+    /// A [`Value`] for parameter `i`.
+    pub fn value(&mut self, i: usize, v: &Value) -> Result<()> {
+        match v {
+            Value::Null => self.null(i),
+            Value::Integer(n) => self.integer(i, *n),
+            Value::Real(f) => self.real(i, *f),
+            Value::Text(s) => self.text(i, s),
+            Value::Blob(b) => self.blob(i, b),
+        }
+    }
+
+    fn check(
+        &mut self,
+        i: usize,
+        f: impl FnOnce(*mut ffi::sqlite3_stmt, c_int) -> c_int,
+    ) -> Result<()> {
+        let rc = match c_int::try_from(i) {
+            Ok(n) if (1..=self.count).contains(&i) => f(self.stmt, n),
+            _ => ffi::SQLITE_RANGE,
+        };
+        if rc == ffi::SQLITE_OK {
+            return Ok(());
+        }
+        // SAFETY: the statement's connection.
+        let e = unsafe { sqlite_error(ffi::sqlite3_db_handle(self.stmt), rc) };
+        Err(Error::sqlite(e, format_args!("binding parameter {i}")))
+    }
+}
+
+/// The current row of a [`Database::run_prepared`] run.
+pub struct SqlRow<'s> {
+    stmt: *mut ffi::sqlite3_stmt,
+    _run: std::marker::PhantomData<&'s ()>,
+}
+
+impl SqlRow<'_> {
+    /// How many columns the row has (a statement SQLite recompiled after a schema change has its
+    /// new columns).
+    pub fn column_count(&self) -> usize {
+        // SAFETY: a live statement on a row.
+        unsafe { ffi::sqlite3_column_count(self.stmt) }.max(0) as usize
+    }
+
+    /// Column `i`'s name (`"?"` when SQLite has none).
+    pub fn column_name(&self, i: usize) -> &str {
+        let p = unsafe { ffi::sqlite3_column_name(self.stmt, i as c_int) };
+        if p.is_null() {
+            return "?";
+        }
+        unsafe { std::ffi::CStr::from_ptr(p) }
+            .to_str()
+            .unwrap_or("?")
+    }
+
+    /// Column `i`'s value (`i` below [`SqlRow::column_count`]); text that is not UTF-8 is refused
+    /// (`corrupt`) rather than altered.
+    pub fn get(&self, i: usize) -> Result<SqlCell<'_>> {
+        let (s, c) = (self.stmt, i as c_int);
+        // SAFETY: a live statement on a row; the pointers SQLite returns live until the next step
+        // or reset, which this borrow outlives.
+        Ok(unsafe {
+            match ffi::sqlite3_column_type(s, c) {
+                ffi::SQLITE_NULL => SqlCell::Null,
+                ffi::SQLITE_INTEGER => SqlCell::Integer(ffi::sqlite3_column_int64(s, c)),
+                ffi::SQLITE_FLOAT => SqlCell::Real(ffi::sqlite3_column_double(s, c)),
+                ffi::SQLITE_TEXT => {
+                    let p = ffi::sqlite3_column_text(s, c);
+                    let n = ffi::sqlite3_column_bytes(s, c).max(0) as usize;
+                    let b = if p.is_null() || n == 0 {
+                        &[][..]
+                    } else {
+                        std::slice::from_raw_parts(p, n)
+                    };
+                    match std::str::from_utf8(b) {
+                        Ok(t) => SqlCell::Text(t),
+                        Err(_) => return Err(not_utf8(self.column_name(i))),
+                    }
+                }
+                _ => {
+                    let p = ffi::sqlite3_column_blob(s, c);
+                    let n = ffi::sqlite3_column_bytes(s, c).max(0) as usize;
+                    SqlCell::Blob(if p.is_null() || n == 0 {
+                        &[][..]
+                    } else {
+                        std::slice::from_raw_parts(p.cast(), n)
+                    })
+                }
+            }
+        })
+    }
+}
+
+/// SQLite's error `rc` on `db`, with its message.
+unsafe fn sqlite_error(db: *mut ffi::sqlite3, rc: c_int) -> rusqlite::Error {
+    let msg = if db.is_null() {
+        None
+    } else {
+        let p = unsafe { ffi::sqlite3_errmsg(db) };
+        (!p.is_null()).then(|| {
+            unsafe { std::ffi::CStr::from_ptr(p) }
+                .to_string_lossy()
+                .into_owned()
+        })
+    };
+    rusqlite::Error::SqliteFailure(ffi::Error::new(rc), msg)
+}
+
+/// Resets a statement when a run ends, however it ends (so no run leaves a read transaction open).
+struct ResetOnDrop(*mut ffi::sqlite3_stmt);
+
+impl Drop for ResetOnDrop {
+    fn drop(&mut self) {
+        // SAFETY: a live statement (finalized only under the lock this run holds).
+        unsafe { ffi::sqlite3_reset(self.0) };
     }
 }
 
@@ -323,15 +649,17 @@ fn value<'c>(v: ValueRef<'_>, column: impl FnOnce() -> &'c str) -> Result<Value>
         ValueRef::Real(f) => Value::Real(f),
         ValueRef::Text(t) => Value::Text(match std::str::from_utf8(t) {
             Ok(s) => s.to_owned(),
-            Err(_) => {
-                let column = column();
-                return Err(Error::Corrupt(format!(
-                    "column {column:?} holds text that is not UTF-8: select CAST({column} AS BLOB) to read its bytes"
-                )));
-            }
+            Err(_) => return Err(not_utf8(column())),
         }),
         ValueRef::Blob(b) => Value::Blob(b.to_vec()),
     })
+}
+
+/// The error for a column holding text that is not UTF-8.
+fn not_utf8(column: &str) -> Error {
+    Error::Corrupt(format!(
+        "column {column:?} holds text that is not UTF-8: select CAST({column} AS BLOB) to read its bytes"
+    ))
 }
 
 /// Runs a bound statement to its end, collecting up to `limit` rows when `rows` is given. The
@@ -393,6 +721,68 @@ pub(crate) fn run_script(
 /// The statement's column names (read after it ran: see [`run`]).
 fn column_names(stmt: &Statement<'_>) -> Vec<String> {
     stmt.column_names().into_iter().map(String::from).collect()
+}
+
+/// Binds `params` as [`bind`] does, through a [`SqlBinder`] (the same rules and messages).
+fn bind_params(b: &mut SqlBinder<'_>, params: &Params) -> Result<()> {
+    let count = b.parameter_count();
+    match params {
+        Params::Positional(values) => {
+            if values.len() != count {
+                return Err(Error::InvalidArgument(format!(
+                    "the statement has {count} parameter(s), {} value(s) given",
+                    values.len()
+                )));
+            }
+            for (i, v) in values.iter().enumerate() {
+                b.value(i + 1, v)?;
+            }
+        }
+        Params::Named(pairs) => {
+            let strip =
+                |n: &str| -> String { n.strip_prefix([':', '@', '$']).unwrap_or(n).to_owned() };
+            let given: HashMap<String, &Value> = pairs.iter().map(|(k, v)| (strip(k), v)).collect();
+            for i in 1..=count {
+                let Some(name) = b.parameter_name(i).map(str::to_owned) else {
+                    return Err(Error::InvalidArgument(format!(
+                        "parameter {i} of the statement is positional (?): give the values by position"
+                    )));
+                };
+                let Some(v) = given.get(&strip(&name)) else {
+                    return Err(Error::InvalidArgument(format!(
+                        "no value given for the named parameter {name}"
+                    )));
+                };
+                b.value(i, v)
+                    .map_err(|e| e.context(format_args!("binding {name}")))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The statement's column names when they differ from the ones `p` last returned (which become
+/// them).
+fn renamed_columns(stmt: *mut ffi::sqlite3_stmt, p: &PreparedSql) -> Option<Vec<String>> {
+    // SAFETY: a live statement, under the handle's lock.
+    let n = unsafe { ffi::sqlite3_column_count(stmt) }.max(0) as usize;
+    let name = |i: usize| {
+        let c = unsafe { ffi::sqlite3_column_name(stmt, i as c_int) };
+        if c.is_null() {
+            String::new()
+        } else {
+            unsafe { std::ffi::CStr::from_ptr(c) }
+                .to_string_lossy()
+                .into_owned()
+        }
+    };
+    let names: Vec<String> = (0..n).map(name).collect();
+    let mut last = p.columns.lock().unwrap_or_else(|e| e.into_inner());
+    if *last == names {
+        return None;
+    }
+    *last = names.clone();
+    Some(names)
 }
 
 impl Database {
@@ -570,29 +960,184 @@ impl Database {
     }
 
     /// Compiles `sql` as [`Database::describe`] does and returns it as a statement to run many
-    /// times ([`Database::execute_prepared`], [`Database::query_prepared`]) with its description.
+    /// times ([`Database::run_prepared`], [`Database::execute_prepared`],
+    /// [`Database::query_prepared`]) with its description. The statement is compiled a second time
+    /// for the `PreparedSql` alone (under the authorizer's application mode, as every compilation
+    /// of application SQL).
     pub fn prepare_sql(&self, sql: &str) -> Result<(PreparedSql, StatementInfo)> {
         let info = self.describe(sql)?;
         let columns = info.columns.iter().map(|c| c.name.clone()).collect();
+        let slot = self.with_state(|s| {
+            s.owned.drain(&self.released);
+            let policy = s.policy.clone();
+            policy.take_touched();
+            let mut stmt = std::ptr::null_mut();
+            let rc = {
+                let _app = policy.enter(Mode::App);
+                let len = c_int::try_from(sql.len())
+                    .map_err(|_| Error::InvalidArgument("the SQL is too long".into()))?;
+                // SAFETY: the handle's open connection, under its lock; `sql` outlives the call.
+                unsafe {
+                    ffi::sqlite3_prepare_v3(
+                        s.conn.handle(),
+                        sql.as_ptr().cast(),
+                        len,
+                        ffi::SQLITE_PREPARE_PERSISTENT,
+                        &mut stmt,
+                        std::ptr::null_mut(),
+                    )
+                }
+            };
+            if rc != ffi::SQLITE_OK {
+                // SAFETY: a failed prepare leaves no statement; the error is the connection's.
+                let e = unsafe { sqlite_error(s.conn.handle(), rc) };
+                return Err(compile_error(&policy, e));
+            }
+            let Some(stmt) = NonNull::new(stmt) else {
+                return Err(Error::InvalidArgument("the SQL holds no statement".into()));
+            };
+            let fresh = policy.take_touched();
+            Ok(s.owned.insert(OwnedStmt {
+                stmt,
+                touches: if policy.allows_engine_writes() {
+                    fresh
+                } else {
+                    0
+                },
+                // Compared with the description's names at the first run.
+                reprepares: -1,
+            }))
+        })?;
         Ok((
             PreparedSql {
                 key: app_key(sql),
                 columns: std::sync::Mutex::new(columns),
+                slot,
+                released: self.released.clone(),
             },
             info,
         ))
     }
 
+    /// Runs a prepared statement: `bind` gives its parameters (every one: the previous run's are
+    /// not kept), `row` sees each row it returns (it runs to its end). The rules are
+    /// [`Database::query`]'s: inside the handle's explicit transaction it joins it; otherwise a
+    /// writing statement runs in its own `BEGIN IMMEDIATE` transaction; every run is in the
+    /// authorizer's application mode (SQLite recompiles a statement whose schema changed inside
+    /// `sqlite3_step`, and the authorizer sees that compilation too).
+    pub fn run_prepared(
+        &self,
+        p: &PreparedSql,
+        bind: impl FnOnce(&mut SqlBinder<'_>) -> Result<()>,
+        mut row: impl FnMut(&SqlRow<'_>) -> Result<()>,
+    ) -> Result<PreparedRun> {
+        if !std::sync::Arc::ptr_eq(&p.released, &self.released) {
+            return Err(Error::InvalidArgument(
+                "the statement was prepared on another handle".into(),
+            ));
+        }
+        self.with_state(|s| {
+            // The state's fields borrowed apart (no reference count taken on the policy).
+            let State {
+                owned,
+                conn,
+                cache,
+                tx,
+                policy,
+                triggers,
+                ..
+            } = s;
+            owned.drain(&self.released);
+            let Some(o) = owned.slots.get(p.slot).and_then(Option::as_ref) else {
+                return Err(Error::Internal(
+                    "the prepared statement was finalized".into(),
+                ));
+            };
+            let (stmt, touches) = (o.stmt.as_ptr(), o.touches);
+            policy.take_touched();
+            let in_tx = tx.is_some();
+            // SAFETY: a live statement of this connection, used under the handle's lock.
+            let writes = unsafe { ffi::sqlite3_stmt_readonly(stmt) } == 0;
+            if writes {
+                if self.is_read_only() {
+                    return Err(Error::Readonly(format!(
+                        "a writing statement on a read-only handle of {}",
+                        crate::error::show(self.path())
+                    )));
+                }
+                if !in_tx {
+                    self.check_writable("a writing SQL statement")?;
+                }
+            }
+            let conn = &*conn;
+            let exec = || {
+                let _app = policy.enter(Mode::App);
+                let _reset = ResetOnDrop(stmt);
+                // SAFETY: as above.
+                let count = unsafe { ffi::sqlite3_bind_parameter_count(stmt) }.max(0) as usize;
+                bind(&mut SqlBinder {
+                    stmt,
+                    count,
+                    _run: std::marker::PhantomData,
+                })?;
+                loop {
+                    // SAFETY: as above.
+                    match unsafe { ffi::sqlite3_step(stmt) } {
+                        ffi::SQLITE_ROW => row(&SqlRow {
+                            stmt,
+                            _run: std::marker::PhantomData,
+                        })?,
+                        ffi::SQLITE_DONE => break,
+                        rc => {
+                            let e = unsafe { sqlite_error(conn.handle(), rc) };
+                            return Err(Error::sqlite(e, "running SQL"));
+                        }
+                    }
+                }
+                Ok(ExecuteResult {
+                    changes: if writes { conn.changes() } else { 0 },
+                    last_insert_rowid: conn.last_insert_rowid(),
+                })
+            };
+            let r = if !writes || in_tx {
+                exec()
+            } else {
+                match TxGuard::begin(conn, "BEGIN IMMEDIATE", "ROLLBACK") {
+                    Err(e) => Err(Error::sqlite(e, "beginning a write transaction")),
+                    Ok(guard) => match triggers.sync(conn, policy).and_then(|()| exec()) {
+                        Ok(v) => guard
+                            .finish("COMMIT")
+                            .map(|()| v)
+                            .map_err(|e| Error::sqlite(e, "committing")),
+                        Err(e) => Err(e),
+                    },
+                }
+            };
+            // A recompilation inside the run (a schema change) was seen by the authorizer: its
+            // bits are this statement's from now on.
+            let again = policy.take_touched();
+            let mut renamed = None;
+            if let Some(o) = owned.slots.get_mut(p.slot).and_then(Option::as_mut) {
+                if policy.allows_engine_writes() {
+                    o.touches |= again;
+                }
+                // SAFETY: as above.
+                let n =
+                    unsafe { ffi::sqlite3_stmt_status(stmt, ffi::SQLITE_STMTSTATUS_REPREPARE, 0) };
+                if r.is_ok() && n != o.reprepares {
+                    o.reprepares = n;
+                    renamed = renamed_columns(stmt, p);
+                }
+            }
+            after_app_write_parts(cache, tx, conn, policy, touches | again);
+            r.map(|result| PreparedRun { result, renamed })
+        })
+    }
+
     /// [`Database::execute`] of a prepared statement.
     pub fn execute_prepared(&self, p: &PreparedSql, params: &Params) -> Result<ExecuteResult> {
-        self.app_statement_keyed(&p.key, |conn, stmt, writes| {
-            bind(stmt, params)?;
-            run(stmt, None, 0)?;
-            Ok(ExecuteResult {
-                changes: if writes { conn.changes() } else { 0 },
-                last_insert_rowid: conn.last_insert_rowid(),
-            })
-        })
+        self.run_prepared(p, |b| bind_params(b, params), |_| Ok(()))
+            .map(|r| r.result)
     }
 
     /// [`Database::query`] of a prepared statement, keeping at most `limit` rows (the statement
@@ -603,21 +1148,31 @@ impl Database {
         params: &Params,
         limit: usize,
     ) -> Result<PreparedRows> {
-        self.app_statement_keyed(&p.key, |_, stmt, _| {
-            bind(stmt, params)?;
-            let mut rows = Vec::new();
-            run(stmt, Some(&mut rows), limit)?;
-            let mut last = p.columns.lock().unwrap_or_else(|e| e.into_inner());
-            let n = stmt.column_count();
-            let same = last.len() == n
-                && (0..n).all(|i| stmt.column_name(i).ok() == Some(last[i].as_str()));
-            let renamed = if same {
-                None
-            } else {
-                *last = column_names(stmt);
-                Some(last.clone())
-            };
-            Ok(PreparedRows { rows, renamed })
+        let mut rows = Vec::new();
+        let r = self.run_prepared(
+            p,
+            |b| bind_params(b, params),
+            |r| {
+                if rows.len() < limit {
+                    let n = r.column_count();
+                    let mut values = Vec::with_capacity(n);
+                    for i in 0..n {
+                        values.push(match r.get(i)? {
+                            SqlCell::Null => Value::Null,
+                            SqlCell::Integer(v) => Value::Integer(v),
+                            SqlCell::Real(v) => Value::Real(v),
+                            SqlCell::Text(t) => Value::Text(t.to_owned()),
+                            SqlCell::Blob(b) => Value::Blob(b.to_vec()),
+                        });
+                    }
+                    rows.push(values);
+                }
+                Ok(())
+            },
+        )?;
+        Ok(PreparedRows {
+            rows,
+            renamed: r.renamed,
         })
     }
 
@@ -740,13 +1295,24 @@ impl Database {
 /// After application SQL: drop the caches when it wrote `nodes` or `edges` (a handle that allows
 /// it), and notice a transaction the statement ended (`INSERT OR ROLLBACK`).
 fn after_app_write(s: &mut State, policy: &Policy, touched: u8) {
+    after_app_write_parts(&mut s.cache, &mut s.tx, &s.conn, policy, touched);
+}
+
+/// [`after_app_write`] on the state's fields (for a caller that has them borrowed apart).
+fn after_app_write_parts(
+    cache: &mut crate::cache::Caches,
+    tx: &mut Option<crate::db::TxState>,
+    conn: &Connection,
+    policy: &Policy,
+    touched: u8,
+) {
     let touched = touched | policy.take_touched();
     if touched & (TOUCH_NODES | TOUCH_EDGES) != 0 {
-        s.cache.invalidate();
+        cache.invalidate();
     }
-    if s.tx.is_some() && s.conn.is_autocommit() {
+    if tx.is_some() && conn.is_autocommit() {
         // The statement rolled the explicit transaction back (a conflict clause of ROLLBACK).
-        s.tx = None;
-        s.cache.invalidate();
+        *tx = None;
+        cache.invalidate();
     }
 }

@@ -802,3 +802,89 @@ fn a_prepared_statement_runs_many_times_and_reports_new_column_names() {
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Closed);
 }
+
+/// A `PreparedSql` owns its compiled statement: it follows schema changes (new column names come
+/// back once), is refused on another handle, stops on `interrupt` and runs again after, and
+/// outlives the handle's close (finalized by the close; dropped later without harm).
+#[test]
+fn prepared_statements_own_their_compiled_statement() {
+    let (_d, _p, db) = fresh();
+    db.execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1)")
+        .unwrap();
+    let (star, info) = db.prepare_sql("SELECT * FROM t").unwrap();
+    assert_eq!(info.columns.len(), 1);
+    let r = db.query_prepared(&star, &none(), usize::MAX).unwrap();
+    assert_eq!(
+        (r.rows.clone(), r.renamed),
+        (vec![vec![Value::Integer(1)]], None)
+    );
+    db.execute_batch("ALTER TABLE t ADD COLUMN y DEFAULT 7")
+        .unwrap();
+    let r = db.query_prepared(&star, &none(), 1).unwrap();
+    assert_eq!(r.rows, vec![vec![Value::Integer(1), Value::Integer(7)]]);
+    assert_eq!(r.renamed, Some(vec!["x".to_string(), "y".to_string()]));
+    assert_eq!(star.columns(), vec!["x".to_string(), "y".to_string()]);
+    assert_eq!(db.query_prepared(&star, &none(), 1).unwrap().renamed, None);
+
+    // Rows and parameters through the callbacks.
+    let (ins, _) = db.prepare_sql("INSERT INTO t (x) VALUES (?)").unwrap();
+    let run = db
+        .run_prepared(&ins, |b| b.text(1, "two"), |_| Ok(()))
+        .unwrap();
+    assert_eq!((run.result.changes, run.result.last_insert_rowid), (1, 2));
+    let e = db
+        .run_prepared(&ins, |b| b.text(2, "no such parameter"), |_| Ok(()))
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Sqlite, "{e}");
+    let e = db.execute_prepared(&ins, &none()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+    let mut seen = Vec::new();
+    db.run_prepared(
+        &star,
+        |_| Ok(()),
+        |r| {
+            seen.push(format!("{:?}", r.get(0)?));
+            Ok(())
+        },
+    )
+    .unwrap();
+    assert_eq!(seen, ["Integer(1)", "Text(\"two\")"]);
+
+    // Another handle's statement is refused.
+    let (_d2, _p2, other) = fresh();
+    let e = other
+        .execute_prepared(&ins, &pos(vec![Value::Integer(3)]))
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+
+    // Interrupt from another thread stops a long prepared query; the statement runs again.
+    let db = std::sync::Arc::new(db);
+    let (long, _) = db
+        .prepare_sql("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < ?) SELECT count(*) FROM c")
+        .unwrap();
+    let long = std::sync::Arc::new(long);
+    let worker = {
+        let (db, long) = (db.clone(), long.clone());
+        std::thread::spawn(move || db.query_prepared(&long, &pos(vec![Value::Integer(1 << 60)]), 1))
+    };
+    std::thread::sleep(Duration::from_millis(150));
+    db.interrupt();
+    let e = worker.join().unwrap().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Interrupted, "{e}");
+    let r = db
+        .query_prepared(&long, &pos(vec![Value::Integer(10)]), 1)
+        .unwrap();
+    assert_eq!(r.rows, vec![vec![Value::Integer(10)]]);
+
+    // Dropped statements are finalized at the next call; live ones by close.
+    for i in 0..100 {
+        let (p, _) = db.prepare_sql(&format!("SELECT {i}")).unwrap();
+        db.query_prepared(&p, &none(), 1).unwrap();
+    }
+    db.close().unwrap();
+    let e = db
+        .execute_prepared(&ins, &pos(vec![Value::Integer(3)]))
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Closed, "{e}");
+    drop((star, ins, long));
+}

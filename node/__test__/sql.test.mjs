@@ -198,6 +198,163 @@ test('interrupt() stops a long allAsync from the event loop; the handle works af
   db.close();
 });
 
+// A Statement owns its compiled statement (node/src/fast.rs, core PreparedSql): the edges of that.
+test('a prepared statement follows schema changes between calls (SQLite recompiles it)', () => {
+  const { db } = fresh();
+  db.exec('CREATE TABLE t (x)');
+  const ins = db.prepare('INSERT INTO t (x) VALUES (?)');
+  const star = db.prepare('SELECT * FROM t ORDER BY rowid');
+  const raw = db.prepare('SELECT * FROM t ORDER BY rowid').raw();
+  ins.run(1);
+  assert.deepEqual(star.get(), { x: 1 });
+  assert.deepEqual(star.all(), [{ x: 1 }]);
+  db.exec('ALTER TABLE t ADD COLUMN y DEFAULT 7');
+  assert.deepEqual(star.get(), { x: 1, y: 7 });
+  assert.deepEqual(raw.get(), [1, 7]);
+  assert.deepEqual(star.all(), [{ x: 1, y: 7 }]);
+  assert.deepEqual(star.get(), { x: 1, y: 7 }, 'the next call keeps the new names');
+  db.exec('DROP TABLE t');
+  assert.throws(() => ins.run(2), (e) => e.code === 'sqlite' && /no such table: t/.test(e.message));
+  assert.throws(() => star.get(), (e) => e.code === 'sqlite' && /no such table: t/.test(e.message));
+  db.exec('CREATE TABLE t (z, x)');
+  assert.deepEqual(ins.run(3), { changes: 1, lastInsertRowid: 1 });
+  assert.deepEqual(star.get(), { z: null, x: 3 });
+  db.close();
+});
+
+test('a schema change cannot give a prepared statement rights it was not compiled with', async () => {
+  const { db } = fresh();
+  db.upsertNode({ id: 'a', title: 'before' });
+  db.exec('CREATE TABLE t (x)');
+  const ins = db.prepare('INSERT INTO t (x) VALUES (?)');
+  ins.run(1);
+  // A trigger whose body writes an engine table: the statement recompiles (in application mode)
+  // at its next run, and the authorizer refuses the write.
+  db.exec("CREATE TRIGGER tr AFTER INSERT ON t BEGIN UPDATE nodes SET title = 'after'; END");
+  assert.throws(() => ins.run(2), (e) => e.code === 'invalid_argument' && /nodes/.test(e.message));
+  assert.throws(() => db.transaction(() => ins.run(3)), (e) => e.code === 'invalid_argument');
+  assert.equal(db.getNodeSync('a').title, 'before');
+  assert.deepEqual(db.prepare('SELECT x FROM t').pluck().all(), [1]);
+  db.exec('DROP TRIGGER tr');
+  assert.equal(ins.run(4).changes, 1);
+  db.close();
+  // With allowEngineWrites the trigger's write is allowed, and the engine's caches follow it.
+  const { db: compat } = fresh({ allowEngineWrites: true });
+  compat.upsertNode({ id: 'a', embedding: new Float32Array([1, 0]) });
+  compat.upsertNode({ id: 'b', embedding: new Float32Array([0, 1]) });
+  compat.exec('CREATE TABLE t (x)');
+  const put = compat.prepare('INSERT INTO t (x) VALUES (?)');
+  put.run(1);
+  assert.equal((await compat.search(new Float32Array([1, 0]), { k: 1 }))[0].id, 'a');
+  compat.exec("CREATE TRIGGER tr AFTER INSERT ON t BEGIN UPDATE nodes SET embedding = new.x WHERE id = 'b'; END");
+  put.run(Buffer.from(new Float32Array([1, 0]).buffer));
+  compat.prepare("UPDATE nodes SET embedding = ? WHERE id = 'a'").run(Buffer.from(new Float32Array([0, 1]).buffer));
+  assert.equal((await compat.search(new Float32Array([1, 0]), { k: 1 }))[0].id, 'b');
+  compat.close();
+});
+
+test('prepared statements after close, across transactions, and prepared before a transaction callback', () => {
+  const { file, db } = fresh();
+  db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)');
+  const ins = db.prepare('INSERT INTO t (v) VALUES (?)');
+  const get = db.prepare('SELECT v FROM t WHERE id = ?').pluck();
+  const count = db.prepare('SELECT count(*) FROM t').pluck();
+  // Used inside a transaction callback: reads see the transaction's own writes.
+  db.transaction(() => {
+    assert.equal(ins.run('a').lastInsertRowid, 1);
+    assert.equal(get.get(1), 'a');
+    assert.equal(count.get(), 1);
+  });
+  // After the transaction ended: a write runs in its own transaction and commits.
+  assert.equal(ins.run('b').lastInsertRowid, 2);
+  const other = resonance.openSync(file);
+  assert.equal(other.prepare('SELECT count(*) FROM t').pluck().get(), 2);
+  // A transaction that throws rolls back what the statements wrote; they keep working.
+  assert.throws(() => db.transaction(() => { ins.run('c'); throw new Error('boom'); }), /boom/);
+  assert.equal(count.get(), 2);
+  db.begin();
+  ins.run('d');
+  db.rollback();
+  assert.equal(count.get(), 2);
+  assert.equal(ins.run('e').changes, 1);
+  assert.equal(other.prepare('SELECT v FROM t ORDER BY id DESC').pluck().get(), 'e');
+  // A statement prepared inside a transaction outlives it.
+  let late;
+  db.transaction(() => { late = db.prepare('SELECT max(id) FROM t').pluck(); assert.equal(late.get(), 3); });
+  assert.equal(late.get(), 3);
+  // Many statements, some dropped: closing finalizes the rest (the file opens again cleanly).
+  for (let i = 0; i < 200; i++) db.prepare(`SELECT ${i} + count(*) FROM t`).pluck().get();
+  db.close();
+  for (const [name, call] of [['run', () => ins.run('f')], ['get', () => get.get(1)], ['all', () => count.all()], ['iterate', () => [...count.iterate()]]]) {
+    assert.throws(call, (e) => e.code === 'closed', name);
+  }
+  other.close();
+  const again = resonance.openSync(file);
+  assert.equal(again.prepare('SELECT count(*) FROM t').pluck().get(), 3);
+  again.close();
+});
+
+test('interrupt() stops a long getAsync of a prepared statement; the statement runs again after', async () => {
+  const { db } = fresh();
+  const long = db.prepare('WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < ?) SELECT count(*) FROM c').pluck();
+  const p = long.getAsync(1e12);
+  await new Promise((r) => setTimeout(r, 100));
+  db.interrupt();
+  await expectCode(() => p, 'interrupted', assert);
+  assert.equal(long.get(10), 10);
+  const q = long.allAsync(1e12);
+  await new Promise((r) => setTimeout(r, 50));
+  db.interrupt();
+  await expectCode(() => q, 'interrupted', assert);
+  assert.deepEqual(long.all(5), [5]);
+  db.close();
+});
+
+test('the fast path keeps the general path\'s rules: argument counts, kinds, bound and named parameters', () => {
+  const { db } = fresh();
+  db.exec('CREATE TABLE t (a, b, c)');
+  const ins = db.prepare('INSERT INTO t VALUES (?, ?, ?)');
+  assert.throws(() => ins.run(1, 2), (e) => e.code === 'invalid_argument' && /3 parameter\(s\), 2 value\(s\) given/.test(e.message));
+  assert.throws(() => ins.run(1, 2, 3, 4), (e) => e.code === 'invalid_argument');
+  assert.throws(() => ins.run(1, {}, 3), (e) => e.code === 'invalid_argument' && e.napiStatus === 'InvalidArg');
+  assert.throws(() => ins.run(1, Symbol('s'), 3), (e) => e.code === 'invalid_argument');
+  assert.throws(() => ins.run(1, 2n ** 64n, 3), (e) => e.code === 'invalid_argument');
+  // Lone surrogates: a TypeError naming the first such parameter, before any other check.
+  const lone = (n) => (e) => e instanceof TypeError && e.code === 'invalid_argument' && e.message === `SQL parameter ${n} holds a lone UTF-16 surrogate, which has no UTF-8 form`;
+  const far = 'x'.repeat(300); // beyond a text slot: read through N-API
+  assert.throws(() => ins.run('\ud800', 2, 3), lone(1));
+  assert.throws(() => ins.run('a', 'b', '\udc00'), lone(3));
+  assert.throws(() => ins.run('\ud800', 2), lone(1));
+  assert.throws(() => ins.run(1, {}, '\ud800'), lone(3));
+  assert.throws(() => ins.run(`${far}\ud800`, 'y\ud800', 3), lone(1));
+  assert.throws(() => ins.run('ok', `${far}\ud800`, '\ud800'), lone(2));
+  assert.throws(() => ins.run('\ud800', `${far}\ud800`, 3), lone(1));
+  assert.throws(() => db.prepare('SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9').get(1, 2, 3, 4, 5, 6, 7, 8, 'a\ud800'), lone(9));
+  assert.equal(db.prepare('SELECT count(*) FROM t').pluck().get(), 0);
+  assert.deepEqual(db.prepare('SELECT ?, ?, ?').raw().get('\ufffd ok', `${far}\ufffd`, '😀'.repeat(100)), ['\ufffd ok', `${far}\ufffd`, '😀'.repeat(100)]);
+  const long = 'x'.repeat(100000) + 'é😀';
+  ins.run(long, true, new Uint8Array([1, 2]));
+  ins.run([null, 2.5, -0]);
+  db.prepare('INSERT INTO t VALUES (?, ?, ?)').bind('b', 1, 2).run();
+  db.prepare('INSERT INTO t VALUES (:a, @b, $c)').run({ a: 'n', b: 2, c: 3 });
+  const rows = db.prepare('SELECT * FROM t ORDER BY rowid').raw().all();
+  assert.equal(rows[0][0], long);
+  assert.deepEqual(rows.slice(0, 1).map((r) => [r[1], [...r[2]]]), [[1, [1, 2]]]);
+  assert.deepEqual(rows.slice(1), [[null, 2.5, -0], ['b', 1, 2], ['n', 2, 3]]);
+  assert.ok(Object.is(db.prepare('SELECT c FROM t WHERE rowid = 2').pluck().get(), -0));
+  // Rows: many columns, text with characters beyond the BMP in several columns, blobs and bigints.
+  const cols = Array.from({ length: 70 }, (_, i) => `${i} AS c${i}`).join(', ');
+  const wide = db.prepare(`SELECT ${cols}`).get();
+  assert.equal(Object.keys(wide).length, 70);
+  assert.equal(wide.c69, 69);
+  assert.deepEqual(db.prepare("SELECT 'a😀b' AS x, 1 AS n, 'é' AS y, x'0102' AS z, NULL AS w, '' AS e").get(), { x: 'a😀b', n: 1, y: 'é', z: Buffer.from([1, 2]), w: null, e: '' });
+  const safe = db.prepare("SELECT 9007199254740993 AS big, 'x' AS s").safeIntegers();
+  assert.deepEqual(safe.get(), { big: 9007199254740993n, s: 'x' });
+  assert.throws(() => db.prepare('SELECT 9007199254740993 AS big').get(), (e) => e.code === 'invalid_argument' && /"big"/.test(e.message));
+  assert.deepEqual(db.prepare('INSERT INTO t VALUES (1, 2, 3)').safeIntegers().run(), { changes: 1, lastInsertRowid: 5n });
+  db.close();
+});
+
 test('allowEngineWrites: a raw UPDATE of nodes.embedding is seen by the next search', async () => {
   const { db } = fresh({ allowEngineWrites: true, statementCacheSize: 64 });
   db.upsertNode({ id: 'a', embedding: new Float32Array([1, 0]) });

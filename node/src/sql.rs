@@ -488,6 +488,12 @@ fn all(
 
 #[napi]
 impl NativeStatement {
+    /// `[handle, buffer]` for the fast `run`/`get` (`fast.rs`), made once per statement. Internal.
+    #[napi(catch_unwind, js_name = "_fast", skip_typescript)]
+    pub fn fast(&self, env: napi::Env) -> napi::Result<crate::fast::Raw> {
+        crate::fast::external(env.raw(), self.h.clone(), self.sql.clone())
+    }
+
     /// What the statement is (read once by the package entry).
     #[napi(catch_unwind)]
     pub fn info(&self) -> StatementInfo {
