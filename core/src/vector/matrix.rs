@@ -1047,6 +1047,29 @@ impl VectorMatrix {
         Ok(firsts)
     }
 
+    /// Row `r`'s f32 vector: from the matrix, or for a codes-only matrix read through `source` and
+    /// checked against its codes (as [`VectorMatrix::search_codes_only`] checks every row it reads).
+    pub fn read_row(&self, r: u32, source: &dyn RowSource) -> Result<Vec<f32>> {
+        let d = self.dim;
+        let r = r as usize;
+        if r >= self.len() {
+            return Err(Error::Internal(format!("row {r} is not in the matrix")));
+        }
+        if self.f32_rows {
+            return Ok(self.row(r).to_vec());
+        }
+        let mut buf = Vec::new();
+        source.read_rows(self, &[r as u32], &mut buf)?;
+        if buf.len() != d || !self.codes().is_code_of(r, &buf) {
+            source.stale();
+            return Err(Error::Internal(format!(
+                "the f32 row of {:?} read back does not match its codes",
+                self.ids[r]
+            )));
+        }
+        Ok(buf)
+    }
+
     /// `invalid_argument` for a codes-only matrix, which [`VectorMatrix::search_codes_only`] searches.
     fn check_f32_rows(&self) -> Result<()> {
         if self.f32_rows {
