@@ -74,6 +74,14 @@ pub enum VectorMemory {
     Codes,
 }
 
+impl std::str::FromStr for VectorMemory {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<VectorMemory> {
+        VectorMemory::parse(s)
+    }
+}
+
 impl VectorMemory {
     /// Every value, in the order of its C code (`RESONANCE_VECTOR_MEMORY_*`).
     pub const ALL: [VectorMemory; 2] = [VectorMemory::Matrix, VectorMemory::Codes];
