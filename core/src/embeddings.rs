@@ -415,7 +415,9 @@ impl RowSource for DbRows<'_> {
 impl Database {
     /// The handle's matrix, loaded if needed; `None` when the database has no dimension yet.
     fn matrix(&self) -> Result<Option<Arc<VectorMatrix>>> {
-        Ok(self.matrix_as(self.options().vector_memory)?.map(|(m, _)| m))
+        Ok(self
+            .matrix_as(self.options().vector_memory)?
+            .map(|(m, _)| m))
     }
 
     /// The handle's matrix and the cache generation it belongs to, loaded as `memory` says if none
@@ -473,7 +475,8 @@ impl Database {
                 Some(id) => match m.row_of(id) {
                     None => return Err(self.no_usable_embedding(id)?),
                     Some(r) if m.holds_f32() => {
-                        liked = m.as_slice()[r as usize * m.dim()..(r as usize + 1) * m.dim()].to_vec();
+                        liked =
+                            m.as_slice()[r as usize * m.dim()..(r as usize + 1) * m.dim()].to_vec();
                         &liked[..]
                     }
                     Some(r) => match m.read_row(r, &source) {

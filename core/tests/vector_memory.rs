@@ -57,7 +57,7 @@ fn seed(path: &Path, n: usize, rng: &mut Rng) -> Vec<Vec<f32>> {
             } else {
                 rng.vector(DIM)
             }),
-            ..NodeInput::new(&format!("n{:05}", (i * 7919) % 10007))
+            ..NodeInput::new(format!("n{:05}", (i * 7919) % 10007))
         })
         .collect();
     let db = Database::open(path).unwrap();
@@ -171,27 +171,22 @@ fn codes_answer_like_the_matrix_through_foreign_and_own_writes() {
                         .unwrap();
                 }
                 // The engine's own writes, through the codes handle.
-                5 => kept_codes.set_embedding(&id, &rng.vector(DIM)).map_or_else(
-                    |e| assert_eq!(e.code(), "not_found"),
-                    |()| {},
-                ),
+                5 => kept_codes
+                    .set_embedding(&id, &rng.vector(DIM))
+                    .map_or_else(|e| assert_eq!(e.code(), "not_found"), |()| {}),
                 _ => {
                     kept_codes
                         .upsert_node(&NodeInput {
                             embedding: Some(base[rng.below(30)].clone()),
                             domain: Some("a".into()),
-                            ..NodeInput::new(&format!("e{round}"))
+                            ..NodeInput::new(format!("e{round}"))
                         })
                         .unwrap();
                 }
             }
         }
         drop(foreign);
-        let queries = vec![
-            base[round % 30].clone(),
-            rng.vector(DIM),
-            rng.vector(DIM),
-        ];
+        let queries = vec![base[round % 30].clone(), rng.vector(DIM), rng.vector(DIM)];
         let like = [ids(&mut rng), format!("e{round}"), "missing".to_string()];
         let like: Vec<&str> = like.iter().map(String::as_str).collect();
         let fresh_matrix = open(&path, VectorMemory::Matrix);
@@ -294,7 +289,8 @@ fn codes_searches_stay_exact_while_another_handle_writes() {
             let w = Database::open(&path).unwrap();
             let mut i = 0u64;
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                w.update_meta("n00000", Some(&format!("{{\"i\":{i}}}"))).unwrap();
+                w.update_meta("n00000", Some(&format!("{{\"i\":{i}}}")))
+                    .unwrap();
                 i += 1;
             }
         });
@@ -311,7 +307,10 @@ fn vector_memory_names() {
     for m in VectorMemory::ALL {
         assert_eq!(VectorMemory::parse(m.name()).unwrap(), m);
     }
-    assert_eq!(VectorMemory::parse("f32").unwrap_err().code(), "invalid_argument");
+    assert_eq!(
+        VectorMemory::parse("f32").unwrap_err().code(),
+        "invalid_argument"
+    );
 }
 
 #[test]
@@ -353,7 +352,7 @@ fn a_dimension_beyond_the_int8_kernels_keeps_the_matrix() {
     for i in 0..5 {
         db.upsert_node(&NodeInput {
             embedding: Some(rng.vector(dim)),
-            ..NodeInput::new(&format!("w{i}"))
+            ..NodeInput::new(format!("w{i}"))
         })
         .unwrap();
     }

@@ -229,6 +229,10 @@ pub trait RowSource {
     fn stale(&self);
 }
 
+/// One query's result of the int8 first pass: the k largest lower ends, and the candidate rows with
+/// their upper ends.
+type FirstPass = (KthLower, Vec<(u32, f32)>);
+
 /// Candidate rows read from a [`RowSource`] per call during a codes-only rescore.
 const FETCH_ROWS: usize = 64;
 
@@ -1014,7 +1018,7 @@ impl VectorMatrix {
         queries: &[f32],
         params: &SearchParams,
         f: &Filter,
-    ) -> Result<Vec<(KthLower, Vec<(u32, f32)>)>> {
+    ) -> Result<Vec<FirstPass>> {
         let d = self.dim;
         let qcs: Vec<QueryCodes> = queries
             .chunks_exact(d)
@@ -1790,13 +1794,18 @@ mod tests {
         let mut c = VectorMatrix::codes_only(m.dim()).expect("fits");
         for id in m.ids() {
             let (dom, typ) = m.labels(id).expect("labels");
-            c.upsert(id, m.get(id).expect("row"), dom, typ).expect("valid");
+            c.upsert(id, m.get(id).expect("row"), dom, typ)
+                .expect("valid");
         }
         c
     }
 
     /// The codes-only search of a copy of `m` equals the f32 search of `m` (single and batch).
-    fn assert_codes_only_equal_f32(m: &VectorMatrix, queries: &[Vec<f32>], params: &[SearchParams]) {
+    fn assert_codes_only_equal_f32(
+        m: &VectorMatrix,
+        queries: &[Vec<f32>],
+        params: &[SearchParams],
+    ) {
         if !VectorMatrix::codes_fit(m.dim()) {
             return;
         }
@@ -1814,14 +1823,19 @@ mod tests {
                 .iter()
                 .map(|q| m.search_on(kernel, None, q, p).expect("f32 search"))
                 .collect();
-            let got = c.search_codes_only(&flat, p, false, &src).expect("codes-only");
+            let got = c
+                .search_codes_only(&flat, p, false, &src)
+                .expect("codes-only");
             assert_eq!(got, want, "codes-only {p:?}");
             let want_batch = if kernel.has_block_kernel() {
-                m.search_batch_on(kernel, None, &flat, p).expect("f32 batch")
+                m.search_batch_on(kernel, None, &flat, p)
+                    .expect("f32 batch")
             } else {
                 want
             };
-            let got = c.search_codes_only(&flat, p, true, &src).expect("codes-only batch");
+            let got = c
+                .search_codes_only(&flat, p, true, &src)
+                .expect("codes-only batch");
             assert_eq!(got, want_batch, "codes-only batch {p:?}");
         }
         assert!(!src.stale.load(AtomicOrdering::Relaxed));

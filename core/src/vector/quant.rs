@@ -528,8 +528,7 @@ impl Codes {
 
     /// Makes room for `additional` more rows (one allocation when loading a whole table).
     pub fn reserve(&mut self, additional: usize) {
-        self.codes
-            .reserve(additional.saturating_mul(self.stride));
+        self.codes.reserve(additional.saturating_mul(self.stride));
         self.scales.reserve(additional);
         self.errs.reserve(additional);
         self.norms.reserve(additional);
