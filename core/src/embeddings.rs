@@ -383,8 +383,7 @@ impl RowSource for DbRows<'_> {
                     .ctx("reading vectors")?;
                 for &r in rows {
                     let id = m
-                        .ids()
-                        .get(r as usize)
+                        .id(r as usize)
                         .ok_or_else(|| Error::Internal(format!("row {r} is not in the matrix")))?;
                     let mut q = stmt.query([id]).ctx("reading vectors")?;
                     let Some(row) = q.next().ctx("reading vectors")? else {
@@ -431,6 +430,14 @@ impl Database {
             let dim = DimensionGuard::new(&mut s.cache).current(&s.conn)?;
             let Some(dim) = dim else { return Ok(None) };
             let (m, skips) = Database::read_consistent(&s.conn, |c| load_matrix(c, dim, memory))?;
+            if !m.holds_f32() {
+                // The load streamed every page of `nodes` through the connection's page cache; a
+                // handle that keeps only the codes gives that memory back (docs/vectors.md,
+                // "Bounded memory").
+                s.conn
+                    .execute_batch("PRAGMA shrink_memory")
+                    .ctx("releasing the page cache")?;
+            }
             let m = Arc::new(m);
             s.cache.vectors = Some(m.clone());
             s.cache.vector_skips = skips;

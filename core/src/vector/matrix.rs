@@ -16,6 +16,7 @@ use std::sync::{Arc, OnceLock};
 use rayon::prelude::*;
 
 use super::fafcas::check_dimension;
+use super::ids::Ids;
 use super::kernel::{Kernel, PackedQueries};
 use super::quant::{fma_chain, CodeKernel, Codes, KthLower, QueryCodes};
 use super::topk::TopK;
@@ -200,10 +201,10 @@ pub struct Hit {
 pub struct VectorMatrix {
     dim: usize,
     data: Store,
-    ids: Vec<String>,
+    /// The ids in row order and the id → row map (compact: docs/vectors.md, "Bounded memory").
+    ids: Ids,
     domains: Vec<u32>,
     types: Vec<u32>,
-    rows: HashMap<String, u32>,
     labels: Labels,
     /// The int8 codes of the rows, built by the first search that uses them and then kept in step.
     codes: OnceLock<Codes>,
@@ -281,10 +282,9 @@ impl VectorMatrix {
         VectorMatrix {
             dim,
             data: Store::default(),
-            ids: Vec::new(),
+            ids: Ids::default(),
             domains: Vec::new(),
             types: Vec::new(),
-            rows: HashMap::new(),
             labels: Labels::default(),
             codes: OnceLock::new(),
             quantised: true,
@@ -339,7 +339,6 @@ impl VectorMatrix {
         self.ids.reserve(additional);
         self.domains.reserve(additional);
         self.types.reserve(additional);
-        self.rows.reserve(additional);
     }
 
     /// The dimension of every row.
@@ -354,23 +353,23 @@ impl VectorMatrix {
 
     /// Whether the matrix holds no row.
     pub fn is_empty(&self) -> bool {
-        self.ids.is_empty()
+        self.ids.len() == 0
     }
 
     /// Whether a row has this id.
     pub fn contains(&self, id: &str) -> bool {
-        self.rows.contains_key(id)
+        self.ids.find(id).is_some()
     }
 
     /// The vector stored for `id` (`None` in a codes-only matrix, which holds no f32 row).
     pub fn get(&self, id: &str) -> Option<&[f32]> {
-        let r = *self.rows.get(id)? as usize;
+        let r = self.ids.find(id)? as usize;
         self.data.as_slice().get(r * self.dim..(r + 1) * self.dim)
     }
 
     /// The domain and node type stored for `id`.
     pub fn labels(&self, id: &str) -> Option<(Option<&str>, Option<&str>)> {
-        let r = *self.rows.get(id)? as usize;
+        let r = self.ids.find(id)? as usize;
         Some((
             self.labels.name(self.domains[r]),
             self.labels.name(self.types[r]),
@@ -378,13 +377,18 @@ impl VectorMatrix {
     }
 
     /// The ids, in row order (arbitrary; it changes when rows are removed).
-    pub fn ids(&self) -> &[String] {
-        &self.ids
+    pub fn ids(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
+        (0..self.ids.len()).map(|r| self.ids.get(r))
+    }
+
+    /// The id of row `r`.
+    pub fn id(&self, r: usize) -> Option<&str> {
+        (r < self.ids.len()).then(|| self.ids.get(r))
     }
 
     /// The row index of `id`.
     pub fn row_of(&self, id: &str) -> Option<u32> {
-        self.rows.get(id).copied()
+        self.ids.find(id)
     }
 
     /// The whole matrix, row-major, `len() * dim()` floats (empty for a codes-only matrix).
@@ -421,7 +425,7 @@ impl VectorMatrix {
         let d = self.dim;
         let dom = self.labels.intern(domain);
         let typ = self.labels.intern(node_type);
-        if let Some(&r) = self.rows.get(id) {
+        if let Some(r) = self.ids.find(id) {
             let r = r as usize;
             if self.f32_rows {
                 self.data.as_mut_slice()[r * d..(r + 1) * d].copy_from_slice(unit);
@@ -443,10 +447,9 @@ impl VectorMatrix {
             self.data.resize((r + 1) * d);
             self.data.as_mut_slice()[r * d..].copy_from_slice(unit);
         }
-        self.ids.push(id.to_string());
+        self.ids.push(id);
         self.domains.push(dom);
         self.types.push(typ);
-        self.rows.insert(id.to_string(), r as u32);
         if let Some(c) = self.codes.get_mut() {
             c.set(r, unit);
         }
@@ -456,7 +459,7 @@ impl VectorMatrix {
     /// Changes the domain and node type of `id` (the node's metadata changed, its vector did not).
     /// Returns whether the id was present.
     pub fn set_labels(&mut self, id: &str, domain: Option<&str>, node_type: Option<&str>) -> bool {
-        let Some(&r) = self.rows.get(id) else {
+        let Some(r) = self.ids.find(id) else {
             return false;
         };
         self.domains[r as usize] = self.labels.intern(domain);
@@ -467,7 +470,7 @@ impl VectorMatrix {
     /// Removes the row of `id` in O(1) by moving the last row into its place. Returns whether it was
     /// present.
     pub fn remove(&mut self, id: &str) -> bool {
-        let Some(r) = self.rows.remove(id) else {
+        let Some(r) = self.ids.find(id) else {
             return false;
         };
         let r = r as usize;
@@ -478,9 +481,6 @@ impl VectorMatrix {
                 self.data
                     .as_mut_slice()
                     .copy_within(last * d..(last + 1) * d, r * d);
-            }
-            if let Some(slot) = self.rows.get_mut(&self.ids[last]) {
-                *slot = r as u32;
             }
         }
         self.ids.swap_remove(r);
@@ -521,7 +521,6 @@ impl VectorMatrix {
         self.ids.clear();
         self.domains.clear();
         self.types.clear();
-        self.rows.clear();
         self.labels = Labels::default();
         self.codes = if self.f32_rows {
             OnceLock::new()
@@ -532,7 +531,11 @@ impl VectorMatrix {
 
     #[inline]
     fn by_id(&self) -> impl Fn(u32, u32) -> Ordering + Copy + '_ {
-        move |a, b| self.ids[a as usize].cmp(&self.ids[b as usize])
+        move |a, b| {
+            self.ids
+                .bytes_of(a as usize)
+                .cmp(self.ids.bytes_of(b as usize))
+        }
     }
 
     /// Resolves the filters; `None` when no row can pass (an unknown domain or type, k = 0).
@@ -561,10 +564,7 @@ impl VectorMatrix {
         Ok(Some(Filter {
             domain,
             node_type,
-            exclude: params
-                .exclude
-                .as_deref()
-                .and_then(|id| self.rows.get(id).copied()),
+            exclude: params.exclude.as_deref().and_then(|id| self.ids.find(id)),
             floor: params.min_score.unwrap_or(0.0),
             strict_positive: params.min_score.is_none(),
         }))
@@ -574,7 +574,7 @@ impl VectorMatrix {
         top.into_sorted(self.by_id())
             .into_iter()
             .map(|c| Hit {
-                id: self.ids[c.row as usize].clone(),
+                id: self.ids.get(c.row as usize).to_string(),
                 score: c.score,
             })
             .collect()
@@ -1068,7 +1068,7 @@ impl VectorMatrix {
             source.stale();
             return Err(Error::Internal(format!(
                 "the f32 row of {:?} read back does not match its codes",
-                self.ids[r]
+                self.ids.get(r)
             )));
         }
         Ok(buf)
@@ -1166,7 +1166,7 @@ impl VectorMatrix {
                         source.stale();
                         return Err(Error::Internal(format!(
                             "the f32 row of {:?} read back does not match its codes",
-                            self.ids[r as usize]
+                            self.ids.get(r as usize)
                         )));
                     }
                     let s = exact(x, qv);
@@ -1310,10 +1310,10 @@ mod tests {
                 Some(x) => s >= x,
             } && p.domain.as_deref().is_none_or(|d| dom == Some(d))
                 && p.node_type.as_deref().is_none_or(|t| typ == Some(t))
-                && p.exclude.as_deref() != Some(id.as_str());
+                && p.exclude.as_deref() != Some(id);
             if ok {
                 all.push(Hit {
-                    id: id.clone(),
+                    id: id.to_string(),
                     score: s,
                 });
             }
@@ -1373,7 +1373,7 @@ mod tests {
             let mut r = rng(99);
             let q = unit(dim, &mut r);
             // A query equal to a stored row makes ties among duplicates exact.
-            let q2 = m.get(&m.ids()[n / 2]).expect("row").to_vec();
+            let q2 = m.get(m.id(n / 2).unwrap()).expect("row").to_vec();
             for query in [&q, &q2] {
                 for p in [
                     SearchParams::default(),
@@ -1411,7 +1411,7 @@ mod tests {
                     },
                     SearchParams {
                         k: 10,
-                        exclude: Some(m.ids()[n / 2].clone()),
+                        exclude: Some(m.id(n / 2).unwrap().to_string()),
                         threads: Some(1),
                         ..Default::default()
                     },
@@ -1634,7 +1634,7 @@ mod tests {
     #[test]
     fn search_like_excludes_the_node_itself() {
         let m = sample(300, 24, 8);
-        let id = m.ids()[17].clone();
+        let id = m.id(17).unwrap().to_string();
         let p = SearchParams {
             k: 5,
             min_score: Some(-1.0),
@@ -1779,7 +1779,11 @@ mod tests {
         fn read_rows(&self, m: &VectorMatrix, rows: &[u32], out: &mut Vec<f32>) -> Result<()> {
             out.clear();
             for &r in rows {
-                out.extend_from_slice(self.full.get(&m.ids()[r as usize]).expect("a row"));
+                out.extend_from_slice(
+                    self.full
+                        .get(m.id(r as usize).expect("a row"))
+                        .expect("a row"),
+                );
             }
             self.reads.fetch_add(rows.len(), AtomicOrdering::Relaxed);
             Ok(())
@@ -1883,7 +1887,7 @@ mod tests {
         if n > 0 {
             v.push(SearchParams {
                 k: 12,
-                exclude: Some(m.ids()[n / 2].clone()),
+                exclude: Some(m.id(n / 2).unwrap().to_string()),
                 ..Default::default()
             });
         }
@@ -1949,7 +1953,7 @@ mod tests {
         // The source reads other rows than the codes were built from (another program changed
         // them): the search fails and says so, it never answers.
         let mut changed = m.clone();
-        for id in m.ids().to_vec() {
+        for id in m.ids().map(str::to_string).collect::<Vec<_>>() {
             let v = unit(dim, &mut r);
             changed.upsert(&id, &v, None, None).unwrap();
         }
@@ -1977,8 +1981,8 @@ mod tests {
         let mut c = codes_only_copy(&m);
         // Writes replayed on both: an update, a removal (swap-remove) and an insert.
         let v = unit(dim, &mut r);
-        let first = m.ids()[0].clone();
-        let third = m.ids()[3].clone();
+        let first = m.id(0).unwrap().to_string();
+        let third = m.id(3).unwrap().to_string();
         m.upsert(&first, &v, Some("z"), None).unwrap();
         c.upsert(&first, &v, Some("z"), None).unwrap();
         assert!(m.remove(&third) && c.remove(&third));
@@ -2274,9 +2278,9 @@ mod tests {
                     prop_assert_eq!(m.get(id), Some(v.as_slice()));
                     prop_assert_eq!(m.labels(id), Some((dom.as_deref(), None)));
                 }
-                let mut ids: Vec<&String> = m.ids().iter().collect();
+                let mut ids: Vec<&str> = m.ids().collect();
                 ids.sort();
-                let mut want: Vec<&String> = model.keys().collect();
+                let mut want: Vec<&str> = model.keys().map(String::as_str).collect();
                 want.sort();
                 prop_assert_eq!(ids, want);
             }
