@@ -476,12 +476,10 @@ impl VectorMatrix {
         let r = r as usize;
         let last = self.ids.len() - 1;
         let d = self.dim;
-        if r != last {
-            if self.f32_rows {
-                self.data
-                    .as_mut_slice()
-                    .copy_within(last * d..(last + 1) * d, r * d);
-            }
+        if r != last && self.f32_rows {
+            self.data
+                .as_mut_slice()
+                .copy_within(last * d..(last + 1) * d, r * d);
         }
         self.ids.swap_remove(r);
         self.domains.swap_remove(r);
