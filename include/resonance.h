@@ -75,6 +75,23 @@
 #define RESONANCE_DIRECTION_BOTH 2
 
 /**
+ * `resonance_open_options.vector_memory` value: the library's default (the f32 matrix).
+ */
+#define RESONANCE_VECTOR_MEMORY_DEFAULT 0
+
+/**
+ * `resonance_open_options.vector_memory` value: keep the f32 matrix of every vector in memory.
+ */
+#define RESONANCE_VECTOR_MEMORY_MATRIX 1
+
+/**
+ * `resonance_open_options.vector_memory` value: keep only the int8 codes (about a quarter of the
+ * memory) and read the f32 rows a search rescores from the database; the same hits
+ * (docs/vectors.md, "Bounded memory").
+ */
+#define RESONANCE_VECTOR_MEMORY_CODES 2
+
+/**
  * `resonance_value.kind` and `resonance_rows_column_type`: SQL `NULL`.
  */
 #define RESONANCE_VALUE_NULL 0
@@ -424,6 +441,13 @@ typedef struct resonance_open_options {
    * restart/truncate checkpoints and VACUUM are `RESONANCE_INVALID_ARGUMENT` (docs/scaling.md).
    */
   bool external_replicator;
+  /**
+   * (Fourth version.) What the handle keeps in memory for vector search:
+   * `RESONANCE_VECTOR_MEMORY_DEFAULT` (0, the library's default), `_MATRIX` or `_CODES`
+   * (docs/vectors.md, "Bounded memory"). 64 bits wide so that it starts at or past the sizeof of
+   * the third version on every ABI.
+   */
+  uint64_t vector_memory;
 } resonance_open_options;
 
 /**

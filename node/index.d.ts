@@ -755,6 +755,12 @@ export interface OpenOptions {
    * checkpoints and VACUUM are refused with `invalid_argument` (default false; docs/scaling.md).
    */
   externalReplicator?: boolean | null
+  /**
+   * What the handle keeps in memory for vector search: `"matrix"` (the f32 rows) or `"codes"`
+   * (only the int8 codes, about a quarter of the memory; the f32 rows a search rescores are read
+   * from the file; the same results; docs/vectors.md, "Bounded memory").
+   */
+  vectorMemory?: 'matrix' | 'codes' | null
 }
 
 /** `open`, on the calling thread (blocks while a migration runs). */
@@ -971,6 +977,11 @@ export interface VectorIndexInfo {
   zero: number
   /** The dot-product kernel in use. */
   kernel: string
+  /**
+   * What the handle holds for search: `"matrix"` (the f32 rows) or `"codes"` (only the int8
+   * codes; the `vectorMemory` open option).
+   */
+  memory: string
 }
 
 /** Vector facts from a scan of every stored embedding. */

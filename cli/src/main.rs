@@ -165,6 +165,10 @@ enum Command {
         /// Lowest score returned (default: scores > 0 only).
         #[arg(long)]
         min_score: Option<f32>,
+        /// What the handle keeps in memory for the search: `matrix` (the f32 rows) or `codes` (only
+        /// the int8 codes; the same results; default: the library's).
+        #[arg(long, value_parser = ["matrix", "codes"])]
+        vector_memory: Option<String>,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -317,6 +321,7 @@ fn main() -> ExitCode {
             domain,
             node_type,
             min_score,
+            vector_memory,
             json,
         } => {
             let d = SearchOptions::default();
@@ -327,7 +332,18 @@ fn main() -> ExitCode {
                 node_type,
                 ..d
             };
-            search::search(&path, vector_json, vector_file, like, text, &opts, json)
+            search::search(
+                &path,
+                search::Query {
+                    vector_json,
+                    vector_file,
+                    like,
+                    text,
+                },
+                vector_memory.as_deref(),
+                &opts,
+                json,
+            )
         }
         Command::Import { path, file } => transfer::import(&path, &file),
         Command::Export { path, file } => transfer::export(&path, &file),

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use resonance::{Database, Error, SearchOptions};
+use resonance::{Database, Error, OpenOptions, SearchOptions};
 use serde_json::{json, Value};
 
 use crate::embed;
@@ -13,19 +13,40 @@ fn read_f32_file(p: &Path) -> resonance::Result<Vec<f32>> {
     resonance::vector::fafcas::decode(&bytes)
 }
 
-/// Runs one search on `path` and prints the hits.
+/// Where the query comes from (at most one is given).
+pub struct Query {
+    /// A JSON array of numbers.
+    pub vector_json: Option<String>,
+    /// A FAFCAS file.
+    pub vector_file: Option<PathBuf>,
+    /// A stored node's vector.
+    pub like: Option<String>,
+    /// A text embedded with the demo's procedure.
+    pub text: Option<String>,
+}
+
+/// Runs one search on `path` and prints the hits; `vector_memory` is the open option's name
+/// (`None`: the library's default).
 pub fn search(
     path: &Path,
-    vector_json: Option<String>,
-    vector_file: Option<PathBuf>,
-    like: Option<String>,
-    text: Option<String>,
+    query: Query,
+    vector_memory: Option<&str>,
     opts: &SearchOptions,
     json_out: bool,
 ) -> resonance::Result<()> {
+    let Query {
+        vector_json,
+        vector_file,
+        like,
+        text,
+    } = query;
+    let mut open = OpenOptions::default();
+    if let Some(m) = vector_memory {
+        open.vector_memory = m.parse()?;
+    }
     // The first search of a handle loads the vector matrix: long on a large file.
     let sp = crate::output::spinner("opening and searching");
-    let db = Database::open(path)?;
+    let db = Database::open_with(path, open)?;
     let hits = (|| -> resonance::Result<_> {
         Ok(if let Some(id) = like {
             db.search_like(&id, opts)?

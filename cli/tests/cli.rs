@@ -58,6 +58,32 @@ fn demo_builds_searches_and_reports() {
     let like = hits[0]["id"].as_str().unwrap();
     let o = resonance(&["search", db.to_str().unwrap(), "--like", like, "--json"]);
     assert!(o.status.success(), "{}", text(&o));
+    // --vector-memory codes: the same hits, byte for byte; an unknown value is a usage error.
+    for args in [
+        vec!["--text", "busy timeout WAL", "-k", "7"],
+        vec!["--like", like],
+    ] {
+        let run = |extra: &[&str]| {
+            let mut a = vec!["search", db.to_str().unwrap(), "--json"];
+            a.extend(args.iter());
+            a.extend(extra);
+            let o = resonance(&a);
+            assert!(o.status.success(), "{a:?}: {}", text(&o));
+            o.stdout
+        };
+        let plain = run(&[]);
+        assert_eq!(run(&["--vector-memory", "codes"]), plain, "{args:?}");
+        assert_eq!(run(&["--vector-memory", "matrix"]), plain, "{args:?}");
+    }
+    let o = resonance(&[
+        "search",
+        db.to_str().unwrap(),
+        "--like",
+        like,
+        "--vector-memory",
+        "f16",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     for args in [
         vec!["pillars", "--top", "3"],
         vec!["components"],

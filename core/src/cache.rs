@@ -73,11 +73,16 @@ pub(crate) struct Caches {
     pub graph: Option<Arc<GraphSnapshot>>,
     /// The database's vector dimension, once read (`Some(None)`: no vector yet).
     pub dimension: Option<Option<usize>>,
+    /// Bumped whenever `vectors` changes (a replayed write, a drop): a search of a codes-only matrix
+    /// reads f32 rows from the database only while this still has the value it had when the search
+    /// took the matrix (see `embeddings`).
+    pub vector_generation: u64,
 }
 
 impl Caches {
     /// Drops everything cached.
     pub fn invalidate(&mut self) {
+        self.vector_generation = self.vector_generation.wrapping_add(1);
         self.vectors = None;
         self.graph = None;
         self.dimension = None;
@@ -100,6 +105,13 @@ impl Caches {
     pub fn apply(&mut self, pending: Pending) {
         if pending.graph_dirty {
             self.graph = None;
+        }
+        if pending
+            .ops
+            .iter()
+            .any(|op| !matches!(op, CacheOp::Dimension(_)))
+        {
+            self.vector_generation = self.vector_generation.wrapping_add(1);
         }
         for op in pending.ops {
             if let CacheOp::Dimension(d) = op {

@@ -56,6 +56,56 @@ pub struct OpenOptions {
     /// then refuses what would pull the WAL from under it (`checkpoint` in `restart` or `truncate`
     /// mode, `VACUUM`) with `invalid_argument` (docs/scaling.md). Off by default.
     pub external_replicator: bool,
+    /// What the handle keeps in memory for vector search: the f32 matrix (the default) or only the
+    /// int8 codes, reading the f32 rows of the few candidates from `nodes.embedding` (about a quarter
+    /// of the memory; the same hits). See docs/vectors.md, "Bounded memory".
+    pub vector_memory: VectorMemory,
+}
+
+/// What a handle keeps in memory for vector search ([`OpenOptions::vector_memory`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum VectorMemory {
+    /// The f32 matrix of every vector (4 bytes per component), and the int8 codes once searches use
+    /// them.
+    #[default]
+    Matrix,
+    /// Only the int8 codes (1 byte per component plus 16 per row), ids and labels; the f32 rows of the
+    /// candidates of the exact first pass are read from the database for the rescore.
+    Codes,
+}
+
+impl std::str::FromStr for VectorMemory {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<VectorMemory> {
+        VectorMemory::parse(s)
+    }
+}
+
+impl VectorMemory {
+    /// Every value, in the order of its C code (`RESONANCE_VECTOR_MEMORY_*`).
+    pub const ALL: [VectorMemory; 2] = [VectorMemory::Matrix, VectorMemory::Codes];
+
+    /// The name every binding uses: `"matrix"` or `"codes"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            VectorMemory::Matrix => "matrix",
+            VectorMemory::Codes => "codes",
+        }
+    }
+
+    /// The value of a name (`"matrix"` or `"codes"`); anything else is `invalid_argument`.
+    pub fn parse(name: &str) -> Result<VectorMemory> {
+        VectorMemory::ALL
+            .into_iter()
+            .find(|m| m.name() == name)
+            .ok_or_else(|| {
+                Error::InvalidArgument(format!(
+                    "vector_memory {:?}: expected \"matrix\" or \"codes\"",
+                    name.chars().take(64).collect::<String>()
+                ))
+            })
+    }
 }
 
 /// The default size of a handle's statement cache ([`OpenOptions::statement_cache_size`]): room for
@@ -82,6 +132,7 @@ impl Default for OpenOptions {
             statement_cache_size: DEFAULT_STATEMENT_CACHE_SIZE,
             app_migrations: Vec::new(),
             external_replicator: false,
+            vector_memory: VectorMemory::default(),
         }
     }
 }

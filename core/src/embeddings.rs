@@ -3,8 +3,11 @@
 //!
 //! The matrix is loaded once from SQLite and then kept in step with the handle's writes (see `cache`);
 //! a search takes the handle's lock only to check `PRAGMA data_version` and clone an `Arc`, and scores
-//! outside it. Encoding, validation and kernels live in `vector`; this module only wires them.
+//! outside it. With [`VectorMemory::Codes`] the matrix holds only the int8 codes, and a search takes
+//! the lock again to read its candidates' f32 rows by id (docs/vectors.md, "Bounded memory").
+//! Encoding, validation and kernels live in `vector`; this module only wires them.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use rusqlite::types::ValueRef;
@@ -12,11 +15,12 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
 use crate::cache::{CacheOp, Caches, Pending, VectorSkips};
+use crate::connection::VectorMemory;
 use crate::db::Database;
 use crate::error::{Error, Result, SqlContext};
 use crate::schema;
 use crate::vector::fafcas;
-use crate::vector::matrix::{Hit, SearchParams, VectorMatrix};
+use crate::vector::matrix::{Hit, RowSource, SearchParams, VectorMatrix};
 
 /// Options of a search.
 #[derive(Debug, Clone, PartialEq)]
@@ -87,6 +91,10 @@ pub struct VectorIndexInfo {
     pub zero: u64,
     /// The dot-product kernel in use.
     pub kernel: &'static str,
+    /// What the handle holds for search: `"matrix"` (the f32 rows) or `"codes"` (only the int8
+    /// codes; see [`VectorMemory`]). A `Codes` handle holds the matrix when the dimension is beyond
+    /// the int8 kernels, or for a while after a search that could not settle on the codes.
+    pub memory: &'static str,
 }
 
 /// The largest dimension a database may have: the longest vector whose FAFCAS blob (4 bytes per
@@ -225,8 +233,63 @@ impl<'a> DimensionGuard<'a> {
     }
 }
 
-/// Loads every usable vector into a matrix, counting what it skips.
-fn load_matrix(conn: &Connection, dim: usize) -> Result<(VectorMatrix, VectorSkips)> {
+/// What one stored blob gives the matrix (the same rule for the load and for a codes-only rescore).
+enum Decoded {
+    /// A usable row, now in the buffer: unit length, renormalised in memory, or zero.
+    Row { renormalised: bool, zero: bool },
+    /// Not a blob, empty, a length not a multiple of 4, or a non-finite component.
+    Malformed,
+    /// A well-formed vector of another dimension.
+    WrongDimension,
+}
+
+/// Decodes `value` (a `nodes.embedding`) into `buf` (`dim` floats) the way the matrix stores it.
+fn decode_row(value: ValueRef<'_>, dim: usize, buf: &mut Vec<f32>) -> Decoded {
+    let ValueRef::Blob(blob) = value else {
+        return Decoded::Malformed;
+    };
+    if blob.is_empty() || blob.len() % 4 != 0 {
+        return Decoded::Malformed;
+    }
+    if blob.len() / 4 != dim {
+        return Decoded::WrongDimension;
+    }
+    if buf.len() != dim {
+        *buf = vec![0f32; dim];
+    }
+    if !fafcas::decode_into(blob, buf) || buf.iter().any(|x| !x.is_finite()) {
+        return Decoded::Malformed;
+    }
+    let norm = fafcas::l2_norm(buf);
+    if norm == 0.0 {
+        return Decoded::Row {
+            renormalised: false,
+            zero: true,
+        };
+    }
+    if (norm - 1.0).abs() > 1e-4 {
+        let inv = 1.0 / norm;
+        for x in buf.iter_mut() {
+            *x = (f64::from(*x) * inv) as f32;
+        }
+        return Decoded::Row {
+            renormalised: true,
+            zero: false,
+        };
+    }
+    Decoded::Row {
+        renormalised: false,
+        zero: false,
+    }
+}
+
+/// Loads every usable vector into a matrix, counting what it skips: the f32 matrix, or with
+/// `VectorMemory::Codes` (and a dimension the int8 kernels can sum) a codes-only one.
+fn load_matrix(
+    conn: &Connection,
+    dim: usize,
+    memory: VectorMemory,
+) -> Result<(VectorMatrix, VectorSkips)> {
     // Sized from the blobs that are really there (never from the recorded dimension alone): rows of
     // exactly `dim` components, and the row buffer only once such a blob was read.
     let bytes = i64::try_from(dim.saturating_mul(4)).unwrap_or(i64::MAX);
@@ -237,7 +300,14 @@ fn load_matrix(conn: &Connection, dim: usize) -> Result<(VectorMatrix, VectorSki
             |r| r.get(0),
         )
         .ctx("counting vectors")?;
-    let mut m = VectorMatrix::with_capacity(dim, usize::try_from(n).unwrap_or(0));
+    let n = usize::try_from(n).unwrap_or(0);
+    let mut m = if memory == VectorMemory::Codes && VectorMatrix::codes_fit(dim) {
+        let mut m = VectorMatrix::codes_only(dim)?;
+        m.reserve(n);
+        m
+    } else {
+        VectorMatrix::with_capacity(dim, n)
+    };
     let mut skips = VectorSkips::default();
     let mut stmt = conn
         .prepare("SELECT id, domain, type, embedding FROM nodes WHERE embedding IS NOT NULL")
@@ -245,36 +315,18 @@ fn load_matrix(conn: &Connection, dim: usize) -> Result<(VectorMatrix, VectorSki
     let mut rows = stmt.query([]).ctx("loading vectors")?;
     let mut buf: Vec<f32> = Vec::new();
     while let Some(row) = rows.next().ctx("loading vectors")? {
-        let blob = match row.get_ref(3).ctx("loading vectors")? {
-            ValueRef::Blob(b) => b,
-            _ => {
+        match decode_row(row.get_ref(3).ctx("loading vectors")?, dim, &mut buf) {
+            Decoded::Malformed => {
                 skips.malformed += 1;
                 continue;
             }
-        };
-        if blob.is_empty() || blob.len() % 4 != 0 {
-            skips.malformed += 1;
-            continue;
-        }
-        if blob.len() / 4 != dim {
-            skips.wrong_dimension += 1;
-            continue;
-        }
-        if buf.len() != dim {
-            buf = vec![0f32; dim];
-        }
-        if !fafcas::decode_into(blob, &mut buf) || buf.iter().any(|x| !x.is_finite()) {
-            skips.malformed += 1;
-            continue;
-        }
-        let norm = fafcas::l2_norm(&buf);
-        if norm == 0.0 {
-            skips.zero += 1;
-        } else if (norm - 1.0).abs() > 1e-4 {
-            skips.renormalised += 1;
-            let inv = 1.0 / norm;
-            for x in buf.iter_mut() {
-                *x = (f64::from(*x) * inv) as f32;
+            Decoded::WrongDimension => {
+                skips.wrong_dimension += 1;
+                continue;
+            }
+            Decoded::Row { renormalised, zero } => {
+                skips.renormalised += u64::from(renormalised);
+                skips.zero += u64::from(zero);
             }
         }
         let id: String = match row.get_ref(0).ctx("loading vectors")? {
@@ -292,22 +344,185 @@ fn load_matrix(conn: &Connection, dim: usize) -> Result<(VectorMatrix, VectorSki
     Ok((m, skips))
 }
 
+/// How many times a search of a codes-only matrix starts again when the database changed under it
+/// (another connection committed, or this handle wrote from another thread) before it loads the f32
+/// matrix instead.
+const CODES_ATTEMPTS: usize = 3;
+
+/// Reads the f32 rows of a codes-only matrix from `nodes.embedding`, by id, under the handle's lock —
+/// only while the handle's caches still describe the matrix the search took (same `vector_generation`,
+/// no commit by another connection before or during the reads: `PRAGMA data_version` unchanged).
+/// Otherwise it flags itself stale and fails; the search then starts again.
+struct DbRows<'a> {
+    db: &'a Database,
+    generation: u64,
+    stale: AtomicBool,
+}
+
+impl DbRows<'_> {
+    fn stale_error(&self) -> Error {
+        self.stale.store(true, Ordering::Relaxed);
+        Error::Internal("the vectors changed during the search".into())
+    }
+}
+
+impl RowSource for DbRows<'_> {
+    fn read_rows(&self, m: &VectorMatrix, rows: &[u32], out: &mut Vec<f32>) -> Result<()> {
+        let dim = m.dim();
+        self.db.with_state(|s| {
+            s.cache.refresh(&s.conn)?;
+            if s.cache.vector_generation != self.generation {
+                return Err(self.stale_error());
+            }
+            out.clear();
+            let mut buf = Vec::new();
+            {
+                let mut stmt = s
+                    .conn
+                    .prepare_cached("SELECT embedding FROM nodes WHERE id = ?1")
+                    .ctx("reading vectors")?;
+                for &r in rows {
+                    let id = m
+                        .id(r as usize)
+                        .ok_or_else(|| Error::Internal(format!("row {r} is not in the matrix")))?;
+                    let mut q = stmt.query([id]).ctx("reading vectors")?;
+                    let Some(row) = q.next().ctx("reading vectors")? else {
+                        return Err(self.stale_error());
+                    };
+                    match decode_row(row.get_ref(0).ctx("reading vectors")?, dim, &mut buf) {
+                        Decoded::Row { .. } => out.extend_from_slice(&buf),
+                        _ => return Err(self.stale_error()),
+                    }
+                }
+            }
+            let v: i64 = s
+                .conn
+                .query_row("PRAGMA data_version", [], |r| r.get(0))
+                .ctx("reading data_version")?;
+            if s.cache.data_version != Some(v) {
+                return Err(self.stale_error());
+            }
+            Ok(())
+        })
+    }
+
+    fn stale(&self) {
+        self.stale.store(true, Ordering::Relaxed);
+    }
+}
+
 impl Database {
     /// The handle's matrix, loaded if needed; `None` when the database has no dimension yet.
     fn matrix(&self) -> Result<Option<Arc<VectorMatrix>>> {
+        Ok(self
+            .matrix_as(self.options().vector_memory)?
+            .map(|(m, _)| m))
+    }
+
+    /// The handle's matrix and the cache generation it belongs to, loaded as `memory` says if none
+    /// is cached.
+    fn matrix_as(&self, memory: VectorMemory) -> Result<Option<(Arc<VectorMatrix>, u64)>> {
         self.with_state(|s| {
             s.cache.refresh(&s.conn)?;
             if let Some(m) = &s.cache.vectors {
-                return Ok(Some(m.clone()));
+                return Ok(Some((m.clone(), s.cache.vector_generation)));
             }
             let dim = DimensionGuard::new(&mut s.cache).current(&s.conn)?;
             let Some(dim) = dim else { return Ok(None) };
-            let (m, skips) = Database::read_consistent(&s.conn, |c| load_matrix(c, dim))?;
+            let (m, skips) = Database::read_consistent(&s.conn, |c| load_matrix(c, dim, memory))?;
+            if !m.holds_f32() {
+                // The load streamed every page of `nodes` through the connection's page cache; a
+                // handle that keeps only the codes gives that memory back (docs/vectors.md,
+                // "Bounded memory").
+                s.conn
+                    .execute_batch("PRAGMA shrink_memory")
+                    .ctx("releasing the page cache")?;
+            }
             let m = Arc::new(m);
             s.cache.vectors = Some(m.clone());
             s.cache.vector_skips = skips;
-            Ok(Some(m))
+            Ok(Some((m, s.cache.vector_generation)))
         })
+    }
+
+    /// Exact top-k of each of `queries` (unit, row-major) on the handle's matrix: the f32 search,
+    /// or on a codes-only matrix the int8 first pass with the candidates' f32 rows read from the
+    /// database. When the database changes under a codes-only search it starts again on the fresh
+    /// caches; after [`CODES_ATTEMPTS`] such starts (a writer that never pauses, or a file whose ids
+    /// do not find their rows again) it loads the f32 matrix into the caches and answers from it.
+    /// `like` is the id whose stored vector is the query (`search_like`): it is read inside the same
+    /// attempt.
+    fn search_rows(
+        &self,
+        queries: &[f32],
+        like: Option<&str>,
+        params: &SearchParams,
+        batch: bool,
+    ) -> Result<Option<Vec<Vec<Hit>>>> {
+        let mut memory = self.options().vector_memory;
+        for attempt in 0..=CODES_ATTEMPTS {
+            if attempt == CODES_ATTEMPTS {
+                memory = VectorMemory::Matrix;
+                self.with_state(|s| {
+                    s.cache.invalidate();
+                    Ok(())
+                })?;
+            }
+            let Some((m, generation)) = self.matrix_as(memory)? else {
+                return Ok(None);
+            };
+            let source = DbRows {
+                db: self,
+                generation,
+                stale: AtomicBool::new(false),
+            };
+            let liked;
+            let queries = match like {
+                None => queries,
+                Some(id) => match m.row_of(id) {
+                    None => return Err(self.no_usable_embedding(id)?),
+                    Some(r) if m.holds_f32() => {
+                        liked =
+                            m.as_slice()[r as usize * m.dim()..(r as usize + 1) * m.dim()].to_vec();
+                        &liked[..]
+                    }
+                    Some(r) => match m.read_row(r, &source) {
+                        Ok(v) => {
+                            liked = v;
+                            &liked[..]
+                        }
+                        Err(_) if source.stale.load(Ordering::Relaxed) => continue,
+                        Err(e) => return Err(e),
+                    },
+                },
+            };
+            if !batch {
+                fafcas::check_dimension(m.dim(), queries.len(), "query")?;
+            }
+            if m.holds_f32() {
+                return Ok(Some(if batch {
+                    m.search_batch(queries, params)?
+                } else {
+                    vec![m.search(queries, params)?]
+                }));
+            }
+            match m.search_codes_only(queries, params, batch, &source) {
+                Ok(hits) => return Ok(Some(hits)),
+                Err(_) if source.stale.load(Ordering::Relaxed) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(Error::Internal("the search did not settle".into()))
+    }
+
+    /// The `not_found` of `search_like` for an id without a row in the matrix.
+    fn no_usable_embedding(&self, id: &str) -> Result<Error> {
+        let exists = self.get_node(id)?.is_some();
+        Ok(Error::NotFound(if exists {
+            format!("node {id:?} has no usable embedding")
+        } else {
+            format!("node {id:?}")
+        }))
     }
 
     /// What the in-memory matrix holds (loading it if needed) and what it skipped.
@@ -322,6 +537,11 @@ impl Database {
             renormalised: skips.renormalised,
             zero: skips.zero,
             kernel: crate::vector::kernel::active_kernel(),
+            memory: match &m {
+                Some(m) if m.holds_f32() => VectorMemory::Matrix.name(),
+                Some(_) => VectorMemory::Codes.name(),
+                None => self.options().vector_memory.name(),
+            },
         })
     }
 
@@ -387,29 +607,19 @@ impl Database {
         self.check_open()?;
         opts.check()?;
         let q = fafcas::validate_and_normalize(query).map_err(|e| e.context("query"))?;
-        let Some(m) = self.matrix()? else {
-            return Ok(Vec::new());
-        };
-        m.search(&q, &opts.params(None))
+        Ok(self
+            .search_rows(&q, None, &opts.params(None), false)?
+            .and_then(|mut h| h.pop())
+            .unwrap_or_default())
     }
 
     /// Top-k of the nodes most like `id`'s stored vector, excluding `id` itself.
     pub fn search_like(&self, id: &str, opts: &SearchOptions) -> Result<Vec<Hit>> {
         opts.check()?;
-        let m = self.matrix()?;
-        let q = match m.as_ref().and_then(|m| m.get(id)) {
-            Some(v) => v.to_vec(),
-            None => {
-                let exists = self.get_node(id)?.is_some();
-                return Err(Error::NotFound(if exists {
-                    format!("node {id:?} has no usable embedding")
-                } else {
-                    format!("node {id:?}")
-                }));
-            }
-        };
-        let m = m.ok_or_else(|| Error::Internal("matrix vanished".into()))?;
-        m.search(&q, &opts.params(Some(id.to_string())))
+        match self.search_rows(&[], Some(id), &opts.params(Some(id.to_string())), false)? {
+            Some(mut h) => Ok(h.pop().unwrap_or_default()),
+            None => Err(self.no_usable_embedding(id)?),
+        }
     }
 
     /// Many queries at once: `queries` holds `n` row-major vectors of the database's dimension.
@@ -458,7 +668,9 @@ impl Database {
             return Ok(vec![Vec::new(); n]);
         };
         fafcas::check_dimension(m.dim(), dim, "batch queries")?;
-        m.search_batch(&unit, &opts.params(None))
+        Ok(self
+            .search_rows(&unit, None, &opts.params(None), true)?
+            .unwrap_or_else(|| vec![Vec::new(); n]))
     }
 }
 

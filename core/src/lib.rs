@@ -39,7 +39,7 @@ pub use app_migrate::{
 };
 pub use cache::VectorSkips;
 pub use cancel::CancelToken;
-pub use connection::OpenOptions;
+pub use connection::{OpenOptions, VectorMemory};
 pub use db::Database;
 pub use embeddings::{SearchOptions, VectorIndexInfo};
 pub use error::{Error, ErrorKind, Result};

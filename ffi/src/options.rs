@@ -24,7 +24,7 @@ use std::mem::{offset_of, size_of};
 use resonance::{
     BetweennessOptions, CommunityOptions, Direction, Error, LinkCandidateOptions, ListOptions,
     MigrateOptions, OpenOptions, PageRankOptions, PathOptions, PillarOptions, SearchOptions,
-    TraverseOptions,
+    TraverseOptions, VectorMemory,
 };
 
 use crate::opt_string;
@@ -35,6 +35,26 @@ pub const RESONANCE_DIRECTION_OUTGOING: u32 = 0;
 pub const RESONANCE_DIRECTION_INCOMING: u32 = 1;
 /// `direction` value: both ways, as if the graph were undirected.
 pub const RESONANCE_DIRECTION_BOTH: u32 = 2;
+
+/// `resonance_open_options.vector_memory` value: the library's default (the f32 matrix).
+pub const RESONANCE_VECTOR_MEMORY_DEFAULT: u64 = 0;
+/// `resonance_open_options.vector_memory` value: keep the f32 matrix of every vector in memory.
+pub const RESONANCE_VECTOR_MEMORY_MATRIX: u64 = 1;
+/// `resonance_open_options.vector_memory` value: keep only the int8 codes (about a quarter of the
+/// memory) and read the f32 rows a search rescores from the database; the same hits
+/// (docs/vectors.md, "Bounded memory").
+pub const RESONANCE_VECTOR_MEMORY_CODES: u64 = 2;
+
+fn vector_memory_of(code: u64) -> Result<Option<VectorMemory>, Error> {
+    match code {
+        RESONANCE_VECTOR_MEMORY_DEFAULT => Ok(None),
+        RESONANCE_VECTOR_MEMORY_MATRIX => Ok(Some(VectorMemory::Matrix)),
+        RESONANCE_VECTOR_MEMORY_CODES => Ok(Some(VectorMemory::Codes)),
+        other => Err(Error::InvalidArgument(format!(
+            "vector_memory {other}: expected RESONANCE_VECTOR_MEMORY_DEFAULT (0), _MATRIX (1) or _CODES (2)"
+        ))),
+    }
+}
 
 fn direction_of(d: u32) -> Result<Direction, Error> {
     match d {
@@ -156,6 +176,11 @@ pub struct resonance_open_options {
     /// (Third version.) Another program (Litestream…) replicates the file by reading its WAL:
     /// restart/truncate checkpoints and VACUUM are `RESONANCE_INVALID_ARGUMENT` (docs/scaling.md).
     pub external_replicator: bool,
+    /// (Fourth version.) What the handle keeps in memory for vector search:
+    /// `RESONANCE_VECTOR_MEMORY_DEFAULT` (0, the library's default), `_MATRIX` or `_CODES`
+    /// (docs/vectors.md, "Bounded memory"). 64 bits wide so that it starts at or past the sizeof of
+    /// the third version on every ABI.
+    pub vector_memory: u64,
 }
 
 impl SizedOptions for resonance_open_options {
@@ -198,6 +223,9 @@ impl resonance_open_options {
         }
         if self.external_replicator {
             o.external_replicator = true;
+        }
+        if let Some(m) = vector_memory_of(self.vector_memory)? {
+            o.vector_memory = m;
         }
         o.validate()?;
         Ok(o)
@@ -705,6 +733,27 @@ mod tests {
                 ..SearchOptions::default()
             }
         );
+    }
+
+    #[test]
+    fn vector_memory_is_appended_past_the_third_version() {
+        // The third version ended with `external_replicator`, padded to the struct's alignment.
+        let third = (offset_of!(resonance_open_options, external_replicator) + 1)
+            .next_multiple_of(std::mem::align_of::<usize>());
+        assert!(offset_of!(resonance_open_options, vector_memory) >= third);
+        let mut o = resonance_open_options_default();
+        assert_eq!(o.to_core().unwrap().vector_memory, VectorMemory::default());
+        o.vector_memory = RESONANCE_VECTOR_MEMORY_CODES;
+        assert_eq!(o.to_core().unwrap().vector_memory, VectorMemory::Codes);
+        o.vector_memory = RESONANCE_VECTOR_MEMORY_MATRIX;
+        assert_eq!(o.to_core().unwrap().vector_memory, VectorMemory::Matrix);
+        o.vector_memory = 3;
+        assert_eq!(o.to_core().unwrap_err().code(), "invalid_argument");
+        // A third-version caller (size 40 on 64-bit) never has it read.
+        o.vector_memory = RESONANCE_VECTOR_MEMORY_CODES;
+        o.size = third as u32;
+        let read = unsafe { read_options(&o) }.unwrap().to_core().unwrap();
+        assert_eq!(read.vector_memory, VectorMemory::default());
     }
 
     #[test]

@@ -102,6 +102,7 @@ function openOptions(a) {
   if ('backup' in a) o.backup = a.backup;
   if ('busy_timeout_ms' in a) o.busyTimeoutMs = a.busy_timeout_ms;
   if ('allow_engine_writes' in a) o.allowEngineWrites = a.allow_engine_writes;
+  if ('vector_memory' in a) o.vectorMemory = a.vector_memory;
   return o;
 }
 

@@ -49,6 +49,11 @@ pub struct OpenOptions {
     /// Another program (Litestream…) replicates the file by reading its WAL: restart/truncate
     /// checkpoints and VACUUM are refused with `invalid_argument` (default false; docs/scaling.md).
     pub external_replicator: Option<Either<bool, Null>>,
+    /// What the handle keeps in memory for vector search: `"matrix"` (the f32 rows) or `"codes"`
+    /// (only the int8 codes, about a quarter of the memory; the f32 rows a search rescores are read
+    /// from the file; the same results; docs/vectors.md, "Bounded memory").
+    #[napi(ts_type = "'matrix' | 'codes' | null")]
+    pub vector_memory: Option<Either<String, Null>>,
 }
 
 impl OpenOptions {
@@ -63,6 +68,10 @@ impl OpenOptions {
             backup: unless_nullish(&self.backup).unwrap_or(d.backup),
             external_replicator: unless_nullish(&self.external_replicator)
                 .unwrap_or(d.external_replicator),
+            vector_memory: match unless_nullish(&self.vector_memory) {
+                Some(m) => m.parse().map_err(to_js)?,
+                None => d.vector_memory,
+            },
             busy_timeout_ms: opt_u32(unless_nullish(&self.busy_timeout_ms), "busyTimeoutMs")?
                 .unwrap_or(d.busy_timeout_ms),
             backup_retention_days: opt_u32(

@@ -776,6 +776,7 @@ impl Database {
             renormalised: i.renormalised as i64,
             zero: i.zero as i64,
             kernel: i.kernel.to_string(),
+            memory: i.memory.to_string(),
         })
     }
 

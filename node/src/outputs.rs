@@ -262,6 +262,9 @@ pub struct VectorIndexInfo {
     pub zero: i64,
     /// The dot-product kernel in use.
     pub kernel: String,
+    /// What the handle holds for search: `"matrix"` (the f32 rows) or `"codes"` (only the int8
+    /// codes; the `vectorMemory` open option).
+    pub memory: String,
 }
 
 /// One migration step.

@@ -70,7 +70,7 @@ unless ``accept_changed=True``. ``migrate_app`` is a long call (Ctrl-C stops it)
 from __future__ import annotations
 
 import os as _os
-from typing import Any, Mapping, Optional, Sequence, Union
+from typing import Any, Literal, Mapping, Optional, Sequence, Union
 
 from . import _native
 from ._native import (
@@ -182,6 +182,7 @@ def open(
         Mapping[str, Union[str, "_os.PathLike[str]", Sequence[Union[AppMigration, Mapping[str, Any]]]]]
     ] = None,
     external_replicator: Optional[bool] = None,
+    vector_memory: Optional[Literal["matrix", "codes"]] = None,
 ) -> Database:
     """Opens (creating if needed) the Resonance database at ``path``.
 
@@ -199,7 +200,10 @@ def open(
     :meth:`Database.migrate_app` takes them), applied when a read-write handle opens, with this
     call's ``allow_destructive`` and ``backup``. ``external_replicator`` declares that another
     program (Litestream…) replicates the file: restart/truncate checkpoints and ``vacuum()`` then
-    raise :class:`InvalidArgumentError` (off by default; docs/scaling.md).
+    raise :class:`InvalidArgumentError` (off by default; docs/scaling.md). ``vector_memory`` is what
+    the handle keeps in memory for vector search: ``"matrix"`` (the f32 rows) or ``"codes"`` (only the
+    int8 codes, about a quarter of the memory; the f32 rows a search rescores are read from the file;
+    the same results; docs/vectors.md, "Bounded memory").
     An option left out (or ``None``) is the engine's default: read-write, migrate with a backup
     (no destructive steps), the engine's busy timeout, backup retention and open timeout.
     """
@@ -216,4 +220,5 @@ def open(
         statement_cache_size=statement_cache_size,
         app_migrations=app_migrations,
         external_replicator=external_replicator,
+        vector_memory=vector_memory,
     )

@@ -130,7 +130,7 @@ pub(crate) fn run_long<T: Send>(
 /// Opens (creating if needed) the database at `path`; see `resonance.open`. An option left out (or
 /// `None`) is the core's default (`OpenOptions::default()`).
 #[pyfunction]
-#[pyo3(signature = (path, *, read_only=None, migrate=None, allow_destructive=None, backup=None, busy_timeout_ms=None, backup_retention_days=None, open_timeout_ms=None, allow_engine_writes=None, statement_cache_size=None, app_migrations=None, external_replicator=None))]
+#[pyo3(signature = (path, *, read_only=None, migrate=None, allow_destructive=None, backup=None, busy_timeout_ms=None, backup_retention_days=None, open_timeout_ms=None, allow_engine_writes=None, statement_cache_size=None, app_migrations=None, external_replicator=None, vector_memory=None))]
 fn open(
     py: Python<'_>,
     #[pyo3(from_py_with = args::path)] path: PathBuf,
@@ -145,6 +145,7 @@ fn open(
     #[pyo3(from_py_with = args::opt_count)] statement_cache_size: Option<usize>,
     app_migrations: Option<&Bound<'_, PyAny>>,
     #[pyo3(from_py_with = args::opt_boolean)] external_replicator: Option<bool>,
+    #[pyo3(from_py_with = args::opt_string)] vector_memory: Option<String>,
 ) -> PyResult<database::Database> {
     let sets = match app_migrations {
         Some(o) if !o.is_none() => app_migrations::sets(o)?,
@@ -162,6 +163,12 @@ fn open(
         allow_engine_writes: allow_engine_writes.unwrap_or(d.allow_engine_writes),
         statement_cache_size: statement_cache_size.unwrap_or(d.statement_cache_size),
         external_replicator: external_replicator.unwrap_or(d.external_replicator),
+        vector_memory: match vector_memory {
+            Some(m) => m
+                .parse::<resonance::VectorMemory>()
+                .map_err(errors::to_py)?,
+            None => d.vector_memory,
+        },
         ..d
     };
     let db = run_long(py, || {

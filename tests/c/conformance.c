@@ -461,8 +461,12 @@ static resonance_status run_op(runner *r, const char *op, const jv *a, jv **out,
         o.allow_destructive = abool(a, "allow_destructive", false);
         o.no_backup = !abool(a, "backup", true);
         o.busy_timeout_ms = (uint32_t)anum(a, "busy_timeout_ms", 0);
-        o.size = sizeof o; /* the second version of the struct: allow_engine_writes is read */
+        o.size = sizeof o; /* the fourth version of the struct: allow_engine_writes and vector_memory are read */
         o.allow_engine_writes = abool(a, "allow_engine_writes", false);
+        const char *memory = astr(a, "vector_memory");
+        if (memory && !strcmp(memory, "codes")) o.vector_memory = RESONANCE_VECTOR_MEMORY_CODES;
+        else if (memory && !strcmp(memory, "matrix")) o.vector_memory = RESONANCE_VECTOR_MEMORY_MATRIX;
+        else if (memory) o.vector_memory = 99; /* refused by the library: invalid_argument */
         CALL(resonance_db_open(join(r, rel ? rel : "db.sqlite"), &o, &r->db, &e));
     } else if (!strcmp(op, "close")) {
         CALL(resonance_db_close(db, &e));

@@ -115,6 +115,27 @@ def test_vectors(db: resonance.Database) -> None:
     assert info["dimension"] == 3 and info["rows"] == 4
     assert db.stats().vectors == 4 and db.stats().dimension == 3
 
+    assert info["memory"] == "matrix"
+
+
+def test_vector_memory_codes_answers_like_the_matrix(tmp_path: pathlib.Path) -> None:
+    rng = np.random.default_rng(3)
+    vectors = rng.standard_normal((5000, 32)).astype(np.float32)
+    path = tmp_path / "m.db"
+    with resonance.open(path) as db:
+        db.upsert_nodes([{"id": f"n{i:05d}", "domain": "ab"[i % 2], "embedding": v} for i, v in enumerate(vectors)])
+    queries = rng.standard_normal((3, 32)).astype(np.float32)
+    with resonance.open(path, vector_memory="matrix") as m, resonance.open(path, vector_memory="codes") as c:
+        for q in queries:
+            assert c.search(q, k=15) == m.search(q, k=15)
+            assert c.search(q, k=5, domain="b", min_score=-1) == m.search(q, k=5, domain="b", min_score=-1)
+        (ci, cs), (mi, ms) = c.search_batch(queries, k=4), m.search_batch(queries, k=4)
+        assert ci.tolist() == mi.tolist() and cs.tobytes() == ms.tobytes()
+        assert c.search_like("n00042") == m.search_like("n00042")
+        assert (c.vector_index_info()["memory"], m.vector_index_info()["memory"]) == ("codes", "matrix")
+    with pytest.raises(resonance.InvalidArgumentError, match="vector_memory"):
+        resonance.open(path, vector_memory="f16")
+
 
 def test_graph(db: resonance.Database) -> None:
     db.upsert_nodes([{"id": x} for x in "abcde"])

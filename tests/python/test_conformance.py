@@ -135,7 +135,7 @@ class Runner:
     def op(self, name: str, a: Dict[str, Any]) -> Any:
         if name == "open":
             self.close()
-            keys = ("read_only", "migrate", "allow_destructive", "backup", "busy_timeout_ms", "allow_engine_writes")
+            keys = ("read_only", "migrate", "allow_destructive", "backup", "busy_timeout_ms", "allow_engine_writes", "vector_memory")
             kwargs = {k: a[k] for k in keys if k in a}
             self.db = resonance.open(self.dir / a.get("path", "db.sqlite"), **kwargs)
             return None

@@ -16,6 +16,7 @@ use std::sync::{Arc, OnceLock};
 use rayon::prelude::*;
 
 use super::fafcas::check_dimension;
+use super::ids::Ids;
 use super::kernel::{Kernel, PackedQueries};
 use super::quant::{fma_chain, CodeKernel, Codes, KthLower, QueryCodes};
 use super::topk::TopK;
@@ -200,10 +201,10 @@ pub struct Hit {
 pub struct VectorMatrix {
     dim: usize,
     data: Store,
-    ids: Vec<String>,
+    /// The ids in row order and the id → row map (compact: docs/vectors.md, "Bounded memory").
+    ids: Ids,
     domains: Vec<u32>,
     types: Vec<u32>,
-    rows: HashMap<String, u32>,
     labels: Labels,
     /// The int8 codes of the rows, built by the first search that uses them and then kept in step.
     codes: OnceLock<Codes>,
@@ -212,7 +213,29 @@ pub struct VectorMatrix {
     /// Set by the first search that could have used codes not built yet: the next one builds them
     /// (a handle that searches once, like a CLI command, never pays for the codes).
     codes_wanted: Arc<AtomicBool>,
+    /// Whether the f32 rows are kept; false for a codes-only matrix ([`VectorMatrix::codes_only`]),
+    /// whose `data` stays empty and whose codes always exist.
+    f32_rows: bool,
 }
+
+/// Where a codes-only matrix ([`VectorMatrix::codes_only`]) reads the f32 rows its rescore needs
+/// (docs/vectors.md, "Bounded memory").
+pub trait RowSource {
+    /// Writes the f32 rows of `m` at the row indices `rows`, `m.dim()` floats each and exactly as
+    /// they were given to [`VectorMatrix::upsert`], into `out` (cleared first).
+    fn read_rows(&self, m: &VectorMatrix, rows: &[u32], out: &mut Vec<f32>) -> Result<()>;
+
+    /// Called (before the search fails) when a row read back does not quantise to the codes the
+    /// matrix holds for it: the matrix no longer matches what the source reads.
+    fn stale(&self);
+}
+
+/// One query's result of the int8 first pass: the k largest lower ends, and the candidate rows with
+/// their upper ends.
+type FirstPass = (KthLower, Vec<(u32, f32)>);
+
+/// Candidate rows read from a [`RowSource`] per call during a codes-only rescore.
+const FETCH_ROWS: usize = 64;
 
 impl std::fmt::Debug for VectorMatrix {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -259,15 +282,43 @@ impl VectorMatrix {
         VectorMatrix {
             dim,
             data: Store::default(),
-            ids: Vec::new(),
+            ids: Ids::default(),
             domains: Vec::new(),
             types: Vec::new(),
-            rows: HashMap::new(),
             labels: Labels::default(),
             codes: OnceLock::new(),
             quantised: true,
             codes_wanted: Arc::new(AtomicBool::new(false)),
+            f32_rows: true,
         }
+    }
+
+    /// Whether a codes-only matrix can hold vectors of `dim` components: the int8 kernels sum in
+    /// i32, which bounds the dimension (see [`QUANT_MAX_DIM`]).
+    pub fn codes_fit(dim: usize) -> bool {
+        (1..=QUANT_MAX_DIM).contains(&dim)
+    }
+
+    /// An empty matrix that keeps only the int8 codes of its rows (with their ids and labels), not
+    /// the f32 rows: about a quarter of the memory. It is searched with
+    /// [`VectorMatrix::search_codes_only`], which rescores the candidates of the exact int8 first pass
+    /// from f32 rows read through a [`RowSource`]; the hits are those of the f32 matrix. A dimension
+    /// for which [`VectorMatrix::codes_fit`] is false is `invalid_argument`.
+    pub fn codes_only(dim: usize) -> Result<VectorMatrix> {
+        if !VectorMatrix::codes_fit(dim) {
+            return Err(Error::InvalidArgument(format!(
+                "a codes-only matrix holds 1 to {QUANT_MAX_DIM} dimensions, not {dim}"
+            )));
+        }
+        let mut m = VectorMatrix::new(dim);
+        m.f32_rows = false;
+        m.codes = OnceLock::from(Codes::new(dim));
+        Ok(m)
+    }
+
+    /// Whether the f32 rows are held (false for a codes-only matrix).
+    pub fn holds_f32(&self) -> bool {
+        self.f32_rows
     }
 
     /// An empty matrix with room for `rows` rows (one allocation when loading a whole table).
@@ -279,12 +330,15 @@ impl VectorMatrix {
 
     /// Makes room for `additional` more rows.
     pub fn reserve(&mut self, additional: usize) {
-        self.data
-            .reserve_floats(additional.saturating_mul(self.dim));
+        if self.f32_rows {
+            self.data
+                .reserve_floats(additional.saturating_mul(self.dim));
+        } else if let Some(c) = self.codes.get_mut() {
+            c.reserve(additional);
+        }
         self.ids.reserve(additional);
         self.domains.reserve(additional);
         self.types.reserve(additional);
-        self.rows.reserve(additional);
     }
 
     /// The dimension of every row.
@@ -299,23 +353,23 @@ impl VectorMatrix {
 
     /// Whether the matrix holds no row.
     pub fn is_empty(&self) -> bool {
-        self.ids.is_empty()
+        self.ids.len() == 0
     }
 
     /// Whether a row has this id.
     pub fn contains(&self, id: &str) -> bool {
-        self.rows.contains_key(id)
+        self.ids.find(id).is_some()
     }
 
-    /// The vector stored for `id`.
+    /// The vector stored for `id` (`None` in a codes-only matrix, which holds no f32 row).
     pub fn get(&self, id: &str) -> Option<&[f32]> {
-        let r = *self.rows.get(id)? as usize;
+        let r = self.ids.find(id)? as usize;
         self.data.as_slice().get(r * self.dim..(r + 1) * self.dim)
     }
 
     /// The domain and node type stored for `id`.
     pub fn labels(&self, id: &str) -> Option<(Option<&str>, Option<&str>)> {
-        let r = *self.rows.get(id)? as usize;
+        let r = self.ids.find(id)? as usize;
         Some((
             self.labels.name(self.domains[r]),
             self.labels.name(self.types[r]),
@@ -323,11 +377,21 @@ impl VectorMatrix {
     }
 
     /// The ids, in row order (arbitrary; it changes when rows are removed).
-    pub fn ids(&self) -> &[String] {
-        &self.ids
+    pub fn ids(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
+        (0..self.ids.len()).map(|r| self.ids.get(r))
     }
 
-    /// The whole matrix, row-major, `len() * dim()` floats.
+    /// The id of row `r`.
+    pub fn id(&self, r: usize) -> Option<&str> {
+        (r < self.ids.len()).then(|| self.ids.get(r))
+    }
+
+    /// The row index of `id`.
+    pub fn row_of(&self, id: &str) -> Option<u32> {
+        self.ids.find(id)
+    }
+
+    /// The whole matrix, row-major, `len() * dim()` floats (empty for a codes-only matrix).
     pub fn as_slice(&self) -> &[f32] {
         self.data.as_slice()
     }
@@ -361,9 +425,11 @@ impl VectorMatrix {
         let d = self.dim;
         let dom = self.labels.intern(domain);
         let typ = self.labels.intern(node_type);
-        if let Some(&r) = self.rows.get(id) {
+        if let Some(r) = self.ids.find(id) {
             let r = r as usize;
-            self.data.as_mut_slice()[r * d..(r + 1) * d].copy_from_slice(unit);
+            if self.f32_rows {
+                self.data.as_mut_slice()[r * d..(r + 1) * d].copy_from_slice(unit);
+            }
             self.domains[r] = dom;
             self.types[r] = typ;
             if let Some(c) = self.codes.get_mut() {
@@ -377,12 +443,13 @@ impl VectorMatrix {
                 "the vector matrix is full ({r} rows); cannot add node {id}"
             )));
         }
-        self.data.resize((r + 1) * d);
-        self.data.as_mut_slice()[r * d..].copy_from_slice(unit);
-        self.ids.push(id.to_string());
+        if self.f32_rows {
+            self.data.resize((r + 1) * d);
+            self.data.as_mut_slice()[r * d..].copy_from_slice(unit);
+        }
+        self.ids.push(id);
         self.domains.push(dom);
         self.types.push(typ);
-        self.rows.insert(id.to_string(), r as u32);
         if let Some(c) = self.codes.get_mut() {
             c.set(r, unit);
         }
@@ -392,7 +459,7 @@ impl VectorMatrix {
     /// Changes the domain and node type of `id` (the node's metadata changed, its vector did not).
     /// Returns whether the id was present.
     pub fn set_labels(&mut self, id: &str, domain: Option<&str>, node_type: Option<&str>) -> bool {
-        let Some(&r) = self.rows.get(id) else {
+        let Some(r) = self.ids.find(id) else {
             return false;
         };
         self.domains[r as usize] = self.labels.intern(domain);
@@ -403,24 +470,23 @@ impl VectorMatrix {
     /// Removes the row of `id` in O(1) by moving the last row into its place. Returns whether it was
     /// present.
     pub fn remove(&mut self, id: &str) -> bool {
-        let Some(r) = self.rows.remove(id) else {
+        let Some(r) = self.ids.find(id) else {
             return false;
         };
         let r = r as usize;
         let last = self.ids.len() - 1;
         let d = self.dim;
-        if r != last {
+        if r != last && self.f32_rows {
             self.data
                 .as_mut_slice()
                 .copy_within(last * d..(last + 1) * d, r * d);
-            if let Some(slot) = self.rows.get_mut(&self.ids[last]) {
-                *slot = r as u32;
-            }
         }
         self.ids.swap_remove(r);
         self.domains.swap_remove(r);
         self.types.swap_remove(r);
-        self.data.resize(last * d);
+        if self.f32_rows {
+            self.data.resize(last * d);
+        }
         if let Some(c) = self.codes.get_mut() {
             c.swap_remove(r);
         }
@@ -430,8 +496,12 @@ impl VectorMatrix {
     /// Turns the int8 first pass (docs/vectors.md, "The quantised first pass") on or off. It is on by
     /// default and never changes a result, only the time a large search takes and the memory of the
     /// codes (one byte per component, built by the first search that uses them); off, every search
-    /// scans the f32 rows and the codes are dropped.
+    /// scans the f32 rows and the codes are dropped. A codes-only matrix keeps its codes (they are all
+    /// it holds).
     pub fn set_quantised(&mut self, on: bool) {
+        if !self.f32_rows {
+            return;
+        }
         self.quantised = on;
         if !on {
             self.codes = OnceLock::new();
@@ -449,14 +519,21 @@ impl VectorMatrix {
         self.ids.clear();
         self.domains.clear();
         self.types.clear();
-        self.rows.clear();
         self.labels = Labels::default();
-        self.codes = OnceLock::new();
+        self.codes = if self.f32_rows {
+            OnceLock::new()
+        } else {
+            OnceLock::from(Codes::new(self.dim))
+        };
     }
 
     #[inline]
     fn by_id(&self) -> impl Fn(u32, u32) -> Ordering + Copy + '_ {
-        move |a, b| self.ids[a as usize].cmp(&self.ids[b as usize])
+        move |a, b| {
+            self.ids
+                .bytes_of(a as usize)
+                .cmp(self.ids.bytes_of(b as usize))
+        }
     }
 
     /// Resolves the filters; `None` when no row can pass (an unknown domain or type, k = 0).
@@ -485,10 +562,7 @@ impl VectorMatrix {
         Ok(Some(Filter {
             domain,
             node_type,
-            exclude: params
-                .exclude
-                .as_deref()
-                .and_then(|id| self.rows.get(id).copied()),
+            exclude: params.exclude.as_deref().and_then(|id| self.ids.find(id)),
             floor: params.min_score.unwrap_or(0.0),
             strict_positive: params.min_score.is_none(),
         }))
@@ -498,7 +572,7 @@ impl VectorMatrix {
         top.into_sorted(self.by_id())
             .into_iter()
             .map(|c| Hit {
-                id: self.ids[c.row as usize].clone(),
+                id: self.ids.get(c.row as usize).to_string(),
                 score: c.score,
             })
             .collect()
@@ -533,6 +607,7 @@ impl VectorMatrix {
         params: &SearchParams,
     ) -> Result<Vec<Hit>> {
         check_dimension(self.dim, query_unit.len(), "query")?;
+        self.check_f32_rows()?;
         let Some(f) = self.filter(params)? else {
             return Ok(Vec::new());
         };
@@ -671,6 +746,7 @@ impl VectorMatrix {
             });
         }
         let nq = queries.len() / d;
+        self.check_f32_rows()?;
         let Some(f) = self.filter(params)? else {
             return Ok(vec![Vec::new(); nq]);
         };
@@ -896,10 +972,52 @@ impl VectorMatrix {
         f: &Filter,
         exact: impl Fn(usize, usize) -> f32 + Sync,
     ) -> Result<Vec<TopK>> {
-        let d = self.dim;
         // Built in parallel on first use: inside a pool of this process (never an inherited one in a
         // forked child) with the caller's thread cap.
         let codes = pool::install(params.threads, || self.codes())?;
+        let firsts = self.first_pass(ck, codes, queries, params, f)?;
+        let nq = firsts.len();
+        let k = params.k;
+        let threads = self.threads_for(params.threads);
+        let by_id = self.by_id();
+        let rescore = |(q, (kth, mut cands)): (usize, (KthLower, Vec<(u32, f32)>))| {
+            let cut = kth.cut().max(f.floor);
+            cands.retain(|&(_, hi)| hi >= cut);
+            // Highest upper ends first: once one falls below the k-th exact score, no later row
+            // can enter.
+            cands.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            let mut top = TopK::new(k);
+            for (r, hi) in cands {
+                if hi < top.threshold() {
+                    break;
+                }
+                let s = exact(r as usize, q);
+                if s >= f.floor && f.passes(self, r as usize, s) {
+                    top.push(s, r, by_id);
+                }
+            }
+            top
+        };
+        if nq > 1 && threads > 1 {
+            Ok(pool::install(params.threads, || {
+                firsts.into_par_iter().enumerate().map(rescore).collect()
+            })?)
+        } else {
+            Ok(firsts.into_iter().enumerate().map(rescore).collect())
+        }
+    }
+
+    /// The int8 first pass of every query of `queries` over all rows: per query, the k largest lower
+    /// ends and the candidate rows with their upper ends (see [`VectorMatrix::code_scan`]).
+    fn first_pass(
+        &self,
+        ck: CodeKernel,
+        codes: &Codes,
+        queries: &[f32],
+        params: &SearchParams,
+        f: &Filter,
+    ) -> Result<Vec<FirstPass>> {
+        let d = self.dim;
         let qcs: Vec<QueryCodes> = queries
             .chunks_exact(d)
             .map(|q| QueryCodes::new(q, codes.stride()))
@@ -928,32 +1046,137 @@ impl VectorMatrix {
             })?
         };
         ctx.check()?;
+        Ok(firsts)
+    }
+
+    /// Row `r`'s f32 vector: from the matrix, or for a codes-only matrix read through `source` and
+    /// checked against its codes (as [`VectorMatrix::search_codes_only`] checks every row it reads).
+    pub fn read_row(&self, r: u32, source: &dyn RowSource) -> Result<Vec<f32>> {
+        let d = self.dim;
+        let r = r as usize;
+        if r >= self.len() {
+            return Err(Error::Internal(format!("row {r} is not in the matrix")));
+        }
+        if self.f32_rows {
+            return Ok(self.row(r).to_vec());
+        }
+        let mut buf = Vec::new();
+        source.read_rows(self, &[r as u32], &mut buf)?;
+        if buf.len() != d || !self.codes().is_code_of(r, &buf) {
+            source.stale();
+            return Err(Error::Internal(format!(
+                "the f32 row of {:?} read back does not match its codes",
+                self.ids.get(r)
+            )));
+        }
+        Ok(buf)
+    }
+
+    /// `invalid_argument` for a codes-only matrix, which [`VectorMatrix::search_codes_only`] searches.
+    fn check_f32_rows(&self) -> Result<()> {
+        if self.f32_rows {
+            return Ok(());
+        }
+        Err(Error::InvalidArgument(
+            "this matrix holds only int8 codes: search it with search_codes_only".into(),
+        ))
+    }
+
+    /// Exact top-k of a codes-only matrix ([`VectorMatrix::codes_only`]; on a matrix with f32 rows
+    /// it searches those) for each of the queries in `queries` (row-major, each already unit
+    /// length): the int8 first pass over the codes, then the candidates rescored from f32 rows read
+    /// through `source`, highest upper end first, [`FETCH_ROWS`] at a time. Every row read back must
+    /// quantise to exactly its codes ([`Codes::is_code_of`]): otherwise `source.stale()` is called
+    /// and the search fails with `internal`, never answering from rows the codes do not describe.
+    ///
+    /// The hits equal [`VectorMatrix::search`] of each query on the f32 matrix of the same rows
+    /// (`batch = false`: the single-query kernel's scores), or [`VectorMatrix::search_batch`]
+    /// (`batch = true`: with a register-blocked kernel its per-pair arithmetic; without one, whose
+    /// batch scores come from a general matrix product, the single-query kernel's).
+    pub fn search_codes_only(
+        &self,
+        queries: &[f32],
+        params: &SearchParams,
+        batch: bool,
+        source: &dyn RowSource,
+    ) -> Result<Vec<Vec<Hit>>> {
+        let d = self.dim;
+        if d == 0 || queries.is_empty() || !queries.len().is_multiple_of(d) {
+            return Err(Error::DimensionMismatch {
+                expected: d,
+                got: queries.len(),
+                context: "query batch".into(),
+            });
+        }
+        if self.f32_rows {
+            return if batch {
+                self.search_batch(queries, params)
+            } else {
+                queries
+                    .chunks_exact(d)
+                    .map(|q| self.search(q, params))
+                    .collect()
+            };
+        }
+        let nq = queries.len() / d;
+        let Some(f) = self.filter(params)? else {
+            return Ok(vec![Vec::new(); nq]);
+        };
+        let kernel = Kernel::best();
+        let chain = batch && kernel.has_block_kernel();
+        let exact = |x: &[f32], q: &[f32]| {
+            if chain {
+                fma_chain(x, q)
+            } else {
+                kernel.dot(q, x)
+            }
+        };
+        let codes = self.codes();
+        let firsts = self.first_pass(CodeKernel::best(), codes, queries, params, &f)?;
         let by_id = self.by_id();
-        let rescore = |(q, (kth, mut cands)): (usize, (KthLower, Vec<(u32, f32)>))| {
+        let k = params.k;
+        let mut buf = Vec::new();
+        let mut out = Vec::with_capacity(nq);
+        for (q, (kth, mut cands)) in firsts.into_iter().enumerate() {
+            let qv = &queries[q * d..(q + 1) * d];
             let cut = kth.cut().max(f.floor);
             cands.retain(|&(_, hi)| hi >= cut);
-            // Highest upper ends first: once one falls below the k-th exact score, no later row
-            // can enter.
             cands.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
             let mut top = TopK::new(k);
-            for (r, hi) in cands {
-                if hi < top.threshold() {
-                    break;
+            let mut i = 0;
+            'rows: while i < cands.len() && cands[i].1 >= top.threshold() {
+                let end = (i + FETCH_ROWS).min(cands.len());
+                let rows: Vec<u32> = cands[i..end].iter().map(|c| c.0).collect();
+                source.read_rows(self, &rows, &mut buf)?;
+                if buf.len() != rows.len() * d {
+                    source.stale();
+                    return Err(Error::Internal(format!(
+                        "a row source gave {} floats for {} rows of {d}",
+                        buf.len(),
+                        rows.len()
+                    )));
                 }
-                let s = exact(r as usize, q);
-                if s >= f.floor && f.passes(self, r as usize, s) {
-                    top.push(s, r, by_id);
+                for (&(r, hi), x) in cands[i..end].iter().zip(buf.chunks_exact(d)) {
+                    if hi < top.threshold() {
+                        break 'rows;
+                    }
+                    if !codes.is_code_of(r as usize, x) {
+                        source.stale();
+                        return Err(Error::Internal(format!(
+                            "the f32 row of {:?} read back does not match its codes",
+                            self.ids.get(r as usize)
+                        )));
+                    }
+                    let s = exact(x, qv);
+                    if s >= f.floor && f.passes(self, r as usize, s) {
+                        top.push(s, r, by_id);
+                    }
                 }
+                i = end;
             }
-            top
-        };
-        if nq > 1 && threads > 1 {
-            Ok(pool::install(params.threads, || {
-                firsts.into_par_iter().enumerate().map(rescore).collect()
-            })?)
-        } else {
-            Ok(firsts.into_iter().enumerate().map(rescore).collect())
+            out.push(self.hits(top));
         }
+        Ok(out)
     }
 
     /// The int8 pass over `rows` for every query: per query, the k largest lower ends of rows that
@@ -1085,10 +1308,10 @@ mod tests {
                 Some(x) => s >= x,
             } && p.domain.as_deref().is_none_or(|d| dom == Some(d))
                 && p.node_type.as_deref().is_none_or(|t| typ == Some(t))
-                && p.exclude.as_deref() != Some(id.as_str());
+                && p.exclude.as_deref() != Some(id);
             if ok {
                 all.push(Hit {
-                    id: id.clone(),
+                    id: id.to_string(),
                     score: s,
                 });
             }
@@ -1148,7 +1371,7 @@ mod tests {
             let mut r = rng(99);
             let q = unit(dim, &mut r);
             // A query equal to a stored row makes ties among duplicates exact.
-            let q2 = m.get(&m.ids()[n / 2]).expect("row").to_vec();
+            let q2 = m.get(m.id(n / 2).unwrap()).expect("row").to_vec();
             for query in [&q, &q2] {
                 for p in [
                     SearchParams::default(),
@@ -1186,7 +1409,7 @@ mod tests {
                     },
                     SearchParams {
                         k: 10,
-                        exclude: Some(m.ids()[n / 2].clone()),
+                        exclude: Some(m.id(n / 2).unwrap().to_string()),
                         threads: Some(1),
                         ..Default::default()
                     },
@@ -1409,7 +1632,7 @@ mod tests {
     #[test]
     fn search_like_excludes_the_node_itself() {
         let m = sample(300, 24, 8);
-        let id = m.ids()[17].clone();
+        let id = m.id(17).unwrap().to_string();
         let p = SearchParams {
             k: 5,
             min_score: Some(-1.0),
@@ -1540,6 +1763,84 @@ mod tests {
                 }
             }
         }
+        assert_codes_only_equal_f32(m, queries, params);
+    }
+
+    /// Reads the f32 rows of a codes-only copy from the full matrix, by id.
+    struct FromMatrix<'a> {
+        full: &'a VectorMatrix,
+        reads: std::sync::atomic::AtomicUsize,
+        stale: AtomicBool,
+    }
+
+    impl RowSource for FromMatrix<'_> {
+        fn read_rows(&self, m: &VectorMatrix, rows: &[u32], out: &mut Vec<f32>) -> Result<()> {
+            out.clear();
+            for &r in rows {
+                out.extend_from_slice(
+                    self.full
+                        .get(m.id(r as usize).expect("a row"))
+                        .expect("a row"),
+                );
+            }
+            self.reads.fetch_add(rows.len(), AtomicOrdering::Relaxed);
+            Ok(())
+        }
+        fn stale(&self) {
+            self.stale.store(true, AtomicOrdering::Relaxed);
+        }
+    }
+
+    /// A codes-only copy of `m` (same rows, same order).
+    fn codes_only_copy(m: &VectorMatrix) -> VectorMatrix {
+        let mut c = VectorMatrix::codes_only(m.dim()).expect("fits");
+        for id in m.ids() {
+            let (dom, typ) = m.labels(id).expect("labels");
+            c.upsert(id, m.get(id).expect("row"), dom, typ)
+                .expect("valid");
+        }
+        c
+    }
+
+    /// The codes-only search of a copy of `m` equals the f32 search of `m` (single and batch).
+    fn assert_codes_only_equal_f32(
+        m: &VectorMatrix,
+        queries: &[Vec<f32>],
+        params: &[SearchParams],
+    ) {
+        if !VectorMatrix::codes_fit(m.dim()) {
+            return;
+        }
+        let c = codes_only_copy(m);
+        assert!(c.as_slice().is_empty() && !c.holds_f32());
+        let flat: Vec<f32> = queries.iter().flatten().copied().collect();
+        let src = FromMatrix {
+            full: m,
+            reads: Default::default(),
+            stale: AtomicBool::new(false),
+        };
+        let kernel = Kernel::best();
+        for p in params {
+            let want: Vec<Vec<Hit>> = queries
+                .iter()
+                .map(|q| m.search_on(kernel, None, q, p).expect("f32 search"))
+                .collect();
+            let got = c
+                .search_codes_only(&flat, p, false, &src)
+                .expect("codes-only");
+            assert_eq!(got, want, "codes-only {p:?}");
+            let want_batch = if kernel.has_block_kernel() {
+                m.search_batch_on(kernel, None, &flat, p)
+                    .expect("f32 batch")
+            } else {
+                want
+            };
+            let got = c
+                .search_codes_only(&flat, p, true, &src)
+                .expect("codes-only batch");
+            assert_eq!(got, want_batch, "codes-only batch {p:?}");
+        }
+        assert!(!src.stale.load(AtomicOrdering::Relaxed));
     }
 
     /// The parameter sets of the code tests: k from 1 past the row count, score floors, each filter.
@@ -1584,7 +1885,7 @@ mod tests {
         if n > 0 {
             v.push(SearchParams {
                 k: 12,
-                exclude: Some(m.ids()[n / 2].clone()),
+                exclude: Some(m.id(n / 2).unwrap().to_string()),
                 ..Default::default()
             });
         }
@@ -1626,6 +1927,87 @@ mod tests {
             let queries = vec![unit(dim, &mut r), rows[n / 2].clone(), unit(dim, &mut r)];
             assert_codes_equal_f32(&m, &queries, &code_params(&m));
         }
+    }
+
+    #[test]
+    fn a_codes_only_matrix_refuses_rows_its_codes_do_not_describe() {
+        let (n, dim) = (500, 32);
+        let mut r = rng(77);
+        let rows: Vec<Vec<f32>> = (0..n).map(|_| unit(dim, &mut r)).collect();
+        let m = matrix_of(dim, &rows);
+        let c = codes_only_copy(&m);
+        // The plain searches need f32 rows.
+        let q = unit(dim, &mut r);
+        assert_eq!(
+            c.search(&q, &SearchParams::default()).unwrap_err().code(),
+            "invalid_argument"
+        );
+        assert_eq!(
+            c.search_batch(&q, &SearchParams::default())
+                .unwrap_err()
+                .code(),
+            "invalid_argument"
+        );
+        // The source reads other rows than the codes were built from (another program changed
+        // them): the search fails and says so, it never answers.
+        let mut changed = m.clone();
+        for id in m.ids().map(str::to_string).collect::<Vec<_>>() {
+            let v = unit(dim, &mut r);
+            changed.upsert(&id, &v, None, None).unwrap();
+        }
+        let src = FromMatrix {
+            full: &changed,
+            reads: Default::default(),
+            stale: AtomicBool::new(false),
+        };
+        let e = c
+            .search_codes_only(&q, &SearchParams::default(), false, &src)
+            .unwrap_err();
+        assert_eq!(e.code(), "internal");
+        assert!(src.stale.load(AtomicOrdering::Relaxed));
+        // A dimension the int8 kernels cannot sum is refused.
+        assert!(VectorMatrix::codes_only(QUANT_MAX_DIM + 1).is_err());
+        assert!(VectorMatrix::codes_only(0).is_err());
+    }
+
+    #[test]
+    fn a_codes_only_matrix_reads_few_rows_and_follows_writes() {
+        let (n, dim) = (20_000, 64);
+        let mut r = rng(91);
+        let rows: Vec<Vec<f32>> = (0..n).map(|_| unit(dim, &mut r)).collect();
+        let mut m = matrix_of(dim, &rows);
+        let mut c = codes_only_copy(&m);
+        // Writes replayed on both: an update, a removal (swap-remove) and an insert.
+        let v = unit(dim, &mut r);
+        let first = m.id(0).unwrap().to_string();
+        let third = m.id(3).unwrap().to_string();
+        m.upsert(&first, &v, Some("z"), None).unwrap();
+        c.upsert(&first, &v, Some("z"), None).unwrap();
+        assert!(m.remove(&third) && c.remove(&third));
+        let w = unit(dim, &mut r);
+        m.upsert("new", &w, None, Some("x")).unwrap();
+        c.upsert("new", &w, None, Some("x")).unwrap();
+        assert_eq!(c.len(), m.len());
+        assert_eq!(c.row_of("new"), m.row_of("new"));
+        let queries = vec![v.clone(), w.clone(), unit(dim, &mut r)];
+        let flat: Vec<f32> = queries.iter().flatten().copied().collect();
+        let src = FromMatrix {
+            full: &m,
+            reads: Default::default(),
+            stale: AtomicBool::new(false),
+        };
+        let p = SearchParams::default();
+        let got = c.search_codes_only(&flat, &p, false, &src).unwrap();
+        for (g, q) in got.iter().zip(&queries) {
+            assert_eq!(g, &m.search(q, &p).unwrap());
+        }
+        // A top-10 of random rows rescores a small part of them.
+        let reads = src.reads.load(AtomicOrdering::Relaxed);
+        assert!(reads > 0 && reads < n / 10, "{reads} rows read");
+        c.clear();
+        assert!(c.is_empty() && c.code_bytes() == 0);
+        c.upsert("a", &v, None, None).unwrap();
+        assert_eq!(c.len(), 1);
     }
 
     #[test]
@@ -1894,9 +2276,9 @@ mod tests {
                     prop_assert_eq!(m.get(id), Some(v.as_slice()));
                     prop_assert_eq!(m.labels(id), Some((dom.as_deref(), None)));
                 }
-                let mut ids: Vec<&String> = m.ids().iter().collect();
+                let mut ids: Vec<&str> = m.ids().collect();
                 ids.sort();
-                let mut want: Vec<&String> = model.keys().collect();
+                let mut want: Vec<&str> = model.keys().map(String::as_str).collect();
                 want.sort();
                 prop_assert_eq!(ids, want);
             }

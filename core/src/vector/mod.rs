@@ -2,6 +2,7 @@
 //! matrix that answers exact search without touching SQLite on a warm handle.
 
 pub mod fafcas;
+mod ids;
 pub mod kernel;
 pub mod matrix;
 pub mod quant;

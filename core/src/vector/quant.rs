@@ -526,6 +526,31 @@ impl Codes {
         c
     }
 
+    /// Makes room for `additional` more rows (one allocation when loading a whole table).
+    pub fn reserve(&mut self, additional: usize) {
+        self.codes.reserve(additional.saturating_mul(self.stride));
+        self.scales.reserve(additional);
+        self.errs.reserve(additional);
+        self.norms.reserve(additional);
+        self.sums.reserve(additional);
+    }
+
+    /// Whether quantising `x` gives exactly row `r`'s codes and terms (bit for bit). Then the interval
+    /// of row `r` is the interval of `x` itself, so it provably holds `x`'s exact score: a codes-only
+    /// matrix checks every f32 row it reads back for the rescore this way.
+    pub fn is_code_of(&self, r: usize, x: &[f32]) -> bool {
+        if r >= self.len() || x.len() > self.stride || x.iter().any(|v| !v.is_finite()) {
+            return false;
+        }
+        let mut out = vec![0i8; self.stride];
+        let t = quantize_into(x, &mut out);
+        out == self.rows(r, r + 1)
+            && t.scale.to_bits() == self.scales[r].to_bits()
+            && t.err.to_bits() == self.errs[r].to_bits()
+            && t.norm.to_bits() == self.norms[r].to_bits()
+            && t.sum == self.sums[r]
+    }
+
     /// The number of bytes per row of codes (the dimension rounded up to 64).
     pub fn stride(&self) -> usize {
         self.stride

@@ -231,6 +231,10 @@ impl Interpreter {
                         .map_or(d.busy_timeout_ms, |v| self.cap(v as usize, 10_000) as u32),
                     allow_engine_writes: bool_of(a, "allow_engine_writes")
                         .unwrap_or(d.allow_engine_writes),
+                    vector_memory: match a.get("vector_memory").and_then(Value::as_str) {
+                        Some(m) => m.parse()?,
+                        None => d.vector_memory,
+                    },
                     ..d
                 };
                 self.db = Some(Database::open_with(self.path(a), opts)?);

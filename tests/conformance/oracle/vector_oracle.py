@@ -65,7 +65,11 @@ def node(node_id, v, domain="knowledge", node_type="note"):
     return {"id": node_id, "type": node_type, "domain": domain, "embedding": floats(v)}
 
 
+WRITTEN = {}
+
+
 def write(name, description, steps):
+    WRITTEN[name] = steps
     with open(os.path.join(CASES, f"vector_{name}.json"), "w") as f:
         json.dump({"name": f"vector_{name}", "description": description, "steps": steps}, f, indent=1)
         f.write("\n")
@@ -236,10 +240,25 @@ def delete_and_cache():
     write("delete_and_cache", "the in-memory matrix follows deletes, re-writes, transactions and another connection's writes", steps)
 
 
+def memory_codes():
+    """search_basic, foreign_blobs and delete_and_cache again, every handle opened with vector_memory
+    "codes" (only the int8 codes in memory): the same expectations (docs/vectors.md, "Bounded memory")."""
+    for name in ("search_basic", "foreign_blobs", "delete_and_cache"):
+        steps = []
+        for step in WRITTEN[name]:
+            if step["op"] == "open":
+                step = {**step, "args": {**step["args"], "vector_memory": "codes"}}
+            steps.append(step)
+        if name == "delete_and_cache":
+            steps.append({"op": "open", "args": {"vector_memory": "f16"}, "expect_error": "invalid_argument"})
+        write(f"codes_{name}", f"vector_{name} on handles opened with vector_memory codes: the same results", steps)
+
+
 if __name__ == "__main__":
     search_basic()
     ties_and_normalisation()
     invalid_vectors()
     foreign_blobs()
     delete_and_cache()
+    memory_codes()
     print("wrote vector cases")
