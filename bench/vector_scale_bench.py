@@ -449,6 +449,7 @@ def bench_set(name, m, qs, ids, files, args, summary):
     rows = {}
     for label, kind, path, vm in contenders:
         got = {}
+        reason = ""
         for state in ("warm", "evicted"):
             runs = []
             for _ in range(reps_first):
@@ -460,8 +461,13 @@ def bench_set(name, m, qs, ids, files, args, summary):
                     left = resident_bytes(path)
                 # The warm searches run in the last process of the page-cache-warm runs only.
                 last = state == "warm" and len(runs) == reps_first - 1
-                r = run_child(kind, path, files["queries"], dim, reps, vm, warm=last)
+                try:
+                    r = run_child(kind, path, files["queries"], dim, reps, vm, warm=last)
+                except RuntimeError as e:
+                    # A contender that fails is reported, and the run goes on.
+                    r = {"unavailable": str(e)}
                 if "unavailable" in r:
+                    reason = r["unavailable"]
                     break
                 r["left_in_cache"] = left
                 runs.append(r)
@@ -470,7 +476,7 @@ def bench_set(name, m, qs, ids, files, args, summary):
                 break
             got[state] = runs
         if got is None:
-            print(f"# {label}: not available on this build")
+            print(f"# {label}: not available on this build ({reason[-300:]})")
             rows[label] = None
             continue
         rows[label] = got
