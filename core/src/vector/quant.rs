@@ -137,6 +137,8 @@ pub struct QueryCodes {
     biased: Vec<u8>,
     /// The codes themselves.
     codes: Vec<i8>,
+    /// Their magnitudes (the AVX2 kernel's unsigned operand).
+    abs: Vec<i8>,
     /// `‖q‖` (rounded up).
     norm: f32,
     /// `‖q − scale·codes‖` (rounded up).
@@ -158,6 +160,7 @@ impl QueryCodes {
                 .iter()
                 .map(|&c| (i16::from(c) + 128) as u8)
                 .collect(),
+            abs: z.codes.iter().map(|c| c.unsigned_abs() as i8).collect(),
             codes: z.codes,
             norm: z.norm,
             err: z.err,
@@ -259,11 +262,10 @@ impl CodeKernel {
             }
             #[cfg(target_arch = "x86_64")]
             CodeKernel::Avx2 => {
-                let qabs: Vec<i8> = q.codes.iter().map(|c| c.unsigned_abs() as i8).collect();
                 for (o, row) in out[..n].iter_mut().zip(rows.chunks_exact(stride)) {
                     // SAFETY: this value exists only when the processor reported AVX2; the three
                     // slices have `stride` bytes, a multiple of 64.
-                    *o = unsafe { x86::dot_avx2(&qabs, &q.codes, row) };
+                    *o = unsafe { x86::dot_avx2(&q.abs, &q.codes, row) };
                 }
             }
             #[cfg(target_arch = "x86_64")]
