@@ -26,7 +26,7 @@ clock starts), and the binding's `open` takes the engine's open options by keywo
 Prints tables and PASS/MISS lines for the issue's targets; always exits 0.
 
 Usage: python3 bench/vector_scale_bench.py [--sizes 100000,1000000] [--no-demo] [--reps N]
-       [--skip-build] [--no-quantised-vec0]
+       [--first-reps N] [--skip-build] [--no-quantised-vec0] [--clean]
 """
 
 import argparse
@@ -618,6 +618,7 @@ def main():
     ap.add_argument("--no-demo", action="store_true")
     ap.add_argument("--no-quantised-vec0", dest="quantised_vec0", action="store_false")
     ap.add_argument("--skip-build", action="store_true")
+    ap.add_argument("--clean", action="store_true", help="remove each generated set's files after measuring it")
     ap.add_argument("--child")
     ap.add_argument("--path")
     ap.add_argument("--queries")
@@ -638,11 +639,20 @@ def main():
         files = build_files("demo", m, qs, ids, res_db=db, quantised_vec0=args.quantised_vec0)
         bench_set("demo", m, qs, ids, files, args, summary)
     for n in [int(s) for s in args.sizes.split(",") if s]:
-        m, qs, ids = generated(n, args.dim)
         name = f"{n // 1000}k" if n < 1_000_000 else f"{n // 1_000_000}M"
-        files = build_files(f"{name}x{args.dim}", m, qs, ids, quantised_vec0=args.quantised_vec0)
+        d = DATA / f"{name}x{args.dim}"
+        # The files of a set take ~18 bytes per component (7 GB at 1M x 384); the disk is shared.
+        need = 19 * n * args.dim + (1 << 28)
+        have = shutil.disk_usage(DATA).free + sum(p.stat().st_size for p in d.glob("*") if p.is_file())
+        if have < need:
+            print(f"\n## {name}: skipped, {have / 1e9:.1f} GB free for its files, {need / 1e9:.1f} GB needed")
+            continue
+        m, qs, ids = generated(n, args.dim)
+        files = build_files(d.name, m, qs, ids, quantised_vec0=args.quantised_vec0)
         bench_set(name, m, qs, ids, files, args, summary)
         del m
+        if args.clean:
+            shutil.rmtree(d, ignore_errors=True)
     verdicts(summary)
     print(f"# load average at the end: {os.getloadavg()[0]:.2f}")
     return 0
