@@ -620,6 +620,18 @@ impl CodeBuf {
         }
     }
 
+    /// Makes room for `bytes` more bytes (a multiple of 64) in one exact allocation (loading a
+    /// whole table: no doubling past what the rows need).
+    fn reserve(&mut self, bytes: usize) {
+        let lines = self.lines.len().saturating_add(bytes / 64);
+        if lines > self.lines.capacity() {
+            let mut fresh: Vec<CodeLine> = Vec::with_capacity(lines);
+            advise_huge_pages(fresh.as_ptr().cast(), lines * 64);
+            fresh.extend_from_slice(&self.lines);
+            self.lines = fresh;
+        }
+    }
+
     fn len(&self) -> usize {
         self.lines.len() * 64
     }
