@@ -20,6 +20,7 @@ use napi_derive::napi;
 
 mod args;
 mod error;
+mod bun;
 mod fast;
 mod inputs;
 mod outputs;
