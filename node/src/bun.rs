@@ -109,15 +109,17 @@ fn strings<'a>(
     let mut at = 0usize;
     move |b, i, kind| {
         if !is_string(kind) {
-            return Err(bad("a bun:ffi statement call takes numbers, strings and nulls only"));
+            return Err(bad(
+                "a bun:ffi statement call takes numbers, strings and nulls only",
+            ));
         }
         let n = string_len(f, i);
         let t = bytes
             .get(at..at + n)
             .ok_or_else(|| bad("a bun:ffi statement call's strings overrun their buffer"))?;
         at += n;
-        let t = std::str::from_utf8(t)
-            .map_err(|_| bad("an SQL parameter string has no UTF-8 form"))?;
+        let t =
+            std::str::from_utf8(t).map_err(|_| bad("an SQL parameter string has no UTF-8 form"))?;
         Ok(b.text(i + 1, t))
     }
 }

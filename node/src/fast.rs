@@ -216,7 +216,11 @@ pub fn external(
         failed: Default::default(),
         slot: Cell::new(None),
     });
-    let slot = if bun { crate::bun::register(&fast) } else { None };
+    let slot = if bun {
+        crate::bun::register(&fast)
+    } else {
+        None
+    };
     let mut arr = ptr::null_mut();
     unsafe { check(sys::napi_create_array_with_length(env, 7, &mut arr))? };
     for (i, (name, cb)) in [
@@ -587,7 +591,9 @@ impl Fast {
             return Ok(true);
         }
         row.renamed = run.renamed;
-        let plain = row.extra.is_empty() && row.renamed.is_none() && self.at(OUT_COLUMNS) as usize <= MAX_COLUMNS;
+        let plain = row.extra.is_empty()
+            && row.renamed.is_none()
+            && self.at(OUT_COLUMNS) as usize <= MAX_COLUMNS;
         if plain {
             self.put(OUT_ROW, 1.0);
             self.put(OUT_EXTRA, 0.0);
@@ -858,7 +864,10 @@ unsafe extern "C" fn fast_get(
 }
 
 /// Throws the error the last bun:ffi call of the statement kept (`bun.rs`).
-unsafe extern "C" fn fast_err(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+unsafe extern "C" fn fast_err(
+    env: sys::napi_env,
+    info: sys::napi_callback_info,
+) -> sys::napi_value {
     unsafe {
         body(env, info, |f, _| {
             Err(f.failed.borrow_mut().take().unwrap_or_else(|| {
@@ -872,6 +881,9 @@ unsafe extern "C" fn fast_err(env: sys::napi_env, info: sys::napi_callback_info)
 }
 
 /// `get`'s value for the row the last bun:ffi `get` kept, when it was not plain.
-unsafe extern "C" fn fast_rest(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+unsafe extern "C" fn fast_rest(
+    env: sys::napi_env,
+    info: sys::napi_callback_info,
+) -> sys::napi_value {
     unsafe { body(env, info, |f, _| Ok(f.js_row(env)?)) }
 }

@@ -19,8 +19,8 @@ use napi::JsValue;
 use napi_derive::napi;
 
 mod args;
-mod error;
 mod bun;
+mod error;
 mod fast;
 mod inputs;
 mod outputs;
