@@ -14,7 +14,8 @@
 // better-sqlite3 (optional, Node; kept out of the package's dependencies):
 //                npm install --prefix /tmp/bs3 better-sqlite3@12 && NODE_PATH=/tmp/bs3/node_modules BETTER_SQLITE3=/tmp/bs3/node_modules/better-sqlite3 node bench/node_sql_bench.mjs
 // Run:           node bench/node_sql_bench.mjs      and      node/node_modules/.bin/bun bench/node_sql_bench.mjs
-// Env:           BENCH_ROWS (10000 rows to read from), BENCH_INSERTS (100000)
+// Env:           BENCH_ROWS (10000 rows to read from), BENCH_INSERTS (100000); RESONANCE_BUN_FFI=0 (Bun:
+//                the N-API path instead of bun:ffi)
 import { createRequire } from 'node:module';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -115,7 +116,7 @@ if (check.id !== ids[0] || typeof check.name !== 'string') throw new Error('the 
 
 const best = (a) => Math.min(...a);
 const us = (ns) => `${(ns / 1000).toFixed(2)} µs`;
-console.log(`runtime: ${runtime}; rows ${ROWS}, inserts ${INSERTS}${other ? `; against ${other.name}` : '; no other client loaded'}`);
+console.log(`runtime: ${runtime}${isBun ? ` (bun:ffi path ${process.env.RESONANCE_BUN_FFI === '0' ? 'off: RESONANCE_BUN_FFI=0' : 'on'})` : ''}; rows ${ROWS}, inserts ${INSERTS}${other ? `; against ${other.name}` : '; no other client loaded'}`);
 console.log(`prepare(...).get(id)        resonance ${us(best(rGet))}${other ? `   ${other.name} ${us(best(oGet))}   ratio ${(best(rGet) / best(oGet)).toFixed(2)}× (target ≤ 1.3×)` : ''}`);
 const rate = (ms) => `${Math.round(INSERTS / (ms / 1000)).toLocaleString('en')} rows/s (${ms.toFixed(0)} ms)`;
 console.log(`${INSERTS} inserts in one transaction   resonance ${rate(best(rInsertMs))}${other ? `   ${other.name} ${rate(best(oInsertMs))}   throughput ratio ${(best(oInsertMs) / best(rInsertMs)).toFixed(2)}× (target ≥ 0.9×)` : ''}`);

@@ -338,6 +338,7 @@ const OUT_PARAM_KIND = 8;
 const OUT_PARAM_NUM = OUT_PARAM_KIND + FAST_MAX;
 const OUT_COL_KIND = OUT_PARAM_NUM + FAST_MAX;
 const OUT_COL_NUM = OUT_COL_KIND + FAST_MAX_COLUMNS;
+const OUT_TEXT = OUT_COL_NUM + FAST_MAX_COLUMNS;
 const P_OTHER = 0;
 const P_NUMBER = 1;
 const P_NULL = 2;
@@ -345,6 +346,38 @@ const P_STRING = 3;
 const C_NUMBER = 1;
 const C_NULL = 2;
 const C_TEXT = 3;
+
+// Under Bun, `run`/`get` with numbers, strings and nulls call the addon through bun:ffi instead
+// (node/src/bun.rs: the same code as the fast functions, the arguments passed differently; an N-API
+// call costs hundreds of nanoseconds under Bun, a bun:ffi call a few): `dlopen` on the addon already
+// loaded, the statement named by a key the addon gives; the strings go as UTF-8 in one shared byte
+// buffer, and a row's text comes back in it. A failure is thrown by the statement's N-API `err`.
+// `RESONANCE_BUN_FFI=0` turns it off. Internals, not API.
+const FFI_FAILED = 0;
+const FFI_DONE = 1;
+const FFI_REST = 2;
+let bunFfi = null;
+if (typeof Bun !== 'undefined' && process.env.RESONANCE_BUN_FFI !== '0') {
+  try {
+    const { dlopen, FFIType, ptr } = require('bun:ffi');
+    const mod = Object.values(require.cache).find((m) => m && typeof m.id === 'string' && m.id.endsWith('.node')
+      && m.exports && m.exports.NativeStatement === native.NativeStatement);
+    if (mod !== undefined) {
+      const sig = { args: [FFIType.u32, FFIType.u32, FFIType.u32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 };
+      const lib = dlopen(mod.id, { resonance_bun_run: sig, resonance_bun_get: sig });
+      const grow = (n) => {
+        const b = Buffer.alloc(Math.max(n, 2 * bunFfi.bytes.length));
+        bunFfi.bytes.copy(b);
+        bunFfi.bytes = b;
+        bunFfi.ptr = ptr(b);
+      };
+      const bytes = Buffer.alloc(1 << 16);
+      bunFfi = { run: lib.symbols.resonance_bun_run, get: lib.symbols.resonance_bun_get, bytes, ptr: ptr(bytes), grow };
+    }
+  } catch {
+    bunFfi = null;
+  }
+}
 
 function argError(msg) {
   const e = new TypeError(msg);
@@ -418,6 +451,11 @@ class Statement {
   #bound = undefined;
   #run; // the fast functions
   #get;
+  #err;
+  #rest;
+  #slot = -1; // the key of the bun:ffi functions (-1: none)
+  #gen = 0;
+  #ffi = -1; // the byte length of the strings of the positional parameters for bun:ffi (-1: N-API)
   #f; // the buffer they share (see OUT_*)
   #i; // the same as 64-bit integers
 
@@ -428,9 +466,15 @@ class Statement {
     this.#info = n.info();
     this.#cols = this.#info.columns.map((c) => c.name);
     this.#make = rowMaker(this.#cols);
-    const [run, get, buffer] = nativeFast.call(n);
+    const [run, get, err, rest, buffer, slot, gen] = nativeFast.call(n, bunFfi !== null);
     this.#run = run;
     this.#get = get;
+    this.#err = err;
+    this.#rest = rest;
+    if (slot !== undefined) {
+      this.#slot = slot;
+      this.#gen = gen;
+    }
     this.#f = new Float64Array(buffer);
     this.#i = new BigInt64Array(buffer);
   }
@@ -498,6 +542,7 @@ class Statement {
     }
     if (p.length > FAST_MAX) return undefined;
     const f = this.#f;
+    let ffi = this.#slot < 0 ? -1 : 0;
     for (let i = 0; i < p.length; i++) {
       const v = p[i];
       const t = typeof v;
@@ -507,12 +552,22 @@ class Statement {
       } else if (t === 'string') {
         if (!wellFormed(v)) throw argError(`SQL parameter ${i + 1} holds a lone UTF-16 surrogate, which has no UTF-8 form`);
         f[OUT_PARAM_KIND + i] = P_STRING;
+        if (ffi >= 0) {
+          // Its UTF-8 (at most 3 bytes a UTF-16 unit) after the previous strings; its length in
+          // the number's slot.
+          if (ffi + 3 * v.length > bunFfi.bytes.length) bunFfi.grow(ffi + 3 * v.length);
+          const n = bunFfi.bytes.utf8Write(v, ffi);
+          f[OUT_PARAM_NUM + i] = n;
+          ffi += n;
+        }
       } else if (v === null || v === undefined) {
         f[OUT_PARAM_KIND + i] = P_NULL;
       } else {
         f[OUT_PARAM_KIND + i] = P_OTHER;
+        ffi = -1;
       }
     }
+    this.#ffi = ffi;
     return p;
   }
 
@@ -542,6 +597,14 @@ class Statement {
     return v;
   }
 
+  // Throws a bun:ffi call's failure (the error the statement kept, as its N-API function throws it).
+  #ffiFailed(s) {
+    if (s === FFI_FAILED) this.#err();
+    const e = new Error('resonance: a bun:ffi statement call found no statement');
+    e.code = 'internal';
+    throw e;
+  }
+
   /** Runs the statement: `{ changes, lastInsertRowid }`. */
   run(...args) {
     try {
@@ -550,7 +613,11 @@ class Statement {
         const r = this.#n.run(this.#params(args), this.#safe);
         return { changes: r[0], lastInsertRowid: r[1] };
       }
-      this.#run(...p);
+      if (this.#ffi < 0) this.#run(...p);
+      else {
+        const s = bunFfi.run(this.#slot, this.#gen, p.length, bunFfi.ptr, bunFfi.bytes.length);
+        if (s !== FFI_DONE) this.#ffiFailed(s);
+      }
       const f = this.#f;
       return { changes: f[OUT_CHANGES], lastInsertRowid: f[OUT_ROWID_BIG] !== 0 ? this.#i[OUT_ROWID_I64] : f[OUT_ROWID] };
     } catch (e) {
@@ -563,7 +630,14 @@ class Statement {
     try {
       this.#reading('get');
       const p = this.#positional(args);
-      return this.#row(p === undefined ? this.#n.get(this.#params(args), this.#safe) : this.#fastRow(this.#get(...p)));
+      if (p === undefined) return this.#row(this.#n.get(this.#params(args), this.#safe));
+      if (this.#ffi < 0) return this.#row(this.#fastRow(this.#get(...p)));
+      const s = bunFfi.get(this.#slot, this.#gen, p.length, bunFfi.ptr, bunFfi.bytes.length);
+      let r;
+      if (s === FFI_DONE) r = this.#f[OUT_ROW] === 0 ? null : bunFfi.bytes.utf8Slice(0, this.#f[OUT_TEXT]);
+      else if (s === FFI_REST) r = this.#rest();
+      else this.#ffiFailed(s);
+      return this.#row(this.#fastRow(r));
     } catch (e) {
       throw recode(e);
     }

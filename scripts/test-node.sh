@@ -68,11 +68,16 @@ cat "$logs/node.log"
 echo "== bun test (exit $bun_rc)"
 cat "$logs/bun.log"
 
+# Under Bun, run/get take the bun:ffi path (node/src/bun.rs) above; the SQL tests once more without it.
+ffi_off_rc=0
+echo "== bun test of the SQL files with RESONANCE_BUN_FFI=0 (the N-API path under Bun)"
+RESONANCE_BUN_FFI=0 "$bun" test --timeout 60000 ./__test__/sql.test.mjs ./__test__/drizzle.test.mjs ./__test__/drizzle_original.test.mjs || ffi_off_rc=$?
+
 echo "== tsc --noEmit over typed usage files against index.d.ts, amalfa.d.ts and drizzle.d.ts"
 ./node_modules/.bin/tsc --noEmit -p __test__/tsconfig.json
 ./node_modules/.bin/tsc --noEmit -p __test__/tsconfig.drizzle.json
 echo "tsc: ok"
-if ((node_rc || bun_rc)); then
-  echo "node --test exited $node_rc, bun test exited $bun_rc" >&2
+if ((node_rc || bun_rc || ffi_off_rc)); then
+  echo "node --test exited $node_rc, bun test exited $bun_rc, bun test without bun:ffi exited $ffi_off_rc" >&2
   exit 1
 fi

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { resonance, tempDir, expectCode } from './helpers.mjs';
+import { spawnSync } from 'node:child_process';
+import { resonance, tempDir, expectCode, isBun, packageDir } from './helpers.mjs';
 
 function fresh(options) {
   const file = path.join(tempDir('resonance-sql-'), 'db.sqlite');
@@ -353,6 +354,68 @@ test('the fast path keeps the general path\'s rules: argument counts, kinds, bou
   assert.throws(() => db.prepare('SELECT 9007199254740993 AS big').get(), (e) => e.code === 'invalid_argument' && /"big"/.test(e.message));
   assert.deepEqual(db.prepare('INSERT INTO t VALUES (1, 2, 3)').safeIntegers().run(), { changes: 1, lastInsertRowid: 5n });
   db.close();
+});
+
+// Calls through `run`/`get` whose every outcome (value, or error name/code/message) is printed as
+// JSON: under Bun, the same script with the bun:ffi path (node/src/bun.rs) and without it
+// (RESONANCE_BUN_FFI=0) must print the same.
+const OUTCOMES = `
+const resonance = require(process.argv[2]);
+const path = require('node:path');
+const db = resonance.openSync(path.join(process.argv[3], 'db.sqlite'));
+const out = [];
+const record = (f) => {
+  try {
+    const v = f();
+    out.push(['ok', Buffer.isBuffer(v) ? [...v] : v]);
+  } catch (e) {
+    out.push(['err', e.name, e.code, e.message, e.napiStatus ?? null]);
+  }
+};
+db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL UNIQUE, n)');
+const ins = db.prepare('INSERT INTO t (v, n) VALUES (?, ?)');
+const get = db.prepare('SELECT * FROM t WHERE v = ?');
+const long = 'é😀x'.repeat(40000); // beyond the shared byte buffer: it grows
+const row = db.prepare("SELECT ? || ? AS s, ? AS n");
+for (const args of [['a', 1], ['b', null], ['ü😀', 2.5], [long, -0], ['a', 3], [null, 1], ['c'], ['d', 1, 2], ['e', 2n ** 70n], ['f', {}], ['g', true], ['h\ud800', 1], ['i', Buffer.from([1])]]) {
+  record(() => ins.run(...args));
+}
+for (const v of ['a', 'ü😀', long, 'zz', 'i']) record(() => get.get(v));
+record(() => get.raw().get('b'));
+record(() => row.get(long, long, 7)); // a row text beyond the byte buffer
+record(() => row.get('x', '', null));
+record(() => db.prepare("SELECT x'0102' AS b, 'x' AS s, 9007199254740993 AS big").get());
+record(() => db.prepare("SELECT 9007199254740993 AS big, ? AS s").safeIntegers().get('s'));
+record(() => db.prepare("SELECT 9007199254740993 AS big, ? AS s").get('s'));
+record(() => db.prepare('INSERT INTO t (v) VALUES (?) RETURNING id, v').get('ret'));
+record(() => db.prepare('SELECT v FROM t WHERE id = ?').pluck().get(1));
+record(() => ins.safeIntegers().run('j', 1));
+// Statements made and dropped (collected): the ones kept work on.
+for (let i = 0; i < 2000; i++) db.prepare('SELECT ? AS i').get(String(i));
+if (typeof Bun !== 'undefined') Bun.gc(true);
+for (let i = 0; i < 2000; i++) db.prepare('SELECT ? AS i').get(String(i));
+record(() => get.get('b'));
+record(() => ins.run('k', 'k'));
+db.close();
+record(() => ins.run('l', 1));
+record(() => get.get('a'));
+console.log(JSON.stringify(out, (k, v) => (typeof v === 'bigint' ? String(v) + 'n' : v)));
+`;
+
+test('run/get give the same values and errors with and without Bun\'s bun:ffi path', { skip: !isBun && 'Bun only' }, () => {
+  const script = path.join(tempDir('resonance-sql-ffi-'), 'outcomes.cjs');
+  writeFileSync(script, OUTCOMES);
+  const outcome = (ffi) => {
+    const r = spawnSync(process.execPath, [script, packageDir, tempDir('resonance-sql-ffi-')], { env: { ...process.env, RESONANCE_BUN_FFI: ffi }, encoding: 'utf8', maxBuffer: 1 << 26 });
+    assert.equal(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout);
+  };
+  const on = outcome('1');
+  assert.deepEqual(on, outcome('0'));
+  assert.equal(on.length, 31);
+  assert.deepEqual(on[0], ['ok', { changes: 1, lastInsertRowid: 1 }]);
+  assert.equal(on[4][2], 'constraint');
+  assert.deepEqual(on.slice(-2).map((o) => o[2]), ['closed', 'closed']);
 });
 
 test('allowEngineWrites: a raw UPDATE of nodes.embedding is seen by the next search', async () => {

@@ -10,6 +10,7 @@
 //! object, `all`/`iterate` and the Promise forms keep the general path (`sql.rs`). The values'
 //! rules are that module's, with the same messages.
 
+use std::cell::{Cell, RefCell};
 use std::ffi::c_void;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
@@ -61,7 +62,9 @@ const OUT_PARAM_NUM: usize = OUT_PARAM_KIND + MAX_PARAMS;
 const OUT_COL_KIND: usize = OUT_PARAM_NUM + MAX_PARAMS;
 /// Each column's number in `get`'s row.
 const OUT_COL_NUM: usize = OUT_COL_KIND + MAX_COLUMNS;
-const OUT_LEN: usize = OUT_COL_NUM + MAX_COLUMNS;
+/// The bun:ffi `get` (`bun.rs`): the byte length of a plain row's text, written to the byte buffer.
+const OUT_TEXT: usize = OUT_COL_NUM + MAX_COLUMNS;
+const OUT_LEN: usize = OUT_TEXT + 1;
 
 /// The most columns whose kinds fit in the buffer: a longer row is returned whole (as an array,
 /// [`OUT_EXTRA`] = its length, every kind [`C_VALUE`]).
@@ -92,8 +95,45 @@ pub struct Fast {
     /// The shared buffer (owned by its `ArrayBuffer`, which the `Statement` keeps as long as it
     /// keeps the functions).
     out: *mut f64,
-    /// `get`'s row text, kept between calls (only the JS thread calls the functions).
-    texts: std::cell::RefCell<Vec<u8>>,
+    /// `get`'s first row as the last run kept it (only the JS thread calls the functions).
+    row: RefCell<Row>,
+    /// Why the last bun:ffi call failed (`bun.rs`), thrown by the `err` function.
+    failed: RefCell<Option<Fail>>,
+    /// Its entry in this thread's table of statements the bun:ffi functions reach, if it has one.
+    pub(crate) slot: Cell<Option<u32>>,
+}
+
+impl Drop for Fast {
+    fn drop(&mut self) {
+        if let Some(slot) = self.slot.get() {
+            crate::bun::unregister(slot);
+        }
+    }
+}
+
+/// A row's values as one run of `get` kept them: its text columns' UTF-8 one after the other, and
+/// its values that are returned as themselves (blobs, bigints; every value of a row too long for the
+/// buffer), made into JS values afterwards.
+#[derive(Default)]
+struct Row {
+    /// Whether the run returned a row.
+    seen: bool,
+    texts: Vec<u8>,
+    /// Where each text column ends in `texts`.
+    ends: Vec<usize>,
+    extra: Vec<Owned>,
+    /// The column names, when they changed.
+    renamed: Option<Vec<String>>,
+    safe: bool,
+}
+
+/// A value of a row, owned.
+enum Owned {
+    Null,
+    Integer(i64),
+    Real(f64),
+    Text(String),
+    Blob(Vec<u8>),
 }
 
 /// A raw JS value returned as is.
@@ -136,12 +176,14 @@ unsafe extern "C" fn finalize_out(_: sys::napi_env, data: *mut c_void, _: *mut c
     drop(unsafe { Box::from_raw(data.cast::<[f64; OUT_LEN]>()) });
 }
 
-/// `[run, get, ArrayBuffer]` for a statement: its two fast functions and the buffer they share
-/// with the `Statement`.
+/// `[run, get, err, rest, ArrayBuffer, slot, generation]` for a statement: its fast functions, the
+/// buffer they share with the `Statement`, and (`bun`) the key of its entry for the bun:ffi
+/// functions (`bun.rs`).
 pub fn external(
     env: sys::napi_env,
     h: Handle,
     sql: Arc<resonance::PreparedSql>,
+    bun: bool,
 ) -> napi::Result<Raw> {
     let mut out = Box::into_raw(Box::new([0f64; OUT_LEN])).cast::<f64>();
     let mut ab = ptr::null_mut();
@@ -170,13 +212,22 @@ pub fn external(
         h,
         sql,
         out,
-        texts: Default::default(),
+        row: Default::default(),
+        failed: Default::default(),
+        slot: Cell::new(None),
     });
+    let slot = if bun {
+        crate::bun::register(&fast)
+    } else {
+        None
+    };
     let mut arr = ptr::null_mut();
-    unsafe { check(sys::napi_create_array_with_length(env, 3, &mut arr))? };
+    unsafe { check(sys::napi_create_array_with_length(env, 7, &mut arr))? };
     for (i, (name, cb)) in [
         (c"run", fast_run as unsafe extern "C" fn(_, _) -> _),
         (c"get", fast_get as unsafe extern "C" fn(_, _) -> _),
+        (c"err", fast_err as unsafe extern "C" fn(_, _) -> _),
+        (c"rest", fast_rest as unsafe extern "C" fn(_, _) -> _),
     ]
     .into_iter()
     .enumerate()
@@ -211,14 +262,22 @@ pub fn external(
             check(sys::napi_set_element(env, arr, i as u32, f))?;
         }
     }
-    unsafe { check(sys::napi_set_element(env, arr, 2, ab))? };
+    unsafe { check(sys::napi_set_element(env, arr, 4, ab))? };
+    // The key of its entry for the bun:ffi functions (`bun.rs`).
+    if let Some((slot, generation)) = slot {
+        for (i, x) in [(5, slot), (6, generation)] {
+            let mut v = ptr::null_mut();
+            unsafe { check(sys::napi_create_uint32(env, x, &mut v))? };
+            unsafe { check(sys::napi_set_element(env, arr, i, v))? };
+        }
+    }
     Ok(Raw(arr))
 }
 
 /// Why a fast call failed: a coded error (the core's, or the binding's own), or an argument-type
 /// error in napi-rs's form (`code` a napi status, which the package entry turns into
 /// `invalid_argument` and keeps as `napiStatus`, as for the general path).
-enum Fail {
+pub(crate) enum Fail {
     Coded(napi::Error<Code>),
     Napi(napi::Error),
 }
@@ -229,7 +288,7 @@ impl From<napi::Error> for Fail {
     }
 }
 
-fn bad(msg: &str) -> Fail {
+pub(crate) fn bad(msg: &str) -> Fail {
     Fail::Napi(napi::Error::new(Status::InvalidArg, msg.to_string()))
 }
 
@@ -378,31 +437,27 @@ impl Fast {
         unsafe { self.out.add(i).write(v) }
     }
 
-    /// Binds every parameter (their number must be the statement's), keeping a value's own failure
-    /// in `fail` (the core then sees a placeholder error that stops the run).
-    unsafe fn bind_all(
+    /// Binds `count` parameters (their number must be the statement's): numbers and nulls from the
+    /// buffer, the others through `other` (given the binder, the index from 0 and the kind), keeping
+    /// a value's own failure in `fail` (the core then sees a placeholder error that stops the run).
+    fn bind_all(
         &self,
-        env: sys::napi_env,
         b: &mut SqlBinder<'_>,
-        params: &[sys::napi_value],
+        count: usize,
+        mut other: impl FnMut(&mut SqlBinder<'_>, usize, u8) -> Result<resonance::Result<()>, Fail>,
         fail: &mut Option<Fail>,
     ) -> resonance::Result<()> {
-        let count = b.parameter_count();
-        if params.len() != count {
+        let want = b.parameter_count();
+        if count != want {
             return Err(resonance::Error::InvalidArgument(format!(
-                "the statement has {count} parameter(s), {} value(s) given",
-                params.len()
+                "the statement has {want} parameter(s), {count} value(s) given"
             )));
         }
-        for (i, &v) in params.iter().enumerate() {
+        for i in 0..count {
             let r = match self.at(OUT_PARAM_KIND + i) as u8 {
                 P_NUMBER => Ok(bind_number(b, i + 1, self.at(OUT_PARAM_NUM + i))),
                 P_NULL => Ok(b.null(i + 1)),
-                P_STRING => unsafe { bind_string(env, b, i + 1, v) },
-                kind => {
-                    debug_assert_eq!(kind, P_OTHER);
-                    unsafe { bind_js(env, b, i + 1, v) }
-                }
+                kind => other(b, i, kind),
             };
             match r {
                 Ok(r) => r?,
@@ -419,11 +474,16 @@ impl Fast {
         self.at(OUT_SAFE) != 0.0
     }
 
-    unsafe fn run(&self, env: sys::napi_env, params: &[sys::napi_value]) -> Result<(), Fail> {
+    /// `run`: what it did, in the buffer. The parameters as `bind_all` takes them.
+    pub(crate) fn run(
+        &self,
+        count: usize,
+        other: impl FnMut(&mut SqlBinder<'_>, usize, u8) -> Result<resonance::Result<()>, Fail>,
+    ) -> Result<(), Fail> {
         let mut fail = None;
         let r = self.h.inner.run_prepared(
             &self.sql,
-            |b| unsafe { self.bind_all(env, b, params, &mut fail) },
+            |b| self.bind_all(b, count, other, &mut fail),
             |_| Ok(()),
         );
         let r = match (r, fail) {
@@ -440,39 +500,37 @@ impl Fast {
         Ok(())
     }
 
-    /// The first row (see [`OUT_ROW`]): its numbers in the buffer and its other values returned
-    /// (one as itself, more as an array); all of it as `{ columns, values }` when the column names
-    /// changed (as `NativeStatement::get`).
-    unsafe fn get(
+    /// `get`'s run: the first row kept (its numbers and kinds in the buffer, the rest in
+    /// `self.row`, made into JS values by [`Fast::js_row`]). Returns whether the row is plain: at
+    /// most [`MAX_COLUMNS`] columns, none returned as itself, the same column names (then its
+    /// text, if any, is all `js_row` makes).
+    pub(crate) fn collect(
         &self,
-        env: sys::napi_env,
-        params: &[sys::napi_value],
-    ) -> Result<sys::napi_value, Fail> {
+        count: usize,
+        other: impl FnMut(&mut SqlBinder<'_>, usize, u8) -> Result<resonance::Result<()>, Fail>,
+    ) -> Result<bool, Fail> {
         let safe = self.safe();
         self.put(OUT_ROW, 0.0);
         let mut fail = None;
-        // The row's text, one column after the other (one JS string; each column's length in
-        // UTF-16 units is in the buffer), the byte range of each, and its other values that are
-        // returned (blobs, bigints; every value when the row is too long for the buffer).
-        let mut texts = self.texts.borrow_mut();
-        texts.clear();
-        // Where each text column ends in `texts` (no allocation for a row of up to 64 columns).
-        let mut ends = [0usize; MAX_COLUMNS];
-        let mut n_texts = 0usize;
-        let mut extra: Vec<sys::napi_value> = Vec::new();
-        let mut seen = false;
+        let mut row = self.row.borrow_mut();
+        let row = &mut *row;
+        row.seen = false;
+        row.texts.clear();
+        row.ends.clear();
+        row.extra.clear();
+        row.renamed = None;
+        row.safe = safe;
         // An integer beyond ±(2^53 − 1) outside safe mode: raised after the run (which still runs
         // to its end, as the general path does), naming its column.
         let mut too_big: Option<napi::Error<Code>> = None;
-        let mut made: Option<napi::Error> = None;
         let r = self.h.inner.run_prepared(
             &self.sql,
-            |b| unsafe { self.bind_all(env, b, params, &mut fail) },
+            |b| self.bind_all(b, count, other, &mut fail),
             |r| {
-                if seen {
+                if row.seen {
                     return Ok(());
                 }
-                seen = true;
+                row.seen = true;
                 let n = r.column_count();
                 let whole = n > MAX_COLUMNS;
                 self.put(OUT_COLUMNS, n as f64);
@@ -498,9 +556,8 @@ impl Fast {
                         }
                         SqlCell::Null => C_NULL,
                         SqlCell::Text(t) => {
-                            texts.extend_from_slice(t.as_bytes());
-                            ends[n_texts] = texts.len();
-                            n_texts += 1;
+                            row.texts.extend_from_slice(t.as_bytes());
+                            row.ends.push(row.texts.len());
                             self.put(OUT_COL_NUM + i, utf16_len(t) as f64);
                             C_TEXT
                         }
@@ -510,13 +567,13 @@ impl Fast {
                         self.put(OUT_COL_KIND + i, kind);
                     }
                     if kind == C_VALUE {
-                        match unsafe { js_value(env, &c, safe) } {
-                            Ok(v) => extra.push(v),
-                            Err(e) => {
-                                made = Some(e);
-                                return Ok(());
-                            }
-                        }
+                        row.extra.push(match c {
+                            SqlCell::Null => Owned::Null,
+                            SqlCell::Integer(x) => Owned::Integer(x),
+                            SqlCell::Real(f) => Owned::Real(f),
+                            SqlCell::Text(t) => Owned::Text(t.to_string()),
+                            SqlCell::Blob(b) => Owned::Blob(b.to_vec()),
+                        });
                     }
                 }
                 Ok(())
@@ -530,18 +587,41 @@ impl Fast {
         if let Some(e) = too_big {
             return Err(Fail::Coded(e));
         }
-        if let Some(e) = made {
-            return Err(Fail::Napi(e));
+        if !row.seen {
+            return Ok(true);
         }
-        if !seen {
+        row.renamed = run.renamed;
+        let plain = row.extra.is_empty()
+            && row.renamed.is_none()
+            && self.at(OUT_COLUMNS) as usize <= MAX_COLUMNS;
+        if plain {
+            self.put(OUT_ROW, 1.0);
+            self.put(OUT_EXTRA, 0.0);
+        }
+        Ok(plain)
+    }
+
+    /// The JS value `get` returns for the row [`Fast::collect`] kept (see [`OUT_ROW`]): its values
+    /// that are not in the buffer (one as itself, more as an array); all of it as
+    /// `{ columns, values }` when the column names changed (as `NativeStatement::get`).
+    unsafe fn js_row(&self, env: sys::napi_env) -> napi::Result<sys::napi_value> {
+        let row = self.row.borrow();
+        if !row.seen {
             return Ok(ptr::null_mut());
         }
+        let safe = row.safe;
+        let mut extra = Vec::with_capacity(row.extra.len() + 1);
+        for v in &row.extra {
+            extra.push(unsafe { js_value(env, v, safe) }?);
+        }
         let n = self.at(OUT_COLUMNS) as usize;
-        if n > MAX_COLUMNS && run.renamed.is_none() {
+        if n > MAX_COLUMNS && row.renamed.is_none() {
             // Every value is in `extra`.
             self.put(OUT_ROW, 1.0);
-            return Ok(unsafe { js_array(env, &extra) }?);
+            return unsafe { js_array(env, &extra) };
         }
+        let texts = &row.texts;
+        let ends = &row.ends;
         let string = |range: std::ops::Range<usize>| -> napi::Result<sys::napi_value> {
             let t = &texts[range];
             let mut v = ptr::null_mut();
@@ -550,7 +630,7 @@ impl Fast {
             })?;
             Ok(v)
         };
-        if let Some(columns) = run.renamed {
+        if let Some(columns) = &row.renamed {
             // Rare (a recompiled `SELECT *`): the whole row, as the general path returns it.
             let (mut k, mut t) = (0, 0);
             let mut values = Vec::with_capacity(n);
@@ -581,7 +661,7 @@ impl Fast {
                 let values = js_array(env, &values)?;
                 let mut obj = ptr::null_mut();
                 check(sys::napi_create_object(env, &mut obj))?;
-                let cols = Vec::<String>::to_napi_value(env, columns)?;
+                let cols = Vec::<String>::to_napi_value(env, columns.clone())?;
                 check(sys::napi_set_named_property(
                     env,
                     obj,
@@ -600,7 +680,7 @@ impl Fast {
         }
         self.put(OUT_ROW, 1.0);
         self.put(OUT_EXTRA, extra.len() as f64);
-        let text = if n_texts == 0 {
+        let text = if ends.is_empty() {
             ptr::null_mut()
         } else {
             string(0..texts.len())?
@@ -616,8 +696,50 @@ impl Fast {
         } else {
             extra.insert(0, text);
         }
-        Ok(unsafe { js_array(env, &extra) }?)
+        unsafe { js_array(env, &extra) }
     }
+
+    /// The row's text (UTF-8, the text columns one after the other), as `collect` kept it.
+    pub(crate) fn with_texts<R>(&self, f: impl FnOnce(&[u8]) -> R) -> R {
+        f(&self.row.borrow().texts)
+    }
+
+    /// Keeps a bun:ffi call's failure for the `err` function.
+    pub(crate) fn fail(&self, f: Fail) {
+        *self.failed.borrow_mut() = Some(f);
+    }
+
+    /// The N-API parameter binder: a string or any other value read from its JS value.
+    unsafe fn napi_params<'a>(
+        env: sys::napi_env,
+        params: &'a [sys::napi_value],
+    ) -> impl FnMut(&mut SqlBinder<'_>, usize, u8) -> Result<resonance::Result<()>, Fail> + 'a {
+        move |b, i, kind| {
+            if kind == P_STRING {
+                unsafe { bind_string(env, b, i + 1, params[i]) }
+            } else {
+                debug_assert_eq!(kind, P_OTHER);
+                unsafe { bind_js(env, b, i + 1, params[i]) }
+            }
+        }
+    }
+}
+
+/// A parameter's kind, as the `Statement` wrote it (the bun:ffi functions take strings and refuse
+/// anything else, which the `Statement` never sends them).
+pub(crate) fn is_string(kind: u8) -> bool {
+    kind == P_STRING
+}
+
+/// The byte length of string parameter `i` (the bun:ffi functions: the `Statement` writes it where a
+/// number's value goes).
+pub(crate) fn string_len(f: &Fast, i: usize) -> usize {
+    f.at(OUT_PARAM_NUM + i) as usize
+}
+
+/// Writes the byte length of `get`'s row text for the bun:ffi `get`.
+pub(crate) fn put_text_len(f: &Fast, len: usize) {
+    f.put(OUT_TEXT, len as f64);
 }
 
 /// The length of `t` in UTF-16 code units (JS string length).
@@ -648,26 +770,22 @@ unsafe fn js_array(
     Ok(arr)
 }
 
-/// One value for JS (the rules of `sql::SqlOut`; the range was checked by the caller).
-unsafe fn js_value(
-    env: sys::napi_env,
-    c: &SqlCell<'_>,
-    safe: bool,
-) -> napi::Result<sys::napi_value> {
+/// One value for JS (the rules of `sql::SqlOut`; the range was checked when it was read).
+unsafe fn js_value(env: sys::napi_env, c: &Owned, safe: bool) -> napi::Result<sys::napi_value> {
     let mut out = ptr::null_mut();
     unsafe {
-        match *c {
-            SqlCell::Null => check(sys::napi_get_null(env, &mut out))?,
-            SqlCell::Integer(x) if safe => check(sys::napi_create_bigint_int64(env, x, &mut out))?,
-            SqlCell::Integer(x) => check(sys::napi_create_double(env, x as f64, &mut out))?,
-            SqlCell::Real(f) => check(sys::napi_create_double(env, f, &mut out))?,
-            SqlCell::Text(t) => check(sys::napi_create_string_utf8(
+        match c {
+            Owned::Null => check(sys::napi_get_null(env, &mut out))?,
+            Owned::Integer(x) if safe => check(sys::napi_create_bigint_int64(env, *x, &mut out))?,
+            Owned::Integer(x) => check(sys::napi_create_double(env, *x as f64, &mut out))?,
+            Owned::Real(f) => check(sys::napi_create_double(env, *f, &mut out))?,
+            Owned::Text(t) => check(sys::napi_create_string_utf8(
                 env,
                 t.as_ptr().cast(),
                 t.len() as isize,
                 &mut out,
             ))?,
-            SqlCell::Blob(b) => check(sys::napi_create_buffer_copy(
+            Owned::Blob(b) => check(sys::napi_create_buffer_copy(
                 env,
                 b.len(),
                 b.as_ptr().cast(),
@@ -727,7 +845,8 @@ unsafe extern "C" fn fast_run(
     // A null result is `undefined` in JS.
     unsafe {
         body(env, info, |f, params| {
-            f.run(env, params).map(|()| ptr::null_mut())
+            f.run(params.len(), Fast::napi_params(env, params))
+                .map(|()| ptr::null_mut())
         })
     }
 }
@@ -736,5 +855,35 @@ unsafe extern "C" fn fast_get(
     env: sys::napi_env,
     info: sys::napi_callback_info,
 ) -> sys::napi_value {
-    unsafe { body(env, info, |f, params| f.get(env, params)) }
+    unsafe {
+        body(env, info, |f, params| {
+            f.collect(params.len(), Fast::napi_params(env, params))?;
+            Ok(f.js_row(env)?)
+        })
+    }
+}
+
+/// Throws the error the last bun:ffi call of the statement kept (`bun.rs`).
+unsafe extern "C" fn fast_err(
+    env: sys::napi_env,
+    info: sys::napi_callback_info,
+) -> sys::napi_value {
+    unsafe {
+        body(env, info, |f, _| {
+            Err(f.failed.borrow_mut().take().unwrap_or_else(|| {
+                Fail::Coded(napi::Error::new(
+                    Code("internal"),
+                    "a bun:ffi call failed without an error".to_string(),
+                ))
+            }))
+        })
+    }
+}
+
+/// `get`'s value for the row the last bun:ffi `get` kept, when it was not plain.
+unsafe extern "C" fn fast_rest(
+    env: sys::napi_env,
+    info: sys::napi_callback_info,
+) -> sys::napi_value {
+    unsafe { body(env, info, |f, _| Ok(f.js_row(env)?)) }
 }

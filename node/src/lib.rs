@@ -19,6 +19,7 @@ use napi::JsValue;
 use napi_derive::napi;
 
 mod args;
+mod bun;
 mod error;
 mod fast;
 mod inputs;

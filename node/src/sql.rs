@@ -488,10 +488,16 @@ fn all(
 
 #[napi]
 impl NativeStatement {
-    /// `[handle, buffer]` for the fast `run`/`get` (`fast.rs`), made once per statement. Internal.
+    /// The functions and buffer of the fast `run`/`get` (`fast.rs`), made once per statement, with
+    /// a key for the bun:ffi functions (`bun.rs`) when `bun`. Internal.
     #[napi(catch_unwind, js_name = "_fast", skip_typescript)]
-    pub fn fast(&self, env: napi::Env) -> napi::Result<crate::fast::Raw> {
-        crate::fast::external(env.raw(), self.h.clone(), self.sql.clone())
+    pub fn fast(&self, env: napi::Env, bun: Option<bool>) -> napi::Result<crate::fast::Raw> {
+        crate::fast::external(
+            env.raw(),
+            self.h.clone(),
+            self.sql.clone(),
+            bun.unwrap_or(false),
+        )
     }
 
     /// What the statement is (read once by the package entry).
