@@ -844,6 +844,165 @@ impl Database {
 mod tests {
     use super::*;
 
+    /// The load as it was before the batches: each row decoded and upserted in turn.
+    fn load_one_by_one(
+        conn: &Connection,
+        dim: usize,
+        memory: VectorMemory,
+    ) -> (VectorMatrix, VectorSkips) {
+        let mut m = if memory == VectorMemory::Codes && VectorMatrix::codes_fit(dim) {
+            VectorMatrix::codes_only(dim).unwrap()
+        } else {
+            VectorMatrix::new(dim)
+        };
+        let mut skips = VectorSkips::default();
+        let mut stmt = conn
+            .prepare("SELECT id, domain, type, embedding FROM nodes WHERE embedding IS NOT NULL")
+            .unwrap();
+        let mut rows = stmt.query([]).unwrap();
+        let mut buf: Vec<f32> = Vec::new();
+        while let Some(row) = rows.next().unwrap() {
+            match decode_row(row.get_ref(3).unwrap(), dim, &mut buf) {
+                Decoded::Malformed => {
+                    skips.malformed += 1;
+                    continue;
+                }
+                Decoded::WrongDimension => {
+                    skips.wrong_dimension += 1;
+                    continue;
+                }
+                Decoded::Row { renormalised, zero } => {
+                    skips.renormalised += u64::from(renormalised);
+                    skips.zero += u64::from(zero);
+                }
+            }
+            let id: String = match row.get_ref(0).unwrap() {
+                ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
+                ValueRef::Integer(i) => i.to_string(),
+                _ => {
+                    skips.malformed += 1;
+                    continue;
+                }
+            };
+            let domain: Option<String> = row.get(1).unwrap_or(None);
+            let node_type: Option<String> = row.get(2).unwrap_or(None);
+            m.upsert(&id, &buf, domain.as_deref(), node_type.as_deref())
+                .unwrap();
+        }
+        (m, skips)
+    }
+
+    /// A `nodes` table of `n` rows of every kind the load meets in files written by others.
+    fn hostile_nodes(n: usize, dim: usize) -> Connection {
+        use rusqlite::types::Value;
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE nodes (id, domain, type, embedding)")
+            .unwrap();
+        let mut s = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            (s >> 40) as f32 / (1u64 << 24) as f32 - 0.5
+        };
+        let mut insert = conn
+            .prepare("INSERT INTO nodes VALUES (?1, ?2, ?3, ?4)")
+            .unwrap();
+        for i in 0..n {
+            let mut v: Vec<f32> = (0..dim).map(|_| next()).collect();
+            let unit = fafcas::validate_and_normalize(&v).unwrap();
+            v = match i % 9 {
+                // Not unit: renormalised in memory.
+                0 => v,
+                // Within the tolerance: kept as stored.
+                1 => unit.iter().map(|x| x * 1.00005).collect(),
+                _ => unit,
+            };
+            let blob = |v: &[f32]| Value::Blob(fafcas::as_bytes(v).to_vec());
+            let embedding = match i {
+                _ if i % 50 == 0 => Value::Null,
+                _ if i % 37 == 1 => Value::Text("abc".into()),
+                _ if i % 41 == 2 => Value::Blob(vec![1; 7]),
+                _ if i % 43 == 3 => blob(&v[..dim - 1]),
+                _ if i % 47 == 4 => blob(&vec![0.0; dim]),
+                _ if i % 53 == 5 => {
+                    v[dim / 2] = f32::NAN;
+                    blob(&v)
+                }
+                _ if i % 67 == 6 => Value::Blob(Vec::new()),
+                _ if i % 71 == 7 => Value::Integer(3),
+                _ => blob(&v),
+            };
+            let id = match i {
+                _ if i % 29 == 8 => Value::Integer(i as i64),
+                _ if i % 59 == 9 => Value::Blob(vec![b'b'; 3]),
+                _ if i % 61 == 10 => Value::Real(1.5),
+                // Made non-UTF-8 below: two such ids read as the same string (the later replaces).
+                _ if i % 31 == 11 => Value::Text(String::new()),
+                // Some ids repeat (a later row replaces an earlier one in place).
+                _ => Value::Text(format!("n{}", i % (n - n / 40))),
+            };
+            let label = |k: usize, names: &[&str]| match k % 7 {
+                5 => Value::Null,
+                6 => Value::Integer(k as i64),
+                _ => Value::Text(names[k % names.len()].into()),
+            };
+            insert
+                .execute(rusqlite::params![
+                    id,
+                    label(i, &["a", "b"]),
+                    label(i / 2, &["x", "y", "z"]),
+                    embedding
+                ])
+                .unwrap();
+        }
+        drop(insert);
+        // Text that is not UTF-8 (ids and labels).
+        conn.execute_batch(
+            "UPDATE nodes SET id = CAST(X'78ff' AS TEXT) WHERE id = '' AND rowid % 2 = 0;
+             UPDATE nodes SET id = CAST(X'78fe' AS TEXT) WHERE id = '';
+             UPDATE nodes SET domain = CAST(X'ff61' AS TEXT) WHERE rowid % 13 = 0;
+             UPDATE nodes SET type = CAST(X'c3' AS TEXT) WHERE rowid % 17 = 0;",
+        )
+        .unwrap();
+        conn
+    }
+
+    #[test]
+    fn the_batched_load_equals_decoding_row_by_row() {
+        // Fewer rows than a pool task, several batches with a tail, and 16 and 24 dimensions.
+        for (n, dim) in [(40, 24), (LOAD_BATCH * 2 + 300, 24), (LOAD_BATCH + 1, 16)] {
+            let conn = hostile_nodes(n, dim);
+            for memory in [VectorMemory::Matrix, VectorMemory::Codes] {
+                let (got, got_skips) = load_matrix(&conn, dim, memory).unwrap();
+                let (want, want_skips) = load_one_by_one(&conn, dim, memory);
+                let at = format!("{n} rows of {dim}, {memory:?}");
+                assert_eq!(got_skips, want_skips, "{at}");
+                assert!(
+                    want_skips.malformed > 0
+                        && want_skips.wrong_dimension > 0
+                        && want_skips.zero > 0,
+                    "{at}: {want_skips:?}"
+                );
+                assert!(n < 100 || want_skips.renormalised > 0, "{at}");
+                assert_eq!(got.len(), want.len(), "{at}");
+                assert_eq!(got.holds_f32(), want.holds_f32(), "{at}");
+                assert!(got.ids().eq(want.ids()), "{at}");
+                let bits = |m: &VectorMatrix| {
+                    m.as_slice()
+                        .iter()
+                        .map(|x| x.to_bits())
+                        .collect::<Vec<_>>()
+                };
+                assert_eq!(bits(&got), bits(&want), "{at}");
+                for id in want.ids() {
+                    assert_eq!(got.labels(id), want.labels(id), "{at}: {id}");
+                }
+                assert!(got.same_codes(&want), "{at}");
+            }
+        }
+    }
+
     #[test]
     fn a_recorded_dimension_is_a_number_in_range_or_corrupt() {
         assert_eq!(parse_recorded_dimension("8").unwrap(), 8);

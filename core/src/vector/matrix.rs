@@ -453,6 +453,16 @@ impl VectorMatrix {
         self.place(id, unit, code, domain, node_type)
     }
 
+    /// Tests only: whether `other` holds the same codes (or neither holds any).
+    #[cfg(test)]
+    pub(crate) fn same_codes(&self, other: &VectorMatrix) -> bool {
+        match (self.codes.get(), other.codes.get()) {
+            (Some(a), Some(b)) => a.same_as(b),
+            (None, None) => true,
+            _ => false,
+        }
+    }
+
     /// Inserts or replaces a checked row (`code`: its precomputed codes, else quantised here when
     /// the matrix keeps codes).
     fn place(

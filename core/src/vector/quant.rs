@@ -823,6 +823,18 @@ impl Codes {
         }
     }
 
+    /// Tests only: whether `other` holds the same codes and terms, bit for bit.
+    #[cfg(test)]
+    pub(crate) fn same_as(&self, other: &Codes) -> bool {
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        self.stride == other.stride
+            && self.codes.as_slice() == other.codes.as_slice()
+            && bits(&self.scales) == bits(&other.scales)
+            && bits(&self.errs) == bits(&other.errs)
+            && bits(&self.norms) == bits(&other.norms)
+            && self.sums == other.sums
+    }
+
     /// Removes row `r` by moving the last row into its place (as the matrix does).
     pub fn swap_remove(&mut self, r: usize) {
         let last = self.len() - 1;
