@@ -108,6 +108,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             seen[mi].1
         ));
     }
-    println!("{{\"n\": {n}, \"dim\": {dim}, \"reps\": {reps}, {}}}", out.join(", "));
+    println!(
+        "{{\"n\": {n}, \"dim\": {dim}, \"reps\": {reps}, {}}}",
+        out.join(", ")
+    );
     Ok(())
 }

@@ -20,8 +20,8 @@ use crate::cache::{CacheOp, Caches, Pending, VectorSkips};
 use crate::connection::VectorMemory;
 use crate::db::Database;
 use crate::error::{Error, Result, SqlContext};
-use crate::schema;
 use crate::pool;
+use crate::schema;
 use crate::vector::fafcas;
 use crate::vector::matrix::{Hit, RowSource, SearchParams, VectorMatrix};
 use crate::vector::quant::{quantize_into, Terms};
@@ -311,6 +311,12 @@ const LOAD_BATCH: usize = 1024;
 /// Rows of a batch one pool task decodes at least.
 const LOAD_TASK_ROWS: usize = 64;
 
+/// A row of a [`LoadBatch`] being decoded: its floats and its blob, and its status.
+type DecodeRow<'a> = ((&'a mut [f32], &'a [u8]), &'a mut Decoded);
+
+/// Its codes and terms when the matrix keeps codes (empty and `None` otherwise).
+type CodeRow<'a> = (&'a mut [i8], Option<&'a mut Terms>);
+
 /// One row of a [`LoadBatch`]: where its id and labels are in `text`.
 struct LoadRow {
     /// `None`: the id is neither text nor an integer (the row is skipped as malformed once decoded).
@@ -374,13 +380,11 @@ impl LoadBatch {
         let stride = stride.unwrap_or(0);
         self.codes.clear();
         self.codes.resize(n * stride, 0);
-        self.terms.resize(if stride > 0 { n } else { 0 }, Terms::default());
+        self.terms
+            .resize(if stride > 0 { n } else { 0 }, Terms::default());
         // One row: decoded into `out`, and quantised into `code` when the matrix keeps codes
         // (`code` is then `stride` bytes; empty otherwise).
-        let one = |(((out, blob), status), (code, terms)): (
-            ((&mut [f32], &[u8]), &mut Decoded),
-            (&mut [i8], Option<&mut Terms>),
-        )| {
+        let one = |(((out, blob), status), (code, terms)): (DecodeRow<'_>, CodeRow<'_>)| {
             *status = decode_blob(blob, out);
             if let (Decoded::Row { .. }, Some(terms)) = (*status, terms) {
                 *terms = quantize_into(out, code);
@@ -389,7 +393,7 @@ impl LoadBatch {
         let (floats, blobs, status) = (&mut self.floats, &self.blobs, &mut self.status);
         let (codes, terms) = (&mut self.codes, &mut self.terms);
         if n <= LOAD_TASK_ROWS {
-            let code_rows: Box<dyn Iterator<Item = (&mut [i8], Option<&mut Terms>)>> = if stride > 0 {
+            let code_rows: Box<dyn Iterator<Item = CodeRow<'_>>> = if stride > 0 {
                 Box::new(codes.chunks_mut(stride).zip(terms.iter_mut().map(Some)))
             } else {
                 Box::new(std::iter::repeat_with(|| (&mut [][..], None)))
@@ -411,7 +415,9 @@ impl LoadBatch {
                 .par_chunks_mut(stride)
                 .zip(terms.par_iter_mut().map(Some));
             pool::install(None, || {
-                rows.zip(code_rows).with_min_len(LOAD_TASK_ROWS).for_each(one)
+                rows.zip(code_rows)
+                    .with_min_len(LOAD_TASK_ROWS)
+                    .for_each(one)
             })
         } else {
             pool::install(None, || {
@@ -988,12 +994,8 @@ mod tests {
                 assert_eq!(got.len(), want.len(), "{at}");
                 assert_eq!(got.holds_f32(), want.holds_f32(), "{at}");
                 assert!(got.ids().eq(want.ids()), "{at}");
-                let bits = |m: &VectorMatrix| {
-                    m.as_slice()
-                        .iter()
-                        .map(|x| x.to_bits())
-                        .collect::<Vec<_>>()
-                };
+                let bits =
+                    |m: &VectorMatrix| m.as_slice().iter().map(|x| x.to_bits()).collect::<Vec<_>>();
                 assert_eq!(bits(&got), bits(&want), "{at}");
                 for id in want.ids() {
                     assert_eq!(got.labels(id), want.labels(id), "{at}: {id}");
