@@ -7,9 +7,11 @@
 //! the lock again to read its candidates' f32 rows by id (docs/vectors.md, "Bounded memory").
 //! Encoding, validation and kernels live in `vector`; this module only wires them.
 
+use std::ops::Range;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+use rayon::prelude::*;
 use rusqlite::types::ValueRef;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
@@ -18,9 +20,11 @@ use crate::cache::{CacheOp, Caches, Pending, VectorSkips};
 use crate::connection::VectorMemory;
 use crate::db::Database;
 use crate::error::{Error, Result, SqlContext};
+use crate::pool;
 use crate::schema;
 use crate::vector::fafcas;
 use crate::vector::matrix::{Hit, RowSource, SearchParams, VectorMatrix};
+use crate::vector::quant::{quantize_into, Terms};
 
 /// Options of a search.
 #[derive(Debug, Clone, PartialEq)]
@@ -234,6 +238,7 @@ impl<'a> DimensionGuard<'a> {
 }
 
 /// What one stored blob gives the matrix (the same rule for the load and for a codes-only rescore).
+#[derive(Clone, Copy)]
 enum Decoded {
     /// A usable row, now in the buffer: unit length, renormalised in memory, or zero.
     Row { renormalised: bool, zero: bool },
@@ -243,24 +248,40 @@ enum Decoded {
     WrongDimension,
 }
 
-/// Decodes `value` (a `nodes.embedding`) into `buf` (`dim` floats) the way the matrix stores it.
-fn decode_row(value: ValueRef<'_>, dim: usize, buf: &mut Vec<f32>) -> Decoded {
+/// What the shape of `value` (a `nodes.embedding`) says before any decoding: `Ok(blob)` when it is
+/// a blob of `dim` components, else how the row is skipped.
+fn blob_of(value: ValueRef<'_>, dim: usize) -> std::result::Result<&[u8], Decoded> {
     let ValueRef::Blob(blob) = value else {
-        return Decoded::Malformed;
+        return Err(Decoded::Malformed);
     };
     if blob.is_empty() || blob.len() % 4 != 0 {
-        return Decoded::Malformed;
+        return Err(Decoded::Malformed);
     }
     if blob.len() / 4 != dim {
-        return Decoded::WrongDimension;
+        return Err(Decoded::WrongDimension);
     }
+    Ok(blob)
+}
+
+/// Decodes `value` (a `nodes.embedding`) into `buf` (`dim` floats) the way the matrix stores it.
+fn decode_row(value: ValueRef<'_>, dim: usize, buf: &mut Vec<f32>) -> Decoded {
+    let blob = match blob_of(value, dim) {
+        Ok(blob) => blob,
+        Err(skip) => return skip,
+    };
     if buf.len() != dim {
         *buf = vec![0f32; dim];
     }
-    if !fafcas::decode_into(blob, buf) || buf.iter().any(|x| !x.is_finite()) {
+    decode_blob(blob, buf)
+}
+
+/// Decodes `blob` (`4 * out.len()` bytes, from [`blob_of`]) into `out` the way the matrix stores it:
+/// checked, and normalised in memory when its norm is off by more than 1e-4.
+fn decode_blob(blob: &[u8], out: &mut [f32]) -> Decoded {
+    if !fafcas::decode_into(blob, out) || out.iter().any(|x| !x.is_finite()) {
         return Decoded::Malformed;
     }
-    let norm = fafcas::l2_norm(buf);
+    let norm = fafcas::l2_norm(out);
     if norm == 0.0 {
         return Decoded::Row {
             renormalised: false,
@@ -269,7 +290,7 @@ fn decode_row(value: ValueRef<'_>, dim: usize, buf: &mut Vec<f32>) -> Decoded {
     }
     if (norm - 1.0).abs() > 1e-4 {
         let inv = 1.0 / norm;
-        for x in buf.iter_mut() {
+        for x in out.iter_mut() {
             *x = (f64::from(*x) * inv) as f32;
         }
         return Decoded::Row {
@@ -283,8 +304,175 @@ fn decode_row(value: ValueRef<'_>, dim: usize, buf: &mut Vec<f32>) -> Decoded {
     }
 }
 
+/// Rows of `nodes` with a blob of the database's dimension that the load reads before it decodes
+/// them (about 1.5 MiB of blobs at 384 dimensions).
+const LOAD_BATCH: usize = 1024;
+
+/// Rows of a batch one pool task decodes at least.
+const LOAD_TASK_ROWS: usize = 64;
+
+/// A row of a [`LoadBatch`] being decoded: its floats and its blob, and its status.
+type DecodeRow<'a> = ((&'a mut [f32], &'a [u8]), &'a mut Decoded);
+
+/// Its codes and terms when the matrix keeps codes (empty and `None` otherwise).
+type CodeRow<'a> = (&'a mut [i8], Option<&'a mut Terms>);
+
+/// One row of a [`LoadBatch`]: where its id and labels are in `text`.
+struct LoadRow {
+    /// `None`: the id is neither text nor an integer (the row is skipped as malformed once decoded).
+    id: Option<Range<usize>>,
+    domain: Option<Range<usize>>,
+    node_type: Option<Range<usize>>,
+}
+
+/// Rows read by the load on the calling thread, decoded (and for a codes-only matrix quantised) on
+/// the pool, then put into the matrix in the order they were read.
+#[derive(Default)]
+struct LoadBatch {
+    /// The blobs, `4 * dim` bytes each.
+    blobs: Vec<u8>,
+    /// The ids and labels of the rows, one after the other.
+    text: String,
+    rows: Vec<LoadRow>,
+    /// Decoded rows, `dim` floats each.
+    floats: Vec<f32>,
+    status: Vec<Decoded>,
+    /// A codes-only matrix's codes of the rows (`stride` bytes each) and their terms.
+    codes: Vec<i8>,
+    terms: Vec<Terms>,
+}
+
+impl LoadBatch {
+    /// Appends `s` to `text`, returning where it is.
+    fn text(&mut self, s: &str) -> Range<usize> {
+        let start = self.text.len();
+        self.text.push_str(s);
+        start..self.text.len()
+    }
+
+    /// Reads one row of the load's query whose blob is `blob`.
+    fn push(&mut self, row: &rusqlite::Row<'_>, blob: &[u8]) -> Result<()> {
+        let id = match row.get_ref(0).ctx("loading vectors")? {
+            ValueRef::Text(t) => Some(self.text(&String::from_utf8_lossy(t))),
+            ValueRef::Integer(i) => Some(self.text(&i.to_string())),
+            _ => None,
+        };
+        // A label that is not valid UTF-8 text is no label (as reading it as `Option<String>`).
+        let mut label = |i: usize| match row.get_ref(i) {
+            Ok(ValueRef::Text(t)) => std::str::from_utf8(t).ok().map(|s| self.text(s)),
+            _ => None,
+        };
+        let (domain, node_type) = (label(1), label(2));
+        self.rows.push(LoadRow {
+            id,
+            domain,
+            node_type,
+        });
+        self.blobs.extend_from_slice(blob);
+        Ok(())
+    }
+
+    /// Decodes (and quantises, with `stride`) the rows, on the pool unless they are few.
+    fn decode(&mut self, dim: usize, stride: Option<usize>) -> Result<()> {
+        let n = self.rows.len();
+        self.floats.resize(n * dim, 0.0);
+        self.status.resize(n, Decoded::Malformed);
+        let stride = stride.unwrap_or(0);
+        self.codes.clear();
+        self.codes.resize(n * stride, 0);
+        self.terms
+            .resize(if stride > 0 { n } else { 0 }, Terms::default());
+        // One row: decoded into `out`, and quantised into `code` when the matrix keeps codes
+        // (`code` is then `stride` bytes; empty otherwise).
+        let one = |(((out, blob), status), (code, terms)): (DecodeRow<'_>, CodeRow<'_>)| {
+            *status = decode_blob(blob, out);
+            if let (Decoded::Row { .. }, Some(terms)) = (*status, terms) {
+                *terms = quantize_into(out, code);
+            }
+        };
+        let (floats, blobs, status) = (&mut self.floats, &self.blobs, &mut self.status);
+        let (codes, terms) = (&mut self.codes, &mut self.terms);
+        if n <= LOAD_TASK_ROWS {
+            let code_rows: Box<dyn Iterator<Item = CodeRow<'_>>> = if stride > 0 {
+                Box::new(codes.chunks_mut(stride).zip(terms.iter_mut().map(Some)))
+            } else {
+                Box::new(std::iter::repeat_with(|| (&mut [][..], None)))
+            };
+            floats
+                .chunks_mut(dim)
+                .zip(blobs.chunks_exact(4 * dim))
+                .zip(status.iter_mut())
+                .zip(code_rows)
+                .for_each(one);
+            return Ok(());
+        }
+        let rows = floats
+            .par_chunks_mut(dim)
+            .zip(blobs.par_chunks_exact(4 * dim))
+            .zip(status.par_iter_mut());
+        if stride > 0 {
+            let code_rows = codes
+                .par_chunks_mut(stride)
+                .zip(terms.par_iter_mut().map(Some));
+            pool::install(None, || {
+                rows.zip(code_rows)
+                    .with_min_len(LOAD_TASK_ROWS)
+                    .for_each(one)
+            })
+        } else {
+            pool::install(None, || {
+                rows.map(|r| (r, (&mut [][..], None)))
+                    .with_min_len(LOAD_TASK_ROWS)
+                    .for_each(one)
+            })
+        }
+    }
+
+    /// Decodes the batch and puts its rows into `m` in order, counting what it skips; then empties
+    /// it.
+    fn flush(&mut self, m: &mut VectorMatrix, skips: &mut VectorSkips) -> Result<()> {
+        let (dim, stride) = (m.dim(), m.loaded_code_stride());
+        self.decode(dim, stride)?;
+        for (i, row) in self.rows.iter().enumerate() {
+            match self.status[i] {
+                Decoded::Malformed => {
+                    skips.malformed += 1;
+                    continue;
+                }
+                Decoded::WrongDimension => {
+                    skips.wrong_dimension += 1;
+                    continue;
+                }
+                Decoded::Row { renormalised, zero } => {
+                    skips.renormalised += u64::from(renormalised);
+                    skips.zero += u64::from(zero);
+                }
+            }
+            let Some(id) = row.id.clone() else {
+                skips.malformed += 1;
+                continue;
+            };
+            let label = |r: &Option<Range<usize>>| r.clone().map(|r| &self.text[r]);
+            let code = stride.map(|s| (&self.codes[i * s..(i + 1) * s], self.terms[i]));
+            m.upsert_loaded(
+                &self.text[id],
+                &self.floats[i * dim..(i + 1) * dim],
+                code,
+                label(&row.domain),
+                label(&row.node_type),
+            )?;
+        }
+        self.blobs.clear();
+        self.text.clear();
+        self.rows.clear();
+        Ok(())
+    }
+}
+
 /// Loads every usable vector into a matrix, counting what it skips: the f32 matrix, or with
-/// `VectorMemory::Codes` (and a dimension the int8 kernels can sum) a codes-only one.
+/// `VectorMemory::Codes` (and a dimension the int8 kernels can sum) a codes-only one. The rows are
+/// read on the calling thread and decoded in batches on the pool ([`LoadBatch`]); the matrix, the
+/// counts and the order of the rows are those of decoding them one by one.
 fn load_matrix(
     conn: &Connection,
     dim: usize,
@@ -313,34 +501,18 @@ fn load_matrix(
         .prepare("SELECT id, domain, type, embedding FROM nodes WHERE embedding IS NOT NULL")
         .ctx("loading vectors")?;
     let mut rows = stmt.query([]).ctx("loading vectors")?;
-    let mut buf: Vec<f32> = Vec::new();
+    let mut batch = LoadBatch::default();
     while let Some(row) = rows.next().ctx("loading vectors")? {
-        match decode_row(row.get_ref(3).ctx("loading vectors")?, dim, &mut buf) {
-            Decoded::Malformed => {
-                skips.malformed += 1;
-                continue;
-            }
-            Decoded::WrongDimension => {
-                skips.wrong_dimension += 1;
-                continue;
-            }
-            Decoded::Row { renormalised, zero } => {
-                skips.renormalised += u64::from(renormalised);
-                skips.zero += u64::from(zero);
-            }
+        match blob_of(row.get_ref(3).ctx("loading vectors")?, dim) {
+            Ok(blob) => batch.push(row, blob)?,
+            Err(Decoded::WrongDimension) => skips.wrong_dimension += 1,
+            Err(_) => skips.malformed += 1,
         }
-        let id: String = match row.get_ref(0).ctx("loading vectors")? {
-            ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
-            ValueRef::Integer(i) => i.to_string(),
-            _ => {
-                skips.malformed += 1;
-                continue;
-            }
-        };
-        let domain: Option<String> = row.get(1).unwrap_or(None);
-        let node_type: Option<String> = row.get(2).unwrap_or(None);
-        m.upsert(&id, &buf, domain.as_deref(), node_type.as_deref())?;
+        if batch.rows.len() == LOAD_BATCH {
+            batch.flush(&mut m, &mut skips)?;
+        }
     }
+    batch.flush(&mut m, &mut skips)?;
     Ok((m, skips))
 }
 
@@ -677,6 +849,161 @@ impl Database {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The load as it was before the batches: each row decoded and upserted in turn.
+    fn load_one_by_one(
+        conn: &Connection,
+        dim: usize,
+        memory: VectorMemory,
+    ) -> (VectorMatrix, VectorSkips) {
+        let mut m = if memory == VectorMemory::Codes && VectorMatrix::codes_fit(dim) {
+            VectorMatrix::codes_only(dim).unwrap()
+        } else {
+            VectorMatrix::new(dim)
+        };
+        let mut skips = VectorSkips::default();
+        let mut stmt = conn
+            .prepare("SELECT id, domain, type, embedding FROM nodes WHERE embedding IS NOT NULL")
+            .unwrap();
+        let mut rows = stmt.query([]).unwrap();
+        let mut buf: Vec<f32> = Vec::new();
+        while let Some(row) = rows.next().unwrap() {
+            match decode_row(row.get_ref(3).unwrap(), dim, &mut buf) {
+                Decoded::Malformed => {
+                    skips.malformed += 1;
+                    continue;
+                }
+                Decoded::WrongDimension => {
+                    skips.wrong_dimension += 1;
+                    continue;
+                }
+                Decoded::Row { renormalised, zero } => {
+                    skips.renormalised += u64::from(renormalised);
+                    skips.zero += u64::from(zero);
+                }
+            }
+            let id: String = match row.get_ref(0).unwrap() {
+                ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
+                ValueRef::Integer(i) => i.to_string(),
+                _ => {
+                    skips.malformed += 1;
+                    continue;
+                }
+            };
+            let domain: Option<String> = row.get(1).unwrap_or(None);
+            let node_type: Option<String> = row.get(2).unwrap_or(None);
+            m.upsert(&id, &buf, domain.as_deref(), node_type.as_deref())
+                .unwrap();
+        }
+        (m, skips)
+    }
+
+    /// A `nodes` table of `n` rows of every kind the load meets in files written by others.
+    fn hostile_nodes(n: usize, dim: usize) -> Connection {
+        use rusqlite::types::Value;
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE nodes (id, domain, type, embedding)")
+            .unwrap();
+        let mut s = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            (s >> 40) as f32 / (1u64 << 24) as f32 - 0.5
+        };
+        let mut insert = conn
+            .prepare("INSERT INTO nodes VALUES (?1, ?2, ?3, ?4)")
+            .unwrap();
+        for i in 0..n {
+            let mut v: Vec<f32> = (0..dim).map(|_| next()).collect();
+            let unit = fafcas::validate_and_normalize(&v).unwrap();
+            v = match i % 9 {
+                // Not unit: renormalised in memory.
+                0 => v,
+                // Within the tolerance: kept as stored.
+                1 => unit.iter().map(|x| x * 1.00005).collect(),
+                _ => unit,
+            };
+            let blob = |v: &[f32]| Value::Blob(fafcas::as_bytes(v).to_vec());
+            let embedding = match i {
+                _ if i % 50 == 0 => Value::Null,
+                _ if i % 37 == 1 => Value::Text("abc".into()),
+                _ if i % 41 == 2 => Value::Blob(vec![1; 7]),
+                _ if i % 43 == 3 => blob(&v[..dim - 1]),
+                _ if i % 47 == 4 => blob(&vec![0.0; dim]),
+                _ if i % 53 == 5 => {
+                    v[dim / 2] = f32::NAN;
+                    blob(&v)
+                }
+                _ if i % 67 == 6 => Value::Blob(Vec::new()),
+                _ if i % 71 == 7 => Value::Integer(3),
+                _ => blob(&v),
+            };
+            let id = match i {
+                _ if i % 29 == 8 => Value::Integer(i as i64),
+                _ if i % 59 == 9 => Value::Blob(vec![b'b'; 3]),
+                _ if i % 61 == 10 => Value::Real(1.5),
+                // Made non-UTF-8 below: two such ids read as the same string (the later replaces).
+                _ if i % 31 == 11 => Value::Text(String::new()),
+                // Some ids repeat (a later row replaces an earlier one in place).
+                _ => Value::Text(format!("n{}", i % (n - n / 40))),
+            };
+            let label = |k: usize, names: &[&str]| match k % 7 {
+                5 => Value::Null,
+                6 => Value::Integer(k as i64),
+                _ => Value::Text(names[k % names.len()].into()),
+            };
+            insert
+                .execute(rusqlite::params![
+                    id,
+                    label(i, &["a", "b"]),
+                    label(i / 2, &["x", "y", "z"]),
+                    embedding
+                ])
+                .unwrap();
+        }
+        drop(insert);
+        // Text that is not UTF-8 (ids and labels).
+        conn.execute_batch(
+            "UPDATE nodes SET id = CAST(X'78ff' AS TEXT) WHERE id = '' AND rowid % 2 = 0;
+             UPDATE nodes SET id = CAST(X'78fe' AS TEXT) WHERE id = '';
+             UPDATE nodes SET domain = CAST(X'ff61' AS TEXT) WHERE rowid % 13 = 0;
+             UPDATE nodes SET type = CAST(X'c3' AS TEXT) WHERE rowid % 17 = 0;",
+        )
+        .unwrap();
+        conn
+    }
+
+    #[test]
+    fn the_batched_load_equals_decoding_row_by_row() {
+        // Fewer rows than a pool task, several batches with a tail, and 16 and 24 dimensions.
+        for (n, dim) in [(40, 24), (LOAD_BATCH * 2 + 300, 24), (LOAD_BATCH + 1, 16)] {
+            let conn = hostile_nodes(n, dim);
+            for memory in [VectorMemory::Matrix, VectorMemory::Codes] {
+                let (got, got_skips) = load_matrix(&conn, dim, memory).unwrap();
+                let (want, want_skips) = load_one_by_one(&conn, dim, memory);
+                let at = format!("{n} rows of {dim}, {memory:?}");
+                assert_eq!(got_skips, want_skips, "{at}");
+                assert!(
+                    want_skips.malformed > 0
+                        && want_skips.wrong_dimension > 0
+                        && want_skips.zero > 0,
+                    "{at}: {want_skips:?}"
+                );
+                assert!(n < 100 || want_skips.renormalised > 0, "{at}");
+                assert_eq!(got.len(), want.len(), "{at}");
+                assert_eq!(got.holds_f32(), want.holds_f32(), "{at}");
+                assert!(got.ids().eq(want.ids()), "{at}");
+                let bits =
+                    |m: &VectorMatrix| m.as_slice().iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&got), bits(&want), "{at}");
+                for id in want.ids() {
+                    assert_eq!(got.labels(id), want.labels(id), "{at}: {id}");
+                }
+                assert!(got.same_codes(&want), "{at}");
+            }
+        }
+    }
 
     #[test]
     fn a_recorded_dimension_is_a_number_in_range_or_corrupt() {

@@ -81,7 +81,18 @@ impl Ids {
 
     /// The row of `id`.
     pub fn find(&self, id: &str) -> Option<u32> {
-        match self.index.get(&self.hash(id)) {
+        self.find_hashed(id, self.hash(id))
+    }
+
+    /// The hash [`Ids::find_hashed`] and [`Ids::push_hashed`] take for `id` (one hash for both
+    /// when adding a row that may be present).
+    pub fn hash_of(&self, id: &str) -> u64 {
+        self.hash(id)
+    }
+
+    /// The row of `id`, whose hash is `h` (from [`Ids::hash_of`]).
+    pub fn find_hashed(&self, id: &str, h: u64) -> Option<u32> {
+        match self.index.get(&h) {
             Some(&r) if self.get(r as usize) == id => Some(r),
             Some(_) => self.collide.get(id).copied(),
             None => None,
@@ -96,18 +107,24 @@ impl Ids {
     }
 
     /// Appends `id` (not present) as the next row; returns its row.
+    #[cfg(test)]
     pub fn push(&mut self, id: &str) -> u32 {
+        self.push_hashed(id, self.hash(id))
+    }
+
+    /// [`Ids::push`] of `id`, whose hash is `h` (from [`Ids::hash_of`]).
+    pub fn push_hashed(&mut self, id: &str, h: u64) -> u32 {
+        debug_assert_eq!(h, self.hash(id));
         let r = self.len() as u32;
         self.starts.push(self.bytes.len() as u64);
         self.lens.push(id.len() as u32);
         self.bytes.extend_from_slice(id.as_bytes());
-        self.set_row(id, r);
+        self.set_row_hashed(id, h, r);
         r
     }
 
     /// Points `id`'s map entry at row `r` (adding it if it has none).
-    fn set_row(&mut self, id: &str, r: u32) {
-        let h = self.hash(id);
+    fn set_row_hashed(&mut self, id: &str, h: u64, r: u32) {
         match self.index.get(&h).copied() {
             None => {
                 self.index.insert(h, r);

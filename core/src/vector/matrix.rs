@@ -18,7 +18,7 @@ use rayon::prelude::*;
 use super::fafcas::check_dimension;
 use super::ids::Ids;
 use super::kernel::{Kernel, PackedQueries};
-use super::quant::{fma_chain, CodeKernel, Codes, KthLower, QueryCodes};
+use super::quant::{fma_chain, CodeKernel, Codes, KthLower, QueryCodes, Terms};
 use super::topk::TopK;
 use crate::error::{Error, Result};
 use crate::pool;
@@ -422,10 +422,66 @@ impl VectorMatrix {
                 unit[i]
             )));
         }
+        self.place(id, unit, None, domain, node_type)
+    }
+
+    /// The stride of a codes-only matrix's codes (`None` when the matrix holds the f32 rows): the
+    /// length of the codes [`VectorMatrix::upsert_loaded`] takes per row.
+    pub(crate) fn loaded_code_stride(&self) -> Option<usize> {
+        if self.f32_rows {
+            None
+        } else {
+            self.codes.get().map(Codes::stride)
+        }
+    }
+
+    /// [`VectorMatrix::upsert`] of a row the load already decoded and checked (`dim` finite
+    /// components, unit or zero), with, for a codes-only matrix, its codes and terms as
+    /// `quant::quantize_into` gave them (`loaded_code_stride()` bytes): the same matrix as `upsert`
+    /// of the row, without checking or quantising it again on the calling thread.
+    pub(crate) fn upsert_loaded(
+        &mut self,
+        id: &str,
+        unit: &[f32],
+        code: Option<(&[i8], Terms)>,
+        domain: Option<&str>,
+        node_type: Option<&str>,
+    ) -> Result<()> {
+        debug_assert_eq!(unit.len(), self.dim);
+        debug_assert!(unit.iter().all(|x| x.is_finite()));
+        debug_assert_eq!(code.is_some(), !self.f32_rows);
+        self.place(id, unit, code, domain, node_type)
+    }
+
+    /// Tests only: whether `other` holds the same codes (or neither holds any).
+    #[cfg(test)]
+    pub(crate) fn same_codes(&self, other: &VectorMatrix) -> bool {
+        match (self.codes.get(), other.codes.get()) {
+            (Some(a), Some(b)) => a.same_as(b),
+            (None, None) => true,
+            _ => false,
+        }
+    }
+
+    /// Inserts or replaces a checked row (`code`: its precomputed codes, else quantised here when
+    /// the matrix keeps codes).
+    fn place(
+        &mut self,
+        id: &str,
+        unit: &[f32],
+        code: Option<(&[i8], Terms)>,
+        domain: Option<&str>,
+        node_type: Option<&str>,
+    ) -> Result<()> {
         let d = self.dim;
         let dom = self.labels.intern(domain);
         let typ = self.labels.intern(node_type);
-        if let Some(r) = self.ids.find(id) {
+        let h = self.ids.hash_of(id);
+        let set_codes = |c: &mut Codes, r: usize| match code {
+            Some((codes, t)) => c.set_quantized(r, codes, t),
+            None => c.set(r, unit),
+        };
+        if let Some(r) = self.ids.find_hashed(id, h) {
             let r = r as usize;
             if self.f32_rows {
                 self.data.as_mut_slice()[r * d..(r + 1) * d].copy_from_slice(unit);
@@ -433,7 +489,7 @@ impl VectorMatrix {
             self.domains[r] = dom;
             self.types[r] = typ;
             if let Some(c) = self.codes.get_mut() {
-                c.set(r, unit);
+                set_codes(c, r);
             }
             return Ok(());
         }
@@ -447,11 +503,11 @@ impl VectorMatrix {
             self.data.resize((r + 1) * d);
             self.data.as_mut_slice()[r * d..].copy_from_slice(unit);
         }
-        self.ids.push(id);
+        self.ids.push_hashed(id, h);
         self.domains.push(dom);
         self.types.push(typ);
         if let Some(c) = self.codes.get_mut() {
-            c.set(r, unit);
+            set_codes(c, r);
         }
         Ok(())
     }

@@ -64,7 +64,8 @@ pub fn quantize(x: &[f32], stride: usize) -> Quantized {
 }
 
 /// The terms of one quantised row besides its codes.
-struct Terms {
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Terms {
     scale: f32,
     err: f32,
     norm: f32,
@@ -74,7 +75,7 @@ struct Terms {
 /// Writes the codes of `x` into `out[..x.len()]` (the rest of `out` is left as it is: zero) and returns
 /// the row's terms. Any codes would keep the bound valid (the error is measured from the codes chosen);
 /// rounding `x_i / s` keeps it small.
-fn quantize_into(x: &[f32], out: &mut [i8]) -> Terms {
+pub(crate) fn quantize_into(x: &[f32], out: &mut [i8]) -> Terms {
     let max = x.iter().fold(0.0f32, |m, v| m.max(v.abs()));
     if max == 0.0 || !max.is_finite() {
         out[..x.len()].fill(0);
@@ -799,6 +800,39 @@ impl Codes {
             self.norms[r] = z.norm;
             self.sums[r] = z.sum;
         }
+    }
+
+    /// Sets row `r` (appends when `r == len()`) to `codes` (`stride()` bytes, zero past the
+    /// dimension) and `t`, what [`quantize_into`] gave for the row: the same as [`Codes::set`] of it
+    /// (the load quantises its rows on the pool and stores them here in row order).
+    pub(crate) fn set_quantized(&mut self, r: usize, codes: &[i8], t: Terms) {
+        debug_assert_eq!(codes.len(), self.stride);
+        if r == self.len() {
+            self.codes.push_row(codes);
+            self.scales.push(t.scale);
+            self.errs.push(t.err);
+            self.norms.push(t.norm);
+            self.sums.push(t.sum);
+        } else if r < self.len() {
+            self.codes.as_mut_slice()[r * self.stride..(r + 1) * self.stride]
+                .copy_from_slice(codes);
+            self.scales[r] = t.scale;
+            self.errs[r] = t.err;
+            self.norms[r] = t.norm;
+            self.sums[r] = t.sum;
+        }
+    }
+
+    /// Tests only: whether `other` holds the same codes and terms, bit for bit.
+    #[cfg(test)]
+    pub(crate) fn same_as(&self, other: &Codes) -> bool {
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        self.stride == other.stride
+            && self.codes.as_slice() == other.codes.as_slice()
+            && bits(&self.scales) == bits(&other.scales)
+            && bits(&self.errs) == bits(&other.errs)
+            && bits(&self.norms) == bits(&other.norms)
+            && self.sums == other.sums
     }
 
     /// Removes row `r` by moving the last row into its place (as the matrix does).
