@@ -602,7 +602,61 @@ fn compile_error(policy: &Policy, e: rusqlite::Error) -> Error {
 /// Binds `params` to `stmt` (its previous bindings are cleared).
 fn bind(stmt: &mut Statement<'_>, params: &Params) -> Result<()> {
     stmt.clear_bindings();
-    let count = stmt.parameter_count();
+    bind_with(stmt, params)
+}
+
+/// What binding needs of a statement: the one rule of [`bind_with`] binds through a rusqlite
+/// [`Statement`] (the general path) and a [`SqlBinder`] ([`Database::run_prepared`]).
+trait ParamSink {
+    /// How many parameters the statement takes.
+    fn count(&self) -> usize;
+    /// Parameter `i`'s name with its prefix, `None` for a positional `?`.
+    fn name(&self, i: usize) -> Option<String>;
+    /// Binds `v` to parameter `i` (1-based); `name` is the parameter's name when bound by name.
+    fn put(&mut self, i: usize, v: &Value, name: Option<&str>) -> Result<()>;
+}
+
+impl ParamSink for Statement<'_> {
+    fn count(&self) -> usize {
+        self.parameter_count()
+    }
+
+    fn name(&self, i: usize) -> Option<String> {
+        self.parameter_name(i).map(str::to_owned)
+    }
+
+    fn put(&mut self, i: usize, v: &Value, name: Option<&str>) -> Result<()> {
+        self.raw_bind_parameter(i, v.as_sql())
+            .map_err(|e| match name {
+                Some(name) => Error::sqlite(e, format_args!("binding {name}")),
+                None => Error::sqlite(e, format_args!("binding parameter {i}")),
+            })
+    }
+}
+
+impl ParamSink for SqlBinder<'_> {
+    fn count(&self) -> usize {
+        self.parameter_count()
+    }
+
+    fn name(&self, i: usize) -> Option<String> {
+        self.parameter_name(i).map(str::to_owned)
+    }
+
+    fn put(&mut self, i: usize, v: &Value, name: Option<&str>) -> Result<()> {
+        let r = self.value(i, v);
+        match name {
+            Some(name) => r.map_err(|e| e.context(format_args!("binding {name}"))),
+            None => r,
+        }
+    }
+}
+
+/// Binds `params` through `sink`: positional values must match the parameter count; named values
+/// (their `:`, `@` or `$` prefix optional) must name every parameter of a statement whose
+/// parameters all have names.
+fn bind_with(sink: &mut impl ParamSink, params: &Params) -> Result<()> {
+    let count = sink.count();
     match params {
         Params::Positional(values) => {
             if values.len() != count {
@@ -612,8 +666,7 @@ fn bind(stmt: &mut Statement<'_>, params: &Params) -> Result<()> {
                 )));
             }
             for (i, v) in values.iter().enumerate() {
-                stmt.raw_bind_parameter(i + 1, v.as_sql())
-                    .map_err(|e| Error::sqlite(e, format_args!("binding parameter {}", i + 1)))?;
+                sink.put(i + 1, v, None)?;
             }
         }
         Params::Named(pairs) => {
@@ -621,19 +674,17 @@ fn bind(stmt: &mut Statement<'_>, params: &Params) -> Result<()> {
                 |n: &str| -> String { n.strip_prefix([':', '@', '$']).unwrap_or(n).to_owned() };
             let given: HashMap<String, &Value> = pairs.iter().map(|(k, v)| (strip(k), v)).collect();
             for i in 1..=count {
-                let Some(name) = stmt.parameter_name(i).map(str::to_owned) else {
+                let Some(name) = sink.name(i) else {
                     return Err(Error::InvalidArgument(format!(
                         "parameter {i} of the statement is positional (?): give the values by position"
                     )));
                 };
-                let key = strip(&name);
-                let Some(v) = given.get(&key) else {
+                let Some(v) = given.get(&strip(&name)) else {
                     return Err(Error::InvalidArgument(format!(
                         "no value given for the named parameter {name}"
                     )));
                 };
-                stmt.raw_bind_parameter(i, v.as_sql())
-                    .map_err(|e| Error::sqlite(e, format_args!("binding {name}")))?;
+                sink.put(i, v, Some(&name))?;
             }
         }
     }
@@ -721,44 +772,6 @@ pub(crate) fn run_script(
 /// The statement's column names (read after it ran: see [`run`]).
 fn column_names(stmt: &Statement<'_>) -> Vec<String> {
     stmt.column_names().into_iter().map(String::from).collect()
-}
-
-/// Binds `params` as [`bind`] does, through a [`SqlBinder`] (the same rules and messages).
-fn bind_params(b: &mut SqlBinder<'_>, params: &Params) -> Result<()> {
-    let count = b.parameter_count();
-    match params {
-        Params::Positional(values) => {
-            if values.len() != count {
-                return Err(Error::InvalidArgument(format!(
-                    "the statement has {count} parameter(s), {} value(s) given",
-                    values.len()
-                )));
-            }
-            for (i, v) in values.iter().enumerate() {
-                b.value(i + 1, v)?;
-            }
-        }
-        Params::Named(pairs) => {
-            let strip =
-                |n: &str| -> String { n.strip_prefix([':', '@', '$']).unwrap_or(n).to_owned() };
-            let given: HashMap<String, &Value> = pairs.iter().map(|(k, v)| (strip(k), v)).collect();
-            for i in 1..=count {
-                let Some(name) = b.parameter_name(i).map(str::to_owned) else {
-                    return Err(Error::InvalidArgument(format!(
-                        "parameter {i} of the statement is positional (?): give the values by position"
-                    )));
-                };
-                let Some(v) = given.get(&strip(&name)) else {
-                    return Err(Error::InvalidArgument(format!(
-                        "no value given for the named parameter {name}"
-                    )));
-                };
-                b.value(i, v)
-                    .map_err(|e| e.context(format_args!("binding {name}")))?;
-            }
-        }
-    }
-    Ok(())
 }
 
 /// The statement's column names when they differ from the ones `p` last returned (which become
@@ -1136,7 +1149,7 @@ impl Database {
 
     /// [`Database::execute`] of a prepared statement.
     pub fn execute_prepared(&self, p: &PreparedSql, params: &Params) -> Result<ExecuteResult> {
-        self.run_prepared(p, |b| bind_params(b, params), |_| Ok(()))
+        self.run_prepared(p, |b| bind_with(b, params), |_| Ok(()))
             .map(|r| r.result)
     }
 
@@ -1151,7 +1164,7 @@ impl Database {
         let mut rows = Vec::new();
         let r = self.run_prepared(
             p,
-            |b| bind_params(b, params),
+            |b| bind_with(b, params),
             |r| {
                 if rows.len() < limit {
                     let n = r.column_count();

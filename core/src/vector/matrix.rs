@@ -80,7 +80,10 @@ impl Store {
         if need > self.lines.capacity() {
             let cap = need.max(self.lines.capacity() * 2);
             let mut fresh: Vec<Line> = Vec::with_capacity(cap);
-            advise_huge_pages(&fresh);
+            super::advise_huge_pages(
+                fresh.as_ptr().cast(),
+                fresh.capacity() * std::mem::size_of::<Line>(),
+            );
             fresh.extend_from_slice(&self.lines);
             self.lines = fresh;
         }
@@ -99,33 +102,6 @@ impl Store {
         self.len = 0;
     }
 }
-
-/// Asks the kernel to back a large, still untouched buffer with transparent huge pages (fewer TLB
-/// misses while streaming it). Advisory only: failures are ignored.
-#[cfg(target_os = "linux")]
-fn advise_huge_pages(v: &Vec<Line>) {
-    const HUGE: usize = 2 << 20;
-    let bytes = v.capacity() * std::mem::size_of::<Line>();
-    if bytes < 2 * HUGE {
-        return;
-    }
-    let start = v.as_ptr() as usize;
-    let aligned = start.next_multiple_of(HUGE);
-    let end = (start + bytes) / HUGE * HUGE;
-    if end > aligned {
-        // SAFETY: the range lies inside this allocation; MADV_HUGEPAGE changes no contents.
-        unsafe {
-            libc::madvise(
-                aligned as *mut libc::c_void,
-                end - aligned,
-                libc::MADV_HUGEPAGE,
-            );
-        }
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn advise_huge_pages(_v: &Vec<Line>) {}
 
 /// Interned label strings (domains and node types share one table).
 #[derive(Clone, Default)]

@@ -29,6 +29,34 @@ pub fn flatten_rows<R: AsRef<[f32]>>(rows: &[R], what: &str) -> Result<(Vec<f32>
     Ok((out, cols))
 }
 
+/// Asks the kernel to back a large, still untouched allocation of `bytes` bytes at `start` with
+/// transparent huge pages (fewer TLB misses while the matrix or its codes are streamed; the first touch
+/// of fresh huge pages costs more, docs/vectors.md "Fresh handles"). Advisory only: failures are
+/// ignored; allocations under two huge pages are left alone.
+#[cfg(target_os = "linux")]
+fn advise_huge_pages(start: *const u8, bytes: usize) {
+    const HUGE: usize = 2 << 20;
+    if bytes < 2 * HUGE {
+        return;
+    }
+    let start = start as usize;
+    let aligned = start.next_multiple_of(HUGE);
+    let end = (start + bytes) / HUGE * HUGE;
+    if end > aligned {
+        // SAFETY: the range lies inside the allocation; MADV_HUGEPAGE changes no contents.
+        unsafe {
+            libc::madvise(
+                aligned as *mut libc::c_void,
+                end - aligned,
+                libc::MADV_HUGEPAGE,
+            );
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn advise_huge_pages(_start: *const u8, _bytes: usize) {}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -615,7 +615,7 @@ impl CodeBuf {
         if lines > self.lines.capacity() {
             let cap = lines.max(self.lines.capacity() * 2);
             let mut fresh: Vec<CodeLine> = Vec::with_capacity(cap);
-            advise_huge_pages(fresh.as_ptr().cast(), cap * 64);
+            super::advise_huge_pages(fresh.as_ptr().cast(), cap * 64);
             fresh.extend_from_slice(&self.lines);
             self.lines = fresh;
         }
@@ -627,7 +627,7 @@ impl CodeBuf {
         let lines = self.lines.len().saturating_add(bytes / 64);
         if lines > self.lines.capacity() {
             let mut fresh: Vec<CodeLine> = Vec::with_capacity(lines);
-            advise_huge_pages(fresh.as_ptr().cast(), lines * 64);
+            super::advise_huge_pages(fresh.as_ptr().cast(), lines * 64);
             fresh.extend_from_slice(&self.lines);
             self.lines = fresh;
         }
@@ -661,32 +661,6 @@ impl CodeBuf {
         self.lines.truncate(bytes / 64);
     }
 }
-
-/// Asks the kernel to back a large, still untouched allocation with transparent huge pages.
-/// Advisory only: failures are ignored.
-#[cfg(target_os = "linux")]
-fn advise_huge_pages(start: *const u8, bytes: usize) {
-    const HUGE: usize = 2 << 20;
-    if bytes < 2 * HUGE {
-        return;
-    }
-    let start = start as usize;
-    let aligned = start.next_multiple_of(HUGE);
-    let end = (start + bytes) / HUGE * HUGE;
-    if end > aligned {
-        // SAFETY: the range lies inside the allocation; MADV_HUGEPAGE changes no contents.
-        unsafe {
-            libc::madvise(
-                aligned as *mut libc::c_void,
-                end - aligned,
-                libc::MADV_HUGEPAGE,
-            );
-        }
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn advise_huge_pages(_start: *const u8, _bytes: usize) {}
 
 /// The int8 codes of every row of a matrix, row `r` at `codes[r*stride..]` (64-byte aligned), with
 /// its bound terms.
