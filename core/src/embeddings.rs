@@ -304,6 +304,21 @@ fn decode_blob(blob: &[u8], out: &mut [f32]) -> Decoded {
     }
 }
 
+/// Counts what decoding one row gave in `skips` (the one place the load counts): whether the row is
+/// usable.
+fn count(skips: &mut VectorSkips, decoded: Decoded) -> bool {
+    match decoded {
+        Decoded::Malformed => skips.malformed += 1,
+        Decoded::WrongDimension => skips.wrong_dimension += 1,
+        Decoded::Row { renormalised, zero } => {
+            skips.renormalised += u64::from(renormalised);
+            skips.zero += u64::from(zero);
+            return true;
+        }
+    }
+    false
+}
+
 /// Rows of `nodes` with a blob of the database's dimension that the load reads before it decodes
 /// them (about 1.5 MiB of blobs at 384 dimensions).
 const LOAD_BATCH: usize = 1024;
@@ -434,19 +449,8 @@ impl LoadBatch {
         let (dim, stride) = (m.dim(), m.loaded_code_stride());
         self.decode(dim, stride)?;
         for (i, row) in self.rows.iter().enumerate() {
-            match self.status[i] {
-                Decoded::Malformed => {
-                    skips.malformed += 1;
-                    continue;
-                }
-                Decoded::WrongDimension => {
-                    skips.wrong_dimension += 1;
-                    continue;
-                }
-                Decoded::Row { renormalised, zero } => {
-                    skips.renormalised += u64::from(renormalised);
-                    skips.zero += u64::from(zero);
-                }
+            if !count(skips, self.status[i]) {
+                continue;
             }
             let Some(id) = row.id.clone() else {
                 skips.malformed += 1;
@@ -505,8 +509,9 @@ fn load_matrix(
     while let Some(row) = rows.next().ctx("loading vectors")? {
         match blob_of(row.get_ref(3).ctx("loading vectors")?, dim) {
             Ok(blob) => batch.push(row, blob)?,
-            Err(Decoded::WrongDimension) => skips.wrong_dimension += 1,
-            Err(_) => skips.malformed += 1,
+            Err(skip) => {
+                count(&mut skips, skip);
+            }
         }
         if batch.rows.len() == LOAD_BATCH {
             batch.flush(&mut m, &mut skips)?;

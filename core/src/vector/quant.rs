@@ -484,8 +484,7 @@ mod x86 {
     }
 
     /// AVX-512 VNNI for four queries: `out[j][r] = Σ q[j][i] · row_r[i] − 128 · sums[r]`, each row
-    /// loaded once; the four accumulators are reduced together (two rounds of unpack-and-add inside
-    /// the 128-bit lanes, then the four lanes added).
+    /// loaded once; the four accumulators are reduced together ([`reduce4`]).
     ///
     /// # Safety
     /// AVX-512F, BW and VNNI; every `q[j]` has `stride` bytes (a multiple of 64), `rows` holds
@@ -517,28 +516,7 @@ mod x86 {
                 }
                 i += 64;
             }
-            let t01 = _mm512_add_epi32(
-                _mm512_unpacklo_epi32(a[0], a[1]),
-                _mm512_unpackhi_epi32(a[0], a[1]),
-            );
-            let t23 = _mm512_add_epi32(
-                _mm512_unpacklo_epi32(a[2], a[3]),
-                _mm512_unpackhi_epi32(a[2], a[3]),
-            );
-            let t = _mm512_add_epi32(
-                _mm512_unpacklo_epi64(t01, t23),
-                _mm512_unpackhi_epi64(t01, t23),
-            );
-            let s = _mm_add_epi32(
-                _mm_add_epi32(
-                    _mm512_extracti32x4_epi32::<0>(t),
-                    _mm512_extracti32x4_epi32::<1>(t),
-                ),
-                _mm_add_epi32(
-                    _mm512_extracti32x4_epi32::<2>(t),
-                    _mm512_extracti32x4_epi32::<3>(t),
-                ),
-            );
+            let s = reduce4(a);
             let mut lanes = [0i32; 4];
             // SAFETY: `lanes` holds four i32.
             unsafe { _mm_storeu_si128(lanes.as_mut_ptr().cast(), s) };
