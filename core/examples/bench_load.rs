@@ -12,36 +12,10 @@
 
 use std::time::Instant;
 
-use resonance::{Database, NodeInput, OpenOptions, SearchOptions, VectorMemory};
+use resonance::{Database, OpenOptions, SearchOptions, VectorMemory};
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> f32 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 >> 40) as f32 / (1u64 << 24) as f32 - 0.5
-    }
-    fn vector(&mut self, dim: usize) -> Vec<f32> {
-        (0..dim).map(|_| self.next()).collect()
-    }
-}
-
-fn cpu_ms(clock: libc::clockid_t) -> f64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid timespec for the call to fill.
-    unsafe { libc::clock_gettime(clock, &mut ts) };
-    ts.tv_sec as f64 * 1e3 + ts.tv_nsec as f64 / 1e6
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
-}
+mod common;
+use common::*;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
@@ -50,22 +24,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let (path, n, dim): (&str, usize, usize) = (&args[1], args[2].parse()?, args[3].parse()?);
     let reps: usize = args.get(4).map_or(Ok(5), |r| r.parse())?;
-    if !std::path::Path::new(path).exists() {
-        let db = Database::open(path)?;
-        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-        for start in (0..n).step_by(10_000) {
-            let nodes: Vec<NodeInput> = (start..(start + 10_000).min(n))
-                .map(|i| NodeInput {
-                    embedding: Some(rng.vector(dim)),
-                    domain: Some(["a", "b"][i % 2].to_string()),
-                    node_type: Some(["x", "y", "z"][i % 3].to_string()),
-                    ..NodeInput::new(format!("n{i}"))
-                })
-                .collect();
-            db.upsert_nodes(&nodes)?;
-        }
-        db.close()?;
-    }
+    ensure_random_db(path, n, dim, true)?;
     let q = Rng(42).vector(dim);
     let opts = SearchOptions::default();
     let modes = [VectorMemory::Matrix, VectorMemory::Codes];
@@ -74,11 +33,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut seen: Vec<(usize, String)> = vec![Default::default(), Default::default()];
     for _ in 0..reps {
         for (mi, &memory) in modes.iter().enumerate() {
-            let (t, p, th) = (
-                Instant::now(),
-                cpu_ms(libc::CLOCK_PROCESS_CPUTIME_ID),
-                cpu_ms(libc::CLOCK_THREAD_CPUTIME_ID),
-            );
+            let (t, p, th) = (Instant::now(), process_cpu_ms(), thread_cpu_ms());
             let db = Database::open_with(
                 path,
                 OpenOptions {
@@ -88,8 +43,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             )?;
             let hits = db.search(&q, &opts)?;
             samples[mi][0].push(t.elapsed().as_secs_f64() * 1e3);
-            samples[mi][1].push(cpu_ms(libc::CLOCK_PROCESS_CPUTIME_ID) - p);
-            samples[mi][2].push(cpu_ms(libc::CLOCK_THREAD_CPUTIME_ID) - th);
+            samples[mi][1].push(process_cpu_ms() - p);
+            samples[mi][2].push(thread_cpu_ms() - th);
             let ids: Vec<String> = hits.iter().map(|h| format!("\"{}\"", h.id)).collect();
             seen[mi] = (db.vector_index_info()?.rows, ids.join(", "));
             db.close()?;

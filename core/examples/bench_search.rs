@@ -14,6 +14,9 @@
 
 use std::time::Instant;
 
+mod common;
+use common::{median, process_cpu_ms, rss_mb, thread_cpu_ms};
+
 use resonance::vector::fafcas;
 use resonance::vector::kernel;
 use resonance::vector::matrix::{SearchParams, VectorMatrix};
@@ -25,59 +28,6 @@ fn read_f32(path: &str, floats: Option<usize>) -> Result<Vec<f32>, String> {
         Some(n) if v.len() != n => Err(format!("{path} holds {} floats, expected {n}", v.len())),
         _ => Ok(v),
     }
-}
-
-/// `VmRSS` and `VmHWM` of this process from `/proc/self/status`, in MB (NaN elsewhere).
-fn rss_mb() -> (f64, f64) {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-            .map_or(f64::NAN, |kb| kb / 1e3)
-    };
-    (field("VmRSS:"), field("VmHWM:"))
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
-}
-
-/// The CPU time of `clock` (a thread or the process) in milliseconds.
-#[cfg(target_os = "linux")]
-fn cpu_ms(clock: libc::clockid_t) -> f64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid timespec for the call to fill.
-    unsafe { libc::clock_gettime(clock, &mut ts) };
-    ts.tv_sec as f64 * 1e3 + ts.tv_nsec as f64 / 1e6
-}
-
-/// The calling thread's CPU time in milliseconds (robust to other jobs on a shared machine, for
-/// single-thread runs only).
-#[cfg(target_os = "linux")]
-fn thread_cpu_ms() -> f64 {
-    cpu_ms(libc::CLOCK_THREAD_CPUTIME_ID)
-}
-
-/// The process's CPU time (all threads) in milliseconds.
-#[cfg(target_os = "linux")]
-fn process_cpu_ms() -> f64 {
-    cpu_ms(libc::CLOCK_PROCESS_CPUTIME_ID)
-}
-
-#[cfg(not(target_os = "linux"))]
-fn thread_cpu_ms() -> f64 {
-    f64::NAN
-}
-
-#[cfg(not(target_os = "linux"))]
-fn process_cpu_ms() -> f64 {
-    f64::NAN
 }
 
 /// Runs `f` `warm` times untimed, then `reps` times, and returns the median wall-clock and the median

@@ -13,33 +13,10 @@
 
 use std::time::Instant;
 
-use resonance::{Database, NodeInput, OpenOptions, SearchOptions, VectorMemory};
+use resonance::{Database, OpenOptions, SearchOptions, VectorMemory};
 
-fn rss_mb() -> (f64, f64) {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-            .map_or(f64::NAN, |kb| kb / 1e3)
-    };
-    (field("VmRSS:"), field("VmHWM:"))
-}
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> f32 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 >> 40) as f32 / (1u64 << 24) as f32 - 0.5
-    }
-    fn vector(&mut self, dim: usize) -> Vec<f32> {
-        (0..dim).map(|_| self.next()).collect()
-    }
-}
+mod common;
+use common::*;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
@@ -49,20 +26,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (path, n, dim): (&str, usize, usize) = (&args[1], args[2].parse()?, args[3].parse()?);
     let memory: VectorMemory = args[4].parse()?;
     let queries: usize = args.get(5).map_or(Ok(20), |q| q.parse())?;
-    if !std::path::Path::new(path).exists() {
-        let db = Database::open(path)?;
-        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-        for start in (0..n).step_by(10_000) {
-            let nodes: Vec<NodeInput> = (start..(start + 10_000).min(n))
-                .map(|i| NodeInput {
-                    embedding: Some(rng.vector(dim)),
-                    ..NodeInput::new(format!("n{i}"))
-                })
-                .collect();
-            db.upsert_nodes(&nodes)?;
-        }
-        db.close()?;
-    }
+    ensure_random_db(path, n, dim, false)?;
     let mut rng = Rng(42);
     let qs: Vec<Vec<f32>> = (0..=queries).map(|_| rng.vector(dim)).collect();
     let opts = SearchOptions::default();
