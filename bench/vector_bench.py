@@ -32,9 +32,15 @@ PACKAGES = ["numpy", "threadpoolctl", "faiss-cpu", "sqlite-vec"]
 CLEARED = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 
 
-def ensure_venv_and_reexec():
-    """Re-executes under bench/.venv with the OpenBLAS overrides removed (once)."""
-    if os.environ.get("RESONANCE_VECTOR_BENCH_CHILD") == "1":
+# The module each package of PACKAGES is imported as, where the names differ.
+MODULES = {"faiss-cpu": "faiss", "sqlite-vec": "sqlite_vec"}
+
+
+def ensure_venv_and_reexec(marker="RESONANCE_VECTOR_BENCH_CHILD", packages=PACKAGES, script=__file__):
+    """Re-executes `script` under bench/.venv (created with Debian's python3, whose sqlite3 loads
+    extensions, and filled with `packages` when one is missing) with the OpenBLAS overrides removed,
+    once: the child sees `marker` set to 1. vector_scale_bench.py calls it too."""
+    if os.environ.get(marker) == "1":
         return
     if not VENV_PY.exists():
         base = "/usr/bin/python3" if Path("/usr/bin/python3").exists() else sys.executable
@@ -44,15 +50,16 @@ def ensure_venv_and_reexec():
             subprocess.run(["apt-get", "install", "-y", "python3-venv"], check=False)
             shutil.rmtree(VENV, ignore_errors=True)
             subprocess.run([base, "-m", "venv", str(VENV)], check=True)
+    modules = ", ".join(MODULES.get(p, p) for p in packages)
     missing = subprocess.run(
-        [str(VENV_PY), "-c", "import numpy, threadpoolctl, faiss, sqlite_vec"],
+        [str(VENV_PY), "-c", f"import {modules}"],
         capture_output=True,
     ).returncode
     if missing:
-        subprocess.run([str(VENV_PY), "-m", "pip", "install", "-q", *PACKAGES], check=False)
+        subprocess.run([str(VENV_PY), "-m", "pip", "install", "-q", *packages], check=False)
     env = {k: v for k, v in os.environ.items() if k not in CLEARED}
-    env["RESONANCE_VECTOR_BENCH_CHILD"] = "1"
-    os.execve(str(VENV_PY), [str(VENV_PY), __file__, *sys.argv[1:]], env)
+    env[marker] = "1"
+    os.execve(str(VENV_PY), [str(VENV_PY), script, *sys.argv[1:]], env)
 
 
 def median_ms(fn, reps, warm=2, one_thread=False):

@@ -46,7 +46,6 @@ VENV_PY = VENV / "bin" / "python"
 TARGET = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
 DATA = TARGET / "vector-bench"
 PACKAGES = ["numpy", "threadpoolctl", "faiss-cpu", "sqlite-vec", "maturin"]
-CLEARED = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 K = 10
 NB = 100
 SEED = 20261123
@@ -57,21 +56,10 @@ SEED = 20261123
 
 
 def ensure_venv_and_reexec():
-    """Re-executes under bench/.venv (Debian's python, whose sqlite3 loads extensions), once."""
-    if os.environ.get("RESONANCE_SCALE_BENCH_CHILD") == "1":
-        return
-    if not VENV_PY.exists():
-        base = "/usr/bin/python3" if Path("/usr/bin/python3").exists() else sys.executable
-        subprocess.run([base, "-m", "venv", str(VENV)], check=True)
-    missing = subprocess.run(
-        [str(VENV_PY), "-c", "import numpy, threadpoolctl, faiss, sqlite_vec, maturin"],
-        capture_output=True,
-    ).returncode
-    if missing:
-        subprocess.run([str(VENV_PY), "-m", "pip", "install", "-q", *PACKAGES], check=False)
-    env = {k: v for k, v in os.environ.items() if k not in CLEARED}
-    env["RESONANCE_SCALE_BENCH_CHILD"] = "1"
-    os.execve(str(VENV_PY), [str(VENV_PY), __file__, *sys.argv[1:]], env)
+    """Re-executes under bench/.venv once (vector_bench.py's, with this script's packages)."""
+    from vector_bench import ensure_venv_and_reexec as reexec
+
+    reexec("RESONANCE_SCALE_BENCH_CHILD", PACKAGES, __file__)
 
 
 def build(skip):
